@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Config } from "./config/config.js";
+import { contentPlugin } from "./plugins/content.js";
+import { openApiPlugin } from "./plugins/openapi.js";
+import { prismaPlugin } from "./plugins/prisma.js";
+import { problemHandler } from "./plugins/problem-handler.js";
+import { routes } from "./routes/index.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    config: AppConfig;
+  }
+}
+
+/** The configuration once the server has decided where the database is. */
+export type AppConfig = Config & { databaseUrl: string };
+
+export const API_VERSION = "1.0.0";
+
+/** Builds the whole application without listening, so the server and the tests share it. */
+export async function buildApp(
+  config: AppConfig,
+  options: { logger?: FastifyServerOptions["logger"] } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    // Idle keep-alive sockets would otherwise hold a graceful shutdown open.
+    forceCloseConnections: "idle",
+    genReqId: (request) => {
+      const incoming = request.headers["x-request-id"];
+      return typeof incoming === "string" && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate("config", config);
+
+  await app.register(problemHandler);
+  await app.register(openApiPlugin, { version: API_VERSION });
+  await app.register(prismaPlugin, { databaseUrl: config.databaseUrl });
+  await app.register(contentPlugin, { contentDir: config.contentDir });
+  await app.register(routes);
+  return app;
+}

@@ -1,0 +1,30 @@
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "57P01",
+  "57P03",
+]);
+const PRISMA_UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1017", "P2024"]);
+
+/**
+ * True when an error means "the database cannot be reached", as opposed to a bug or a
+ * constraint violation. Prisma's driver adapters wrap the pg error, so look down the cause chain.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 6; depth++) {
+    if (typeof current !== "object") return false;
+    const candidate = current as { code?: unknown; cause?: unknown; message?: unknown; name?: unknown };
+    if (typeof candidate.code === "string") {
+      if (CONNECTION_ERROR_CODES.has(candidate.code) || PRISMA_UNREACHABLE_CODES.has(candidate.code)) return true;
+    }
+    if (candidate.name === "DriverAdapterError" && typeof candidate.message === "string") {
+      if (/ECONNREFUSED|Connection terminated|connect|terminating connection/i.test(candidate.message)) return true;
+    }
+    if (candidate.name === "PrismaClientInitializationError") return true;
+    current = candidate.cause;
+  }
+  return false;
+}

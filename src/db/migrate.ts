@@ -1,0 +1,33 @@
+import { execFile } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+const projectRoot = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * Applies pending migrations with Prisma's own `migrate deploy`, so the
+ * `_prisma_migrations` table stays compatible with a deployment that uses native engines.
+ */
+export async function migrateDatabase(databaseUrl: string, log: (message: string) => void): Promise<void> {
+  const cli = require.resolve("prisma/build/index.js");
+  const placeholder = path.join(projectRoot, "package.json");
+  const { stdout } = await run(process.execPath, [cli, "migrate", "deploy"], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      // With engine "js" these are never executed; setting them stops the CLI from downloading engines.
+      PRISMA_QUERY_ENGINE_LIBRARY: placeholder,
+      PRISMA_SCHEMA_ENGINE_BINARY: placeholder,
+      PRISMA_HIDE_UPDATE_MESSAGE: "1",
+    },
+    timeout: 120_000,
+  });
+  const summary = stdout.includes("No pending migrations")
+    ? "database schema is up to date"
+    : (stdout.match(/The following migration\(s\) have been applied:[\s\S]*/)?.[0] ?? "migrations applied");
+  log(summary.replace(/\s+/g, " ").trim());
+}

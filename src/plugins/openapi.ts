@@ -1,0 +1,37 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
+
+/** Generates the OpenAPI 3 document from the routes' zod schemas and serves it with interactive docs. */
+export const openApiPlugin = fp(
+  async (app: FastifyInstance, options: { version: string }) => {
+    await app.register(swagger, {
+      openapi: {
+        openapi: "3.1.0",
+        info: {
+          title: "Aprendiendo Docker API",
+          version: options.version,
+          description:
+            "Lessons of the Spanish tutorial «Aprendiendo Docker» in Spanish and English, a docker command reference, " +
+            "and exercises graded on the learner's real containers through the Docker Engine API. " +
+            "Every error is application/problem+json (RFC 9457).",
+          license: { name: "MIT" },
+        },
+        tags: [
+          { name: "health", description: "Liveness and readiness" },
+          { name: "lessons", description: "The course, as JSON for frontends" },
+          { name: "commands", description: "Docker command reference" },
+          { name: "exercises", description: "Graded exercises and submissions" },
+          { name: "learners", description: "Submissions and progress per learner" },
+        ],
+      },
+      transform: jsonSchemaTransform,
+      transformObject: jsonSchemaTransformObject,
+    });
+    await app.register(swaggerUi, { routePrefix: "/docs" });
+    app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: "openapi" },
+);

@@ -1,0 +1,73 @@
+import path from "node:path";
+import { buildApp } from "./app.js";
+import { ConfigError, loadConfig } from "./config/config.js";
+import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-postgres.js";
+import { migrateDatabase } from "./db/migrate.js";
+
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+/** Start-up: configuration, database (embedded unless DATABASE_URL), migrations, then listen. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  const log = (message: string) => console.log(`[start-up] ${message}`);
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    log("DATABASE_URL is not set: starting the embedded PostgreSQL");
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(config.dataDir, "postgres"),
+      database: "aprendiendo",
+      log,
+    });
+    databaseUrl = embedded.url;
+  }
+  await migrateDatabase(databaseUrl, log);
+
+  const app = await buildApp({ ...config, databaseUrl });
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    app.log.info({ signal }, "shutting down: draining in-flight requests");
+    const forceExit = setTimeout(() => {
+      app.log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    try {
+      await app.close(); // stops accepting, drains requests, then closes Prisma and the Docker client
+      if (embedded) {
+        await embedded.stop();
+        app.log.info("embedded PostgreSQL stopped");
+      }
+      clearTimeout(forceExit);
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, "error during shutdown");
+      process.exit(1);
+    }
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    app.log.error({ err: error }, "could not listen");
+    await app.close();
+    await embedded?.stop();
+    process.exit(1);
+  }
+}
+
+await main();

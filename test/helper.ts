@@ -1,0 +1,63 @@
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { inject } from "vitest";
+import { type AppConfig, buildApp } from "../src/app.js";
+import { loadConfig } from "../src/config/config.js";
+import { createDatabaseClient, type Database } from "../src/db/prisma.js";
+import { adminQuery, withDatabase } from "./global-setup.js";
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of its own, cloned from the run's template. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject("databaseAdminUrl");
+  const name = `test_${randomBytes(6).toString("hex")}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await adminQuery(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${inject("templateDatabase")}`);
+      break;
+    } catch (error) {
+      // Two clones of one template at the same instant can collide; a short retry settles it.
+      if (attempt >= 5 || !/being accessed by other users/.test(String(error))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+  return {
+    url: withDatabase(adminUrl, name),
+    drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** The configuration the tests start from: quiet logs, the real content, the default Docker engine. */
+export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = {}): AppConfig {
+  return { ...loadConfig({ LOG_LEVEL: "silent", DOCKER_HOST: process.env.DOCKER_HOST }), databaseUrl, ...overrides };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  /** A separate client on the same database, for asserting what was stored. */
+  prisma: Database;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The real application on its own database, ready for supertest (`request(app.server)`). */
+export async function buildTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const app = await buildApp(testConfig(database.url, overrides));
+  await app.ready();
+  const prisma = createDatabaseClient(database.url);
+  return {
+    app,
+    prisma,
+    databaseUrl: database.url,
+    close: async () => {
+      await app.close();
+      await prisma.$disconnect();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { readFile } from "node:fs/promises";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { buildTestApp, type TestApp } from "../helper.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe("health", () => {
+  it("answers liveness with 200", async () => {
+    const response = await request(t.app.server).get("/health").expect(200);
+    expect(response.body).toEqual({ status: "ok" });
+  });
+
+  it("is ready when the database is up, and reports each dependency", async () => {
+    const response = await request(t.app.server).get("/ready").expect(200);
+    expect(response.body.dependencies.database).toEqual({ status: "up" });
+    expect(["up", "down"]).toContain(response.body.dependencies.docker.status);
+    expect(response.headers["cache-control"]).toBe("no-store");
+  });
+});
+
+describe("errors are problem+json", () => {
+  it("answers an unknown route with 404", async () => {
+    const response = await request(t.app.server).get("/no/such/route").expect(404);
+    expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 404, title: "Not Found", type: expect.stringMatching(/^https:/) });
+    expect(response.body.detail).toContain("/no/such/route");
+  });
+
+  it("answers malformed JSON with 400", async () => {
+    const response = await request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("content-type", "application/json")
+      .send('{"learnerId": "ana",')
+      .expect(400);
+    expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 400, type: expect.stringContaining("malformed-json") });
+  });
+
+  it("answers an oversized body with 413", async () => {
+    const response = await request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("content-type", "application/json")
+      .send(JSON.stringify({ learnerId: "x".repeat(200_000) }))
+      .expect(413);
+    expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(response.body.status).toBe(413);
+  });
+
+  it("names the failing field of an invalid query", async () => {
+    const response = await request(t.app.server).get("/v1/lessons?lang=fr").expect(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ path: "querystring.lang" })]);
+    expect(response.body.detail).toMatch(/es.*en|"es" \| "en"/);
+  });
+
+  it("never shows a stack trace or a file path", async () => {
+    const response = await request(t.app.server)
+      .get("/v1/lessons/%E0%A4%A")
+      .expect((r) => r.status < 500);
+    expect(JSON.stringify(response.body)).not.toMatch(/at .+\.(ts|js):\d+|\/work\/|node_modules/);
+  });
+});
+
+describe("the OpenAPI contract", () => {
+  it("is served at /openapi.json and equals the published openapi.yaml", async () => {
+    const response = await request(t.app.server).get("/openapi.json").expect(200);
+    const published = YAML.parse(await readFile("openapi.yaml", "utf8"));
+    expect(response.body.openapi).toMatch(/^3\./);
+    expect(response.body, "openapi.yaml is stale: run `npm run openapi`").toEqual(published);
+  });
+
+  it("serves interactive docs at /docs", async () => {
+    const response = await request(t.app.server).get("/docs/").redirects(1);
+    expect(response.status).toBe(200);
+    expect(response.text).toContain("swagger");
+  });
+});
