@@ -1,0 +1,330 @@
+import type { Readable } from "node:stream";
+import Docker from "dockerode";
+import pLimit from "p-limit";
+import { isValidContainerName } from "./container-name.js";
+import { ContainerStateError, EngineUnavailableError, InvalidContainerNameError } from "./errors.js";
+import { demultiplexDockerStream } from "./stream.js";
+
+/**
+ * The newest Engine API version this project is tested against (Debian 12's docker.io 20.10).
+ * Newer engines still serve it; we never ask for a version we have not run our tests on.
+ */
+export const NEWEST_TESTED_API_VERSION = "1.41";
+
+export interface EngineOptions {
+  /** DOCKER_HOST form: unix:///path/to/docker.sock or tcp://host:port. Default: /var/run/docker.sock. */
+  host?: string | undefined;
+  timeoutMs: number;
+  concurrency: number;
+  apiVersionCeiling?: string;
+}
+
+export interface NegotiatedVersion {
+  apiVersion: string;
+  engineApiVersion: string;
+  engineVersion: string;
+  /** False when the engine no longer serves any version we tested, and we had to go above it. */
+  tested: boolean;
+}
+
+export interface ProcessList {
+  titles: string[];
+  processes: string[][];
+}
+
+export interface BoundedOutput {
+  text: string;
+  truncated: boolean;
+}
+
+export interface ExecOutcome extends BoundedOutput {
+  /** Null when the command did not finish within its timeout. */
+  exitCode: number | null;
+  timedOut: boolean;
+}
+
+/** Read-only view of a Docker engine: everything the grader may ask, nothing that changes state but `exec`. */
+export interface DockerEngine {
+  /** Where the engine is, for messages: unix:///var/run/docker.sock or tcp://host:port. */
+  readonly endpoint: string;
+  ping(): Promise<void>;
+  negotiate(): Promise<NegotiatedVersion>;
+  /** The engine's inspect JSON, or undefined when no container has exactly this name or id. */
+  inspectContainer(name: string): Promise<Record<string, unknown> | undefined>;
+  top(name: string): Promise<ProcessList>;
+  logsTail(name: string, options: { lines: number; maxBytes: number }): Promise<BoundedOutput>;
+  /** Runs a command that comes from exercise content only; never from a request. */
+  execFixed(
+    name: string,
+    argv: readonly string[],
+    options: { timeoutMs: number; maxBytes: number },
+  ): Promise<ExecOutcome>;
+  close(): void;
+}
+
+const DEFAULT_SOCKET = "/var/run/docker.sock";
+
+export function createDockerEngine(options: EngineOptions): DockerEngine {
+  const connection = parseDockerHost(options.host);
+  const endpoint = connection.endpoint;
+  const ceiling = options.apiVersionCeiling ?? NEWEST_TESTED_API_VERSION;
+  const limit = pLimit(options.concurrency);
+  // /_ping and /version answer without a version prefix on every engine, so negotiation can use them.
+  const unversioned = new Docker(connection.modemOptions);
+  let versioned: Promise<{ docker: Docker; version: NegotiatedVersion }> | undefined;
+
+  function call<T>(description: string, run: (signal: AbortSignal) => Promise<T>, timeoutMs = options.timeoutMs) {
+    // The deadline covers the wait for a free slot too, so a saturated engine answers 503 instead of hanging.
+    const signal = AbortSignal.timeout(timeoutMs);
+    return limit(async () => {
+      if (signal.aborted) throw unavailable(`${description}: no free slot within ${timeoutMs} ms`);
+      try {
+        return await run(signal);
+      } catch (error) {
+        throw classify(error, description, timeoutMs, signal);
+      }
+    });
+  }
+
+  function unavailable(reason: string, cause?: unknown) {
+    return new EngineUnavailableError(endpoint, reason, { cause });
+  }
+
+  function classify(error: unknown, description: string, timeoutMs: number, signal: AbortSignal): unknown {
+    if (error instanceof EngineUnavailableError || error instanceof ContainerStateError) return error;
+    if (signal.aborted) return unavailable(`${description} got no answer within ${timeoutMs} ms`, error);
+    const statusCode = (error as { statusCode?: unknown }).statusCode;
+    if (typeof statusCode === "number") {
+      if (statusCode >= 500) return unavailable(`${description} failed with HTTP ${statusCode}`, error);
+      return error;
+    }
+    // No HTTP status: the connection itself failed (ENOENT, ECONNREFUSED, EACCES, reset...).
+    const code = (error as { code?: unknown }).code;
+    return unavailable(`${description}: ${typeof code === "string" ? code : String(error)}`, error);
+  }
+
+  async function negotiateOnce(): Promise<{ docker: Docker; version: NegotiatedVersion }> {
+    const info = await call("version", (signal) => withSignal(unversioned.version, unversioned, signal));
+    const engineApiVersion = info.ApiVersion;
+    const minimum = (info as { MinAPIVersion?: string }).MinAPIVersion ?? "1.12";
+    let apiVersion = compareApiVersions(engineApiVersion, ceiling) < 0 ? engineApiVersion : ceiling;
+    const tested = compareApiVersions(apiVersion, minimum) >= 0;
+    // Engines drop old API versions over time; the fields we read have been stable, so follow the engine up.
+    if (!tested) apiVersion = minimum;
+    const version = { apiVersion, engineApiVersion, engineVersion: info.Version, tested };
+    return { docker: new Docker({ ...connection.modemOptions, version: `v${apiVersion}` }), version };
+  }
+
+  function client() {
+    if (!versioned) {
+      versioned = negotiateOnce();
+      // Retry on the next call instead of caching a failure: the engine may come up later.
+      versioned.catch(() => {
+        versioned = undefined;
+      });
+    }
+    return versioned;
+  }
+
+  function container(docker: Docker, name: string) {
+    if (!isValidContainerName(name)) throw new InvalidContainerNameError(name);
+    // dockerode puts the id into the path as it is; a name like ../images would reach another endpoint.
+    return docker.getContainer(encodeURIComponent(name));
+  }
+
+  function stateError(name: string, error: unknown): never {
+    const statusCode = (error as { statusCode?: unknown }).statusCode;
+    if (statusCode === 404 || statusCode === 409) {
+      const message = (error as { json?: { message?: unknown } }).json?.message;
+      throw new ContainerStateError(name, statusCode, typeof message === "string" ? message : String(error));
+    }
+    throw error;
+  }
+
+  return {
+    endpoint,
+
+    async ping() {
+      await call("ping", (signal) => withSignal(unversioned.ping, unversioned, signal));
+    },
+
+    async negotiate() {
+      return (await client()).version;
+    },
+
+    async inspectContainer(name) {
+      const { docker } = await client();
+      const target = container(docker, name);
+      return call(`inspect ${name}`, async (signal) => {
+        try {
+          return (await target.inspect({ abortSignal: signal })) as unknown as Record<string, unknown>;
+        } catch (error) {
+          if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
+          throw error;
+        }
+      });
+    },
+
+    async top(name) {
+      const { docker } = await client();
+      const target = container(docker, name);
+      return call(`top ${name}`, async (signal) => {
+        try {
+          const result = (await withSignal(target.top, target, signal)) as {
+            Titles?: string[];
+            Processes?: string[][];
+          };
+          return { titles: result.Titles ?? [], processes: result.Processes ?? [] };
+        } catch (error) {
+          stateError(name, error);
+        }
+      });
+    },
+
+    async logsTail(name, { lines, maxBytes }) {
+      const { docker } = await client();
+      const target = container(docker, name);
+      return call(`logs ${name}`, async (signal) => {
+        try {
+          // dockerode buffers the whole body unless it is a stream: ask for one and stop reading at a cap.
+          const stream = (await new Promise<Readable>((resolve, reject) => {
+            docker.modem.dial(
+              {
+                path: `/containers/${target.id}/logs?`,
+                method: "GET",
+                isStream: true,
+                abortSignal: signal,
+                statusCodes: { 200: true, 404: "no such container", 500: "server error" },
+                options: { stdout: true, stderr: true, follow: false, tail: lines },
+              },
+              (error, data) => (error ? reject(error) : resolve(data as Readable)),
+            );
+          })) as Readable;
+          // Lines can be long: read at most a few times the cap, then keep the newest bytes.
+          const raw = await readAtMost(stream, maxBytes * 4 + 8 * lines, signal);
+          const text = demultiplexDockerStream(raw.bytes);
+          const bytes = Buffer.from(text, "utf8");
+          const truncated = raw.truncated || bytes.length > maxBytes;
+          return { text: bytes.subarray(Math.max(0, bytes.length - maxBytes)).toString("utf8"), truncated };
+        } catch (error) {
+          stateError(name, error);
+        }
+      });
+    },
+
+    async execFixed(name, argv, { timeoutMs, maxBytes }) {
+      const { docker } = await client();
+      const target = container(docker, name);
+      // One slot and one deadline for the three calls an exec takes (create, start, inspect).
+      return call(
+        `exec in ${name}`,
+        async (signal) => {
+          try {
+            const exec = await target.exec({
+              Cmd: [...argv],
+              AttachStdout: true,
+              AttachStderr: true,
+              Tty: false,
+              abortSignal: signal,
+            } as Docker.ExecCreateOptions);
+            const commandDeadline = AbortSignal.timeout(timeoutMs);
+            const stream = (await exec.start({ hijack: false, stdin: false, abortSignal: signal })) as Readable;
+            const raw = await readAtMost(stream, maxBytes + 8 * 64, AbortSignal.any([signal, commandDeadline]));
+            const text = demultiplexDockerStream(raw.bytes);
+            const bytes = Buffer.from(text, "utf8");
+            const output = {
+              text: bytes.subarray(0, maxBytes).toString("utf8"),
+              truncated: raw.truncated || bytes.length > maxBytes,
+            };
+            if (raw.aborted && !signal.aborted) {
+              // The Engine API cannot kill an exec'd process; it ends with the container.
+              return { ...output, exitCode: null, timedOut: true };
+            }
+            if (raw.aborted) throw signal.reason;
+            const inspected = await exec.inspect({ abortSignal: signal } as object);
+            return { ...output, exitCode: inspected.ExitCode ?? null, timedOut: false };
+          } catch (error) {
+            stateError(name, error);
+          }
+        },
+        options.timeoutMs + timeoutMs,
+      );
+    },
+
+    close() {
+      // The modem opens a connection per request and keeps no pool; new calls after close are refused.
+      limit.clearQueue();
+    },
+  };
+}
+
+/** dockerode reads `abortSignal` from every method's options; its type definitions omit it for some. */
+function withSignal<T>(method: () => Promise<T>, self: object, signal: AbortSignal): Promise<T> {
+  return (method as unknown as (options: { abortSignal: AbortSignal }) => Promise<T>).call(self, {
+    abortSignal: signal,
+  });
+}
+
+/** Reads a stream until it ends, `cap` bytes arrive, or the signal fires; never throws for the cap. */
+async function readAtMost(
+  stream: Readable,
+  cap: number,
+  signal: AbortSignal,
+): Promise<{ bytes: Buffer; truncated: boolean; aborted: boolean }> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  return new Promise((resolve, reject) => {
+    const finish = (result: { truncated: boolean; aborted: boolean }) => {
+      signal.removeEventListener("abort", onAbort);
+      stream.removeAllListeners("data");
+      stream.destroy();
+      resolve({ bytes: Buffer.concat(chunks), ...result });
+    };
+    const onAbort = () => finish({ truncated: false, aborted: true });
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    stream.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total >= cap) finish({ truncated: true, aborted: false });
+    });
+    stream.once("end", () => finish({ truncated: false, aborted: false }));
+    stream.once("error", (error) => {
+      signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) return resolve({ bytes: Buffer.concat(chunks), truncated: false, aborted: true });
+      reject(error);
+    });
+  });
+}
+
+interface DockerConnection {
+  endpoint: string;
+  modemOptions: Docker.DockerOptions;
+}
+
+export function parseDockerHost(host: string | undefined): DockerConnection {
+  if (!host) return { endpoint: `unix://${DEFAULT_SOCKET}`, modemOptions: { socketPath: DEFAULT_SOCKET } };
+  if (host.startsWith("unix://")) {
+    const socketPath = host.slice("unix://".length);
+    return { endpoint: host, modemOptions: { socketPath } };
+  }
+  if (host.startsWith("tcp://")) {
+    const url = new URL(host.replace(/^tcp:/, "http:"));
+    return {
+      endpoint: host,
+      modemOptions: { host: url.hostname, port: Number(url.port), protocol: "http" },
+    };
+  }
+  if (host.startsWith("npipe://")) {
+    const socketPath = host.slice("npipe://".length);
+    return { endpoint: host, modemOptions: { socketPath } };
+  }
+  throw new Error(`unsupported DOCKER_HOST ${JSON.stringify(host)}: expected unix://, tcp:// or npipe://`);
+}
+
+/** Compares "1.41"-style API versions numerically (1.9 < 1.41). */
+export function compareApiVersions(a: string, b: string): number {
+  const [aMajor = 0, aMinor = 0] = a.split(".").map(Number);
+  const [bMajor = 0, bMinor = 0] = b.split(".").map(Number);
+  return aMajor - bMajor || aMinor - bMinor;
+}
