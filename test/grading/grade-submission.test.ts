@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { gradeSubmission } from "../../src/grading/grade-submission.js";
+import { exerciseWith, observe } from "./recorded-inspect.js";
+
+const exercise = {
+  ...exerciseWith({ type: "state", status: "running" }, { type: "exitCode", equals: 137, points: 3 }),
+  hints: [
+    { when: { state: "running" as const }, text: { es: "{name} sigue vivo", en: "{name} is still alive" } },
+    { when: { failed: "check-2" }, text: { es: "código {exitCode}", en: "code {exitCode}" } },
+  ],
+};
+
+describe("gradeSubmission", () => {
+  it("adds up points per passed check and fails the submission if any check fails", () => {
+    const result = gradeSubmission(exercise, observe("example2-running.json"), "en");
+    expect(result.checks.map((c) => [c.id, c.passed, c.points, c.maxPoints])).toEqual([
+      ["existe", true, 1, 1],
+      ["check-1", true, 2, 2],
+      ["check-2", false, 0, 3],
+    ]);
+    expect(result).toMatchObject({ status: "failed", score: 3, maxScore: 6 });
+  });
+
+  it("shows the hints whose state and failed check match what the learner did", () => {
+    const running = gradeSubmission(exercise, observe("example2-running.json"), "es");
+    expect(running.hints).toEqual(["example2-fixture-rec sigue vivo", "código 0"]);
+  });
+
+  it("gives no hints once everything passes", () => {
+    const killed = gradeSubmission(
+      exerciseWith({ type: "state", status: "exited" }, { type: "exitCode", equals: 137 }),
+      observe("example2-killed.json"),
+      "en",
+    );
+    expect(killed).toMatchObject({ status: "passed", score: 5, maxScore: 5, hints: [] });
+  });
+
+  it("grades a missing container instead of failing: exists fails and the hint says why", () => {
+    const result = gradeSubmission(exercise, { containerName: "example2", inspect: undefined }, "es");
+    expect(result.status).toBe("failed");
+    expect(result.score).toBe(0);
+    expect(result.checks[0]).toMatchObject({ passed: false, feedback: "no hay example2", actual: null });
+    expect(result.checks[1]?.feedback).toBe("No se pudo comprobar: no hay ningún contenedor llamado example2.");
+    expect(result.hints[0]).toBe(
+      "No hay ningún contenedor llamado example2: ¿usaste `--name example2`? `docker ps -a` también muestra los que ya se detuvieron.",
+    );
+    expect(result.evidence).toEqual({ containerName: "example2", found: false, container: null, checks: {} });
+  });
+
+  it("answers in the negotiated language", () => {
+    const english = gradeSubmission(exercise, { containerName: "example2", inspect: undefined }, "en");
+    expect(english.hints[0]).toContain("did you pass `--name example2`?");
+  });
+
+  it("keeps in the evidence only what the checks read", () => {
+    const result = gradeSubmission(exercise, observe("example2-running.json"), "en");
+    expect(result.evidence.checks).toEqual({
+      existe: { name: "example2-fixture-rec", id: expect.any(String) },
+      "check-1": { status: "running" },
+      "check-2": { status: "running", exitCode: 0 },
+    });
+    expect(JSON.stringify(result.evidence)).not.toMatch(/172\.17|HostConfig|ResolvConfPath/);
+  });
+});

@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Exercise } from "../../src/grading/exercise.js";
+import { type Check, ExerciseSchema } from "../../src/grading/exercise.js";
+import type { Observations } from "../../src/grading/observations.js";
+
+/** Inspect JSON recorded from a real engine by test/fixtures/inspect/record.sh. */
+export function recordedInspect(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/inspect", file), "utf8"));
+}
+
+/** The recorded container's own name, so `exists` matches it the way a learner's submission would. */
+export function observe(file: string, extra: Partial<Observations> = {}): Observations {
+  const inspect = recordedInspect(file);
+  return { containerName: String(inspect.Name).replace(/^\//, ""), inspect, ...extra };
+}
+
+const text = (es: string, en: string) => ({ es, en });
+
+/** An exercise with `exists` plus the checks under test, written as an author would in YAML. */
+export function exerciseWith(...checks: Record<string, unknown>[]): Exercise {
+  return ExerciseSchema.parse({
+    id: "prueba",
+    lesson: "prueba",
+    title: text("Prueba", "Test"),
+    instructions: text("Instrucciones", "Instructions"),
+    containerName: "prueba",
+    checks: [
+      {
+        id: "existe",
+        type: "exists",
+        points: 1,
+        description: text("Existe {name}", "{name} exists"),
+        feedback: { pass: text("sí", "yes"), fail: text("no hay {name}", "no {name}") },
+      },
+      ...checks.map((check, index) => ({
+        id: `check-${index + 1}`,
+        points: 2,
+        description: text("Comprobación", "Check"),
+        feedback: {
+          pass: text("bien: {actual}", "good: {actual}"),
+          fail: text("esperábamos {expected}, vimos {actual}", "expected {expected}, saw {actual}"),
+        },
+        ...check,
+      })),
+    ],
+    solution: ["docker run --name prueba alpine"],
+    cleanup: ["docker rm -f prueba"],
+  });
+}
+
+export type { Check };
