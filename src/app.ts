@@ -2,10 +2,13 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config/config.js";
+import { authPlugin } from "./plugins/auth.js";
 import { contentPlugin } from "./plugins/content.js";
+import { corsPlugin } from "./plugins/cors.js";
 import { openApiPlugin } from "./plugins/openapi.js";
 import { prismaPlugin } from "./plugins/prisma.js";
 import { problemHandler } from "./plugins/problem-handler.js";
+import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { routes } from "./routes/index.js";
 
 declare module "fastify" {
@@ -43,8 +46,11 @@ export async function buildApp(
   app.decorate("config", config);
 
   await app.register(problemHandler);
-  await app.register(openApiPlugin, { version: API_VERSION });
+  await app.register(openApiPlugin, { version: API_VERSION, requireAuth: config.requireAuth });
   await app.register(prismaPlugin, { databaseUrl: config.databaseUrl });
+  await app.register(corsPlugin, { origins: config.corsOrigins });
+  await app.register(authPlugin, { requireAuth: config.requireAuth });
+  await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
   await app.register(contentPlugin, { contentDir: config.contentDir });
   await app.register(routes);
   return app;

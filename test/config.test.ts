@@ -14,9 +14,34 @@ describe("configuration", () => {
     ["DATABASE_URL", "mysql://x", /DATABASE_URL=.*postgresql/],
     ["DOCKER_HOST", "/var/run/docker.sock", /DOCKER_HOST=.*unix:\/\/\//],
     ["LOG_LEVEL", "loud", /LOG_LEVEL="loud"/],
+    ["REQUIRE_AUTH", "maybe", /REQUIRE_AUTH="maybe"/],
+    ["CORS_ORIGINS", "lms.example", /CORS_ORIGINS=.*origins/],
+    ["LAB_ENGINE_ALLOWLIST", "http://10.0.0.5", /LAB_ENGINE_ALLOWLIST=.*unix:\/\/\//],
+    ["SECRETS_KEY", "short", /SECRETS_KEY=.*64 hex/],
   ])("rejects %s=%s naming the variable", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it("keeps content public, CORS off and labs impossible unless configured", () => {
+    const config = loadConfig({});
+    expect(config.requireAuth).toBe(false);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.labEngineAllowlist).toEqual([]);
+    expect(config.secretsKey).toBeUndefined();
+  });
+
+  it("parses the integration settings", () => {
+    const config = loadConfig({
+      REQUIRE_AUTH: "true",
+      CORS_ORIGINS: "https://lms.example, http://localhost:5173",
+      LAB_ENGINE_ALLOWLIST: "unix:///run/labs/*,tcp://127.0.0.1:2376",
+      SECRETS_KEY: "ab".repeat(32),
+    });
+    expect(config.requireAuth).toBe(true);
+    expect(config.corsOrigins).toEqual(["https://lms.example", "http://localhost:5173"]);
+    expect(config.labEngineAllowlist).toEqual(["unix:///run/labs/*", "tcp://127.0.0.1:2376"]);
+    expect(config.secretsKey).toHaveLength(32);
   });
 
   it("treats an empty variable as unset", () => {

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { inject } from "vitest";
 import { type AppConfig, buildApp } from "../src/app.js";
+import { createApiClient } from "../src/clients/api-clients.js";
+import type { Scope } from "../src/clients/scopes.js";
 import { loadConfig } from "../src/config/config.js";
 import { createDatabaseClient, type Database } from "../src/db/prisma.js";
 import { adminQuery, withDatabase } from "./global-setup.js";
@@ -60,4 +62,14 @@ export async function buildTestApp(overrides: Partial<AppConfig> = {}): Promise<
       await database.drop();
     },
   };
+}
+
+/** A new API client straight in the database; `auth` is the header value for supertest's `.set("authorization", …)`. */
+export async function createTestClient(
+  db: Database,
+  scopes: Scope[],
+  name = "test client",
+): Promise<{ id: string; key: string; auth: string }> {
+  const { client, key } = await createApiClient(db, { name, scopes });
+  return { id: client.id, key, auth: `Bearer ${key}` };
 }

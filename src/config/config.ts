@@ -25,6 +25,42 @@ const EnvSchema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024)
     .default(64 * 1024),
+  REQUIRE_AUTH: z.stringbool().default(false),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: "expected comma-separated origins like https://lms.example" })))
+    .default([]),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  LAB_ENGINE_ALLOWLIST: z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^(unix:\/\/\/.+|tcp:\/\/[^/*]+:(\d+|\*))$/,
+            "expected entries like unix:///run/labs/* or tcp://10.0.0.5:2376 (a trailing * matches any rest)",
+          ),
+      ),
+    )
+    .default([]),
+  SECRETS_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex characters (32 random bytes): openssl rand -hex 32")
+    .optional(),
+  XAPI_HOMEPAGE: z.url({ protocol: /^https?$/ }).default("https://aprendiendo-docker.dev/learners"),
 });
 
 export interface Config {
@@ -37,6 +73,18 @@ export interface Config {
   docker: { host: string | undefined; timeoutMs: number; concurrency: number };
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
+  /** On: content routes require the `content:read` scope too. Learner data always requires a key. */
+  requireAuth: boolean;
+  /** Browser origins allowed by CORS; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  /** Requests per minute per API client (per IP without a key), counted by each replica. */
+  rateLimitPerMinute: number;
+  /** Engine URLs a learner's lab may point at; empty: labs cannot be set. */
+  labEngineAllowlist: string[];
+  /** 32-byte key that encrypts lab TLS keys at rest; absent: labs with TLS material are refused. */
+  secretsKey: Buffer | undefined;
+  /** xAPI actor account homePage for clients that have none of their own. */
+  xapiHomePage: string;
 }
 
 export class ConfigError extends Error {
@@ -68,5 +116,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     docker: { host: e.DOCKER_HOST, timeoutMs: e.DOCKER_TIMEOUT_MS, concurrency: e.DOCKER_CONCURRENCY },
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    requireAuth: e.REQUIRE_AUTH,
+    corsOrigins: e.CORS_ORIGINS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    labEngineAllowlist: e.LAB_ENGINE_ALLOWLIST,
+    secretsKey: e.SECRETS_KEY ? Buffer.from(e.SECRETS_KEY, "hex") : undefined,
+    xapiHomePage: e.XAPI_HOMEPAGE,
   };
 }

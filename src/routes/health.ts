@@ -19,6 +19,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/health",
     {
+      config: { rateLimit: false },
       schema: {
         tags: ["health"],
         summary: "Liveness: 200 while the process runs",
@@ -31,6 +32,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/ready",
     {
+      config: { rateLimit: false },
       schema: {
         tags: ["health"],
         summary: "Readiness: 200 when the database is up; Docker down only degrades it",

@@ -1,0 +1,80 @@
+import { z } from "zod";
+import type { Database } from "../db/prisma.js";
+import { notFound } from "../errors/problem.js";
+import { decodeCursor, type PageQuery, toPage } from "../http/pagination.js";
+import { generateApiKey, hashApiKey, isWellFormedApiKey } from "./api-key.js";
+import { ScopeSchema } from "./scopes.js";
+
+export const ApiClientSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    scopes: z.array(ScopeSchema),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: "ApiClient" });
+
+export const NewApiClientSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    scopes: z.array(ScopeSchema).min(1).max(5),
+  })
+  .meta({ id: "NewApiClient" });
+
+export type ApiClientView = z.infer<typeof ApiClientSchema>;
+export type NewApiClient = z.infer<typeof NewApiClientSchema>;
+
+/** The caller of a request, once its key has been checked. */
+export interface AuthenticatedClient {
+  id: string;
+  name: string;
+  scopes: string[];
+}
+
+type ApiClientRow = { id: string; name: string; scopes: string[]; createdAt: Date };
+
+function toView(row: ApiClientRow): ApiClientView {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes.filter((scope) => ScopeSchema.safeParse(scope).success) as ApiClientView["scopes"],
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** Creates a client and returns its key: the only moment the plain key exists. */
+export async function createApiClient(
+  db: Database,
+  input: NewApiClient,
+): Promise<{ client: ApiClientView; key: string }> {
+  const key = generateApiKey();
+  const row = await db.apiClient.create({
+    data: { name: input.name, scopes: [...new Set(input.scopes)], keyHash: hashApiKey(key) },
+  });
+  return { client: toView(row), key };
+}
+
+/** The client a bearer token belongs to, or null for any unknown or malformed token. */
+export async function findClientByKey(db: Database, token: string): Promise<AuthenticatedClient | null> {
+  if (!isWellFormedApiKey(token)) return null;
+  return db.apiClient.findUnique({
+    where: { keyHash: hashApiKey(token) },
+    select: { id: true, name: true, scopes: true },
+  });
+}
+
+export async function listApiClients(db: Database, page: PageQuery) {
+  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const rows = await db.apiClient.findMany({
+    where: after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : undefined,
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    take: page.limit + 1,
+  });
+  return toPage(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }), toView);
+}
+
+/** Revokes a client: its key stops working at once, on every replica (keys are not cached). */
+export async function deleteApiClient(db: Database, id: string): Promise<void> {
+  const { count } = await db.apiClient.deleteMany({ where: { id } });
+  if (count === 0) throw notFound(`No API client ${id}`);
+}

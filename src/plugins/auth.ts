@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { type AuthenticatedClient, findClientByKey } from "../clients/api-clients.js";
+import { hasScope, type Scope } from "../clients/scopes.js";
+import { missingScope, unauthorized } from "../errors/auth-problems.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The API client that sent the request; null when no key was sent (public routes only). */
+    client: AuthenticatedClient | null;
+  }
+  interface FastifyContextConfig {
+    /**
+     * The scope a caller needs, declared on the route: `config: { scope: "progress:read" }`.
+     * No scope: the route is public. `content:read` is only enforced when REQUIRE_AUTH is on.
+     */
+    scope?: Scope;
+  }
+}
+
+/**
+ * Authenticates `Authorization: Bearer <key>` before anything else runs (so the rate limit can count
+ * per client), then enforces the route's declared scope. A key that is sent must be valid, even on
+ * public routes, so a revoked key is noticed at once rather than silently downgraded to anonymous.
+ */
+export const authPlugin = fp(
+  async (app: FastifyInstance, options: { requireAuth: boolean }) => {
+    app.decorateRequest("client", null);
+
+    app.addHook("onRequest", async (request) => {
+      request.client = await authenticate(app, request);
+      const scope = request.routeOptions.config.scope;
+      if (!scope || (scope === "content:read" && !options.requireAuth)) return;
+      if (!request.client) throw unauthorized("This operation needs an API key: Authorization: Bearer <key>.", false);
+      if (!hasScope(request.client.scopes, scope)) throw missingScope(scope);
+    });
+  },
+  { name: "auth", dependencies: ["prisma"] },
+);
+
+async function authenticate(app: FastifyInstance, request: FastifyRequest): Promise<AuthenticatedClient | null> {
+  const header = request.headers.authorization;
+  if (header === undefined) return null;
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  if (!match?.[1]) throw unauthorized('The Authorization header must be "Bearer <key>".', true);
+  const client = await findClientByKey(app.prisma, match[1]);
+  if (!client) throw unauthorized("The API key is unknown or has been revoked.", true);
+  return client;
+}

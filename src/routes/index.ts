@@ -1,0 +1,23 @@
+import type { FastifyPluginAsync } from "fastify";
+import { healthRoutes } from "./health.js";
+import { clientRoutes } from "./v1/clients.js";
+import { commandRoutes } from "./v1/commands.js";
+import { diagramRoutes } from "./v1/diagrams.js";
+import { lessonRoutes } from "./v1/lessons.js";
+import { searchRoutes } from "./v1/search.js";
+
+/** Every route of the API. Each file is HTTP only: parse, call a service, shape the reply. */
+export const routes: FastifyPluginAsync = async (app) => {
+  await app.register(healthRoutes);
+  await app.register(async (content) => {
+    // The course is public unless REQUIRE_AUTH is on; then these routes need content:read.
+    content.addHook("onRoute", (route) => {
+      route.config = { ...route.config, scope: route.config?.scope ?? "content:read" };
+    });
+    await content.register(lessonRoutes);
+    await content.register(commandRoutes);
+    await content.register(searchRoutes);
+    await content.register(diagramRoutes);
+  });
+  await app.register(clientRoutes);
+};

@@ -1,0 +1,75 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import {
+  ApiClientSchema,
+  createApiClient,
+  deleteApiClient,
+  listApiClients,
+  NewApiClientSchema,
+} from "../../clients/api-clients.js";
+import { authErrorResponses } from "../../http/auth-responses.js";
+import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../http/pagination.js";
+import { ProblemSchema } from "../../http/problem-schema.js";
+
+const CreatedApiClientSchema = ApiClientSchema.extend({
+  key: z.string().describe("The API key. It is shown only in this response: store it now, it cannot be recovered"),
+}).meta({ id: "CreatedApiClient" });
+
+export const clientRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    "/v1/clients",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["clients"],
+        summary: "Create an API client and its key (admin)",
+        body: NewApiClientSchema,
+        response: { 201: CreatedApiClientSchema, 400: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { client, key } = await createApiClient(app.prisma, request.body);
+      reply.header("cache-control", "no-store");
+      return reply
+        .code(201)
+        .header("location", `/v1/clients/${client.id}`)
+        .send({ ...client, key });
+    },
+  );
+
+  app.get(
+    "/v1/clients",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["clients"],
+        summary: "List API clients, oldest first (admin)",
+        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page. Keys are never shown again.`,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(ApiClientSchema).meta({ id: "ApiClientPage" }),
+          400: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => listApiClients(app.prisma, request.query),
+  );
+
+  app.delete(
+    "/v1/clients/:id",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["clients"],
+        summary: "Revoke an API client: its key stops working at once (admin)",
+        params: z.object({ id: z.uuid() }),
+        response: { 204: z.null().describe("Revoked"), 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      await deleteApiClient(app.prisma, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};
