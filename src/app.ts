@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config/config.js";
+import type { DockerEngine } from "./docker/engine.js";
 import { authPlugin } from "./plugins/auth.js";
 import { contentPlugin } from "./plugins/content.js";
 import { corsPlugin } from "./plugins/cors.js";
+import { dockerPlugin } from "./plugins/docker.js";
 import { openApiPlugin } from "./plugins/openapi.js";
 import { prismaPlugin } from "./plugins/prisma.js";
 import { problemHandler } from "./plugins/problem-handler.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
+import { securityPlugin } from "./plugins/security.js";
 import { routes } from "./routes/index.js";
 
 declare module "fastify" {
@@ -25,10 +28,18 @@ export const API_VERSION = "1.0.0";
 /** Builds the whole application without listening, so the server and the tests share it. */
 export async function buildApp(
   config: AppConfig,
-  options: { logger?: FastifyServerOptions["logger"] } = {},
+  options: {
+    logger?: FastifyServerOptions["logger"];
+    /** The server's own logger, so start-up and requests log through one stream. */
+    loggerInstance?: FastifyBaseLogger;
+    /** Replaces the engine built from config.docker, e.g. to observe which calls a request makes. */
+    dockerEngine?: DockerEngine;
+  } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ?? { level: config.logLevel } }),
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
@@ -46,11 +57,13 @@ export async function buildApp(
   app.decorate("config", config);
 
   await app.register(problemHandler);
+  await app.register(securityPlugin);
   await app.register(openApiPlugin, { version: API_VERSION, requireAuth: config.requireAuth });
   await app.register(prismaPlugin, { databaseUrl: config.databaseUrl });
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(authPlugin, { requireAuth: config.requireAuth });
   await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
+  await app.register(dockerPlugin, { engine: options.dockerEngine });
   await app.register(contentPlugin, { contentDir: config.contentDir });
   await app.register(routes);
   return app;

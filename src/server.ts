@@ -1,4 +1,5 @@
 import path from "node:path";
+import pino from "pino";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config/config.js";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-postgres.js";
@@ -19,7 +20,12 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const log = (message: string) => console.log(`[start-up] ${message}`);
+  const logger = pino({
+    level: config.logLevel,
+    // Readable lines for a person at a terminal; JSON for log collectors everywhere else.
+    ...(process.stdout.isTTY ? { transport: { target: "pino-pretty", options: { ignore: "pid,hostname" } } } : {}),
+  });
+  const log = (message: string) => logger.info(message);
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -33,7 +39,7 @@ async function main(): Promise<void> {
   }
   await migrateDatabase(databaseUrl, log);
 
-  const app = await buildApp({ ...config, databaseUrl });
+  const app = await buildApp({ ...config, databaseUrl }, { loggerInstance: logger });
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {

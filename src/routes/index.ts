@@ -3,8 +3,11 @@ import { healthRoutes } from "./health.js";
 import { clientRoutes } from "./v1/clients.js";
 import { commandRoutes } from "./v1/commands.js";
 import { diagramRoutes } from "./v1/diagrams.js";
+import { exerciseRoutes } from "./v1/exercises.js";
+import { learnerRoutes } from "./v1/learners.js";
 import { lessonRoutes } from "./v1/lessons.js";
 import { searchRoutes } from "./v1/search.js";
+import { submissionRoutes } from "./v1/submissions.js";
 
 /** Every route of the API. Each file is HTTP only: parse, call a service, shape the reply. */
 export const routes: FastifyPluginAsync = async (app) => {
@@ -20,4 +23,7 @@ export const routes: FastifyPluginAsync = async (app) => {
     await content.register(diagramRoutes);
   });
   await app.register(clientRoutes);
+  await app.register(exerciseRoutes);
+  await app.register(submissionRoutes);
+  await app.register(learnerRoutes);
 };

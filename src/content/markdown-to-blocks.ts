@@ -1,0 +1,187 @@
+import { marked, type Token, type Tokens } from "marked";
+import type { Block, Inline } from "./blocks.js";
+
+export class MarkdownError extends Error {}
+
+export interface BlockContext {
+  /** Turns an image path as written in the Markdown into the URL the API serves it at. */
+  resolveImage(href: string): string;
+}
+
+const CALLOUT = /^\[!(NOTE|TIP|WARNING)\]\s*/;
+
+/** Converts a lesson's Markdown into typed blocks once, at start-up. */
+export function markdownToBlocks(markdown: string, context: BlockContext): Block[] {
+  const headingIds = new Map<string, number>();
+  const blocks: Block[] = [];
+  for (const token of marked.lexer(markdown)) {
+    const block = toBlock(token, context, headingIds);
+    if (block) blocks.push(block);
+  }
+  return blocks;
+}
+
+function toBlock(token: Token, context: BlockContext, headingIds: Map<string, number>): Block | undefined {
+  switch (token.type) {
+    case "space":
+    case "hr":
+      return undefined;
+    case "heading": {
+      const { depth, text } = token as Tokens.Heading;
+      if (depth < 2)
+        throw new MarkdownError(`a lesson starts at "##": found "# ${text}" (the title lives in lesson.yaml)`);
+      return { type: "heading", level: depth, id: uniqueId(slugify(text), headingIds), text: plainText(token) };
+    }
+    case "paragraph": {
+      const tokens = (token as Tokens.Paragraph).tokens;
+      const image = tokens.length === 1 && tokens[0]?.type === "image" ? (tokens[0] as Tokens.Image) : undefined;
+      if (image) {
+        if (!image.text.trim()) throw new MarkdownError(`image ${image.href} has no alt text`);
+        return { type: "image", src: context.resolveImage(image.href), alt: image.text };
+      }
+      return { type: "paragraph", content: toInlines(tokens) };
+    }
+    case "code": {
+      const { lang, text } = token as Tokens.Code;
+      if (!lang) throw new MarkdownError(`a code block has no language: ${JSON.stringify(text.slice(0, 40))}`);
+      return { type: "code", language: lang.trim(), code: text };
+    }
+    case "table": {
+      const table = token as Tokens.Table;
+      return {
+        type: "table",
+        header: table.header.map((cell) => toInlines(cell.tokens)),
+        rows: table.rows.map((row) => row.map((cell) => toInlines(cell.tokens))),
+      };
+    }
+    case "list":
+      return toList(token as Tokens.List, 1);
+    case "blockquote":
+      return toCallout(token as Tokens.Blockquote);
+    default:
+      throw new MarkdownError(
+        `unsupported Markdown element "${token.type}": ${JSON.stringify(token.raw.slice(0, 60))}`,
+      );
+  }
+}
+
+function toList(list: Tokens.List, depth: number): Extract<Block, { type: "list" }> {
+  return {
+    type: "list",
+    ordered: list.ordered,
+    items: list.items.map((item) => {
+      const content: Inline[] = [];
+      let sublist: Extract<Block, { type: "list" }> | undefined;
+      for (const child of item.tokens) {
+        if (child.type === "list") {
+          if (depth > 1) throw new MarkdownError("lists nest one level deep at most");
+          sublist = toList(child as Tokens.List, depth + 1);
+        } else if (child.type === "text" || child.type === "paragraph") {
+          const inner = (child as Tokens.Text).tokens ?? [{ type: "text", raw: child.raw, text: child.raw }];
+          if (content.length > 0) content.push({ text: " " });
+          content.push(...toInlines(inner as Token[]));
+        } else if (child.type !== "space") {
+          throw new MarkdownError(`unsupported element "${child.type}" inside a list item`);
+        }
+      }
+      return sublist
+        ? { content, sublist: { ordered: sublist.ordered, items: sublist.items.map(({ content }) => ({ content })) } }
+        : { content };
+    }),
+  };
+}
+
+function toCallout(quote: Tokens.Blockquote): Block {
+  const [first, ...rest] = quote.tokens.filter((token) => token.type !== "space");
+  const marker = first?.type === "paragraph" ? CALLOUT.exec((first as Tokens.Paragraph).text) : null;
+  if (!first || !marker?.[1])
+    throw new MarkdownError("a quote must be a callout starting with [!NOTE], [!TIP] or [!WARNING]");
+  const paragraphs = [first, ...rest].map((token, index) => {
+    if (token.type !== "paragraph") throw new MarkdownError(`a callout holds paragraphs only, found "${token.type}"`);
+    const inlines = toInlines((token as Tokens.Paragraph).tokens);
+    if (index > 0) return inlines;
+    const [lead, ...others] = inlines;
+    const stripped = lead ? { ...lead, text: lead.text.replace(CALLOUT, "") } : undefined;
+    return stripped?.text ? [stripped, ...others] : others;
+  });
+  return {
+    type: "callout",
+    kind: marker[1].toLowerCase() as "note" | "tip" | "warning",
+    paragraphs: paragraphs.filter((p) => p.length > 0),
+  };
+}
+
+type Mark = NonNullable<Inline["marks"]>[number];
+
+function toInlines(tokens: Token[], marks: Mark[] = [], href?: string): Inline[] {
+  const out: Inline[] = [];
+  const push = (text: string, extra: Mark[] = []) => {
+    if (!text) return;
+    const allMarks = [...marks, ...extra];
+    const inline: Inline = { text, ...(allMarks.length ? { marks: allMarks } : {}), ...(href ? { href } : {}) };
+    const previous = out.at(-1);
+    // Marked splits plain text at line breaks and escapes; merge runs that look the same.
+    if (previous && sameStyle(previous, inline)) previous.text += inline.text;
+    else out.push(inline);
+  };
+  for (const token of tokens) {
+    switch (token.type) {
+      case "text":
+      case "escape": {
+        const text = token as Tokens.Text;
+        if (text.tokens?.length) out.push(...toInlines(text.tokens, marks, href));
+        else push(text.text.replace(/\n/g, " "));
+        break;
+      }
+      case "strong":
+        out.push(...toInlines((token as Tokens.Strong).tokens, [...marks, "strong"], href));
+        break;
+      case "em":
+        out.push(...toInlines((token as Tokens.Em).tokens, [...marks, "emphasis"], href));
+        break;
+      case "del":
+        out.push(...toInlines((token as Tokens.Del).tokens, [...marks, "strikethrough"], href));
+        break;
+      case "codespan":
+        push((token as Tokens.Codespan).text, ["code"]);
+        break;
+      case "link":
+        out.push(...toInlines((token as Tokens.Link).tokens, marks, (token as Tokens.Link).href));
+        break;
+      case "br":
+        push(" ");
+        break;
+      default:
+        throw new MarkdownError(
+          `unsupported inline element "${token.type}": ${JSON.stringify(token.raw.slice(0, 60))}`,
+        );
+    }
+  }
+  return out;
+}
+
+function sameStyle(a: Inline, b: Inline): boolean {
+  return a.href === b.href && (a.marks ?? []).join() === (b.marks ?? []).join();
+}
+
+function plainText(token: Token): string {
+  const tokens = "tokens" in token && Array.isArray(token.tokens) ? (token.tokens as Token[]) : [];
+  return toInlines(tokens)
+    .map((inline) => inline.text)
+    .join("");
+}
+
+export function slugify(text: string): string {
+  return text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+function uniqueId(base: string, seen: Map<string, number>): string {
+  const count = seen.get(base) ?? 0;
+  seen.set(base, count + 1);
+  return count === 0 ? base : `${base}-${count + 1}`;
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import { createDockerEngine, type DockerEngine } from "../docker/engine.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    docker: DockerEngine;
+  }
+}
+
+/**
+ * Decorates `app.docker` from `app.config.docker`. The API version is negotiated at start-up
+ * when the engine answers; when it does not, start-up goes on (lessons need no engine) and the
+ * first grading call negotiates instead.
+ */
+export const dockerPlugin = fp(
+  async (app: FastifyInstance, options: { engine?: DockerEngine } = {}) => {
+    const engine = options.engine ?? createDockerEngine(app.config.docker);
+    app.decorate("docker", engine);
+    app.addHook("onReady", async () => {
+      try {
+        const version = await engine.negotiate();
+        const log = version.tested ? app.log.info.bind(app.log) : app.log.warn.bind(app.log);
+        log({ engine: engine.endpoint, ...version }, "docker engine connected");
+      } catch (error) {
+        app.log.warn(
+          { engine: engine.endpoint, reason: error instanceof Error ? error.message : String(error) },
+          "docker engine unavailable at start-up; grading answers 503 until it is reachable",
+        );
+      }
+    });
+    app.addHook("onClose", async () => engine.close());
+  },
+  { name: "docker" },
+);

@@ -1,0 +1,184 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { buildApp } from "../../src/app.js";
+import { dockerCommandSlugs } from "../../src/content/docker-commands.js";
+import { ContentError, type Curriculum, loadCurriculum } from "../../src/content/load-curriculum.js";
+import { testConfig } from "../helper.js";
+
+const CONTENT = path.resolve("content");
+let curriculum: Curriculum;
+beforeAll(async () => {
+  curriculum = await loadCurriculum(CONTENT);
+});
+
+const fold = (text: string) =>
+  text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase();
+// Compared as plain text: emphasis markers and accents are the lessons' own business.
+const spanish = () => fold(curriculum.lessons.map((lesson) => lesson.body.es.markdown.replace(/[*`]/g, "")).join("\n"));
+
+describe("the course", () => {
+  it("has at least 12 lessons, each in Spanish and English", () => {
+    expect(curriculum.lessons.length).toBeGreaterThanOrEqual(12);
+    for (const lesson of curriculum.lessons) {
+      expect(lesson.body.es.blocks.length, lesson.slug).toBeGreaterThan(0);
+      expect(lesson.body.en.blocks.length, lesson.slug).toBeGreaterThan(0);
+      expect(lesson.body.en.markdown, lesson.slug).not.toEqual(lesson.body.es.markdown);
+    }
+  });
+
+  it("keeps every section of the seed, with its commands and examples", () => {
+    const seedPassages = [
+      "filosofia de contenedores",
+      "construccion, distribucion y ejecucion de codigo",
+      "replica exacta de un ordenador",
+      "virtualizar procesos",
+      "docker daemon",
+      "rest api",
+      "docker [options] command",
+      "docker container prune",
+      "docker run alpine",
+      "exited (0)",
+      "cualquier codigo diferente de cero significa que hubo un error",
+      "docker run -it alpine",
+      "docker run --name example2 -d alpine tail -f /dev/null",
+      "docker inspect --format '{{.state.pid}}' example2",
+      "kill -9",
+    ];
+    const text = spanish();
+    for (const passage of seedPassages) expect(text, passage).toContain(passage);
+  });
+
+  it("writes the lessons the seed only names, and continues the course", () => {
+    const slugs = curriculum.lessons.map((lesson) => lesson.slug);
+    for (const slug of [
+      "exponiendo-contenedores",
+      "imagenes",
+      "volumenes-y-bind-mounts",
+      "redes",
+      "dockerfile",
+      "docker-compose",
+    ]) {
+      expect(slugs).toContain(slug);
+    }
+    const publishing = curriculum.lessons.find((lesson) => lesson.slug === "exponiendo-contenedores");
+    expect(publishing?.body.es.markdown).toMatch(/-p 127\.0\.0\.1:\d+:\d+/);
+    expect(publishing?.body.es.markdown).toContain("docker port");
+  });
+
+  it("references the three diagrams as image blocks with alt text in both languages", () => {
+    for (const diagram of ["vm-vs-containers.svg", "docker-architecture.svg", "container-lifecycle.svg"]) {
+      expect(curriculum.diagrams.has(diagram), diagram).toBe(true);
+      for (const language of ["es", "en"] as const) {
+        const images = curriculum.lessons.flatMap((lesson) =>
+          lesson.body[language].blocks.filter((block) => block.type === "image" && block.src.endsWith(diagram)),
+        );
+        expect(images.length, `${diagram} in ${language}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("has a reference entry for every docker command a lesson runs, including the seed's table", () => {
+    const slugs = new Set(curriculum.commands.map((command) => command.slug));
+    for (const required of ["ps", "inspect", "run", "rm", "container-prune", "exec", "kill", "port"]) {
+      expect(slugs, required).toContain(required);
+    }
+    for (const lesson of curriculum.lessons) {
+      for (const language of ["es", "en"] as const) {
+        for (const block of lesson.body[language].blocks) {
+          if (block.type !== "code") continue;
+          for (const slug of dockerCommandSlugs(block.code, block.language)) {
+            expect(slugs.has(slug), `${lesson.slug}/${language}: docker ${slug}`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it("documents the seed's flags in the reference: run -it, run -d --name, inspect --format", () => {
+    const examples = (slug: string) =>
+      curriculum.commands
+        .find((command) => command.slug === slug)
+        ?.examples.map((e) => e.command)
+        .join("\n") ?? "";
+    expect(examples("run")).toMatch(/docker run -it /);
+    expect(examples("run")).toMatch(/docker run (-d --name|--name \S+ -d)/);
+    expect(examples("inspect")).toMatch(/--format/);
+  });
+});
+
+describe("recognising docker commands in code blocks", () => {
+  it.each([
+    ["sh", "docker container prune -f", ["container-prune"]],
+    ["sh", "docker compose up -d", ["compose-up"]],
+    ["console", "$ docker ps -a\nCONTAINER ID   IMAGE\n", ["ps"]],
+    ["console", "docker run alpine\n", []],
+    ["sh", "kill -9 $(docker inspect --format '{{.State.Pid}}' example2)", ["inspect"]],
+    ["dockerfile", "RUN docker build .", []],
+  ])("%s: %j → %j", (language, code, expected) => {
+    expect(dockerCommandSlugs(code, language)).toEqual(expected);
+  });
+});
+
+describe("invalid content stops start-up", () => {
+  let broken: string;
+  const copyContent = async () => {
+    broken = await mkdtemp(path.join(os.tmpdir(), "aprendiendo-content-"));
+    await cp(CONTENT, broken, { recursive: true });
+    return broken;
+  };
+  const edit = async (relative: string, change: (text: string) => string) => {
+    const file = path.join(broken, relative);
+    await writeFile(file, change(await readFile(file, "utf8")));
+  };
+  afterEach(async () => {
+    await rm(broken, { recursive: true, force: true });
+  });
+
+  it("names the file and the field of a malformed lesson", async () => {
+    await copyContent();
+    await edit("lessons/05-modo-interactivo/lesson.yaml", (text) => text.replace(/^minutes: .*$/m, "minutes: soon"));
+    const failure = buildApp(testConfig("postgresql://unused@127.0.0.1:1/unused", { contentDir: broken }), {
+      logger: false,
+    });
+    await expect(failure).rejects.toThrow(ContentError);
+    await expect(failure).rejects.toThrow(/lessons\/05-modo-interactivo\/lesson\.yaml: minutes: .*number/);
+  });
+
+  it("fails when a code block runs a docker command with no reference entry", async () => {
+    await copyContent();
+    await edit("lessons/05-modo-interactivo/es.md", (text) => `${text}\n\n\`\`\`sh\ndocker frobnicate --now\n\`\`\`\n`);
+    await expect(loadCurriculum(broken)).rejects.toThrow(/es\.md: a code block runs "docker frobnicate"/);
+  });
+
+  it("fails when a link between lessons and commands points nowhere", async () => {
+    await copyContent();
+    await edit("commands/ps.yaml", (text) => {
+      const command = YAML.parse(text);
+      command.lessons.push("no-such-lesson");
+      return YAML.stringify(command);
+    });
+    await expect(loadCurriculum(broken)).rejects.toThrow(/command ps: lessons: "no-such-lesson" is not a lesson/);
+  });
+
+  it("fails when a lesson links to an exercise that does not exist", async () => {
+    await copyContent();
+    await edit("lessons/05-modo-interactivo/lesson.yaml", (text) => {
+      const lesson = YAML.parse(text);
+      lesson.exercises.push("no-such-exercise");
+      return YAML.stringify(lesson);
+    });
+    await expect(loadCurriculum(broken)).rejects.toThrow(/exercises: "no-such-exercise" is not in content\/exercises/);
+  });
+
+  it("fails on a broken YAML file, naming it", async () => {
+    await copyContent();
+    await edit("modules.yaml", () => "- slug: [unclosed\n");
+    await expect(loadCurriculum(broken)).rejects.toThrow(/modules\.yaml: /);
+  });
+});
