@@ -1,0 +1,30 @@
+import type { z } from "zod";
+import type { ExportedExercise, GradedSubmission } from "./graded-submission.js";
+import { GradescopeResultsSchema, toGradescopeResults } from "./gradescope.js";
+import { LtiAgsScoreSchema, toLtiAgsScore } from "./lti-ags.js";
+import { PrairieLearnResultsSchema, toPrairieLearnResults } from "./prairielearn.js";
+import { toXapiStatement, XapiStatementSchema } from "./xapi.js";
+import { toXqueueReply, XqueueReplySchema } from "./xqueue.js";
+
+export interface ExportOptions {
+  /** The xAPI actor account homePage: the client's own, else XAPI_HOMEPAGE. */
+  homePage: string;
+}
+
+interface GradeExport {
+  schema: z.ZodType;
+  mediaType: string;
+  render(submission: GradedSubmission, exercise: ExportedExercise, options: ExportOptions): unknown;
+}
+
+/** One stored result, many formats: each entry is a pure function and the schema its output obeys. */
+export const GRADE_EXPORTS = {
+  "lti-ags": { schema: LtiAgsScoreSchema, mediaType: "application/vnd.ims.lis.v1.score+json", render: toLtiAgsScore },
+  xapi: { schema: XapiStatementSchema, mediaType: "application/json", render: toXapiStatement },
+  gradescope: { schema: GradescopeResultsSchema, mediaType: "application/json", render: toGradescopeResults },
+  prairielearn: { schema: PrairieLearnResultsSchema, mediaType: "application/json", render: toPrairieLearnResults },
+  xqueue: { schema: XqueueReplySchema, mediaType: "application/json", render: toXqueueReply },
+} as const satisfies Record<string, GradeExport>;
+
+export type ExportFormat = keyof typeof GRADE_EXPORTS;
+export const EXPORT_FORMATS = Object.keys(GRADE_EXPORTS) as ExportFormat[];

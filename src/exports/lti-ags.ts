@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { type ExportedExercise, type GradedSubmission, plainTextSummary } from "./graded-submission.js";
+
+/**
+ * An LTI 1.3 Assignment and Grade Services score, as POSTed to a line item's `/scores`
+ * (media type application/vnd.ims.lis.v1.score+json). Fields from the AGS score publish service.
+ */
+export const LtiAgsScoreSchema = z
+  .strictObject({
+    userId: z.string().min(1).describe("The platform's id for the learner (the LTI `sub`); our learnerId"),
+    scoreGiven: z.number().min(0),
+    scoreMaximum: z.number().positive(),
+    comment: z.string().optional(),
+    timestamp: z.iso
+      .datetime({ offset: true, precision: 3 })
+      .describe("When the score was produced, subsecond precision"),
+    activityProgress: z.enum(["Initialized", "Started", "InProgress", "Submitted", "Completed"]),
+    gradingProgress: z.enum(["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"]),
+    submission: z
+      .strictObject({
+        startedAt: z.iso.datetime({ offset: true }).optional(),
+        submittedAt: z.iso.datetime({ offset: true }).optional(),
+      })
+      .optional(),
+  })
+  .meta({ id: "LtiAgsScore" });
+export type LtiAgsScore = z.infer<typeof LtiAgsScoreSchema>;
+
+/** A failed attempt may be retried, so it is Submitted; a passed one is Completed. Always fully graded. */
+export function toLtiAgsScore(submission: GradedSubmission, exercise: ExportedExercise): LtiAgsScore {
+  return {
+    userId: submission.learnerId,
+    scoreGiven: submission.score,
+    // AGS requires a positive maximum; an exercise worth no points reports 1/1 or 0/1.
+    scoreMaximum: submission.maxScore > 0 ? submission.maxScore : 1,
+    comment: plainTextSummary(submission, exercise),
+    timestamp: submission.gradedAt.toISOString(),
+    activityProgress: submission.passed ? "Completed" : "Submitted",
+    gradingProgress: "FullyGraded",
+    submission: { submittedAt: submission.gradedAt.toISOString() },
+  };
+}

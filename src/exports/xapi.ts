@@ -1,0 +1,147 @@
+import { z } from "zod";
+import { type ExportedExercise, type GradedSubmission, scaledScore } from "./graded-submission.js";
+
+/** Where our activity IRIs live; stable, so an LRS groups every attempt at one exercise together. */
+export const ACTIVITY_IRI_BASE = "https://aprendiendo-docker.dev";
+
+const Iri = z.url();
+/** RFC 5646 language tag → text. */
+const LanguageMap = z.record(z.string().regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/), z.string());
+const Extensions = z.record(Iri, z.unknown());
+/** ISO 8601 duration, as xAPI requires for result.duration. */
+const Duration = z.string().regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/);
+
+const AgentSchema = z
+  .strictObject({
+    objectType: z.literal("Agent").optional(),
+    name: z.string().optional(),
+    mbox: z.string().startsWith("mailto:").optional(),
+    mbox_sha1sum: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/)
+      .optional(),
+    openid: Iri.optional(),
+    account: z.strictObject({ homePage: Iri, name: z.string().min(1) }).optional(),
+  })
+  .refine(
+    (agent) =>
+      [agent.mbox, agent.mbox_sha1sum, agent.openid, agent.account].filter((v) => v !== undefined).length === 1,
+    { message: "an Agent has exactly one inverse functional identifier" },
+  );
+
+const ActivitySchema = z.strictObject({
+  objectType: z.literal("Activity").optional(),
+  id: Iri,
+  definition: z
+    .strictObject({
+      name: LanguageMap.optional(),
+      description: LanguageMap.optional(),
+      type: Iri.optional(),
+      moreInfo: Iri.optional(),
+      extensions: Extensions.optional(),
+    })
+    .optional(),
+});
+
+const ScoreSchema = z
+  .strictObject({
+    scaled: z.number().min(-1).max(1).optional(),
+    raw: z.number().optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  })
+  .refine((s) => s.min === undefined || s.max === undefined || s.min < s.max, { message: "min must be below max" })
+  .refine((s) => s.raw === undefined || ((s.min ?? s.raw) <= s.raw && s.raw <= (s.max ?? s.raw)), {
+    message: "raw must lie between min and max",
+  });
+
+/** An xAPI 1.0.3 Statement, with the properties the specification lists (attachments aside). */
+export const XapiStatementSchema = z
+  .strictObject({
+    id: z.uuid().optional(),
+    actor: AgentSchema,
+    verb: z.strictObject({ id: Iri, display: LanguageMap.optional() }),
+    object: ActivitySchema,
+    result: z
+      .strictObject({
+        score: ScoreSchema.optional(),
+        success: z.boolean().optional(),
+        completion: z.boolean().optional(),
+        response: z.string().optional(),
+        duration: Duration.optional(),
+        extensions: Extensions.optional(),
+      })
+      .optional(),
+    context: z
+      .strictObject({
+        registration: z.uuid().optional(),
+        contextActivities: z
+          .strictObject({
+            parent: z.array(ActivitySchema).optional(),
+            grouping: z.array(ActivitySchema).optional(),
+            category: z.array(ActivitySchema).optional(),
+            other: z.array(ActivitySchema).optional(),
+          })
+          .optional(),
+        revision: z.string().optional(),
+        platform: z.string().optional(),
+        language: z.string().optional(),
+        extensions: Extensions.optional(),
+      })
+      .optional(),
+    timestamp: z.iso.datetime({ offset: true }).optional(),
+    version: z
+      .string()
+      .regex(/^1\.0(\.\d+)?$/)
+      .optional(),
+  })
+  .meta({ id: "XapiStatement" });
+export type XapiStatement = z.infer<typeof XapiStatementSchema>;
+
+const VERBS = {
+  passed: { id: "http://adlnet.gov/expapi/verbs/passed", display: { "en-US": "passed", es: "aprobó" } },
+  failed: { id: "http://adlnet.gov/expapi/verbs/failed", display: { "en-US": "failed", es: "no aprobó" } },
+};
+
+export function exerciseActivityIri(exerciseId: string): string {
+  return `${ACTIVITY_IRI_BASE}/exercises/${encodeURIComponent(exerciseId)}`;
+}
+
+/**
+ * The statement for one graded submission. Its id is the submission's id, so exporting the same
+ * submission twice yields the same statement and an LRS stores it once.
+ */
+export function toXapiStatement(
+  submission: GradedSubmission,
+  exercise: ExportedExercise,
+  options: { homePage: string },
+): XapiStatement {
+  return {
+    id: submission.id,
+    actor: { objectType: "Agent", account: { homePage: options.homePage, name: submission.learnerId } },
+    verb: submission.passed ? VERBS.passed : VERBS.failed,
+    object: {
+      objectType: "Activity",
+      id: exerciseActivityIri(exercise.id),
+      definition: {
+        name: { es: exercise.title.es, en: exercise.title.en },
+        type: "http://adlnet.gov/expapi/activities/assessment",
+      },
+    },
+    result: {
+      score: { scaled: scaledScore(submission), raw: submission.score, min: 0, max: Math.max(submission.maxScore, 1) },
+      success: submission.passed,
+      completion: true,
+      duration: `PT${(submission.durationMs / 1000).toFixed(3).replace(/\.?0+$/, "")}S`,
+    },
+    context: {
+      platform: "Aprendiendo Docker",
+      language: submission.language,
+      contextActivities: {
+        parent: [{ objectType: "Activity", id: `${ACTIVITY_IRI_BASE}/lessons/${encodeURIComponent(exercise.lesson)}` }],
+      },
+    },
+    timestamp: submission.gradedAt.toISOString(),
+    version: "1.0.3",
+  };
+}
