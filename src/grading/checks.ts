@@ -3,7 +3,7 @@ import type { ContainerFacts } from "./container-facts.js";
 import type { Check, CheckOf, CheckType } from "./exercise.js";
 import { normalizeImageReference } from "./image-reference.js";
 import { localize, GRADER_MESSAGES as M } from "./messages.js";
-import { isUnobservable, type Observations } from "./observations.js";
+import { isUnobservable, type Observations, type Unobservable } from "./observations.js";
 
 export interface CheckOutcome {
   passed: boolean;
@@ -23,6 +23,9 @@ export interface CheckContext {
 }
 
 type Evaluator<T extends CheckType> = (check: CheckOf<T>, context: CheckContext) => CheckOutcome;
+
+const unobservableReason = (value: Unobservable, language: Language) =>
+  localize(value.unobservable === "gone" ? M.gone : M.notRunning, language);
 
 const argv = (value: readonly string[] | null) => (value === null ? "null" : JSON.stringify(value));
 const sameArgv = (a: readonly string[] | null, b: readonly string[] | null) =>
@@ -180,7 +183,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       return {
         passed: false,
         expected: check.commandContains,
-        actual: seen ? seen.unobservable : localize(M.notRunning, language),
+        actual: seen ? unobservableReason(seen, language) : localize(M.notRunning, language),
         evidence: { processes: null },
       };
     }
@@ -200,7 +203,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       return {
         passed: false,
         expected: check.text,
-        actual: logs ? logs.unobservable : localize(M.notFound, language),
+        actual: logs ? unobservableReason(logs, language) : localize(M.notFound, language),
         evidence: { found: false },
       };
     }
@@ -249,7 +252,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       return {
         passed: false,
         expected,
-        actual: outcome ? outcome.unobservable : localize(M.notRunning, language),
+        actual: outcome ? unobservableReason(outcome, language) : localize(M.notRunning, language),
         evidence: { exec: null },
       };
     }

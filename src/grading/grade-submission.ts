@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Language } from "../i18n/language.js";
 import { evaluateCheck } from "./checks.js";
 import { type ContainerFacts, containerFactsFromInspect } from "./container-facts.js";
@@ -5,16 +6,21 @@ import type { Exercise } from "./exercise.js";
 import { localize, GRADER_MESSAGES as M } from "./messages.js";
 import type { Observations } from "./observations.js";
 
-export interface CheckResult {
-  id: string;
-  description: string;
-  passed: boolean;
-  points: number;
-  maxPoints: number;
-  feedback: string;
-  expected: string;
-  actual: string | null;
-}
+export const CheckResultSchema = z
+  .object({
+    id: z.string(),
+    description: z.string(),
+    passed: z.boolean(),
+    points: z.number().int().describe("Points earned: maxPoints when passed, else 0"),
+    maxPoints: z.number().int(),
+    feedback: z.string().describe("What the learner did and what to change, in the negotiated language"),
+    expected: z.string(),
+    actual: z.string().nullable().describe("What the engine showed; null when there was no container to look at"),
+  })
+  .meta({ id: "CheckResult" });
+export type CheckResult = z.infer<typeof CheckResultSchema>;
+
+export const GradeStatusSchema = z.enum(["passed", "failed"]).describe("passed when every check passed");
 
 /** The inspect fields the checks read, per check, so a grade can be audited after the container is gone. */
 export interface EvidenceSnapshot {
@@ -25,7 +31,7 @@ export interface EvidenceSnapshot {
 }
 
 export interface Grade {
-  status: "passed" | "failed";
+  status: z.infer<typeof GradeStatusSchema>;
   score: number;
   maxScore: number;
   checks: CheckResult[];

@@ -1,8 +1,12 @@
 import type { CheckOf, Exercise } from "./exercise.js";
 
-/** Something the engine could not tell us about a container that exists (e.g. `top` on a stopped one). */
+/**
+ * Something the engine could not tell us about a container that exists: `top` and `exec` need it
+ * running, and it can disappear between two calls. `detail` is the engine's own message, if any.
+ */
 export interface Unobservable {
-  unobservable: string;
+  unobservable: "not-running" | "gone";
+  detail?: string;
 }
 
 export interface ProcessListObservation {

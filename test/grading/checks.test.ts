@@ -243,10 +243,10 @@ describe("processRunning", () => {
   });
 
   it("fails with the engine's reason when the container is not running", () => {
-    const observations = observe("example2-killed.json", { processes: { unobservable: "container is not running" } });
+    const observations = observe("example2-killed.json", { processes: { unobservable: "not-running" } });
     expect(grade({ type: "processRunning", commandContains: "tail" }, observations)).toMatchObject({
       passed: false,
-      actual: "container is not running",
+      actual: "the container is not running",
     });
   });
 });
@@ -318,6 +318,6 @@ describe("exec", () => {
       passed: false,
       actual: "did not finish in time",
     });
-    expect(grade(check, withExec({ unobservable: "container is not running" })).passed).toBe(false);
+    expect(grade(check, withExec({ unobservable: "not-running" })).passed).toBe(false);
   });
 });
