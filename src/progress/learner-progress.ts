@@ -1,0 +1,95 @@
+import { z } from "zod";
+import type { Database } from "../db/prisma.js";
+
+export const ExerciseProgressSchema = z
+  .object({
+    exerciseId: z.string(),
+    lesson: z.string(),
+    attempts: z.number().int(),
+    bestScore: z.number().int(),
+    maxScore: z.number().int(),
+    passed: z.boolean(),
+    firstPassedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: "ExerciseProgress" });
+
+export const LessonProgressSchema = z
+  .object({
+    lesson: z.string(),
+    exercises: z.number().int().describe("Graded exercises in the lesson"),
+    passed: z.number().int().describe("Of those, how many the learner has passed"),
+    completion: z.number().min(0).max(100).describe("passed / exercises, as a percentage"),
+    completed: z.boolean(),
+  })
+  .meta({ id: "LessonProgress" });
+
+export const LearnerProgressSchema = z
+  .object({
+    learnerId: z.string(),
+    exercises: z.array(ExerciseProgressSchema).describe("Every exercise of the course, in course order"),
+    lessons: z.array(LessonProgressSchema).describe("Every lesson that has exercises, in course order"),
+    overall: z.object({
+      exercises: z.number().int(),
+      passed: z.number().int(),
+      percentage: z.number().min(0).max(100).describe("Passed exercises over all exercises, one decimal"),
+    }),
+  })
+  .meta({ id: "LearnerProgress" });
+export type LearnerProgress = z.infer<typeof LearnerProgressSchema>;
+
+/** The course's shape as progress needs it: lessons in order, each with its exercise ids. */
+export interface CourseExercises {
+  lessons: readonly { slug: string; exercises: readonly string[] }[];
+  maxScoreOf(exerciseId: string): number;
+}
+
+/**
+ * One query whatever the number of exercises: the learner's progress rows; the rest is derived
+ * from the course. A learner we have never seen simply has no progress yet.
+ */
+export async function readLearnerProgress(
+  db: Database,
+  course: CourseExercises,
+  learnerId: string,
+): Promise<LearnerProgress> {
+  const rows = await db.exerciseProgress.findMany({ where: { learnerId } });
+  const byExercise = new Map(rows.map((row) => [row.exerciseId, row]));
+
+  const exercises: LearnerProgress["exercises"] = [];
+  const lessons: LearnerProgress["lessons"] = [];
+  for (const lesson of course.lessons) {
+    if (lesson.exercises.length === 0) continue;
+    let passedInLesson = 0;
+    for (const exerciseId of lesson.exercises) {
+      const row = byExercise.get(exerciseId);
+      if (row?.passed) passedInLesson++;
+      exercises.push({
+        exerciseId,
+        lesson: lesson.slug,
+        attempts: row?.attempts ?? 0,
+        bestScore: row?.bestScore ?? 0,
+        maxScore: course.maxScoreOf(exerciseId),
+        passed: row?.passed ?? false,
+        firstPassedAt: row?.firstPassedAt?.toISOString() ?? null,
+      });
+    }
+    lessons.push({
+      lesson: lesson.slug,
+      exercises: lesson.exercises.length,
+      passed: passedInLesson,
+      completion: percentage(passedInLesson, lesson.exercises.length),
+      completed: passedInLesson === lesson.exercises.length,
+    });
+  }
+  const passed = exercises.filter((e) => e.passed).length;
+  return {
+    learnerId,
+    exercises,
+    lessons,
+    overall: { exercises: exercises.length, passed, percentage: percentage(passed, exercises.length) },
+  };
+}
+
+function percentage(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.round((part / whole) * 1000) / 10;
+}

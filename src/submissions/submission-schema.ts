@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { ContainerNameSchema } from "../docker/container-name.js";
+import { CheckResultSchema, GradeStatusSchema } from "../grading/grade-submission.js";
+import { LanguageSchema } from "../i18n/language.js";
+
+/** The LMS's own id for a learner; we never invent one. */
+export const LearnerIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:@-]+$/, "1–128 characters of A-Z a-z 0-9 . _ : @ -")
+  .describe("The calling LMS's own learner id: 1–128 characters of [A-Za-z0-9._:@-]");
+
+export const SubmissionRequestSchema = z
+  .strictObject({
+    learnerId: LearnerIdSchema,
+    containerName: ContainerNameSchema.optional().describe(
+      "The container to grade; defaults to the exercise's containerName. Must match Docker's rule ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$ (max 128).",
+    ),
+  })
+  .meta({ id: "SubmissionRequest" });
+
+/** One graded attempt, as POST answers it and every read returns it. */
+export const SubmissionSchema = z
+  .object({
+    id: z.uuid(),
+    exerciseId: z.string(),
+    learnerId: z.string(),
+    containerName: z.string(),
+    status: GradeStatusSchema,
+    score: z.number().int(),
+    maxScore: z.number().int(),
+    checks: z.array(CheckResultSchema),
+    hints: z.array(z.string()).describe("Suggestions that depend on what the engine showed; empty when passed"),
+    gradedAt: z.iso.datetime(),
+    durationMs: z.number().int().describe("Time spent asking the engine and grading"),
+  })
+  .meta({ id: "Submission" });
+export type Submission = z.infer<typeof SubmissionSchema>;
+
+export const SubmissionDetailSchema = SubmissionSchema.extend({
+  language: LanguageSchema.describe("The language the feedback was written in when graded"),
+  evidence: z
+    .record(z.string(), z.unknown())
+    .describe("The inspect fields each check read, kept so the grade can be audited after the container is gone"),
+}).meta({ id: "SubmissionDetail" });
+export type SubmissionDetail = z.infer<typeof SubmissionDetailSchema>;

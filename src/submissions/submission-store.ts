@@ -1,0 +1,105 @@
+import type { Database } from "../db/prisma.js";
+import type { Prisma, Submission as SubmissionRow } from "../generated/prisma/client.js";
+import type { CheckResult, Grade } from "../grading/grade-submission.js";
+import { decodeCursor, type PageQuery, toPage } from "../http/pagination.js";
+import type { Language } from "../i18n/language.js";
+import type { Submission, SubmissionDetail } from "./submission-schema.js";
+
+export interface NewSubmission {
+  learnerId: string;
+  exerciseId: string;
+  containerName: string;
+  language: Language;
+  grade: Grade;
+  gradedAt: Date;
+  durationMs: number;
+}
+
+/**
+ * Stores a graded attempt and counts it in the learner's progress, atomically. Both upserts are
+ * single INSERT … ON CONFLICT statements, so concurrent submissions for the same learner and
+ * exercise serialize on the row lock and never lose an attempt or lower the best score.
+ */
+export async function recordSubmission(db: Database, submission: NewSubmission): Promise<Submission> {
+  const { learnerId, exerciseId, grade, gradedAt } = submission;
+  const passed = grade.status === "passed";
+  const row = await db.$transaction(async (tx) => {
+    await tx.$executeRaw`INSERT INTO learners (id) VALUES (${learnerId}) ON CONFLICT (id) DO NOTHING`;
+    const created = await tx.submission.create({
+      data: {
+        learnerId,
+        exerciseId,
+        containerName: submission.containerName,
+        passed,
+        score: grade.score,
+        maxScore: grade.maxScore,
+        checks: grade.checks as unknown as Prisma.InputJsonValue,
+        hints: grade.hints,
+        evidence: grade.evidence as unknown as Prisma.InputJsonValue,
+        language: submission.language,
+        gradedAt,
+        durationMs: submission.durationMs,
+      },
+    });
+    await tx.$executeRaw`
+      INSERT INTO exercise_progress
+        (learner_id, exercise_id, attempts, best_score, max_score, passed, first_passed_at, last_submitted_at)
+      VALUES
+        (${learnerId}, ${exerciseId}, 1, ${grade.score}, ${grade.maxScore}, ${passed},
+         CASE WHEN ${passed} THEN ${gradedAt}::timestamp(3) END, ${gradedAt}::timestamp(3))
+      ON CONFLICT (learner_id, exercise_id) DO UPDATE SET
+        attempts = exercise_progress.attempts + 1,
+        best_score = GREATEST(exercise_progress.best_score, EXCLUDED.best_score),
+        max_score = EXCLUDED.max_score,
+        passed = exercise_progress.passed OR EXCLUDED.passed,
+        first_passed_at = LEAST(exercise_progress.first_passed_at, EXCLUDED.first_passed_at),
+        last_submitted_at = GREATEST(exercise_progress.last_submitted_at, EXCLUDED.last_submitted_at)`;
+    return created;
+  });
+  return toSubmission(row);
+}
+
+export async function findSubmission(db: Database, id: string): Promise<SubmissionDetail | undefined> {
+  const row = await db.submission.findUnique({ where: { id } });
+  if (!row) return undefined;
+  return {
+    ...toSubmission(row),
+    language: row.language as Language,
+    evidence: row.evidence as Record<string, unknown>,
+  };
+}
+
+/** Newest first; keyset-paged on (gradedAt, id), which the (learner_id, exercise_id, graded_at) index serves. */
+export async function listLearnerSubmissions(
+  db: Database,
+  learnerId: string,
+  query: PageQuery & { exerciseId?: string | undefined },
+): Promise<{ items: Submission[]; nextCursor: string | null }> {
+  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const rows = await db.submission.findMany({
+    where: {
+      learnerId,
+      ...(query.exerciseId ? { exerciseId: query.exerciseId } : {}),
+      ...(after ? { OR: [{ gradedAt: { lt: after.at } }, { gradedAt: after.at, id: { lt: after.id } }] } : {}),
+    },
+    orderBy: [{ gradedAt: "desc" }, { id: "desc" }],
+    take: query.limit + 1,
+  });
+  return toPage(rows, query.limit, (row) => ({ at: row.gradedAt, id: row.id }), toSubmission);
+}
+
+function toSubmission(row: SubmissionRow): Submission {
+  return {
+    id: row.id,
+    exerciseId: row.exerciseId,
+    learnerId: row.learnerId,
+    containerName: row.containerName,
+    status: row.passed ? "passed" : "failed",
+    score: row.score,
+    maxScore: row.maxScore,
+    checks: row.checks as unknown as CheckResult[],
+    hints: row.hints as string[],
+    gradedAt: row.gradedAt.toISOString(),
+    durationMs: row.durationMs,
+  };
+}
