@@ -1,0 +1,64 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Exercise } from "../../src/grading/exercise.js";
+
+const run = promisify(execFile);
+
+/** `docker …` as a learner types it; DOCKER_HOST picks the engine. */
+export async function docker(args: string[], options: { host?: string } = {}): Promise<string> {
+  const env = options.host ? { ...process.env, DOCKER_HOST: options.host } : process.env;
+  const { stdout } = await run("docker", args, { env, timeout: 60_000 });
+  return stdout.trim();
+}
+
+export function uniqueSuffix(): string {
+  return randomBytes(3).toString("hex");
+}
+
+/**
+ * Renames an exercise's container in its commands, so parallel test files never fight over
+ * one name. Only whole names are replaced: `mi-web` but not `mi-web2`.
+ */
+export function withContainerName(lines: readonly string[], from: string, to: string): string[] {
+  const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const whole = new RegExp(`(?<![\\w.-])${escaped}(?![\\w.-])`, "g");
+  return lines.map((line) => line.replace(whole, to));
+}
+
+/**
+ * Runs shell lines in one `sh -e` session in a fresh folder, as a learner at a terminal would.
+ * Lines with `-it` need a terminal: `script` provides one, and the learner then types `exit`.
+ */
+export async function runAsLearner(lines: readonly string[]): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "learner-"));
+  try {
+    const file = path.join(dir, "commands.sh");
+    await writeFile(file, `${lines.join("\n")}\n`);
+    const needsTerminal = lines.some((line) => /\s-(it|ti)\b/.test(line));
+    if (needsTerminal) {
+      await runWithInput("script", ["-qec", `sh -e ${file}`, "/dev/null"], dir, "exit\n");
+    } else {
+      await run("sh", ["-e", file], { cwd: dir, timeout: 60_000 });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function runWithInput(command: string, args: string[], cwd: string, input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { cwd, timeout: 60_000 }, (error) => (error ? reject(error) : resolve()));
+    child.stdin?.end(input);
+  });
+}
+
+/** Removes what an exercise's solution created; tolerates what is already gone. */
+export async function cleanUp(exercise: Exercise, containerName: string): Promise<void> {
+  for (const line of withContainerName(exercise.cleanup, exercise.containerName, containerName)) {
+    await run("sh", ["-c", line], { timeout: 30_000 }).catch(() => {});
+  }
+}

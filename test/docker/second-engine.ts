@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { docker } from "./learner-shell.js";
+
+export interface SecondEngine {
+  host: string;
+  /** Stops the daemon and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Stops it if still running and removes its folder. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A Docker daemon of the test's own, beside the shared one: its own socket, data, exec root and
+ * pidfile under a temp folder, no bridge and no iptables changes, so stopping it touches nothing else.
+ * It also gets its own network namespace: with `--bridge none`, dockerd deletes any `docker0`
+ * interface it can see at start-up, which would cut the shared engine's containers off.
+ */
+export async function startSecondEngine(options: { images?: string[] } = {}): Promise<SecondEngine> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "engine-"));
+  const host = `unix://${dir}/docker.sock`;
+  const daemon: ChildProcess = spawn(
+    "unshare",
+    [
+      "--net",
+      "dockerd",
+      "--host",
+      host,
+      "--data-root",
+      `${dir}/data`,
+      "--exec-root",
+      `${dir}/exec`,
+      "--pidfile",
+      `${dir}/docker.pid`,
+      "--bridge",
+      "none",
+      "--iptables=false",
+      // Containers get 1 s to stop, not 10: tests stop this engine on purpose.
+      "--shutdown-timeout=1",
+    ],
+    { stdio: "ignore", detached: true },
+  );
+  const exited = new Promise<void>((resolve) => daemon.once("exit", () => resolve()));
+
+  const stop = async () => {
+    if (daemon.exitCode !== null || daemon.signalCode !== null) return;
+    const pid = Number(await readFile(`${dir}/docker.pid`, "utf8").catch(() => String(daemon.pid)));
+    process.kill(pid, "SIGTERM");
+    await exited;
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await docker(["info", "--format", "{{.ServerVersion}}"], { host });
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await stop().catch(() => {});
+        throw new Error(`second engine did not start within 30 s: ${String(error)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  for (const image of options.images ?? []) {
+    await new Promise<void>((resolve, reject) => {
+      const save = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "inherit"] });
+      const load = spawn("docker", ["load", "-q"], {
+        env: { ...process.env, DOCKER_HOST: host },
+        stdio: ["pipe", "ignore", "inherit"],
+      });
+      save.stdout.pipe(load.stdin);
+      load.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`docker load exited ${code}`))));
+    });
+  }
+  return {
+    host,
+    stop,
+    dispose: async () => {
+      await stop().catch(() => {});
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, type TestApp } from "../helper.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("GET /v1/exercises", () => {
+  it("lists every exercise in course order, in the negotiated language", async () => {
+    const response = await request(t.app.server).get("/v1/exercises").set("accept-language", "en");
+    expect(response.status).toBe(200);
+    expect(response.headers["content-language"]).toBe("en");
+    expect(response.body.items.map((e: { id: string }) => e.id)).toEqual([
+      "alpine-una-vez",
+      "alpine-interactivo",
+      "example2-en-segundo-plano",
+      "example2-detenido-con-kill",
+      "web-en-puerto-8080",
+      "imagen-etiquetada",
+      "volumen-de-datos",
+      "red-definida",
+      "imagen-desde-dockerfile",
+      "compose-servicio-web",
+    ]);
+    expect(response.body.items[0]).toEqual({
+      id: "alpine-una-vez",
+      lesson: "modo-interactivo",
+      title: "Run alpine once",
+      containerName: "alpine-una-vez",
+      maxScore: 5,
+    });
+  });
+});
+
+describe("GET /v1/exercises/:id", () => {
+  it("shows instructions and checks in Spanish by default, never the solution", async () => {
+    const response = await request(t.app.server).get("/v1/exercises/example2-detenido-con-kill");
+    expect(response.status).toBe(200);
+    expect(response.headers["content-language"]).toBe("es");
+    expect(response.body.title).toBe("Detén a example2 desde fuera con kill -9");
+    expect(response.body.checks).toContainEqual({
+      id: "codigo-sigkill",
+      type: "exitCode",
+      description: "Terminó con el código 137 (128 + SIGKILL)",
+      points: 3,
+    });
+    const body = JSON.stringify(response.body);
+    expect(body).not.toMatch(/solution|cleanup|docker rm -f/);
+  });
+
+  it("answers 404 problem+json for an unknown exercise", async () => {
+    const response = await request(t.app.server).get("/v1/exercises/no-existe");
+    expect(response.status).toBe(404);
+    expect(response.headers["content-type"]).toContain("application/problem+json");
+    expect(response.body.detail).toContain("no-existe");
+  });
+});
+
+describe("POST /v1/exercises/:id/submissions", () => {
+  it("answers 404 for an unknown exercise", async () => {
+    const response = await request(t.app.server).post("/v1/exercises/no-existe/submissions").send({ learnerId: "ana" });
+    expect(response.status).toBe(404);
+  });
+
+  it.each([
+    ["empty", ""],
+    ["a space", "ana maria"],
+    ["a slash", "lms/ana"],
+    ["129 characters", "a".repeat(129)],
+  ])("rejects a learnerId with %s", async (_label, learnerId) => {
+    const response = await request(t.app.server).post("/v1/exercises/alpine-una-vez/submissions").send({ learnerId });
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].path).toBe("body.learnerId");
+  });
+
+  it("rejects fields it does not know, such as a command to run", async () => {
+    const response = await request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .send({ learnerId: "ana", command: ["rm", "-rf", "/"] });
+    expect(response.status).toBe(400);
+  });
+});
