@@ -10,6 +10,7 @@ export const ApiClientSchema = z
     id: z.uuid(),
     name: z.string(),
     scopes: z.array(ScopeSchema),
+    homePage: z.url().nullable().describe("xAPI actor account homePage for this client's learners; null: the server's"),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: "ApiClient" });
@@ -18,6 +19,10 @@ export const NewApiClientSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     scopes: z.array(ScopeSchema).min(1).max(5),
+    homePage: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("The LMS's home page, used as the xAPI actor account homePage of this client's learners"),
   })
   .meta({ id: "NewApiClient" });
 
@@ -29,15 +34,17 @@ export interface AuthenticatedClient {
   id: string;
   name: string;
   scopes: string[];
+  homePage: string | null;
 }
 
-type ApiClientRow = { id: string; name: string; scopes: string[]; createdAt: Date };
+type ApiClientRow = { id: string; name: string; scopes: string[]; homePage: string | null; createdAt: Date };
 
 function toView(row: ApiClientRow): ApiClientView {
   return {
     id: row.id,
     name: row.name,
     scopes: row.scopes.filter((scope) => ScopeSchema.safeParse(scope).success) as ApiClientView["scopes"],
+    homePage: row.homePage,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -49,7 +56,12 @@ export async function createApiClient(
 ): Promise<{ client: ApiClientView; key: string }> {
   const key = generateApiKey();
   const row = await db.apiClient.create({
-    data: { name: input.name, scopes: [...new Set(input.scopes)], keyHash: hashApiKey(key) },
+    data: {
+      name: input.name,
+      scopes: [...new Set(input.scopes)],
+      homePage: input.homePage ?? null,
+      keyHash: hashApiKey(key),
+    },
   });
   return { client: toView(row), key };
 }
@@ -57,24 +69,32 @@ export async function createApiClient(
 /** The client a bearer token belongs to, or null for any unknown or malformed token. */
 export async function findClientByKey(db: Database, token: string): Promise<AuthenticatedClient | null> {
   if (!isWellFormedApiKey(token)) return null;
-  return db.apiClient.findUnique({
+  const client = await db.apiClient.findUnique({
     where: { keyHash: hashApiKey(token) },
-    select: { id: true, name: true, scopes: true },
+    select: { id: true, name: true, scopes: true, homePage: true, revokedAt: true },
   });
+  if (!client || client.revokedAt) return null;
+  return { id: client.id, name: client.name, scopes: client.scopes, homePage: client.homePage };
 }
 
 export async function listApiClients(db: Database, page: PageQuery) {
   const after = page.cursor ? decodeCursor(page.cursor) : undefined;
   const rows = await db.apiClient.findMany({
-    where: after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : undefined,
+    where: {
+      revokedAt: null,
+      ...(after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : {}),
+    },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
     take: page.limit + 1,
   });
   return toPage(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }), toView);
 }
 
-/** Revokes a client: its key stops working at once, on every replica (keys are not cached). */
+/**
+ * Revokes a client: its key stops working at once, on every replica (keys are not cached). The row
+ * stays, so the learners, grades and webhooks it owns are kept for audit and reach no one else.
+ */
 export async function deleteApiClient(db: Database, id: string): Promise<void> {
-  const { count } = await db.apiClient.deleteMany({ where: { id } });
+  const { count } = await db.apiClient.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
   if (count === 0) throw notFound(`No API client ${id}`);
 }

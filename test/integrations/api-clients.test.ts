@@ -48,9 +48,17 @@ describe("admins manage clients through the API", () => {
     const created = await request(t.app.server)
       .post("/v1/clients")
       .set("authorization", admin.auth)
-      .send({ name: "Moodle UNAM", scopes: ["submissions:write", "progress:read"] })
+      .send({
+        name: "Moodle UNAM",
+        scopes: ["submissions:write", "progress:read"],
+        homePage: "https://moodle.unam.example",
+      })
       .expect(201);
-    expect(created.body).toMatchObject({ name: "Moodle UNAM", scopes: ["submissions:write", "progress:read"] });
+    expect(created.body).toMatchObject({
+      name: "Moodle UNAM",
+      scopes: ["submissions:write", "progress:read"],
+      homePage: "https://moodle.unam.example",
+    });
     expect(created.body.key).toMatch(/^adk_[A-Za-z0-9_-]{43}$/);
     expect(created.headers.location).toBe(`/v1/clients/${created.body.id}`);
     expect(created.headers["cache-control"]).toBe("no-store");
@@ -87,7 +95,7 @@ describe("admins manage clients through the API", () => {
 
   it("lists every client exactly once across cursor pages, and caps the page size", async () => {
     for (let i = 0; i < 5; i++) await createTestClient(t.prisma, ["content:read"], `paged ${i}`);
-    const total = await t.prisma.apiClient.count();
+    const total = await t.prisma.apiClient.count({ where: { revokedAt: null } });
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -107,12 +115,18 @@ describe("admins manage clients through the API", () => {
     await request(t.app.server).get("/v1/clients?cursor=garbage").set("authorization", admin.auth).expect(400);
   });
 
-  it("revokes a client: its key gets 401 at once, and a second delete is 404", async () => {
+  it("revokes a client: its key gets 401 at once, it leaves the list, and a second delete is 404", async () => {
     const victim = await createTestClient(t.prisma, ["admin"], "to revoke");
     await request(t.app.server).get("/v1/clients").set("authorization", victim.auth).expect(200);
     await request(t.app.server).delete(`/v1/clients/${victim.id}`).set("authorization", admin.auth).expect(204);
     await request(t.app.server).get("/v1/clients").set("authorization", victim.auth).expect(401);
+    const listed = await request(t.app.server).get("/v1/clients?limit=100").set("authorization", admin.auth);
+    expect(listed.body.items.map((c: { id: string }) => c.id)).not.toContain(victim.id);
     await request(t.app.server).delete(`/v1/clients/${victim.id}`).set("authorization", admin.auth).expect(404);
+    // The row stays (its learners and grades are kept), only its key is dead.
+    expect(await t.prisma.apiClient.findUnique({ where: { id: victim.id } })).toMatchObject({
+      revokedAt: expect.any(Date),
+    });
   });
 });
 
