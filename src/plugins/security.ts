@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import helmet, { type HelmetOptions } from "helmet";
+
+/**
+ * The strictest policy that still lets /docs (swagger-ui: same-origin scripts and styles,
+ * inline style attributes, data: icons) work. A route may send its own, as the diagrams do.
+ */
+const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      baseUri: ["'self'"],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'", "data:"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      imgSrc: ["'self'", "data:"],
+      objectSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      // No upgrade-insecure-requests: the service listens on plain HTTP by default, and
+      // upgrading /docs' assets to https would break it when reached by an IP address.
+    },
+  },
+  // Lesson frontends on other origins embed our diagrams with <img>.
+  crossOriginResourcePolicy: { policy: "cross-origin" },
+  frameguard: { action: "deny" },
+};
+
+/**
+ * Security headers on every response, errors and 304s included. Helmet computes them once
+ * here; @fastify/helmet would rebuild its middleware on every request (a tenth of the CPU
+ * time of a lesson request in our profile, see docs/benchmarks.md).
+ */
+export const securityPlugin = fp(
+  async (app: FastifyInstance) => {
+    const headers = securityHeaders(HELMET_OPTIONS);
+    app.addHook("onRequest", (_request, reply, done) => {
+      reply.headers(headers);
+      done();
+    });
+  },
+  { name: "security" },
+);
+
+/** Runs helmet's middleware once against a response that only records what it is told. */
+export function securityHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let failure: unknown;
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    failure = error;
+  });
+  if (failure) throw failure;
+  return headers;
+}
