@@ -3,7 +3,7 @@ import Docker from "dockerode";
 import pLimit from "p-limit";
 import { isValidContainerName } from "./container-name.js";
 import { ContainerStateError, EngineUnavailableError, InvalidContainerNameError } from "./errors.js";
-import { demultiplexDockerStream } from "./stream.js";
+import { DockerStreamDecoder } from "./stream.js";
 
 /**
  * The newest Engine API version this project is tested against (Debian 12's docker.io 20.10).
@@ -126,10 +126,12 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     return versioned;
   }
 
-  function container(docker: Docker, name: string) {
+  /** Validates the name before anything reaches the engine, negotiation included. */
+  async function container(name: string) {
     if (!isValidContainerName(name)) throw new InvalidContainerNameError(name);
+    const { docker } = await client();
     // dockerode puts the id into the path as it is; a name like ../images would reach another endpoint.
-    return docker.getContainer(encodeURIComponent(name));
+    return { docker, target: docker.getContainer(encodeURIComponent(name)) };
   }
 
   function stateError(name: string, error: unknown): never {
@@ -153,8 +155,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     },
 
     async inspectContainer(name) {
-      const { docker } = await client();
-      const target = container(docker, name);
+      const { target } = await container(name);
       return call(`inspect ${name}`, async (signal) => {
         try {
           return (await target.inspect({ abortSignal: signal })) as unknown as Record<string, unknown>;
@@ -166,8 +167,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     },
 
     async top(name) {
-      const { docker } = await client();
-      const target = container(docker, name);
+      const { target } = await container(name);
       return call(`top ${name}`, async (signal) => {
         try {
           const result = (await withSignal(target.top, target, signal)) as {
@@ -182,11 +182,10 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     },
 
     async logsTail(name, { lines, maxBytes }) {
-      const { docker } = await client();
-      const target = container(docker, name);
+      const { docker, target } = await container(name);
       return call(`logs ${name}`, async (signal) => {
         try {
-          // dockerode buffers the whole body unless it is a stream: ask for one and stop reading at a cap.
+          // dockerode buffers the whole body unless it is a stream: ask for one and keep only the newest bytes.
           const stream = (await new Promise<Readable>((resolve, reject) => {
             docker.modem.dial(
               {
@@ -200,12 +199,14 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
               (error, data) => (error ? reject(error) : resolve(data as Readable)),
             );
           })) as Readable;
-          // Lines can be long: read at most a few times the cap, then keep the newest bytes.
-          const raw = await readAtMost(stream, maxBytes * 4 + 8 * lines, signal);
-          const text = demultiplexDockerStream(raw.bytes);
-          const bytes = Buffer.from(text, "utf8");
-          const truncated = raw.truncated || bytes.length > maxBytes;
-          return { text: bytes.subarray(Math.max(0, bytes.length - maxBytes)).toString("utf8"), truncated };
+          const output = await readDecoded(stream, {
+            keep: "tail",
+            maxBytes,
+            ceilingBytes: LOGS_READ_CEILING_BYTES,
+            signal,
+          });
+          if (output.aborted) throw signal.reason;
+          return { text: output.text, truncated: output.truncated };
         } catch (error) {
           stateError(name, error);
         }
@@ -213,8 +214,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     },
 
     async execFixed(name, argv, { timeoutMs, maxBytes }) {
-      const { docker } = await client();
-      const target = container(docker, name);
+      const { target } = await container(name);
       // One slot and one deadline for the three calls an exec takes (create, start, inspect).
       return call(
         `exec in ${name}`,
@@ -229,20 +229,20 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
             } as Docker.ExecCreateOptions);
             const commandDeadline = AbortSignal.timeout(timeoutMs);
             const stream = (await exec.start({ hijack: false, stdin: false, abortSignal: signal })) as Readable;
-            const raw = await readAtMost(stream, maxBytes + 8 * 64, AbortSignal.any([signal, commandDeadline]));
-            const text = demultiplexDockerStream(raw.bytes);
-            const bytes = Buffer.from(text, "utf8");
-            const output = {
-              text: bytes.subarray(0, maxBytes).toString("utf8"),
-              truncated: raw.truncated || bytes.length > maxBytes,
-            };
-            if (raw.aborted && !signal.aborted) {
+            const output = await readDecoded(stream, {
+              keep: "head",
+              maxBytes,
+              ceilingBytes: Number.POSITIVE_INFINITY,
+              signal: AbortSignal.any([signal, commandDeadline]),
+            });
+            const { aborted, ...bounded } = output;
+            if (aborted && !signal.aborted) {
               // The Engine API cannot kill an exec'd process; it ends with the container.
-              return { ...output, exitCode: null, timedOut: true };
+              return { ...bounded, exitCode: null, timedOut: true };
             }
-            if (raw.aborted) throw signal.reason;
+            if (aborted) throw signal.reason;
             const inspected = await exec.inspect({ abortSignal: signal } as object);
-            return { ...output, exitCode: inspected.ExitCode ?? null, timedOut: false };
+            return { ...bounded, exitCode: inspected.ExitCode ?? null, timedOut: false };
           } catch (error) {
             stateError(name, error);
           }
@@ -252,7 +252,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     },
 
     close() {
-      // The modem opens a connection per request and keeps no pool; new calls after close are refused.
+      // The modem opens a connection per request and keeps no pool: only calls still queued remain to drop.
       limit.clearQueue();
     },
   };
@@ -265,33 +265,63 @@ function withSignal<T>(method: () => Promise<T>, self: object, signal: AbortSign
   });
 }
 
-/** Reads a stream until it ends, `cap` bytes arrive, or the signal fires; never throws for the cap. */
-async function readAtMost(
+/** Most raw bytes a log tail reads before giving up on reaching the end (very long lines). */
+const LOGS_READ_CEILING_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Decodes a Docker output stream and keeps `maxBytes` of it: the first ones (`head`, for exec
+ * output) or the newest ones (`tail`, for logs); the rest is read and dropped, so memory stays
+ * bounded. Stops at the end, after `ceilingBytes` raw bytes, or when the signal fires.
+ */
+async function readDecoded(
   stream: Readable,
-  cap: number,
-  signal: AbortSignal,
-): Promise<{ bytes: Buffer; truncated: boolean; aborted: boolean }> {
-  const chunks: Buffer[] = [];
-  let total = 0;
+  options: { keep: "head" | "tail"; maxBytes: number; ceilingBytes: number; signal: AbortSignal },
+): Promise<BoundedOutput & { aborted: boolean }> {
+  const decoder = new DockerStreamDecoder();
+  let kept: Buffer[] = [];
+  let keptBytes = 0;
+  let rawBytes = 0;
+  let dropped = false;
+
+  const keep = (payloads: Buffer[]) => {
+    for (const payload of payloads) {
+      kept.push(payload);
+      keptBytes += payload.length;
+    }
+    if (keptBytes <= options.maxBytes) return;
+    const all = Buffer.concat(kept);
+    const window =
+      options.keep === "head" ? all.subarray(0, options.maxBytes) : all.subarray(all.length - options.maxBytes);
+    kept = [window];
+    keptBytes = window.length;
+    dropped = true;
+  };
+
   return new Promise((resolve, reject) => {
-    const finish = (result: { truncated: boolean; aborted: boolean }) => {
-      signal.removeEventListener("abort", onAbort);
+    let settled = false;
+    const finish = (aborted: boolean, readToEnd: boolean) => {
+      if (settled) return;
+      settled = true;
+      options.signal.removeEventListener("abort", onAbort);
       stream.removeAllListeners("data");
       stream.destroy();
-      resolve({ bytes: Buffer.concat(chunks), ...result });
+      if (readToEnd) keep(decoder.end());
+      resolve({ text: Buffer.concat(kept).toString("utf8"), truncated: dropped || !readToEnd, aborted });
     };
-    const onAbort = () => finish({ truncated: false, aborted: true });
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
+    const onAbort = () => finish(true, false);
+    if (options.signal.aborted) return onAbort();
+    options.signal.addEventListener("abort", onAbort, { once: true });
     stream.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total >= cap) finish({ truncated: true, aborted: false });
+      rawBytes += chunk.length;
+      keep(decoder.push(chunk));
+      if (rawBytes >= options.ceilingBytes) finish(false, false);
     });
-    stream.once("end", () => finish({ truncated: false, aborted: false }));
+    stream.once("end", () => finish(false, true));
     stream.once("error", (error) => {
-      signal.removeEventListener("abort", onAbort);
-      if (signal.aborted) return resolve({ bytes: Buffer.concat(chunks), truncated: false, aborted: true });
+      if (settled) return;
+      if (options.signal.aborted) return finish(true, false);
+      settled = true;
+      options.signal.removeEventListener("abort", onAbort);
       reject(error);
     });
   });
