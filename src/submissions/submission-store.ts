@@ -23,6 +23,8 @@ export interface NewSubmission {
 export async function recordSubmission(db: Database, submission: NewSubmission): Promise<Submission> {
   const { learnerId, exerciseId, grade, gradedAt } = submission;
   const passed = grade.status === "passed";
+  // Prisma keeps TIMESTAMP columns as UTC wall-clock time; say so explicitly, whatever the session's TimeZone.
+  const gradedAtUtc = gradedAt.toISOString();
   const row = await db.$transaction(async (tx) => {
     await tx.$executeRaw`INSERT INTO learners (id) VALUES (${learnerId}) ON CONFLICT (id) DO NOTHING`;
     const created = await tx.submission.create({
@@ -46,7 +48,8 @@ export async function recordSubmission(db: Database, submission: NewSubmission):
         (learner_id, exercise_id, attempts, best_score, max_score, passed, first_passed_at, last_submitted_at)
       VALUES
         (${learnerId}, ${exerciseId}, 1, ${grade.score}, ${grade.maxScore}, ${passed},
-         CASE WHEN ${passed} THEN ${gradedAt}::timestamp(3) END, ${gradedAt}::timestamp(3))
+         CASE WHEN ${passed} THEN (${gradedAtUtc}::timestamptz AT TIME ZONE 'UTC') END,
+         ${gradedAtUtc}::timestamptz AT TIME ZONE 'UTC')
       ON CONFLICT (learner_id, exercise_id) DO UPDATE SET
         attempts = exercise_progress.attempts + 1,
         best_score = GREATEST(exercise_progress.best_score, EXCLUDED.best_score),

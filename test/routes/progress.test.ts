@@ -1,0 +1,183 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, uniqueSuffix } from "../docker/learner-shell.js";
+import { buildTestApp, type TestApp } from "../helper.js";
+
+/**
+ * Lucía submits the same exercise many times at once, some attempts against her finished
+ * container and some against a name that does not exist. Every attempt is counted, the best
+ * score wins, and her history pages back newest first.
+ */
+
+let t: TestApp;
+const done = `alpine-una-vez-${uniqueSuffix()}`;
+const notInteractive = `alpine-interactivo-${uniqueSuffix()}`;
+const CONCURRENT = 12;
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  await docker(["run", "--name", done, "alpine"]);
+  await docker(["run", "--name", notInteractive, "alpine"]);
+});
+afterAll(async () => {
+  await docker(["rm", "-f", done, notInteractive]).catch(() => {});
+  await t?.close();
+});
+
+const submit = (exerciseId: string, containerName: string, learnerId = "lucia") =>
+  request(t.app.server).post(`/v1/exercises/${exerciseId}/submissions`).send({ learnerId, containerName });
+
+describe("concurrent submissions", () => {
+  it("count every attempt and keep the best score", async () => {
+    const responses = await Promise.all(
+      Array.from({ length: CONCURRENT }, (_, i) =>
+        submit("alpine-una-vez", i % 2 === 0 ? done : `nadie-${uniqueSuffix()}`),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(CONCURRENT).fill(201));
+    const scores = responses.map((r) => r.body.score as number);
+    expect(new Set(scores)).toEqual(new Set([0, 5]));
+
+    const progress = await t.prisma.exerciseProgress.findUniqueOrThrow({
+      where: { learnerId_exerciseId: { learnerId: "lucia", exerciseId: "alpine-una-vez" } },
+    });
+    const firstPass = responses
+      .filter((r) => r.body.status === "passed")
+      .map((r) => r.body.gradedAt as string)
+      .sort()[0];
+    expect(progress).toMatchObject({ attempts: CONCURRENT, bestScore: 5, maxScore: 5, passed: true });
+    expect(progress.firstPassedAt?.toISOString()).toBe(firstPass);
+    expect(await t.prisma.submission.count({ where: { learnerId: "lucia" } })).toBe(CONCURRENT);
+    expect(await t.prisma.learner.count()).toBe(1);
+  });
+
+  it("a later failing attempt never lowers the best score or un-passes the exercise", async () => {
+    const failing = await submit("alpine-una-vez", `nadie-${uniqueSuffix()}`);
+    expect(failing.body.score).toBe(0);
+    const progress = await t.prisma.exerciseProgress.findUniqueOrThrow({
+      where: { learnerId_exerciseId: { learnerId: "lucia", exerciseId: "alpine-una-vez" } },
+    });
+    expect(progress).toMatchObject({ attempts: CONCURRENT + 1, bestScore: 5, passed: true });
+  });
+});
+
+describe("GET /v1/learners/:learnerId/progress", () => {
+  it("reports each exercise, each lesson's completion and the course percentage", async () => {
+    const partial = await submit("alpine-interactivo", notInteractive);
+    expect(partial.body).toMatchObject({ status: "failed", score: 3, maxScore: 6 });
+
+    const response = await request(t.app.server).get("/v1/learners/lucia/progress");
+    expect(response.status).toBe(200);
+    const { exercises, lessons, overall } = response.body;
+    expect(exercises).toHaveLength(10);
+    expect(exercises[0]).toMatchObject({
+      exerciseId: "alpine-una-vez",
+      lesson: "modo-interactivo",
+      attempts: CONCURRENT + 1,
+      bestScore: 5,
+      maxScore: 5,
+      passed: true,
+      firstPassedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(exercises[1]).toEqual({
+      exerciseId: "alpine-interactivo",
+      lesson: "modo-interactivo",
+      attempts: 1,
+      bestScore: 3,
+      maxScore: 6,
+      passed: false,
+      firstPassedAt: null,
+    });
+    expect(exercises[2]).toMatchObject({ exerciseId: "example2-en-segundo-plano", attempts: 0, passed: false });
+    expect(lessons[0]).toEqual({
+      lesson: "modo-interactivo",
+      exercises: 2,
+      passed: 1,
+      completion: 50,
+      completed: false,
+    });
+    expect(lessons.map((l: { lesson: string }) => l.lesson)).toEqual([
+      "modo-interactivo",
+      "ciclo-de-vida-de-un-contenedor",
+      "exponiendo-contenedores",
+      "imagenes",
+      "volumenes-y-bind-mounts",
+      "redes",
+      "dockerfile",
+      "docker-compose",
+    ]);
+    expect(overall).toEqual({ exercises: 10, passed: 1, percentage: 10 });
+  });
+
+  it("is all zeros for a learner who never submitted", async () => {
+    const response = await request(t.app.server).get("/v1/learners/lms:nuevo@escuela/progress");
+    expect(response.status).toBe(200);
+    expect(response.body.overall).toEqual({ exercises: 10, passed: 0, percentage: 0 });
+    expect(response.body.exercises.every((e: { attempts: number }) => e.attempts === 0)).toBe(true);
+  });
+
+  it("rejects a learner id outside [A-Za-z0-9._:@-]", async () => {
+    expect((await request(t.app.server).get("/v1/learners/ana%20maria/progress")).status).toBe(400);
+  });
+});
+
+describe("GET /v1/learners/:learnerId/submissions", () => {
+  it("pages through every submission, newest first, without repeats", async () => {
+    const seen: { id: string; gradedAt: string }[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const response = await request(t.app.server)
+        .get("/v1/learners/lucia/submissions")
+        .query({ limit: 5, ...(cursor ? { cursor } : {}) });
+      expect(response.status).toBe(200);
+      expect(response.body.items.length).toBeLessThanOrEqual(5);
+      seen.push(...response.body.items);
+      cursor = response.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(seen).toHaveLength(CONCURRENT + 2);
+    expect(pages).toBe(Math.ceil((CONCURRENT + 2) / 5));
+    expect(new Set(seen.map((s) => s.id)).size).toBe(seen.length);
+    const times = seen.map((s) => s.gradedAt);
+    expect(times).toEqual([...times].sort().reverse());
+  });
+
+  it("filters by exercise", async () => {
+    const response = await request(t.app.server)
+      .get("/v1/learners/lucia/submissions")
+      .query({ exerciseId: "alpine-interactivo" });
+    expect(response.body.items).toHaveLength(1);
+    expect(response.body.items[0]).toMatchObject({ exerciseId: "alpine-interactivo", containerName: notInteractive });
+    expect(response.body.nextCursor).toBeNull();
+  });
+
+  it("refuses a page larger than 100 and a cursor it did not issue", async () => {
+    expect((await request(t.app.server).get("/v1/learners/lucia/submissions?limit=101")).status).toBe(400);
+    expect((await request(t.app.server).get("/v1/learners/lucia/submissions?cursor=nope")).status).toBe(400);
+  });
+});
+
+describe("GET /v1/submissions/:id", () => {
+  it("returns the stored grade with its language and evidence", async () => {
+    const created = await submit("alpine-una-vez", done, "pablo");
+    const response = await request(t.app.server).get(`/v1/submissions/${created.body.id}`);
+    expect(response.status).toBe(200);
+    const { language, evidence, ...submission } = response.body;
+    expect(submission).toEqual(created.body);
+    expect(language).toBe("es");
+    expect(evidence).toMatchObject({
+      containerName: done,
+      found: true,
+      checks: { terminado: { status: "exited" }, "codigo-cero": { status: "exited", exitCode: 0 } },
+    });
+    expect(created.headers.location).toBe(`/v1/submissions/${created.body.id}`);
+  });
+
+  it("answers 404 for an unknown id and 400 for something that is not one", async () => {
+    expect((await request(t.app.server).get("/v1/submissions/00000000-0000-4000-8000-000000000000")).status).toBe(
+      404,
+    );
+    expect((await request(t.app.server).get("/v1/submissions/123")).status).toBe(400);
+  });
+});
