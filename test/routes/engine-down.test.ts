@@ -28,7 +28,9 @@ describe("when the learner's engine stops mid-test", () => {
   });
 
   const submit = () =>
-    request(t.app.server).post("/v1/exercises/alpine-una-vez/submissions").send({ learnerId: "ana", containerName: name });
+    request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .send({ learnerId: "ana", containerName: name });
 
   it("grades on that engine while it runs", async () => {
     await docker(["run", "--name", name, "alpine"], { host: engine.host });

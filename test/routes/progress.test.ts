@@ -175,9 +175,7 @@ describe("GET /v1/submissions/:id", () => {
   });
 
   it("answers 404 for an unknown id and 400 for something that is not one", async () => {
-    expect((await request(t.app.server).get("/v1/submissions/00000000-0000-4000-8000-000000000000")).status).toBe(
-      404,
-    );
+    expect((await request(t.app.server).get("/v1/submissions/00000000-0000-4000-8000-000000000000")).status).toBe(404);
     expect((await request(t.app.server).get("/v1/submissions/123")).status).toBe(400);
   });
 });
