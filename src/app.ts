@@ -12,6 +12,7 @@ import { prismaPlugin } from "./plugins/prisma.js";
 import { problemHandler } from "./plugins/problem-handler.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { securityPlugin } from "./plugins/security.js";
+import { webhooksPlugin } from "./plugins/webhooks.js";
 import { routes } from "./routes/index.js";
 
 declare module "fastify" {
@@ -63,6 +64,7 @@ export async function buildApp(
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(authPlugin, { requireAuth: config.requireAuth });
   await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
+  await app.register(webhooksPlugin, config.webhooks);
   await app.register(dockerPlugin, { engine: options.dockerEngine });
   await app.register(contentPlugin, { contentDir: config.contentDir });
   await app.register(routes);

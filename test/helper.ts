@@ -64,6 +64,13 @@ export async function buildTestApp(overrides: Partial<AppConfig> = {}): Promise<
   };
 }
 
+/** Another replica of the service on an existing test database (close it yourself). */
+export async function buildReplica(databaseUrl: string, overrides: Partial<AppConfig> = {}): Promise<FastifyInstance> {
+  const app = await buildApp(testConfig(databaseUrl, overrides));
+  await app.ready();
+  return app;
+}
+
 /** A new API client straight in the database; `auth` is the header value for supertest's `.set("authorization", …)`. */
 export async function createTestClient(
   db: Database,

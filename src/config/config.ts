@@ -61,6 +61,9 @@ const EnvSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex characters (32 random bytes): openssl rand -hex 32")
     .optional(),
   XAPI_HOMEPAGE: z.url({ protocol: /^https?$/ }).default("https://aprendiendo-docker.dev/learners"),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  WEBHOOK_WORKER: z.stringbool().default(true),
 });
 
 export interface Config {
@@ -85,6 +88,8 @@ export interface Config {
   secretsKey: Buffer | undefined;
   /** xAPI actor account homePage for clients that have none of their own. */
   xapiHomePage: string;
+  /** Outbox delivery: attempts before giving up, and the first retry delay (doubled each time). */
+  webhooks: { workerEnabled: boolean; maxAttempts: number; retryBaseMs: number; pollIntervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -122,5 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     labEngineAllowlist: e.LAB_ENGINE_ALLOWLIST,
     secretsKey: e.SECRETS_KEY ? Buffer.from(e.SECRETS_KEY, "hex") : undefined,
     xapiHomePage: e.XAPI_HOMEPAGE,
+    webhooks: {
+      workerEnabled: e.WEBHOOK_WORKER,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      pollIntervalMs: 1000,
+    },
   };
 }

@@ -47,3 +47,9 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
   if (!client) throw unauthorized("The API key is unknown or has been revoked.", true);
   return client;
 }
+
+/** The authenticated caller of a route that declared a scope (the hook guarantees there is one). */
+export function clientOf(request: FastifyRequest): AuthenticatedClient {
+  if (!request.client) throw unauthorized("This operation needs an API key: Authorization: Bearer <key>.", false);
+  return request.client;
+}

@@ -8,6 +8,7 @@ import { learnerRoutes } from "./v1/learners.js";
 import { lessonRoutes } from "./v1/lessons.js";
 import { searchRoutes } from "./v1/search.js";
 import { submissionRoutes } from "./v1/submissions.js";
+import { webhookRoutes } from "./v1/webhooks.js";
 
 /** Every route of the API. Each file is HTTP only: parse, call a service, shape the reply. */
 export const routes: FastifyPluginAsync = async (app) => {
@@ -26,4 +27,5 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(exerciseRoutes);
   await app.register(submissionRoutes);
   await app.register(learnerRoutes);
+  await app.register(webhookRoutes);
 };

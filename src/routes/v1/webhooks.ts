@@ -1,0 +1,108 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { authErrorResponses } from "../../http/auth-responses.js";
+import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../http/pagination.js";
+import { ProblemSchema } from "../../http/problem-schema.js";
+import { clientOf } from "../../plugins/auth.js";
+import { SIGNATURE_HEADER } from "../../webhooks/signature.js";
+import {
+  createWebhook,
+  deleteWebhook,
+  listDeliveries,
+  listWebhooks,
+  NewWebhookSchema,
+  WebhookDeliverySchema,
+  WebhookSchema,
+} from "../../webhooks/webhook-endpoints.js";
+
+const CreatedWebhookSchema = WebhookSchema.extend({
+  secret: z
+    .string()
+    .describe(
+      `HMAC-SHA256 key for the ${SIGNATURE_HEADER} header (t=<unix seconds>,v1=<hex HMAC of "<t>.<body>">). ` +
+        "Shown only in this response.",
+    ),
+}).meta({ id: "CreatedWebhook" });
+
+const IdParams = z.object({ id: z.uuid() });
+const PAGED = `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`;
+
+export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    "/v1/webhooks",
+    {
+      config: { scope: "webhooks:manage" },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Subscribe a URL to submission.graded, exercise.passed and/or lesson.completed",
+        description:
+          "Each delivery is a POST with a JSON WebhookPayload, signed in the " +
+          `${SIGNATURE_HEADER} header. Failed deliveries are retried with exponential backoff.`,
+        body: NewWebhookSchema,
+        response: { 201: CreatedWebhookSchema, 400: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const webhook = await createWebhook(app.prisma, clientOf(request).id, request.body);
+      reply.header("cache-control", "no-store");
+      return reply.code(201).header("location", `/v1/webhooks/${webhook.id}`).send(webhook);
+    },
+  );
+
+  app.get(
+    "/v1/webhooks",
+    {
+      config: { scope: "webhooks:manage" },
+      schema: {
+        tags: ["webhooks"],
+        summary: "This client's webhooks, oldest first",
+        description: PAGED,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(WebhookSchema).meta({ id: "WebhookPage" }),
+          400: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => listWebhooks(app.prisma, clientOf(request).id, request.query),
+  );
+
+  app.delete(
+    "/v1/webhooks/:id",
+    {
+      config: { scope: "webhooks:manage" },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Unsubscribe; pending deliveries to it are dropped",
+        params: IdParams,
+        response: { 204: z.null(), 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      await deleteWebhook(app.prisma, clientOf(request).id, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    "/v1/webhooks/:id/deliveries",
+    {
+      config: { scope: "webhooks:manage" },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Deliveries to one webhook, newest first, each with its attempts",
+        description: PAGED,
+        params: IdParams,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(WebhookDeliverySchema).meta({ id: "WebhookDeliveryPage" }),
+          400: ProblemSchema,
+          404: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => listDeliveries(app.prisma, clientOf(request).id, request.params.id, request.query),
+  );
+};

@@ -1,0 +1,151 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { Database } from "../db/prisma.js";
+import { SIGNATURE_HEADER, signWebhook } from "./signature.js";
+
+export interface DeliverySettings {
+  maxAttempts: number;
+  /** Delay before the second attempt; each further retry doubles it (with ±20 % jitter), capped at a day. */
+  retryBaseMs: number;
+  pollIntervalMs: number;
+  /** Time a claimed delivery stays invisible to other workers while this one sends it. */
+  leaseMs?: number;
+  requestTimeoutMs?: number;
+}
+
+const MAX_DELAY_MS = 24 * 3600_000;
+const BATCH = 20;
+
+interface ClaimedDelivery {
+  id: string;
+  event: string;
+  payload: unknown;
+  attempts: number;
+  url: string;
+  secret: string;
+}
+
+/** Exponential backoff after `attempt` failed attempts. */
+export function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
+  const delay = Math.min(MAX_DELAY_MS, baseMs * 2 ** (attempt - 1));
+  return Math.round(delay * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Claims due deliveries for this worker. The inner SELECT … FOR UPDATE SKIP LOCKED lets concurrent
+ * workers (other replicas) pass over rows another one is claiming, and moving next_attempt_at past the
+ * lease hides them afterwards, so no delivery is sent twice at once. A worker that dies mid-send loses
+ * its lease and another replica retries: delivery is at least once, never lost.
+ */
+export async function claimDueDeliveries(db: Database, leaseMs: number, limit = BATCH): Promise<ClaimedDelivery[]> {
+  return db.$queryRaw<ClaimedDelivery[]>`
+    UPDATE webhook_deliveries AS d
+       SET attempts = d.attempts + 1,
+           next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}::float8)
+      FROM (SELECT id FROM webhook_deliveries
+             WHERE status = 'pending' AND next_attempt_at <= now()
+             ORDER BY next_attempt_at
+             LIMIT ${limit}
+             FOR UPDATE SKIP LOCKED) AS due,
+           webhook_endpoints AS e
+     WHERE d.id = due.id AND e.id = d.endpoint_id
+ RETURNING d.id, d.event, d.payload, d.attempts, e.url, e.secret`;
+}
+
+/** Sends one claimed delivery and records the attempt and the outcome. */
+export async function sendDelivery(
+  db: Database,
+  delivery: ClaimedDelivery,
+  settings: DeliverySettings,
+  log: FastifyBaseLogger,
+): Promise<boolean> {
+  const body = JSON.stringify(delivery.payload);
+  const started = performance.now();
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  try {
+    const response = await fetch(delivery.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "aprendiendo-docker-webhooks/1",
+        "aprendiendo-event": delivery.event,
+        "aprendiendo-delivery": delivery.id,
+        [SIGNATURE_HEADER]: signWebhook(delivery.secret, Math.floor(Date.now() / 1000), body),
+      },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(settings.requestTimeoutMs ?? 10_000),
+    });
+    statusCode = response.status;
+    await response.body?.cancel();
+    if (!response.ok) error = `HTTP ${response.status}`;
+  } catch (cause) {
+    error = cause instanceof Error ? `${cause.name}: ${cause.message}`.slice(0, 500) : String(cause);
+  }
+  const delivered = error === null;
+  const exhausted = !delivered && delivery.attempts >= settings.maxAttempts;
+  const now = new Date();
+  await db.$transaction([
+    db.webhookAttempt.create({
+      data: {
+        deliveryId: delivery.id,
+        number: delivery.attempts,
+        attemptedAt: now,
+        statusCode,
+        error,
+        durationMs: Math.round(performance.now() - started),
+      },
+    }),
+    db.webhookDelivery.update({
+      where: { id: delivery.id },
+      data: delivered
+        ? { status: "delivered", deliveredAt: now }
+        : exhausted
+          ? { status: "failed" }
+          : {
+              nextAttemptAt: new Date(now.getTime() + retryDelayMs(delivery.attempts, settings.retryBaseMs)),
+            },
+    }),
+  ]);
+  if (!delivered) log.warn({ delivery: delivery.id, attempt: delivery.attempts, error, exhausted }, "webhook failed");
+  return delivered;
+}
+
+/** Polls the outbox until stopped; `poke()` runs a round now (after a commit that enqueued something). */
+export function startDeliveryWorker(db: Database, settings: DeliverySettings, log: FastifyBaseLogger) {
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const round = async () => {
+    const leaseMs = settings.leaseMs ?? 60_000;
+    for (;;) {
+      const claimed = await claimDueDeliveries(db, leaseMs);
+      await Promise.all(claimed.map((delivery) => sendDelivery(db, delivery, settings, log)));
+      if (claimed.length < BATCH || stopped) return;
+    }
+  };
+  const tick = () => {
+    if (stopped || running) return;
+    running = round()
+      .catch((error) => log.error({ err: error }, "webhook delivery round failed"))
+      .finally(() => {
+        running = undefined;
+        if (!stopped) timer = setTimeout(tick, settings.pollIntervalMs);
+      });
+  };
+  timer = setTimeout(tick, 0);
+
+  return {
+    poke() {
+      if (running || stopped) return;
+      clearTimeout(timer);
+      tick();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

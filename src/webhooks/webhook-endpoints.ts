@@ -1,0 +1,134 @@
+import { z } from "zod";
+import type { Database } from "../db/prisma.js";
+import { notFound } from "../errors/problem.js";
+import { decodeCursor, type PageQuery, toPage } from "../http/pagination.js";
+import { WebhookEventSchema } from "./events.js";
+import { generateWebhookSecret } from "./signature.js";
+
+export const NewWebhookSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .describe("Where events are POSTed"),
+    events: z.array(WebhookEventSchema).min(1).max(3),
+  })
+  .meta({ id: "NewWebhook" });
+
+export const WebhookSchema = z
+  .object({
+    id: z.uuid(),
+    url: z.string(),
+    events: z.array(WebhookEventSchema),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: "Webhook" });
+
+export const WebhookAttemptSchema = z
+  .object({
+    number: z.number().int(),
+    attemptedAt: z.iso.datetime(),
+    statusCode: z.number().int().nullable().describe("The receiver's HTTP status; null when it could not be reached"),
+    error: z.string().nullable(),
+    durationMs: z.number().int(),
+  })
+  .meta({ id: "WebhookAttempt" });
+
+export const WebhookDeliverySchema = z
+  .object({
+    id: z.uuid(),
+    eventId: z.uuid(),
+    event: WebhookEventSchema,
+    status: z.enum(["pending", "delivered", "failed"]),
+    attempts: z.number().int(),
+    nextAttemptAt: z.iso.datetime().nullable().describe("When the next try is due; null once delivered or failed"),
+    createdAt: z.iso.datetime(),
+    deliveredAt: z.iso.datetime().nullable(),
+    payload: z.record(z.string(), z.unknown()),
+    attemptLog: z.array(WebhookAttemptSchema),
+  })
+  .meta({ id: "WebhookDelivery" });
+
+type WebhookRow = { id: string; url: string; events: string[]; createdAt: Date };
+
+function toView(row: WebhookRow): z.infer<typeof WebhookSchema> {
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events.filter((e) => WebhookEventSchema.safeParse(e).success) as z.infer<
+      typeof WebhookSchema
+    >["events"],
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export async function createWebhook(db: Database, clientId: string, input: z.infer<typeof NewWebhookSchema>) {
+  const secret = generateWebhookSecret();
+  const row = await db.webhookEndpoint.create({
+    data: { clientId, url: input.url, events: [...new Set(input.events)], secret },
+  });
+  return { ...toView(row), secret };
+}
+
+export async function listWebhooks(db: Database, clientId: string, page: PageQuery) {
+  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const rows = await db.webhookEndpoint.findMany({
+    where: {
+      clientId,
+      ...(after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : {}),
+    },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    take: page.limit + 1,
+  });
+  return toPage(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }), toView);
+}
+
+/** Another client's webhook is answered exactly like a missing one. */
+async function ownedWebhook(db: Database, clientId: string, id: string) {
+  const row = await db.webhookEndpoint.findFirst({ where: { id, clientId } });
+  if (!row) throw notFound(`There is no webhook ${id}.`);
+  return row;
+}
+
+export async function deleteWebhook(db: Database, clientId: string, id: string): Promise<void> {
+  await ownedWebhook(db, clientId, id);
+  await db.webhookEndpoint.delete({ where: { id } });
+}
+
+/** Newest first, each with every attempt made so far. */
+export async function listDeliveries(db: Database, clientId: string, webhookId: string, page: PageQuery) {
+  await ownedWebhook(db, clientId, webhookId);
+  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const rows = await db.webhookDelivery.findMany({
+    where: {
+      endpointId: webhookId,
+      ...(after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {}),
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: page.limit + 1,
+    include: { attemptLog: { orderBy: { number: "asc" } } },
+  });
+  return toPage(
+    rows,
+    page.limit,
+    (row) => ({ at: row.createdAt, id: row.id }),
+    (row): z.infer<typeof WebhookDeliverySchema> => ({
+      id: row.id,
+      eventId: row.eventId,
+      event: row.event as z.infer<typeof WebhookEventSchema>,
+      status: row.status as "pending" | "delivered" | "failed",
+      attempts: row.attempts,
+      nextAttemptAt: row.status === "pending" ? row.nextAttemptAt.toISOString() : null,
+      createdAt: row.createdAt.toISOString(),
+      deliveredAt: row.deliveredAt?.toISOString() ?? null,
+      payload: row.payload as Record<string, unknown>,
+      attemptLog: row.attemptLog.map((attempt) => ({
+        number: attempt.number,
+        attemptedAt: attempt.attemptedAt.toISOString(),
+        statusCode: attempt.statusCode,
+        error: attempt.error,
+        durationMs: attempt.durationMs,
+      })),
+    }),
+  );
+}

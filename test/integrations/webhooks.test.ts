@@ -1,0 +1,203 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AppConfig } from "../../src/app.js";
+import { enqueueWebhookEvent } from "../../src/webhooks/events.js";
+import { SIGNATURE_HEADER, verifyWebhookSignature } from "../../src/webhooks/signature.js";
+import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { startWebhookReceiver } from "../webhook-receiver.js";
+
+const fast = (over: Partial<AppConfig["webhooks"]> = {}): Partial<AppConfig> => ({
+  webhooks: { workerEnabled: true, maxAttempts: 5, retryBaseMs: 50, pollIntervalMs: 50, ...over },
+});
+
+async function registerWebhook(t: TestApp, auth: string, url: string, events = ["submission.graded"]) {
+  const response = await request(t.app.server).post("/v1/webhooks").set("authorization", auth).send({ url, events });
+  expect(response.status).toBe(201);
+  return response.body as { id: string; secret: string };
+}
+
+/** Emits an event the way the services do: inside a transaction. */
+async function emit(t: TestApp, clientId: string, data: Record<string, unknown> = { submissionId: "s1" }) {
+  await t.prisma.$transaction((tx) => enqueueWebhookEvent(tx, clientId, "submission.graded", data));
+}
+
+async function deliveriesOf(t: TestApp, auth: string, webhookId: string) {
+  const response = await request(t.app.server)
+    .get(`/v1/webhooks/${webhookId}/deliveries`)
+    .set("authorization", auth)
+    .expect(200);
+  return response.body.items as {
+    status: string;
+    attempts: number;
+    attemptLog: { number: number; statusCode: number | null }[];
+  }[];
+}
+
+async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("webhook registrations", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50 } });
+  });
+  afterAll(() => t.close());
+
+  it("need webhooks:manage, show the secret once, and are invisible to other clients", async () => {
+    const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
+    const other = await createTestClient(t.prisma, ["webhooks:manage"]);
+    const grader = await createTestClient(t.prisma, ["submissions:write"]);
+
+    await request(t.app.server)
+      .post("/v1/webhooks")
+      .send({ url: "http://127.0.0.1:9/x", events: ["exercise.passed"] })
+      .expect(401);
+    const denied = await request(t.app.server)
+      .post("/v1/webhooks")
+      .set("authorization", grader.auth)
+      .send({ url: "http://127.0.0.1:9/x", events: ["exercise.passed"] });
+    expect(denied.status).toBe(403);
+    expect(denied.body.requiredScope).toBe("webhooks:manage");
+
+    const hook = await registerWebhook(t, lms.auth, "http://127.0.0.1:9/x", ["exercise.passed", "lesson.completed"]);
+    expect(hook.secret).toMatch(/^whsec_/);
+    const mine = await request(t.app.server).get("/v1/webhooks").set("authorization", lms.auth).expect(200);
+    expect(mine.body.items).toEqual([
+      expect.objectContaining({ id: hook.id, events: ["exercise.passed", "lesson.completed"] }),
+    ]);
+    expect(JSON.stringify(mine.body)).not.toContain(hook.secret);
+
+    const theirs = await request(t.app.server).get("/v1/webhooks").set("authorization", other.auth).expect(200);
+    expect(theirs.body.items).toEqual([]);
+    await request(t.app.server).get(`/v1/webhooks/${hook.id}/deliveries`).set("authorization", other.auth).expect(404);
+    await request(t.app.server).delete(`/v1/webhooks/${hook.id}`).set("authorization", other.auth).expect(404);
+    await request(t.app.server).delete(`/v1/webhooks/${hook.id}`).set("authorization", lms.auth).expect(204);
+    await request(t.app.server).get(`/v1/webhooks/${hook.id}/deliveries`).set("authorization", lms.auth).expect(404);
+  });
+
+  it("reject unknown events and non-http URLs", async () => {
+    const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
+    for (const body of [
+      { url: "http://127.0.0.1:9/x", events: ["submission.deleted"] },
+      { url: "file:///etc/passwd", events: ["exercise.passed"] },
+      { url: "http://127.0.0.1:9/x", events: [] },
+    ]) {
+      await request(t.app.server).post("/v1/webhooks").set("authorization", lms.auth).send(body).expect(400);
+    }
+  });
+
+  it("only enqueue events for the client's own subscribed endpoints, and nothing if the transaction rolls back", async () => {
+    const a = await createTestClient(t.prisma, ["webhooks:manage"]);
+    const b = await createTestClient(t.prisma, ["webhooks:manage"]);
+    const hookA = await registerWebhook(t, a.auth, "http://127.0.0.1:9/a");
+    const hookB = await registerWebhook(t, b.auth, "http://127.0.0.1:9/b", ["lesson.completed"]);
+    await emit(t, a.id);
+    await expect(
+      t.prisma.$transaction(async (tx) => {
+        await enqueueWebhookEvent(tx, a.id, "submission.graded", { submissionId: "rolled-back" });
+        throw new Error("the grade failed to store");
+      }),
+    ).rejects.toThrow("the grade failed to store");
+    expect(await deliveriesOf(t, a.auth, hookA.id)).toHaveLength(1);
+    expect(await deliveriesOf(t, b.auth, hookB.id)).toHaveLength(0);
+  });
+});
+
+describe("delivery", () => {
+  it("POSTs the event signed with HMAC-SHA256 over timestamp and body", async () => {
+    const receiver = await startWebhookReceiver();
+    const t = await buildTestApp(fast());
+    try {
+      const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
+      const hook = await registerWebhook(t, lms.auth, receiver.url);
+      await emit(t, lms.id, { submissionId: "abc" });
+      const [got] = await receiver.waitFor(1);
+      const signature = String(got?.headers[SIGNATURE_HEADER]);
+      expect(verifyWebhookSignature(hook.secret, signature, got?.body ?? "")).toBe(true);
+      expect(verifyWebhookSignature(hook.secret, signature, `${got?.body} `)).toBe(false);
+      expect(verifyWebhookSignature("whsec_wrong", signature, got?.body ?? "")).toBe(false);
+      expect(JSON.parse(got?.body ?? "{}")).toMatchObject({ type: "submission.graded", data: { submissionId: "abc" } });
+      expect(got?.headers["aprendiendo-event"]).toBe("submission.graded");
+
+      const [delivery] = await eventually(
+        () => deliveriesOf(t, lms.auth, hook.id),
+        (items) => items[0]?.status === "delivered",
+      );
+      expect(delivery).toMatchObject({
+        status: "delivered",
+        attempts: 1,
+        attemptLog: [{ number: 1, statusCode: 204 }],
+      });
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
+  });
+
+  it("retries with backoff until the receiver accepts, recording every attempt", async () => {
+    const receiver = await startWebhookReceiver({ respond: (n) => (n <= 2 ? 500 : 200) });
+    const t = await buildTestApp(fast());
+    try {
+      const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
+      const hook = await registerWebhook(t, lms.auth, receiver.url);
+      await emit(t, lms.id);
+      await receiver.waitFor(3);
+      const [delivery] = await eventually(
+        () => deliveriesOf(t, lms.auth, hook.id),
+        (items) => items[0]?.status === "delivered",
+      );
+      expect(delivery?.attemptLog.map((a) => a.statusCode)).toEqual([500, 500, 200]);
+      const eventIds = new Set(receiver.received.map((r) => JSON.parse(r.body).id));
+      expect(eventIds.size).toBe(1); // the same event, retried
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
+  });
+
+  it("gives up after the maximum number of attempts", async () => {
+    const receiver = await startWebhookReceiver({ respond: () => 503 });
+    const t = await buildTestApp(fast({ maxAttempts: 2 }));
+    try {
+      const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
+      const hook = await registerWebhook(t, lms.auth, receiver.url);
+      await emit(t, lms.id);
+      const [delivery] = await eventually(
+        () => deliveriesOf(t, lms.auth, hook.id),
+        (items) => items[0]?.status === "failed",
+      );
+      expect(delivery).toMatchObject({ status: "failed", attempts: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(receiver.received).toHaveLength(2);
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
+  });
+
+  it("sends each of many deliveries exactly once with two workers on one database", async () => {
+    const receiver = await startWebhookReceiver();
+    const first = await buildTestApp(fast());
+    const second = await buildReplica(first.databaseUrl, fast());
+    try {
+      const lms = await createTestClient(first.prisma, ["webhooks:manage"]);
+      await registerWebhook(first, lms.auth, receiver.url);
+      await Promise.all(Array.from({ length: 40 }, (_, i) => emit(first, lms.id, { n: i })));
+      await receiver.waitFor(40);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const deliveryIds = receiver.received.map((r) => String(r.headers["aprendiendo-delivery"]));
+      expect(deliveryIds).toHaveLength(40);
+      expect(new Set(deliveryIds).size).toBe(40);
+    } finally {
+      await second.close();
+      await first.close();
+      await receiver.close();
+    }
+  });
+});

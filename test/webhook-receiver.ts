@@ -1,0 +1,53 @@
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ReceivedWebhook {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * An HTTP receiver on 127.0.0.1 that records every POST. `respond` picks the status per request
+ * (e.g. fail the first two); `hang` keeps requests open, as a stuck receiver would.
+ */
+export async function startWebhookReceiver(options: { respond?: (n: number) => number; hang?: boolean } = {}) {
+  const received: ReceivedWebhook[] = [];
+  const waiters: (() => void)[] = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk) => {
+      body += chunk;
+    });
+    request.on("end", () => {
+      received.push({ headers: request.headers, body });
+      for (const wake of waiters.splice(0)) wake();
+      if (options.hang) return;
+      response.statusCode = options.respond?.(received.length) ?? 204;
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    received,
+    /** Resolves once at least `count` requests arrived, or rejects after `timeoutMs`. */
+    async waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedWebhook[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`received ${received.length} of ${count} webhooks`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+      return received;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
