@@ -146,6 +146,7 @@ const weirdStrings = fc.constantFrom(
   "constructor",
   "<script>alert(1)</script>",
   "' OR 1=1 --",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell-style probe, meant literally
   "${jndi:ldap://127.0.0.1/x}",
 );
 

