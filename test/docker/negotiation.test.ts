@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { compareApiVersions, createDockerEngine, parseDockerHost } from "../../src/docker/engine.js";
+
+/**
+ * Version negotiation against engines we cannot run here (newer ones): a real HTTP server on a
+ * unix socket answers /version as such an engine would, and records the paths dockerode asks for.
+ */
+
+let server: Server | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  if (dir) await rm(dir, { recursive: true, force: true });
+  server = undefined;
+  dir = undefined;
+});
+
+async function fakeEngine(version: {
+  ApiVersion: string;
+  MinAPIVersion: string;
+}): Promise<{ host: string; paths: string[] }> {
+  dir = await mkdtemp(path.join(os.tmpdir(), "fake-engine-"));
+  const paths: string[] = [];
+  server = createServer((request, response) => {
+    paths.push(request.url ?? "");
+    response.setHeader("content-type", "application/json");
+    if (request.url === "/version") return response.end(JSON.stringify({ Version: "99.0.0", ...version }));
+    response.statusCode = 404;
+    response.end(JSON.stringify({ message: "No such container" }));
+  });
+  const socket = path.join(dir, "docker.sock");
+  await new Promise<void>((resolve) => server?.listen(socket, resolve));
+  return { host: `unix://${socket}`, paths };
+}
+
+describe("API version negotiation", () => {
+  it("stays on the newest version we test when the engine is newer, and prefixes every path with it", async () => {
+    const { host, paths } = await fakeEngine({ ApiVersion: "1.47", MinAPIVersion: "1.24" });
+    const engine = createDockerEngine({ host, timeoutMs: 1000, concurrency: 1 });
+    expect(await engine.negotiate()).toEqual({
+      apiVersion: "1.41",
+      engineApiVersion: "1.47",
+      engineVersion: "99.0.0",
+      tested: true,
+    });
+    expect(await engine.inspectContainer("example2")).toBeUndefined();
+    expect(paths).toEqual(["/version", "/v1.41/containers/example2/json"]);
+  });
+
+  it("follows an engine that no longer serves any version we tested, and says so", async () => {
+    const { host } = await fakeEngine({ ApiVersion: "1.52", MinAPIVersion: "1.44" });
+    const engine = createDockerEngine({ host, timeoutMs: 1000, concurrency: 1 });
+    expect(await engine.negotiate()).toMatchObject({ apiVersion: "1.44", tested: false });
+  });
+
+  it("uses an older engine's own version", async () => {
+    const { host } = await fakeEngine({ ApiVersion: "1.40", MinAPIVersion: "1.12" });
+    const engine = createDockerEngine({ host, timeoutMs: 1000, concurrency: 1 });
+    expect(await engine.negotiate()).toMatchObject({ apiVersion: "1.40", tested: true });
+  });
+
+  it("compares versions as numbers, not strings", () => {
+    expect(compareApiVersions("1.9", "1.41")).toBeLessThan(0);
+    expect(compareApiVersions("1.41", "1.41")).toBe(0);
+    expect(compareApiVersions("2.0", "1.99")).toBeGreaterThan(0);
+  });
+});
+
+describe("DOCKER_HOST", () => {
+  it("reads unix sockets and tcp addresses, and defaults to the standard socket", () => {
+    expect(parseDockerHost(undefined)).toEqual({
+      endpoint: "unix:///var/run/docker.sock",
+      modemOptions: { socketPath: "/var/run/docker.sock" },
+    });
+    expect(parseDockerHost("unix:///tmp/x/docker.sock").modemOptions).toEqual({ socketPath: "/tmp/x/docker.sock" });
+    expect(parseDockerHost("tcp://127.0.0.1:2375").modemOptions).toEqual({
+      host: "127.0.0.1",
+      port: 2375,
+      protocol: "http",
+    });
+    expect(() => parseDockerHost("ssh://lab")).toThrow(/unsupported DOCKER_HOST/);
+  });
+});
