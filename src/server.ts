@@ -37,9 +37,16 @@ async function main(): Promise<void> {
     });
     databaseUrl = embedded.url;
   }
-  await migrateDatabase(databaseUrl, log);
-
-  const app = await buildApp({ ...config, databaseUrl }, { loggerInstance: logger });
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    await migrateDatabase(databaseUrl, log);
+    app = await buildApp({ ...config, databaseUrl }, { loggerInstance: logger });
+  } catch (error) {
+    // Invalid content or a failed migration: say what is wrong in one place, leave nothing running.
+    logger.fatal(error instanceof Error ? error.message : String(error));
+    await embedded?.stop();
+    process.exit(1);
+  }
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {

@@ -25,6 +25,9 @@ export async function migrateDatabase(databaseUrl: string, log: (message: string
       PRISMA_HIDE_UPDATE_MESSAGE: "1",
     },
     timeout: 120_000,
+  }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+    const output = `${error.stdout ?? ""}\n${error.stderr ?? ""}`.trim() || error.message;
+    throw new Error(`prisma migrate deploy failed:\n${output}`);
   });
   const summary = stdout.includes("No pending migrations")
     ? "database schema is up to date"

@@ -39,7 +39,7 @@ describe("the course", () => {
       "replica exacta de un ordenador",
       "virtualizar procesos",
       "docker daemon",
-      "rest api",
+      /rest api|api rest/,
       "docker [options] command",
       "docker container prune",
       "docker run alpine",
@@ -51,7 +51,10 @@ describe("the course", () => {
       "kill -9",
     ];
     const text = spanish();
-    for (const passage of seedPassages) expect(text, passage).toContain(passage);
+    for (const passage of seedPassages) {
+      if (typeof passage === "string") expect(text, passage).toContain(passage);
+      else expect(text).toMatch(passage);
+    }
   });
 
   it("writes the lessons the seed only names, and continues the course", () => {
