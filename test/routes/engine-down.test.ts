@@ -62,6 +62,26 @@ describe("when the learner's engine stops mid-test", () => {
   });
 });
 
+describe("when no engine is there at start-up", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ docker: { host: "unix:///nonexistent/docker.sock", timeoutMs: 1000, concurrency: 4 } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("starts, serves exercises, and answers submissions with 503", async () => {
+    expect((await request(t.app.server).get("/v1/exercises")).status).toBe(200);
+    const response = await request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .send({ learnerId: "ana" });
+    expect(response.status).toBe(503);
+    expect(response.body.detail).toContain("unix:///nonexistent/docker.sock");
+    expect(await t.prisma.submission.count()).toBe(0);
+  });
+});
+
 describe("when the engine accepts connections but never answers", () => {
   let dir: string;
   let silent: Server;
