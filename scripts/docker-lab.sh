@@ -18,10 +18,15 @@ engine_answers() {
   DOCKER_HOST="unix://$SOCKET_PATH" docker info >/dev/null 2>&1
 }
 
+package_installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
 install_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
-  [ -x /bin/busybox ] || missing+=(busybox-static)
+  # Debian's plain `busybox` is dynamically linked and would not run in an image without libc.
+  package_installed busybox-static || missing+=(busybox-static)
   if [ "${#missing[@]}" -eq 0 ]; then
     say "docker.io and busybox-static already installed"
     return
