@@ -43,6 +43,9 @@ export interface TestApp {
   /** A separate client on the same database, for asserting what was stored. */
   prisma: Database;
   databaseUrl: string;
+  /** `Bearer <key>` of an API client made for this app, with submissions:write, progress:read and webhooks:manage. */
+  auth: string;
+  clientId: string;
   close(): Promise<void>;
 }
 
@@ -52,10 +55,13 @@ export async function buildTestApp(overrides: Partial<AppConfig> = {}): Promise<
   const app = await buildApp(testConfig(database.url, overrides));
   await app.ready();
   const prisma = createDatabaseClient(database.url);
+  const lms = await createTestClient(prisma, ["submissions:write", "progress:read", "webhooks:manage"], "test LMS");
   return {
     app,
     prisma,
     databaseUrl: database.url,
+    auth: lms.auth,
+    clientId: lms.id,
     close: async () => {
       await app.close();
       await prisma.$disconnect();

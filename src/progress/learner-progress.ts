@@ -18,8 +18,13 @@ export const LessonProgressSchema = z
     lesson: z.string(),
     exercises: z.number().int().describe("Graded exercises in the lesson"),
     passed: z.number().int().describe("Of those, how many the learner has passed"),
-    completion: z.number().min(0).max(100).describe("passed / exercises, as a percentage"),
-    completed: z.boolean(),
+    completion: z
+      .number()
+      .min(0)
+      .max(100)
+      .describe("passed / exercises, as a percentage; for a lesson without exercises, 100 once read"),
+    completed: z.boolean().describe("Every exercise passed; for a lesson without exercises, reported read"),
+    completedAt: z.iso.datetime().nullable().describe("When the lesson became completed"),
   })
   .meta({ id: "LessonProgress" });
 
@@ -27,7 +32,11 @@ export const LearnerProgressSchema = z
   .object({
     learnerId: z.string(),
     exercises: z.array(ExerciseProgressSchema).describe("Every exercise of the course, in course order"),
-    lessons: z.array(LessonProgressSchema).describe("Every lesson that has exercises, in course order"),
+    lessons: z
+      .array(LessonProgressSchema)
+      .describe(
+        "Every lesson, in course order. Lessons without exercises are completed through POST …/lessons/{slug}/complete",
+      ),
     overall: z.object({
       exercises: z.number().int(),
       passed: z.number().int(),
@@ -50,15 +59,31 @@ export interface CourseExercises {
 export async function readLearnerProgress(
   db: Database,
   course: CourseExercises,
+  clientId: string,
   learnerId: string,
 ): Promise<LearnerProgress> {
-  const rows = await db.exerciseProgress.findMany({ where: { learnerId } });
+  const [rows, completions] = await Promise.all([
+    db.exerciseProgress.findMany({ where: { clientId, learnerId } }),
+    db.lessonCompletion.findMany({ where: { clientId, learnerId } }),
+  ]);
   const byExercise = new Map(rows.map((row) => [row.exerciseId, row]));
+  const completedAt = new Map(completions.map((row) => [row.lessonSlug, row.completedAt.toISOString()]));
 
   const exercises: LearnerProgress["exercises"] = [];
   const lessons: LearnerProgress["lessons"] = [];
   for (const lesson of course.lessons) {
-    if (lesson.exercises.length === 0) continue;
+    if (lesson.exercises.length === 0) {
+      const read = completedAt.get(lesson.slug) ?? null;
+      lessons.push({
+        lesson: lesson.slug,
+        exercises: 0,
+        passed: 0,
+        completion: read ? 100 : 0,
+        completed: read !== null,
+        completedAt: read,
+      });
+      continue;
+    }
     let passedInLesson = 0;
     for (const exerciseId of lesson.exercises) {
       const row = byExercise.get(exerciseId);
@@ -79,6 +104,7 @@ export async function readLearnerProgress(
       passed: passedInLesson,
       completion: percentage(passedInLesson, lesson.exercises.length),
       completed: passedInLesson === lesson.exercises.length,
+      completedAt: passedInLesson === lesson.exercises.length ? (completedAt.get(lesson.slug) ?? null) : null,
     });
   }
   const passed = exercises.filter((e) => e.passed).length;

@@ -4,7 +4,9 @@ import { clientRoutes } from "./v1/clients.js";
 import { commandRoutes } from "./v1/commands.js";
 import { diagramRoutes } from "./v1/diagrams.js";
 import { exerciseRoutes } from "./v1/exercises.js";
+import { exportRoutes } from "./v1/exports.js";
 import { learnerRoutes } from "./v1/learners.js";
+import { lessonCompletionRoutes } from "./v1/lesson-completions.js";
 import { lessonRoutes } from "./v1/lessons.js";
 import { searchRoutes } from "./v1/search.js";
 import { submissionRoutes } from "./v1/submissions.js";
@@ -28,4 +30,6 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(submissionRoutes);
   await app.register(learnerRoutes);
   await app.register(webhookRoutes);
+  await app.register(exportRoutes);
+  await app.register(lessonCompletionRoutes);
 };

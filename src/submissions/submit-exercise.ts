@@ -7,7 +7,7 @@ import { gradeSubmission } from "../grading/grade-submission.js";
 import type { Language } from "../i18n/language.js";
 import { observeContainer } from "./observe-container.js";
 import type { Submission } from "./submission-schema.js";
-import { recordSubmission } from "./submission-store.js";
+import { type OnRecorded, recordSubmission } from "./submission-store.js";
 
 const ENGINE_RETRY_AFTER_SECONDS = 10;
 
@@ -17,7 +17,8 @@ const ENGINE_RETRY_AFTER_SECONDS = 10;
  */
 export async function submitExercise(
   deps: { db: Database; engine: DockerEngine },
-  input: { exercise: Exercise; learnerId: string; containerName: string; language: Language },
+  input: { clientId: string; exercise: Exercise; learnerId: string; containerName: string; language: Language },
+  onRecorded?: OnRecorded,
 ): Promise<Submission> {
   const started = performance.now();
   let observations: Awaited<ReturnType<typeof observeContainer>>;
@@ -33,13 +34,18 @@ export async function submitExercise(
   }
   const grade = gradeSubmission(input.exercise, observations, input.language);
   const durationMs = Math.round(performance.now() - started);
-  return recordSubmission(deps.db, {
-    learnerId: input.learnerId,
-    exerciseId: input.exercise.id,
-    containerName: input.containerName,
-    language: input.language,
-    grade,
-    gradedAt: new Date(),
-    durationMs,
-  });
+  return recordSubmission(
+    deps.db,
+    {
+      clientId: input.clientId,
+      learnerId: input.learnerId,
+      exerciseId: input.exercise.id,
+      containerName: input.containerName,
+      language: input.language,
+      grade,
+      gradedAt: new Date(),
+      durationMs,
+    },
+    onRecorded,
+  );
 }

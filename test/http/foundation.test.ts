@@ -37,6 +37,7 @@ describe("errors are problem+json", () => {
   it("answers malformed JSON with 400", async () => {
     const response = await request(t.app.server)
       .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
       .set("content-type", "application/json")
       .send('{"learnerId": "ana",')
       .expect(400);
@@ -47,6 +48,7 @@ describe("errors are problem+json", () => {
   it("answers an oversized body with 413", async () => {
     const response = await request(t.app.server)
       .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
       .set("content-type", "application/json")
       .send(JSON.stringify({ learnerId: "x".repeat(200_000) }))
       .expect(413);

@@ -30,6 +30,7 @@ describe("when the learner's engine stops mid-test", () => {
   const submit = () =>
     request(t.app.server)
       .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
       .send({ learnerId: "ana", containerName: name });
 
   it("grades on that engine while it runs", async () => {
@@ -51,7 +52,9 @@ describe("when the learner's engine stops mid-test", () => {
 
     expect(await t.prisma.submission.count()).toBe(1);
     const progress = await t.prisma.exerciseProgress.findUniqueOrThrow({
-      where: { learnerId_exerciseId: { learnerId: "ana", exerciseId: "alpine-una-vez" } },
+      where: {
+        clientId_learnerId_exerciseId: { clientId: t.clientId, learnerId: "ana", exerciseId: "alpine-una-vez" },
+      },
     });
     expect(progress).toMatchObject({ attempts: 1, bestScore: 5, passed: true });
   });
@@ -75,6 +78,7 @@ describe("when no engine is there at start-up", () => {
     expect((await request(t.app.server).get("/v1/exercises")).status).toBe(200);
     const response = await request(t.app.server)
       .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
       .send({ learnerId: "ana" });
     expect(response.status).toBe(503);
     expect(response.body.detail).toContain("unix:///nonexistent/docker.sock");
@@ -109,6 +113,7 @@ describe("when the engine accepts connections but never answers", () => {
     const started = performance.now();
     const response = await request(t.app.server)
       .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
       .send({ learnerId: "ana" });
     const elapsed = performance.now() - started;
     expect(response.status).toBe(503);

@@ -39,6 +39,7 @@ function target(id: string): { exercise: Exercise; name: string } {
 async function submit(exerciseId: string, containerName: string, language: "es" | "en" = "es") {
   const response = await request(t.app.server)
     .post(`/v1/exercises/${exerciseId}/submissions?lang=${language}`)
+    .set("authorization", t.auth)
     .send({ learnerId: "learner-solutions", containerName });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return response.body as {

@@ -63,7 +63,10 @@ describe("GET /v1/exercises/:id", () => {
 
 describe("POST /v1/exercises/:id/submissions", () => {
   it("answers 404 for an unknown exercise", async () => {
-    const response = await request(t.app.server).post("/v1/exercises/no-existe/submissions").send({ learnerId: "ana" });
+    const response = await request(t.app.server)
+      .post("/v1/exercises/no-existe/submissions")
+      .set("authorization", t.auth)
+      .send({ learnerId: "ana" });
     expect(response.status).toBe(404);
   });
 
@@ -73,7 +76,10 @@ describe("POST /v1/exercises/:id/submissions", () => {
     ["a slash", "lms/ana"],
     ["129 characters", "a".repeat(129)],
   ])("rejects a learnerId with %s", async (_label, learnerId) => {
-    const response = await request(t.app.server).post("/v1/exercises/alpine-una-vez/submissions").send({ learnerId });
+    const response = await request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
+      .send({ learnerId });
     expect(response.status).toBe(400);
     expect(response.body.errors[0].path).toBe("body.learnerId");
   });
@@ -81,6 +87,7 @@ describe("POST /v1/exercises/:id/submissions", () => {
   it("rejects fields it does not know, such as a command to run", async () => {
     const response = await request(t.app.server)
       .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
       .send({ learnerId: "ana", command: ["rm", "-rf", "/"] });
     expect(response.status).toBe(400);
   });

@@ -25,7 +25,10 @@ afterAll(async () => {
 });
 
 const submit = (exerciseId: string, containerName: string, learnerId = "lucia") =>
-  request(t.app.server).post(`/v1/exercises/${exerciseId}/submissions`).send({ learnerId, containerName });
+  request(t.app.server)
+    .post(`/v1/exercises/${exerciseId}/submissions`)
+    .set("authorization", t.auth)
+    .send({ learnerId, containerName });
 
 describe("concurrent submissions", () => {
   it("count every attempt and keep the best score", async () => {
@@ -39,7 +42,9 @@ describe("concurrent submissions", () => {
     expect(new Set(scores)).toEqual(new Set([0, 5]));
 
     const progress = await t.prisma.exerciseProgress.findUniqueOrThrow({
-      where: { learnerId_exerciseId: { learnerId: "lucia", exerciseId: "alpine-una-vez" } },
+      where: {
+        clientId_learnerId_exerciseId: { clientId: t.clientId, learnerId: "lucia", exerciseId: "alpine-una-vez" },
+      },
     });
     const firstPass = responses
       .filter((r) => r.body.status === "passed")
@@ -55,7 +60,9 @@ describe("concurrent submissions", () => {
     const failing = await submit("alpine-una-vez", `nadie-${uniqueSuffix()}`);
     expect(failing.body.score).toBe(0);
     const progress = await t.prisma.exerciseProgress.findUniqueOrThrow({
-      where: { learnerId_exerciseId: { learnerId: "lucia", exerciseId: "alpine-una-vez" } },
+      where: {
+        clientId_learnerId_exerciseId: { clientId: t.clientId, learnerId: "lucia", exerciseId: "alpine-una-vez" },
+      },
     });
     expect(progress).toMatchObject({ attempts: CONCURRENT + 1, bestScore: 5, passed: true });
   });
@@ -66,7 +73,7 @@ describe("GET /v1/learners/:learnerId/progress", () => {
     const partial = await submit("alpine-interactivo", notInteractive);
     expect(partial.body).toMatchObject({ status: "failed", score: 3, maxScore: 6 });
 
-    const response = await request(t.app.server).get("/v1/learners/lucia/progress");
+    const response = await request(t.app.server).get("/v1/learners/lucia/progress").set("authorization", t.auth);
     expect(response.status).toBe(200);
     const { exercises, lessons, overall } = response.body;
     expect(exercises).toHaveLength(10);
@@ -89,14 +96,18 @@ describe("GET /v1/learners/:learnerId/progress", () => {
       firstPassedAt: null,
     });
     expect(exercises[2]).toMatchObject({ exerciseId: "example2-en-segundo-plano", attempts: 0, passed: false });
-    expect(lessons[0]).toEqual({
+    const withExercises = lessons.filter((l: { exercises: number }) => l.exercises > 0);
+    expect(withExercises[0]).toEqual({
       lesson: "modo-interactivo",
       exercises: 2,
       passed: 1,
       completion: 50,
       completed: false,
+      completedAt: null,
     });
-    expect(lessons.map((l: { lesson: string }) => l.lesson)).toEqual([
+    // Lessons without exercises are listed too: they are completed by reading (POST …/complete).
+    expect(lessons[0]).toMatchObject({ lesson: "que-es-docker", exercises: 0, completed: false });
+    expect(withExercises.map((l: { lesson: string }) => l.lesson)).toEqual([
       "modo-interactivo",
       "ciclo-de-vida-de-un-contenedor",
       "exponiendo-contenedores",
@@ -109,15 +120,27 @@ describe("GET /v1/learners/:learnerId/progress", () => {
     expect(overall).toEqual({ exercises: 10, passed: 1, percentage: 10 });
   });
 
-  it("is all zeros for a learner who never submitted", async () => {
-    const response = await request(t.app.server).get("/v1/learners/lms:nuevo@escuela/progress");
+  it("is a 404 for a learner id this client never used, and all zeros for one it knows but who never submitted", async () => {
+    const unknown = await request(t.app.server)
+      .get("/v1/learners/lms:nadie@escuela/progress")
+      .set("authorization", t.auth);
+    expect(unknown.status).toBe(404);
+    await request(t.app.server)
+      .post("/v1/learners/lms:nuevo@escuela/lessons/que-es-docker/complete")
+      .set("authorization", t.auth)
+      .expect(200);
+    const response = await request(t.app.server)
+      .get("/v1/learners/lms:nuevo@escuela/progress")
+      .set("authorization", t.auth);
     expect(response.status).toBe(200);
     expect(response.body.overall).toEqual({ exercises: 10, passed: 0, percentage: 0 });
     expect(response.body.exercises.every((e: { attempts: number }) => e.attempts === 0)).toBe(true);
   });
 
   it("rejects a learner id outside [A-Za-z0-9._:@-]", async () => {
-    expect((await request(t.app.server).get("/v1/learners/ana%20maria/progress")).status).toBe(400);
+    expect(
+      (await request(t.app.server).get("/v1/learners/ana%20maria/progress").set("authorization", t.auth)).status,
+    ).toBe(400);
   });
 });
 
@@ -129,6 +152,7 @@ describe("GET /v1/learners/:learnerId/submissions", () => {
     do {
       const response = await request(t.app.server)
         .get("/v1/learners/lucia/submissions")
+        .set("authorization", t.auth)
         .query({ limit: 5, ...(cursor ? { cursor } : {}) });
       expect(response.status).toBe(200);
       expect(response.body.items.length).toBeLessThanOrEqual(5);
@@ -146,6 +170,7 @@ describe("GET /v1/learners/:learnerId/submissions", () => {
   it("filters by exercise", async () => {
     const response = await request(t.app.server)
       .get("/v1/learners/lucia/submissions")
+      .set("authorization", t.auth)
       .query({ exerciseId: "alpine-interactivo" });
     expect(response.body.items).toHaveLength(1);
     expect(response.body.items[0]).toMatchObject({ exerciseId: "alpine-interactivo", containerName: notInteractive });
@@ -153,15 +178,20 @@ describe("GET /v1/learners/:learnerId/submissions", () => {
   });
 
   it("refuses a page larger than 100 and a cursor it did not issue", async () => {
-    expect((await request(t.app.server).get("/v1/learners/lucia/submissions?limit=101")).status).toBe(400);
-    expect((await request(t.app.server).get("/v1/learners/lucia/submissions?cursor=nope")).status).toBe(400);
+    expect(
+      (await request(t.app.server).get("/v1/learners/lucia/submissions?limit=101").set("authorization", t.auth)).status,
+    ).toBe(400);
+    expect(
+      (await request(t.app.server).get("/v1/learners/lucia/submissions?cursor=nope").set("authorization", t.auth))
+        .status,
+    ).toBe(400);
   });
 });
 
 describe("GET /v1/submissions/:id", () => {
   it("returns the stored grade with its language and evidence", async () => {
     const created = await submit("alpine-una-vez", done, "pablo");
-    const response = await request(t.app.server).get(`/v1/submissions/${created.body.id}`);
+    const response = await request(t.app.server).get(`/v1/submissions/${created.body.id}`).set("authorization", t.auth);
     expect(response.status).toBe(200);
     const { language, evidence, ...submission } = response.body;
     expect(submission).toEqual(created.body);
@@ -175,7 +205,13 @@ describe("GET /v1/submissions/:id", () => {
   });
 
   it("answers 404 for an unknown id and 400 for something that is not one", async () => {
-    expect((await request(t.app.server).get("/v1/submissions/00000000-0000-4000-8000-000000000000")).status).toBe(404);
-    expect((await request(t.app.server).get("/v1/submissions/123")).status).toBe(400);
+    expect(
+      (
+        await request(t.app.server)
+          .get("/v1/submissions/00000000-0000-4000-8000-000000000000")
+          .set("authorization", t.auth)
+      ).status,
+    ).toBe(404);
+    expect((await request(t.app.server).get("/v1/submissions/123").set("authorization", t.auth)).status).toBe(400);
   });
 });

@@ -24,6 +24,7 @@ afterAll(async () => {
 async function submit(exerciseId: string, containerName: string) {
   const response = await request(t.app.server)
     .post(`/v1/exercises/${exerciseId}/submissions`)
+    .set("authorization", t.auth)
     .send({ learnerId: "seed-learner", containerName });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return response.body as {

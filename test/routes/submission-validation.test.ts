@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { createDatabaseClient, type Database } from "../../src/db/prisma.js";
 import { createDockerEngine, type DockerEngine } from "../../src/docker/engine.js";
-import { createTestDatabase, type TestDatabase, testConfig } from "../helper.js";
+import { createTestClient, createTestDatabase, type TestDatabase, testConfig } from "../helper.js";
 
 /**
  * Container names that Docker would reject, or that would reach other engine endpoints through
@@ -15,6 +15,7 @@ const calls: string[] = [];
 let app: Awaited<ReturnType<typeof buildApp>>;
 let db: Database;
 let database: TestDatabase;
+let auth: string;
 
 function counting(engine: DockerEngine): DockerEngine {
   return new Proxy(engine, {
@@ -35,6 +36,7 @@ beforeAll(async () => {
   app = await buildApp(config, { dockerEngine: counting(createDockerEngine(config.docker)) });
   await app.ready();
   db = createDatabaseClient(database.url);
+  auth = (await createTestClient(db, ["submissions:write"])).auth;
 });
 afterAll(async () => {
   await app?.close();
@@ -57,6 +59,7 @@ describe("container names", () => {
     calls.length = 0;
     const response = await request(app.server)
       .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", auth)
       .send({ learnerId: "ana", containerName });
     expect(response.status).toBe(400);
     expect(response.headers["content-type"]).toContain("application/problem+json");
@@ -74,6 +77,7 @@ describe("container names", () => {
     const containerName = `a${"b".repeat(127)}`;
     const response = await request(app.server)
       .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", auth)
       .send({ learnerId: "ana", containerName });
     expect(response.status).toBe(201);
     expect(calls).toEqual([`inspectContainer(${JSON.stringify(containerName)})`]);

@@ -7,10 +7,19 @@ import {
   exerciseDetail,
   exerciseSummary,
 } from "../../grading/exercise-view.js";
+import { authErrorResponses } from "../../http/auth-responses.js";
 import { LangQuerySchema, negotiateLanguage } from "../../http/language.js";
 import { ProblemSchema } from "../../http/problem-schema.js";
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKey,
+  requestFingerprint,
+} from "../../idempotency/idempotency.js";
+import { clientOf } from "../../plugins/auth.js";
 import { SubmissionRequestSchema, SubmissionSchema } from "../../submissions/submission-schema.js";
 import { submitExercise } from "../../submissions/submit-exercise.js";
+import { publishSubmissionEvents } from "../../webhooks/submission-events.js";
 
 const ExerciseParamsSchema = z.object({
   id: z.string().max(100).describe("Exercise id, e.g. example2-en-segundo-plano"),
@@ -29,6 +38,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/v1/exercises",
     {
+      config: { scope: "content:read" },
       schema: {
         tags: ["exercises"],
         summary: "Every graded exercise, in course order",
@@ -45,6 +55,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/v1/exercises/:id",
     {
+      config: { scope: "content:read" },
       schema: {
         tags: ["exercises"],
         summary: "One exercise: its instructions and the checks it is graded on (never the solution)",
@@ -63,6 +74,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     "/v1/exercises/:id/submissions",
     {
+      config: { scope: "submissions:write" },
       schema: {
         tags: ["exercises"],
         summary: "Grade the learner's container for this exercise and record the attempt",
@@ -70,30 +82,72 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
           "Reads the container through the Docker Engine API and scores each check. A missing container is a " +
           "graded result (the `exists` check fails), not a 404. If the engine is unreachable or slow the answer " +
           "is 503 with Retry-After, and nothing is stored. Feedback uses the language negotiated from ?lang or " +
-          "Accept-Language.",
+          "Accept-Language. With an Idempotency-Key header, a retry of the same request (same key, same body) " +
+          "answers the original response and stores nothing new, on any replica; the same key with another " +
+          "request is 422.",
         params: ExerciseParamsSchema,
         querystring: LangQuerySchema,
+        headers: z.object({
+          "idempotency-key": z
+            .string()
+            .min(1)
+            .max(255)
+            .optional()
+            .describe("A unique value per logical submission (e.g. a UUID), kept 24 hours or more"),
+        }),
         body: SubmissionRequestSchema,
         response: {
           201: SubmissionSchema,
           400: ProblemSchema,
           404: ProblemSchema,
+          409: ProblemSchema.describe("A request with this Idempotency-Key is still being graded; retry shortly"),
+          422: ProblemSchema.describe("This Idempotency-Key was used for a different request"),
           503: ProblemSchema.describe("The Docker engine is unreachable or timed out; nothing was stored"),
+          ...authErrorResponses,
         },
       },
     },
     async (request, reply) => {
       const exercise = findExercise(request.params.id);
       const language = negotiateLanguage(request, reply, request.query.lang);
-      const submission = await submitExercise(
-        { db: app.prisma, engine: app.docker },
-        {
-          exercise,
-          learnerId: request.body.learnerId,
-          containerName: request.body.containerName ?? exercise.containerName,
-          language,
-        },
-      );
+      const client = clientOf(request);
+      const key = request.headers["idempotency-key"];
+      if (key) {
+        const fingerprint = requestFingerprint({
+          method: "POST",
+          url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,
+          body: request.body,
+        });
+        const claim = await claimIdempotencyKey(app.prisma, client.id, key, fingerprint);
+        if (claim.kind === "replay") {
+          return reply
+            .code(claim.status as 201)
+            .header("idempotent-replayed", "true")
+            .send(claim.body as never);
+        }
+      }
+      const lesson = app.curriculum.lessons.find((l) => l.exercises.includes(exercise.id));
+      let submission: Awaited<ReturnType<typeof submitExercise>>;
+      try {
+        submission = await submitExercise(
+          { db: app.prisma, engine: app.docker },
+          {
+            clientId: client.id,
+            exercise,
+            learnerId: request.body.learnerId,
+            containerName: request.body.containerName ?? exercise.containerName,
+            language,
+          },
+          async (tx, recorded) => {
+            await publishSubmissionEvents(tx, { clientId: client.id, ...recorded, lesson });
+            if (key) await completeIdempotencyKey(tx, client.id, key, { status: 201, body: recorded.submission });
+          },
+        );
+      } catch (error) {
+        if (key) await releaseIdempotencyKey(app.prisma, client.id, key);
+        throw error;
+      }
+      app.pokeWebhooks();
       reply.header("location", `/v1/submissions/${submission.id}`);
       return reply.code(201).send(submission);
     },

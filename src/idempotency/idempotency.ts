@@ -1,0 +1,86 @@
+import { createHash } from "node:crypto";
+import type { Database } from "../db/prisma.js";
+import { ProblemError } from "../errors/problem.js";
+import type { Prisma } from "../generated/prisma/client.js";
+
+/** A claim older than this is from a request that died mid-way; a retry may take it over. */
+const STALE_CLAIM_SECONDS = 120;
+
+export type IdempotencyOutcome = { kind: "proceed" } | { kind: "replay"; status: number; body: unknown };
+
+/** Hash of what makes two requests "the same": method, route, query and body, with object keys sorted. */
+export function requestFingerprint(parts: { method: string; url: string; body: unknown }): string {
+  return createHash("sha256").update(canonicalJson(parts)).digest("hex");
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * Claims an Idempotency-Key for this client. The table's primary key makes the claim atomic across
+ * replicas: the first request proceeds; a retry of it replays its stored answer; the same key with
+ * another request is 422; a retry while the first is still being graded is 409 (try again shortly).
+ */
+export async function claimIdempotencyKey(
+  db: Database,
+  clientId: string,
+  key: string,
+  fingerprint: string,
+): Promise<IdempotencyOutcome> {
+  const claimed = await db.$queryRaw<{ key: string }[]>`
+    INSERT INTO idempotency_keys (client_id, key, request_hash)
+    VALUES (${clientId}::uuid, ${key}, ${fingerprint})
+    ON CONFLICT (client_id, key) DO UPDATE SET created_at = now()
+      WHERE idempotency_keys.response_status IS NULL
+        AND idempotency_keys.request_hash = EXCLUDED.request_hash
+        AND idempotency_keys.created_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
+    RETURNING key`;
+  if (claimed.length > 0) return { kind: "proceed" };
+
+  const existing = await db.idempotencyKey.findUnique({ where: { clientId_key: { clientId, key } } });
+  if (!existing) return claimIdempotencyKey(db, clientId, key, fingerprint); // released meanwhile
+  if (existing.requestHash !== fingerprint) {
+    throw new ProblemError({
+      status: 422,
+      slug: "idempotency-key-reused",
+      title: "Unprocessable Content",
+      detail: "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
+    });
+  }
+  if (existing.responseStatus === null) {
+    throw new ProblemError({
+      status: 409,
+      slug: "idempotency-key-in-progress",
+      title: "Conflict",
+      detail: "A request with this Idempotency-Key is still being processed. Retry shortly to get its answer.",
+      headers: { "retry-after": "1" },
+    });
+  }
+  return { kind: "replay", status: existing.responseStatus, body: existing.responseBody };
+}
+
+/** Stores the answer in the transaction that stores what it describes: both commit, or neither. */
+export async function completeIdempotencyKey(
+  tx: Prisma.TransactionClient,
+  clientId: string,
+  key: string,
+  response: { status: number; body: unknown },
+): Promise<void> {
+  await tx.idempotencyKey.update({
+    where: { clientId_key: { clientId, key } },
+    data: { responseStatus: response.status, responseBody: response.body as Prisma.InputJsonValue },
+  });
+}
+
+/** The request failed without storing anything (e.g. engine down): free the key so a retry can run. */
+export async function releaseIdempotencyKey(db: Database, clientId: string, key: string): Promise<void> {
+  await db.idempotencyKey.deleteMany({ where: { clientId, key, responseStatus: null } });
+}
