@@ -17,6 +17,8 @@ export interface EngineOptions {
   timeoutMs: number;
   concurrency: number;
   apiVersionCeiling?: string;
+  /** Client certificate for a tcp:// engine that requires TLS (dockerd --tlsverify); speaks https. */
+  tls?: { ca?: string | undefined; cert: string; key: string } | undefined;
 }
 
 export interface NegotiatedVersion {
@@ -65,7 +67,7 @@ export interface DockerEngine {
 const DEFAULT_SOCKET = "/var/run/docker.sock";
 
 export function createDockerEngine(options: EngineOptions): DockerEngine {
-  const connection = parseDockerHost(options.host);
+  const connection = withTls(parseDockerHost(options.host), options.tls);
   const endpoint = connection.endpoint;
   const ceiling = options.apiVersionCeiling ?? NEWEST_TESTED_API_VERSION;
   const limit = pLimit(options.concurrency);
@@ -350,6 +352,11 @@ export function parseDockerHost(host: string | undefined): DockerConnection {
     return { endpoint: host, modemOptions: { socketPath } };
   }
   throw new Error(`unsupported DOCKER_HOST ${JSON.stringify(host)}: expected unix://, tcp:// or npipe://`);
+}
+
+function withTls(connection: DockerConnection, tls: EngineOptions["tls"]): DockerConnection {
+  if (!tls || connection.modemOptions.socketPath) return connection;
+  return { ...connection, modemOptions: { ...connection.modemOptions, protocol: "https", ...tls } };
 }
 
 /** Compares "1.41"-style API versions numerically (1.9 < 1.41). */

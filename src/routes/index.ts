@@ -5,6 +5,7 @@ import { commandRoutes } from "./v1/commands.js";
 import { diagramRoutes } from "./v1/diagrams.js";
 import { exerciseRoutes } from "./v1/exercises.js";
 import { exportRoutes } from "./v1/exports.js";
+import { labRoutes } from "./v1/labs.js";
 import { learnerRoutes } from "./v1/learners.js";
 import { lessonCompletionRoutes } from "./v1/lesson-completions.js";
 import { lessonRoutes } from "./v1/lessons.js";
@@ -32,4 +33,5 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(webhookRoutes);
   await app.register(exportRoutes);
   await app.register(lessonCompletionRoutes);
+  await app.register(labRoutes);
 };

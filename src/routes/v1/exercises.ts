@@ -130,7 +130,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
       let submission: Awaited<ReturnType<typeof submitExercise>>;
       try {
         submission = await submitExercise(
-          { db: app.prisma, engine: app.docker },
+          { db: app.prisma, engine: await app.engineForLearner(client.id, request.body.learnerId) },
           {
             clientId: client.id,
             exercise,

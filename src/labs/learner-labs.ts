@@ -1,0 +1,154 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import type { Database } from "../db/prisma.js";
+import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
+import { ProblemError } from "../errors/problem.js";
+import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
+import { isAllowedEngineUrl } from "./engine-url.js";
+import { open, seal } from "./secret-box.js";
+
+const Pem = z
+  .string()
+  .min(1)
+  .max(20_000)
+  .regex(/-----BEGIN [A-Z ]+-----/, "expected PEM text");
+
+export const LabRequestSchema = z
+  .strictObject({
+    engineUrl: z
+      .string()
+      .max(500)
+      .regex(/^(unix:\/\/\/.+|tcp:\/\/.+)$/, "expected unix:///path/to/docker.sock or tcp://host:port")
+      .describe("The engine where this learner's containers run; must match the server's LAB_ENGINE_ALLOWLIST"),
+    tls: z
+      .strictObject({ ca: Pem.optional(), cert: Pem, key: Pem })
+      .optional()
+      .describe("Client certificate for a tcp:// engine started with --tlsverify. The key is stored encrypted"),
+  })
+  .meta({ id: "LabRequest" });
+
+export const LabSchema = z
+  .object({
+    learnerId: z.string(),
+    engineUrl: z.string(),
+    tls: z.boolean().describe("Whether TLS material is stored (it is never returned)"),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: "Lab" });
+export type Lab = z.infer<typeof LabSchema>;
+
+export interface LabSettings {
+  allowlist: readonly string[];
+  secretsKey: Buffer | undefined;
+}
+
+function refuse(detail: string): ProblemError {
+  return new ProblemError({ status: 422, slug: "lab-refused", title: "Unprocessable Content", detail });
+}
+
+/** Binds a learner to an engine (creating the learner if new); the URL is checked against the allowlist. */
+export async function setLab(
+  db: Database,
+  settings: LabSettings,
+  input: { clientId: string; learnerId: string } & z.infer<typeof LabRequestSchema>,
+): Promise<Lab> {
+  if (!isAllowedEngineUrl(input.engineUrl, settings.allowlist)) {
+    throw refuse(
+      `The engine URL ${JSON.stringify(input.engineUrl)} is not in this server's LAB_ENGINE_ALLOWLIST` +
+        (settings.allowlist.length === 0 ? " (which is empty: labs are disabled)." : "."),
+    );
+  }
+  if (input.tls && !input.engineUrl.startsWith("tcp://")) throw refuse("TLS material only applies to tcp:// engines.");
+  if (input.tls && !settings.secretsKey) {
+    throw refuse("This server has no SECRETS_KEY, so it cannot store TLS keys; ask its operator to set one.");
+  }
+  const tls =
+    input.tls && settings.secretsKey
+      ? {
+          tlsCa: input.tls.ca ?? null,
+          tlsCert: input.tls.cert,
+          tlsKeyEncrypted: seal(settings.secretsKey, input.tls.key),
+        }
+      : { tlsCa: null, tlsCert: null, tlsKeyEncrypted: null };
+  const row = await db.$transaction(async (tx) => {
+    await ensureLearner(tx, input.clientId, input.learnerId);
+    return tx.learnerLab.upsert({
+      where: { clientId_learnerId: { clientId: input.clientId, learnerId: input.learnerId } },
+      create: { clientId: input.clientId, learnerId: input.learnerId, engineUrl: input.engineUrl, ...tls },
+      update: { engineUrl: input.engineUrl, ...tls },
+    });
+  });
+  return toLab(row);
+}
+
+export async function getLab(db: Database, clientId: string, learnerId: string): Promise<Lab> {
+  await requireKnownLearner(db, clientId, learnerId);
+  const row = await db.learnerLab.findUnique({ where: { clientId_learnerId: { clientId, learnerId } } });
+  if (!row)
+    throw new ProblemError({
+      status: 404,
+      slug: "not-found",
+      title: "Not Found",
+      detail: `Learner "${learnerId}" has no lab: the default engine grades them.`,
+    });
+  return toLab(row);
+}
+
+export async function deleteLab(db: Database, clientId: string, learnerId: string): Promise<void> {
+  await requireKnownLearner(db, clientId, learnerId);
+  await db.learnerLab.deleteMany({ where: { clientId, learnerId } });
+}
+
+function toLab(row: { learnerId: string; engineUrl: string; tlsCert: string | null; updatedAt: Date }): Lab {
+  return {
+    learnerId: row.learnerId,
+    engineUrl: row.engineUrl,
+    tls: row.tlsCert !== null,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Engines per lab, created on first use and reused (each keeps its negotiated API version and its
+ * concurrency bound). The allowlist is checked again on use, so narrowing it takes effect at once.
+ */
+export function createLabEngines(options: {
+  db: Database;
+  settings: LabSettings;
+  defaultEngine: DockerEngine;
+  engineOptions: Omit<EngineOptions, "host" | "tls">;
+}) {
+  const engines = new Map<string, DockerEngine>();
+  return {
+    async forLearner(clientId: string, learnerId: string): Promise<DockerEngine> {
+      const lab = await options.db.learnerLab.findUnique({ where: { clientId_learnerId: { clientId, learnerId } } });
+      if (!lab) return options.defaultEngine;
+      if (!isAllowedEngineUrl(lab.engineUrl, options.settings.allowlist)) {
+        throw refuse(
+          `Learner "${learnerId}"'s lab engine ${lab.engineUrl} is no longer allowed by LAB_ENGINE_ALLOWLIST.`,
+        );
+      }
+      const tls =
+        lab.tlsCert && lab.tlsKeyEncrypted && options.settings.secretsKey
+          ? {
+              ca: lab.tlsCa ?? undefined,
+              cert: lab.tlsCert,
+              key: open(options.settings.secretsKey, lab.tlsKeyEncrypted),
+            }
+          : undefined;
+      const cacheKey = createHash("sha256")
+        .update(JSON.stringify([lab.engineUrl, tls ?? null]))
+        .digest("hex");
+      let engine = engines.get(cacheKey);
+      if (!engine) {
+        engine = createDockerEngine({ ...options.engineOptions, host: lab.engineUrl, tls });
+        engines.set(cacheKey, engine);
+      }
+      return engine;
+    },
+    close() {
+      for (const engine of engines.values()) engine.close();
+      engines.clear();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { authErrorResponses } from "../../http/auth-responses.js";
+import { ProblemSchema } from "../../http/problem-schema.js";
+import { deleteLab, getLab, LabRequestSchema, LabSchema, setLab } from "../../labs/learner-labs.js";
+import { clientOf } from "../../plugins/auth.js";
+import { LearnerIdSchema } from "../../submissions/submission-schema.js";
+
+const Params = z.object({ learnerId: LearnerIdSchema });
+
+export const labRoutes: FastifyPluginAsyncZod = async (app) => {
+  const settings = { allowlist: app.config.labEngineAllowlist, secretsKey: app.config.secretsKey };
+
+  app.put(
+    "/v1/learners/:learnerId/lab",
+    {
+      config: { scope: "submissions:write" },
+      schema: {
+        tags: ["labs"],
+        summary: "Grade this learner on their own Docker engine",
+        description:
+          "The URL must match the server's LAB_ENGINE_ALLOWLIST (otherwise 422): the service connects to it. " +
+          "TLS keys are encrypted at rest with SECRETS_KEY and never returned.",
+        params: Params,
+        body: LabRequestSchema,
+        response: { 200: LabSchema, 400: ProblemSchema, 422: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request) =>
+      setLab(app.prisma, settings, {
+        clientId: clientOf(request).id,
+        learnerId: request.params.learnerId,
+        ...request.body,
+      }),
+  );
+
+  app.get(
+    "/v1/learners/:learnerId/lab",
+    {
+      config: { scope: "progress:read" },
+      schema: {
+        tags: ["labs"],
+        summary: "The engine this learner is graded on",
+        params: Params,
+        response: { 200: LabSchema, 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request) => getLab(app.prisma, clientOf(request).id, request.params.learnerId),
+  );
+
+  app.delete(
+    "/v1/learners/:learnerId/lab",
+    {
+      config: { scope: "submissions:write" },
+      schema: {
+        tags: ["labs"],
+        summary: "Grade this learner on the default engine again",
+        params: Params,
+        response: { 204: z.null(), 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      await deleteLab(app.prisma, clientOf(request).id, request.params.learnerId);
+      return reply.code(204).send(null);
+    },
+  );
+};
