@@ -1,0 +1,149 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { createApiClient } from "../src/clients/api-clients.js";
+import { createDatabaseClient } from "../src/db/prisma.js";
+import type { BenchContext } from "./lesson.js";
+import { createLearnerContainers } from "./support/containers.js";
+import type { BenchDatabaseServer } from "./support/database.js";
+import { type LoadResult, measureInRounds } from "./support/load.js";
+import { projectRoot, readCpuSeconds, readPeakRssMiB, resetPeakRss } from "./support/processes.js";
+import { printTable, ratio } from "./support/report.js";
+
+const EXERCISE = "example2-en-segundo-plano";
+const LEARNERS = 48;
+const CONCURRENCY = 16;
+
+/**
+ * POST /v1/exercises/{id}/submissions for LEARNERS learners, each with a running container of
+ * their own, at fixed concurrency; against a plain script that calls the same library functions
+ * (engine reads, grader, one-transaction write with its outbox events) on its own database.
+ */
+export async function benchGrading(
+  context: BenchContext & { database: BenchDatabaseServer; serviceDatabaseUrl: string },
+) {
+  const containers = await createLearnerContainers("bench-grading", LEARNERS);
+  const baselineUrl = await context.database.createDatabase("grading_baseline");
+  const serviceKey = await newClient(context.serviceDatabaseUrl);
+  const baselineClient = await newClient(baselineUrl);
+  const baseline = await startBaseline(baselineUrl, baselineClient.id);
+  try {
+    let next = 0;
+    const body = () => {
+      const i = next++ % LEARNERS;
+      return JSON.stringify({ learnerId: `bench-learner-${i}`, containerName: `bench-grading-${i}` });
+    };
+    const results = await measureInRounds(
+      [
+        {
+          target: `service, ${CONCURRENCY} connections`,
+          url: `http://127.0.0.1:${context.service.port}/v1/exercises/${EXERCISE}/submissions?lang=es`,
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${serviceKey.key}` },
+          body,
+          expectStatus: 201,
+          process: context.service,
+          connections: CONCURRENCY,
+        },
+        {
+          target: `baseline script, ${CONCURRENCY} in flight`,
+          url: "",
+          expectStatus: 201,
+          process: baseline.probe,
+          run: (seconds) => baseline.run(seconds),
+        },
+      ],
+      context,
+    );
+    const [service, script] = results as [LoadResult, LoadResult];
+    const ratios = [
+      ratio("service / baseline script, gradings/s", service.requestsPerSecond, script.requestsPerSecond, 0.7),
+      ratio(
+        "service / baseline script, gradings per CPU-s",
+        script.cpuMicrosPerRequest ?? 0,
+        service.cpuMicrosPerRequest ?? 0,
+        null,
+      ),
+    ];
+    const table = printTable(
+      `Grading: POST /v1/exercises/${EXERCISE}/submissions, ${LEARNERS} learners with a container each, ` +
+        `${CONCURRENCY} concurrent, ${context.rounds} rounds of ${context.durationSeconds} s`,
+      results,
+      ratios,
+    );
+    return {
+      name: "grading",
+      exercise: EXERCISE,
+      learners: LEARNERS,
+      concurrency: CONCURRENCY,
+      results,
+      ratios,
+      table,
+    };
+  } finally {
+    await baseline.stop();
+    await containers.remove();
+  }
+}
+
+async function newClient(databaseUrl: string) {
+  const db = createDatabaseClient(databaseUrl);
+  try {
+    const { client, key } = await createApiClient(db, { name: "bench", scopes: ["admin"] });
+    return { id: client.id, key };
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+/** The baseline script as a child process of its own, so its memory and CPU are measured like the service's. */
+async function startBaseline(databaseUrl: string, clientId: string) {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "bench/baselines/grading-script.ts"], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      BENCH_CLIENT_ID: clientId,
+      BENCH_EXERCISE: EXERCISE,
+      BENCH_LEARNERS: String(LEARNERS),
+      BENCH_CONCURRENCY: String(CONCURRENCY),
+      LOG_LEVEL: "silent",
+    },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  const nextLine = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error("the baseline script exited");
+    return JSON.parse(value as string);
+  };
+  await nextLine(); // ready
+  const pid = child.pid as number;
+  return {
+    probe: {
+      resetPeakRss: () => resetPeakRss(pid),
+      peakRssMiB: () => readPeakRssMiB(pid),
+      cpuSeconds: () => readCpuSeconds(pid),
+    },
+    async run(seconds: number) {
+      child.stdin?.write(`run ${seconds}\n`);
+      const result = (await nextLine()) as {
+        completed: number;
+        failures: number;
+        seconds: number;
+        latencies: number[];
+      };
+      const sorted = result.latencies.sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+      return {
+        expected: result.completed,
+        unexpected: result.failures,
+        seconds: result.seconds,
+        latency: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? 0 },
+      };
+    },
+    async stop() {
+      child.stdin?.end("exit\n");
+      await new Promise((resolve) => child.once("exit", resolve));
+    },
+  };
+}

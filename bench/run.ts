@@ -1,0 +1,88 @@
+// `npm run bench`: every benchmark with its baselines, measured in this one run on this machine.
+// Options: --only=lesson,grading,progress  --rounds=3 --duration=4 (seconds per target per round)  --connections=32
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { benchGrading } from "./grading.js";
+import { benchLessons } from "./lesson.js";
+import { benchProgress } from "./progress.js";
+import { startBenchDatabaseServer } from "./support/database.js";
+import { findFreePort, log, startNodeProcess } from "./support/processes.js";
+import { machineDescription, writeResults } from "./support/report.js";
+import { startStatementCounter } from "./support/statement-counter.js";
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string", default: "lesson,grading,progress" },
+    duration: { type: "string", default: "4" },
+    rounds: { type: "string", default: "3" },
+    connections: { type: "string", default: "32" },
+  },
+});
+const only = new Set(values.only.split(","));
+const durationSeconds = Number(values.duration);
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+
+const started = Date.now();
+const machine = machineDescription();
+log(`machine: ${JSON.stringify(machine)}`);
+const directory = await mkdtemp(path.join(os.tmpdir(), "aprendiendo-bench-"));
+const database = await startBenchDatabaseServer(directory);
+const cleanups: (() => Promise<void>)[] = [() => database.stop()];
+const sections: Record<string, unknown>[] = [];
+let failed = false;
+
+try {
+  log("starting the service: node --import tsx src/server.ts, on its own database");
+  const serviceDatabaseUrl = await database.createDatabase("service");
+  // The service reaches PostgreSQL through a relay that counts its SQL statements (progress benchmark).
+  const counter = await startStatementCounter(database.address);
+  cleanups.push(() => counter.stop());
+  const service = await startNodeProcess({
+    name: "service",
+    entry: "src/server.ts",
+    env: {
+      DATABASE_URL: counter.relay(serviceDatabaseUrl),
+      DATA_DIR: path.join(directory, "data"),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      // All load comes from 127.0.0.1, i.e. one anonymous client: lift its cap, keep the limiter's cost.
+      RATE_LIMIT_PER_MINUTE: "1000000",
+    },
+    port: await findFreePort(),
+    readyPath: "/ready",
+    logFile: path.join(directory, "service.log"),
+  });
+  cleanups.unshift(() => service.stop());
+  log(`service pid ${service.pid} on 127.0.0.1:${service.port}, log level ${process.env.LOG_LEVEL ?? "info"}`);
+  const context = { directory, connections, durationSeconds, rounds, service, statements: counter.statements };
+
+  if (only.has("lesson")) sections.push(await benchLessons(context));
+
+  const paths = ((await (await fetch(`http://127.0.0.1:${service.port}/openapi.json`)).json()) as { paths: object })
+    .paths;
+  const gradingExists = "/v1/exercises/{id}/submissions" in paths;
+  if (only.has("grading")) {
+    if (gradingExists) sections.push(await benchGrading({ ...context, database, serviceDatabaseUrl }));
+    else log("SKIPPED grading: the service has no POST /v1/exercises/{id}/submissions yet");
+  }
+  if (only.has("progress")) {
+    if (gradingExists && "/v1/learners/{learnerId}/progress" in paths) {
+      sections.push(await benchProgress({ ...context, database, serviceDatabaseUrl }));
+    } else log("SKIPPED progress: the service has no GET /v1/learners/{learnerId}/progress yet");
+  }
+} catch (error) {
+  failed = true;
+  log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  log(`logs kept in ${directory}`);
+} finally {
+  for (const cleanup of cleanups) await cleanup().catch((error) => log(`cleanup failed: ${String(error)}`));
+  if (!failed) await rm(directory, { recursive: true, force: true });
+}
+if (failed) process.exit(1);
+
+const file = await writeResults("bench", { durationSeconds, rounds, connections, sections });
+console.log("");
+for (const section of sections) console.log(section.table);
+log(`results written to ${file}; the whole run took ${((Date.now() - started) / 1000).toFixed(0)} s`);
