@@ -130,6 +130,29 @@ describe("admins manage clients through the API", () => {
   });
 });
 
+describe("every route under /v1", () => {
+  it("declares an API key requirement; only the course content may be called without one", () => {
+    const document = t.app.swagger() as {
+      paths: Record<string, Record<string, { security?: object[]; tags?: string[] }>>;
+    };
+    const anonymous: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith("/v1/")) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        expect(operation.security, `${method.toUpperCase()} ${path} declares no scope`).toBeDefined();
+        if (operation.security?.some((requirement) => Object.keys(requirement).length === 0)) {
+          anonymous.push(`${method.toUpperCase()} ${path}`);
+        }
+      }
+    }
+    expect(
+      anonymous.every((route) => /^GET \/v1\/(lessons|commands|search|diagrams|exercises)/.test(route)),
+      anonymous.join("\n"),
+    ).toBe(true);
+    expect(anonymous.length).toBeGreaterThan(3);
+  });
+});
+
 describe("content access", () => {
   it("is public by default, but a bad key is still refused", async () => {
     await request(t.app.server).get("/v1/lessons").expect(200);
