@@ -57,8 +57,12 @@ async function main(): Promise<void> {
       app.log.error("shutdown took too long; exiting");
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
+    // server.close() only reaps sockets idle at that instant; a keep-alive socket whose request
+    // finishes later would hold the close open for keepAliveTimeout (72 s) unless reaped too.
+    const reapIdle = setInterval(() => app.server.closeIdleConnections(), 100).unref();
     try {
       await app.close(); // stops accepting, drains requests, then closes Prisma and the Docker client
+      clearInterval(reapIdle);
       if (embedded) {
         await embedded.stop();
         app.log.info("embedded PostgreSQL stopped");
