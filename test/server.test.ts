@@ -1,9 +1,13 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitCode, listeningAddress, startServer } from "./server-process.js";
+
+const run = promisify(execFile);
 
 describe("the server process", () => {
   let dataDir: string;
@@ -21,6 +25,15 @@ describe("the server process", () => {
     expect(ready.body.dependencies.database.status).toBe("up");
     expect(first.output()).toContain("initialising embedded PostgreSQL");
 
+    // The README's first step: an admin key made on the embedded database the running server holds.
+    const created = await run("npm", ["run", "--silent", "client:create", "--", "--name", "ops", "--scopes", "admin"], {
+      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: "" },
+      timeout: 60_000,
+    });
+    expect(created.stdout).toContain("already running");
+    const key = created.stdout.trim().split("\n").at(-1) ?? "";
+    await request(url).get("/v1/clients").set("authorization", `Bearer ${key}`).expect(200);
+
     first.child.kill("SIGTERM");
     expect(await exitCode(first.child)).toBe(0);
     expect(first.output()).toContain("embedded PostgreSQL stopped");
@@ -31,6 +44,7 @@ describe("the server process", () => {
       await request(secondUrl).get("/ready").expect(200);
       expect(second.output()).not.toContain("initialising embedded PostgreSQL");
       expect(second.output()).toContain("database schema is up to date");
+      await request(secondUrl).get("/v1/clients").set("authorization", `Bearer ${key}`).expect(200);
     } finally {
       second.child.kill("SIGTERM");
       expect(await exitCode(second.child)).toBe(0);
