@@ -7,6 +7,7 @@ import { authPlugin } from "./plugins/auth.js";
 import { contentPlugin } from "./plugins/content.js";
 import { corsPlugin } from "./plugins/cors.js";
 import { dockerPlugin } from "./plugins/docker.js";
+import { idempotencyPlugin } from "./plugins/idempotency.js";
 import { labsPlugin } from "./plugins/labs.js";
 import { openApiPlugin } from "./plugins/openapi.js";
 import { prismaPlugin } from "./plugins/prisma.js";
@@ -66,6 +67,7 @@ export async function buildApp(
   await app.register(authPlugin, { requireAuth: config.requireAuth });
   await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
   await app.register(webhooksPlugin, config.webhooks);
+  await app.register(idempotencyPlugin);
   await app.register(dockerPlugin, { engine: options.dockerEngine });
   await app.register(labsPlugin);
   await app.register(contentPlugin, { contentDir: config.contentDir });

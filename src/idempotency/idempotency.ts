@@ -3,6 +3,9 @@ import type { Database } from "../db/prisma.js";
 import { ProblemError } from "../errors/problem.js";
 import type { Prisma } from "../generated/prisma/client.js";
 
+/** How long a key is remembered: retries within this window replay; afterwards the key may be reused. */
+export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
+
 /** A claim older than this is from a request that died mid-way; a retry may take it over. */
 const STALE_CLAIM_SECONDS = 120;
 
@@ -83,4 +86,12 @@ export async function completeIdempotencyKey(
 /** The request failed without storing anything (e.g. engine down): free the key so a retry can run. */
 export async function releaseIdempotencyKey(db: Database, clientId: string, key: string): Promise<void> {
   await db.idempotencyKey.deleteMany({ where: { clientId, key, responseStatus: null } });
+}
+
+/** Forgets keys past their TTL, so the table holds about a day of submissions. Any replica may run it. */
+export async function pruneIdempotencyKeys(db: Database, now = new Date()): Promise<number> {
+  const { count } = await db.idempotencyKey.deleteMany({
+    where: { createdAt: { lt: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_HOURS * 3600_000) } },
+  });
+  return count;
 }

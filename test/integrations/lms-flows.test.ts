@@ -2,6 +2,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GRADE_EXPORTS } from "../../src/exports/grade-exports.js";
 import { XapiStatementSchema } from "../../src/exports/xapi.js";
+import { pruneIdempotencyKeys } from "../../src/idempotency/idempotency.js";
 import { verifyWebhookSignature } from "../../src/webhooks/signature.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
@@ -78,6 +79,26 @@ describe("Idempotency-Key on POST …/submissions", () => {
       .send(body)
       .expect(201);
     expect(theirs.body.id).not.toBe(mine.body.id);
+  });
+});
+
+describe("Idempotency-Key retention", () => {
+  it("forgets keys after 24 hours, keeping recent ones", async () => {
+    const body = { learnerId: "idem-ttl", containerName: "no-such-ttl" };
+    await submit(body, "old-key").expect(201);
+    await submit(body, "new-key").expect(201);
+    await t.prisma.idempotencyKey.update({
+      where: { clientId_key: { clientId: lms.id, key: "old-key" } },
+      data: { createdAt: new Date(Date.now() - 25 * 3600_000) },
+    });
+    expect(await pruneIdempotencyKeys(t.prisma)).toBe(1);
+    const left = await t.prisma.idempotencyKey.findMany({
+      where: { clientId: lms.id, key: { in: ["old-key", "new-key"] } },
+    });
+    expect(left.map((k) => k.key)).toEqual(["new-key"]);
+    // A forgotten key is a new request again.
+    await submit(body, "old-key").expect(201);
+    expect(await t.prisma.submission.count({ where: { learnerId: "idem-ttl" } })).toBe(3);
   });
 });
 
