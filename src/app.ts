@@ -66,7 +66,7 @@ export async function buildApp(
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(authPlugin, { requireAuth: config.requireAuth });
   await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
-  await app.register(webhooksPlugin, config.webhooks);
+  await app.register(webhooksPlugin, { ...config.webhooks, allowPrivateUrls: config.webhookAllowPrivateUrls });
   await app.register(idempotencyPlugin);
   await app.register(dockerPlugin, { engine: options.dockerEngine });
   await app.register(labsPlugin);

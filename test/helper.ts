@@ -35,7 +35,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** The configuration the tests start from: quiet logs, the real content, the default Docker engine. */
 export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = {}): AppConfig {
-  return { ...loadConfig({ LOG_LEVEL: "silent", DOCKER_HOST: process.env.DOCKER_HOST }), databaseUrl, ...overrides };
+  // Webhook receivers in tests listen on 127.0.0.1, which production refuses by default.
+  const env = { LOG_LEVEL: "silent", DOCKER_HOST: process.env.DOCKER_HOST, WEBHOOK_ALLOW_PRIVATE_URLS: "true" };
+  return { ...loadConfig(env), databaseUrl, ...overrides };
 }
 
 export interface TestApp {

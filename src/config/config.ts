@@ -64,6 +64,7 @@ const EnvSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
   WEBHOOK_WORKER: z.stringbool().default(true),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
 });
 
 export interface Config {
@@ -90,6 +91,8 @@ export interface Config {
   xapiHomePage: string;
   /** Outbox delivery: attempts before giving up, and the first retry delay (doubled each time). */
   webhooks: { workerEnabled: boolean; maxAttempts: number; retryBaseMs: number; pollIntervalMs: number };
+  /** Let webhooks target loopback and private addresses (off: that would be server-side request forgery). */
+  webhookAllowPrivateUrls: boolean;
 }
 
 export class ConfigError extends Error {
@@ -133,5 +136,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       pollIntervalMs: 1000,
     },
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Database } from "../db/prisma.js";
+import { internalAddressOf } from "./destination.js";
 import { SIGNATURE_HEADER, signWebhook } from "./signature.js";
 
 export interface DeliverySettings {
@@ -7,6 +8,8 @@ export interface DeliverySettings {
   /** Delay before the second attempt; each further retry doubles it (with ±20 % jitter), capped at a day. */
   retryBaseMs: number;
   pollIntervalMs: number;
+  /** Off: deliveries to names that resolve to loopback or private addresses are refused. */
+  allowPrivateUrls?: boolean;
   /** Time a claimed delivery stays invisible to other workers while this one sends it. */
   leaseMs?: number;
   requestTimeoutMs?: number;
@@ -63,6 +66,8 @@ export async function sendDelivery(
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
+    const internal = await internalAddressOf(delivery.url, settings.allowPrivateUrls ?? false);
+    if (internal) throw new Error(`refused: the host resolves to the internal address ${internal}`);
     const response = await fetch(delivery.url, {
       method: "POST",
       headers: {

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { Database } from "../db/prisma.js";
-import { notFound } from "../errors/problem.js";
+import { notFound, ProblemError } from "../errors/problem.js";
 import { decodeCursor, type PageQuery, toPage } from "../http/pagination.js";
+import { isRefusedAtRegistration } from "./destination.js";
 import { WebhookEventSchema } from "./events.js";
 import { generateWebhookSecret } from "./signature.js";
 
@@ -62,7 +63,20 @@ function toView(row: WebhookRow): z.infer<typeof WebhookSchema> {
   };
 }
 
-export async function createWebhook(db: Database, clientId: string, input: z.infer<typeof NewWebhookSchema>) {
+export async function createWebhook(
+  db: Database,
+  clientId: string,
+  input: z.infer<typeof NewWebhookSchema>,
+  options: { allowPrivateUrls: boolean },
+) {
+  if (isRefusedAtRegistration(input.url, options.allowPrivateUrls)) {
+    throw new ProblemError({
+      status: 422,
+      slug: "webhook-url-refused",
+      title: "Unprocessable Content",
+      detail: "Webhook URLs may not point at loopback, private or link-local addresses.",
+    });
+  }
   const secret = generateWebhookSecret();
   const row = await db.webhookEndpoint.create({
     data: { clientId, url: input.url, events: [...new Set(input.events)], secret },

@@ -25,7 +25,11 @@ describe("a committed event across a crash", () => {
     let accepting = false;
     const receiver = await startWebhookReceiver({ respond: () => (accepting ? 200 : 503) });
     const lms = await createTestClient(db, ["submissions:write", "webhooks:manage", "progress:read"]);
-    const first = startServer({ DATABASE_URL: database.url, WEBHOOK_RETRY_BASE_MS: "300" });
+    const first = startServer({
+      DATABASE_URL: database.url,
+      WEBHOOK_RETRY_BASE_MS: "300",
+      WEBHOOK_ALLOW_PRIVATE_URLS: "true",
+    });
     try {
       const base = await listeningAddress(first.output, 90_000);
       const hook = await request(base)

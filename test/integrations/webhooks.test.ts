@@ -109,6 +109,62 @@ describe("webhook registrations", () => {
   });
 });
 
+describe("destinations", () => {
+  it("refuse loopback, private and link-local URLs unless WEBHOOK_ALLOW_PRIVATE_URLS", async () => {
+    const strict = await buildTestApp({
+      webhookAllowPrivateUrls: false,
+      webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50 },
+    });
+    try {
+      const lms = await createTestClient(strict.prisma, ["webhooks:manage"]);
+      for (const url of [
+        "http://127.0.0.1:8080/x",
+        "http://localhost/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/x",
+        "http://[::1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+      ]) {
+        const response = await request(strict.app.server)
+          .post("/v1/webhooks")
+          .set("authorization", lms.auth)
+          .send({ url, events: ["exercise.passed"] });
+        expect(response.status, url).toBe(422);
+      }
+      expect(await strict.prisma.webhookEndpoint.count()).toBe(0);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("refuse, at delivery time, a name that resolves to an internal address", async () => {
+    const receiver = await startWebhookReceiver();
+    const strict = await buildTestApp({ webhookAllowPrivateUrls: false, ...fast({ maxAttempts: 1 }) });
+    try {
+      const lms = await createTestClient(strict.prisma, ["webhooks:manage"]);
+      // A name stored as if registered while public, that now resolves to loopback.
+      const endpoint = await strict.prisma.webhookEndpoint.create({
+        data: {
+          clientId: lms.id,
+          url: receiver.url.replace("127.0.0.1", "localhost"),
+          events: ["submission.graded"],
+          secret: "whsec_x",
+        },
+      });
+      await emit(strict, lms.id);
+      const [delivery] = await eventually(
+        () => deliveriesOf(strict, lms.auth, endpoint.id),
+        (items) => items[0]?.status === "failed",
+      );
+      expect(delivery?.status).toBe("failed");
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await strict.close();
+      await receiver.close();
+    }
+  });
+});
+
 describe("delivery", () => {
   it("POSTs the event signed with HMAC-SHA256 over timestamp and body", async () => {
     const receiver = await startWebhookReceiver();

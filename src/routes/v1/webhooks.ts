@@ -39,11 +39,18 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
           "Each delivery is a POST with a JSON WebhookPayload, signed in the " +
           `${SIGNATURE_HEADER} header. Failed deliveries are retried with exponential backoff.`,
         body: NewWebhookSchema,
-        response: { 201: CreatedWebhookSchema, 400: ProblemSchema, ...authErrorResponses },
+        response: {
+          201: CreatedWebhookSchema,
+          400: ProblemSchema,
+          422: ProblemSchema.describe("The URL points at a loopback, private or link-local address"),
+          ...authErrorResponses,
+        },
       },
     },
     async (request, reply) => {
-      const webhook = await createWebhook(app.prisma, clientOf(request).id, request.body);
+      const webhook = await createWebhook(app.prisma, clientOf(request).id, request.body, {
+        allowPrivateUrls: app.config.webhookAllowPrivateUrls,
+      });
       reply.header("cache-control", "no-store");
       return reply.code(201).header("location", `/v1/webhooks/${webhook.id}`).send(webhook);
     },
