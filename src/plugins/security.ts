@@ -29,6 +29,13 @@ const HELMET_OPTIONS: HelmetOptions = {
   // Lesson frontends on other origins embed our diagrams with <img>.
   crossOriginResourcePolicy: { policy: "cross-origin" },
   frameguard: { action: "deny" },
+  // Headers for old browsers' features a JSON API never triggers (IE8 downloads, Flash policy
+  // files, the removed XSS auditor, DNS prefetching, agent clusters): each costs every response.
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+  xDnsPrefetchControl: false,
+  originAgentCluster: false,
 };
 
 /**

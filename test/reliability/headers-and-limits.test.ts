@@ -79,6 +79,37 @@ describe("security headers", () => {
 });
 
 describe("limits", () => {
+  it("refuse a body over BODY_LIMIT_BYTES with 413 problem+json, before reading it all", async () => {
+    const limit = t.app.config.bodyLimitBytes;
+    for (const size of [limit + 1, limit * 4]) {
+      const response = await request(t.app.server)
+        .post("/v1/exercises/alpine-una-vez/submissions")
+        .set("authorization", t.auth)
+        .set("content-type", "application/json")
+        .send(JSON.stringify({ learnerId: "a".repeat(size) }));
+      expect(response.status).toBe(413);
+      expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({ status: 413, type: expect.stringContaining("body-too-large") });
+      expect(response.text).not.toMatch(INTERNALS);
+      expectSecurityHeaders(response.headers);
+    }
+    // A body just under the limit is read and validated as usual (400: learnerId too long).
+    const under = await request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
+      .set("content-type", "application/json")
+      .send(JSON.stringify({ learnerId: "a".repeat(limit - 100) }));
+    expect(under.status).toBe(400);
+    expect(await t.prisma.submission.count()).toBe(0);
+  });
+
+  it("drop headers a JSON API does not need", async () => {
+    const response = await request(t.app.server).get("/health").expect(200);
+    for (const legacy of ["x-xss-protection", "x-download-options", "x-dns-prefetch-control", "origin-agent-cluster"]) {
+      expect(response.headers[legacy], legacy).toBeUndefined();
+    }
+  });
+
   it("refuse a header section larger than Node's limit with 431, and keep serving", async () => {
     const reply = await rawRequest(
       `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\nConnection: close\r\n\r\n`,
