@@ -73,6 +73,8 @@ export function machineDescription(): Record<string, string | number> {
     cpuModel: os.cpus()[0]?.model ?? "unknown",
     memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     kernel: os.release(),
+    // Other work on the machine: ratios measured in one run stay comparable, absolute numbers do not.
+    loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
