@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 
 /** A response body serialized once, with the strong validator that identifies it. */
 export interface Representation {
-  body: string | Buffer;
+  /** Bytes, not a string: sending a string re-encodes it and measures its length on every response. */
+  body: Buffer;
   etag: string;
   contentType: string;
 }
@@ -12,7 +13,8 @@ export function jsonRepresentation(value: unknown): Representation {
   return representationOf(JSON.stringify(value), "application/json; charset=utf-8");
 }
 
-export function representationOf(body: string | Buffer, contentType: string): Representation {
+export function representationOf(text: string | Buffer, contentType: string): Representation {
+  const body = typeof text === "string" ? Buffer.from(text, "utf8") : text;
   const digest = createHash("sha256").update(body).digest("base64url").slice(0, 32);
   return { body, etag: `"${digest}"`, contentType };
 }
