@@ -24,6 +24,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       if (/ECONNREFUSED|Connection terminated|connect|terminating connection/i.test(candidate.message)) return true;
     }
     if (candidate.name === "PrismaClientInitializationError") return true;
+    // Every pooled connection stayed busy for the whole wait: overloaded, so retry later (like P2024).
+    if (candidate.code === "P2028" && /Unable to start a transaction/i.test(String(candidate.message))) return true;
     current = candidate.cause;
   }
   return false;
