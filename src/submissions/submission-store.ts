@@ -17,6 +17,12 @@ export interface NewSubmission {
   durationMs: number;
 }
 
+/**
+ * Submissions for one learner and exercise queue on a lock, so under load a transaction may wait
+ * longer than Prisma's defaults (2 s for a connection, 5 s in all) before it can finish.
+ */
+const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 20_000 };
+
 /** What else must commit with a submission: webhook events, the idempotency record, lesson completion. */
 export type OnRecorded = (
   tx: Prisma.TransactionClient,
@@ -79,7 +85,7 @@ export async function recordSubmission(
     const recorded = toSubmission(created);
     await onRecorded?.(tx, { submission: recorded, firstPass: passed && !before?.passed });
     return recorded;
-  });
+  }, TRANSACTION_LIMITS);
 }
 
 /** Another client's submission is answered exactly like a missing one. */
