@@ -62,12 +62,22 @@ try {
 
   const paths = ((await (await fetch(`http://127.0.0.1:${service.port}/openapi.json`)).json()) as { paths: object })
     .paths;
+  // Grading and progress need a Docker engine with the alpine image (bash scripts/docker-lab.sh up).
+  const ready = (await (await fetch(`http://127.0.0.1:${service.port}/ready`)).json()) as {
+    dependencies: { docker: { status: string; reason?: string } };
+  };
+  const engineUp = ready.dependencies.docker.status === "up";
+  if (!engineUp && (only.has("grading") || only.has("progress"))) {
+    log(
+      `SKIPPED grading and progress: the Docker engine is down (${ready.dependencies.docker.reason ?? "?"}); run bash scripts/docker-lab.sh up`,
+    );
+  }
   const gradingExists = "/v1/exercises/{id}/submissions" in paths;
-  if (only.has("grading")) {
+  if (only.has("grading") && engineUp) {
     if (gradingExists) sections.push(await benchGrading({ ...context, database, serviceDatabaseUrl }));
     else log("SKIPPED grading: the service has no POST /v1/exercises/{id}/submissions yet");
   }
-  if (only.has("progress")) {
+  if (only.has("progress") && engineUp) {
     if (gradingExists && "/v1/learners/{learnerId}/progress" in paths) {
       sections.push(await benchProgress({ ...context, database, serviceDatabaseUrl }));
     } else log("SKIPPED progress: the service has no GET /v1/learners/{learnerId}/progress yet");
