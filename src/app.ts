@@ -11,7 +11,7 @@ import { idempotencyPlugin } from "./plugins/idempotency.js";
 import { labsPlugin } from "./plugins/labs.js";
 import { openApiPlugin } from "./plugins/openapi.js";
 import { prismaPlugin } from "./plugins/prisma.js";
-import { problemHandler } from "./plugins/problem-handler.js";
+import { problemHandler, replyWithProblem, writeClientErrorProblem } from "./plugins/problem-handler.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { securityPlugin } from "./plugins/security.js";
 import { webhooksPlugin } from "./plugins/webhooks.js";
@@ -53,6 +53,8 @@ export async function buildApp(
       return typeof incoming === "string" && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: replyWithProblem,
+    clientErrorHandler: writeClientErrorProblem,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
@@ -7,9 +8,7 @@ import { ProblemError, serviceUnavailable } from "../errors/problem.js";
 /** Turns every error, ours and Fastify's, into application/problem+json without leaking internals. */
 export const problemHandler = fp(
   async (app: FastifyInstance) => {
-    app.setErrorHandler((error: FastifyError, request, reply) =>
-      sendProblem(toProblemError(error, request), request, reply),
-    );
+    app.setErrorHandler(replyWithProblem);
     app.setNotFoundHandler((request, reply) =>
       sendProblem(
         new ProblemError({
@@ -25,6 +24,35 @@ export const problemHandler = fp(
   },
   { name: "problem-handler" },
 );
+
+/** The one way an error becomes a response; also Fastify's `frameworkErrors`, for errors met before routing. */
+export function replyWithProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  return sendProblem(toProblemError(error, request), request, reply);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request too broken to parse (bad framing, headers too large,
+ * too slow) has no request object, so the answer is written to the socket directly.
+ */
+export function writeClientErrorProblem(error: Error & { code?: string }, socket: Duplex) {
+  if (!socket.writable) return socket.destroy();
+  const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+  const titles: Record<number, string> = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    431: "Request Header Fields Too Large",
+  };
+  const body = JSON.stringify({
+    type: `https://aprendiendo-docker.dev/problems/${status === 400 ? "malformed-request" : "client-error"}`,
+    title: titles[status],
+    status,
+    detail: status === 408 ? "The request took too long to arrive." : "The request could not be parsed as HTTP.",
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${titles[status]}\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 function toProblemError(error: FastifyError, request: FastifyRequest): ProblemError {
   if (error instanceof ProblemError) return error;
@@ -97,6 +125,7 @@ const TITLES: Record<number, string> = {
   408: "Request Timeout",
   409: "Conflict",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
   429: "Too Many Requests",

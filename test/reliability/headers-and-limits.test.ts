@@ -115,6 +115,7 @@ describe("limits", () => {
       `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\nConnection: close\r\n\r\n`,
     );
     expect(reply).toMatch(/^HTTP\/1\.1 431 /);
+    expect(reply).toMatch(/\r\ncontent-type: application\/problem\+json/i);
     expect(reply).not.toMatch(INTERNALS);
     await request(t.app.server).get("/health").expect(200);
   });
@@ -122,6 +123,7 @@ describe("limits", () => {
   it("answer a request line the parser cannot read with 400, without internals", async () => {
     const reply = await rawRequest("GET /v1/lessons\u0000 HTTP/1.1\r\nHost: x\r\n\r\n");
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toMatch(/\r\ncontent-type: application\/problem\+json/i);
     expect(reply).not.toMatch(INTERNALS);
   });
 
