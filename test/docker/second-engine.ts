@@ -8,6 +8,8 @@ export interface SecondEngine {
   host: string;
   /** Stops the daemon and waits for it to exit. */
   stop(): Promise<void>;
+  /** Starts it again on the same folder and socket, with its images and containers: a daemon restart. */
+  start(): Promise<void>;
   /** Stops it if still running and removes its folder. */
   dispose(): Promise<void>;
 }
@@ -21,49 +23,56 @@ export interface SecondEngine {
 export async function startSecondEngine(options: { images?: string[] } = {}): Promise<SecondEngine> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "engine-"));
   const host = `unix://${dir}/docker.sock`;
-  const daemon: ChildProcess = spawn(
-    "unshare",
-    [
-      "--net",
-      "dockerd",
-      "--host",
-      host,
-      "--data-root",
-      `${dir}/data`,
-      "--exec-root",
-      `${dir}/exec`,
-      "--pidfile",
-      `${dir}/docker.pid`,
-      "--bridge",
-      "none",
-      "--iptables=false",
-      // Containers get 1 s to stop, not 10: tests stop this engine on purpose.
-      "--shutdown-timeout=1",
-    ],
-    { stdio: "ignore", detached: true },
-  );
-  const exited = new Promise<void>((resolve) => daemon.once("exit", () => resolve()));
+  let daemon: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
 
   const stop = async () => {
-    if (daemon.exitCode !== null || daemon.signalCode !== null) return;
-    const pid = Number(await readFile(`${dir}/docker.pid`, "utf8").catch(() => String(daemon.pid)));
+    if (!daemon || daemon.exitCode !== null || daemon.signalCode !== null) return;
+    const pid = Number(await readFile(`${dir}/docker.pid`, "utf8").catch(() => String(daemon?.pid)));
     process.kill(pid, "SIGTERM");
     await exited;
   };
 
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await docker(["info", "--format", "{{.ServerVersion}}"], { host });
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        await stop().catch(() => {});
-        throw new Error(`second engine did not start within 30 s: ${String(error)}`);
+  const start = async () => {
+    const child = spawn(
+      "unshare",
+      [
+        "--net",
+        "dockerd",
+        "--host",
+        host,
+        "--data-root",
+        `${dir}/data`,
+        "--exec-root",
+        `${dir}/exec`,
+        "--pidfile",
+        `${dir}/docker.pid`,
+        "--bridge",
+        "none",
+        "--iptables=false",
+        // Containers get 1 s to stop, not 10: tests stop this engine on purpose.
+        "--shutdown-timeout=1",
+      ],
+      { stdio: "ignore", detached: true },
+    );
+    daemon = child;
+    exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await docker(["info", "--format", "{{.ServerVersion}}"], { host });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          await stop().catch(() => {});
+          throw new Error(`second engine did not start within 30 s: ${String(error)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  }
+  };
+
+  await start();
   for (const image of options.images ?? []) {
     await new Promise<void>((resolve, reject) => {
       const save = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "inherit"] });
@@ -78,6 +87,7 @@ export async function startSecondEngine(options: { images?: string[] } = {}): Pr
   return {
     host,
     stop,
+    start,
     dispose: async () => {
       await stop().catch(() => {});
       await rm(dir, { recursive: true, force: true }).catch(() => {});

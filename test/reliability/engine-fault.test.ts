@@ -1,6 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../docker/learner-shell.js";
@@ -17,7 +14,6 @@ const EXERCISE = "example2-en-segundo-plano";
 const WORKERS = 4;
 
 let engine: SecondEngine;
-let restarted: ChildProcess | undefined;
 let t: TestApp;
 let auth: string;
 
@@ -33,7 +29,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.close();
-  if (restarted) await stopDaemon(restarted, engineDir());
   await engine?.dispose();
 });
 
@@ -89,7 +84,7 @@ describe("when the grading engine stops and starts again", () => {
       await engine.stop(); // in-flight requests meet a dying engine
       await waitFor("503s while it is down", () => count((o) => o.phase === "down" && o.status === 503) >= 20);
 
-      restarted = await startDaemon(engineDir());
+      await engine.start(); // what `systemctl restart docker` does: same socket, same containers
       phase = "back";
       await waitFor("grades again once it is back", () => count((o) => o.phase === "back" && o.status === 201) >= 20);
     } finally {
@@ -126,50 +121,3 @@ describe("when the grading engine stops and starts again", () => {
     expect(ready.body.dependencies.docker.status).toBe("up");
   });
 });
-
-function engineDir(): string {
-  return path.dirname(engine.host.slice("unix://".length));
-}
-
-/** The second engine again, on the same folder and socket: what `systemctl restart docker` does. */
-async function startDaemon(dir: string): Promise<ChildProcess> {
-  const host = `unix://${dir}/docker.sock`;
-  const daemon = spawn(
-    "unshare",
-    [
-      "--net",
-      "dockerd",
-      "--host",
-      host,
-      "--data-root",
-      `${dir}/data`,
-      "--exec-root",
-      `${dir}/exec`,
-      "--pidfile",
-      `${dir}/docker.pid`,
-      "--bridge",
-      "none",
-      "--iptables=false",
-      "--shutdown-timeout=1",
-    ],
-    { stdio: "ignore", detached: true },
-  );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await docker(["info", "--format", "{{.ServerVersion}}"], { host });
-      return daemon;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`the engine did not come back within 30 s: ${String(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
-
-async function stopDaemon(daemon: ChildProcess, dir: string): Promise<void> {
-  if (daemon.exitCode !== null || daemon.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => daemon.once("exit", () => resolve()));
-  const pid = Number(await readFile(`${dir}/docker.pid`, "utf8").catch(() => String(daemon.pid)));
-  process.kill(pid, "SIGTERM");
-  await exited;
-}
