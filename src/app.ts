@@ -14,6 +14,7 @@ import { prismaPlugin } from "./plugins/prisma.js";
 import { problemHandler, replyWithProblem, writeClientErrorProblem } from "./plugins/problem-handler.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { securityPlugin } from "./plugins/security.js";
+import { shutdownPlugin } from "./plugins/shutdown.js";
 import { webhooksPlugin } from "./plugins/webhooks.js";
 import { routes } from "./routes/index.js";
 
@@ -53,6 +54,7 @@ export async function buildApp(
       return typeof incoming === "string" && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: false, // see plugins/shutdown.ts
     frameworkErrors: replyWithProblem,
     clientErrorHandler: writeClientErrorProblem,
   }).withTypeProvider<ZodTypeProvider>();
@@ -63,6 +65,7 @@ export async function buildApp(
 
   await app.register(problemHandler);
   await app.register(securityPlugin);
+  await app.register(shutdownPlugin);
   await app.register(openApiPlugin, { version: API_VERSION, requireAuth: config.requireAuth });
   await app.register(prismaPlugin, { databaseUrl: config.databaseUrl });
   await app.register(corsPlugin, { origins: config.corsOrigins });

@@ -1,8 +1,11 @@
 import { readFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { buildTestApp, type TestApp } from "../helper.js";
+import { buildApp } from "../../src/app.js";
+import { buildTestApp, createTestDatabase, type TestApp, testConfig } from "../helper.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -82,5 +85,43 @@ describe("the OpenAPI contract", () => {
     const response = await request(t.app.server).get("/docs/").redirects(1);
     expect(response.status).toBe(200);
     expect(response.text).toContain("swagger");
+  });
+});
+
+describe("shutting down", () => {
+  it("answers a request that arrives on a kept-alive connection while the app closes with 503 problem+json", async () => {
+    const database = await createTestDatabase();
+    const closing = await buildApp(testConfig(database.url), { logger: false });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (port: number, path: string) =>
+      new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        http
+          .get({ host: "127.0.0.1", port, path, agent }, (response) => {
+            let body = "";
+            response.on("data", (chunk) => {
+              body += chunk;
+            });
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+          })
+          .on("error", reject);
+      });
+    let late: Awaited<ReturnType<typeof get>> | undefined;
+    let port = 0;
+    // Runs after the app's own preClose hooks, before the server stops reading the open connection.
+    closing.addHook("preClose", async () => {
+      late = await get(port, "/v1/lessons");
+    });
+    await closing.listen({ port: 0, host: "127.0.0.1" });
+    port = (closing.server.address() as AddressInfo).port;
+    expect((await get(port, "/health")).status).toBe(200);
+    await closing.close();
+    agent.destroy();
+    await database.drop();
+
+    expect(late?.status).toBe(503);
+    expect(late?.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(late?.headers["retry-after"]).toBe("1");
+    expect(late?.headers.connection).toBe("close");
+    expect(JSON.parse(late?.body ?? "{}")).toMatchObject({ status: 503, title: "Service Unavailable" });
   });
 });

@@ -1,0 +1,23 @@
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import { serviceUnavailable } from "../errors/problem.js";
+
+/**
+ * Once the server starts closing, new requests (on keep-alive connections that are still open)
+ * get a 503 problem+json and the connection is closed, while requests already in flight finish.
+ * Fastify's own return503OnClosing would answer the same in plain JSON, so it is turned off.
+ */
+export const shutdownPlugin = fp(
+  async (app: FastifyInstance) => {
+    let closing = false;
+    app.addHook("preClose", async () => {
+      closing = true;
+    });
+    app.addHook("onRequest", async (_request, reply) => {
+      if (!closing) return;
+      reply.header("connection", "close");
+      throw serviceUnavailable("The service is shutting down. Retry in a moment.", 1);
+    });
+  },
+  { name: "shutdown" },
+);
