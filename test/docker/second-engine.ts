@@ -20,7 +20,16 @@ export interface SecondEngine {
  * It also gets its own network namespace: with `--bridge none`, dockerd deletes any `docker0`
  * interface it can see at start-up, which would cut the shared engine's containers off.
  */
-export async function startSecondEngine(options: { images?: string[] } = {}): Promise<SecondEngine> {
+export async function startSecondEngine(
+  options: {
+    images?: string[];
+    /**
+     * More dockerd flags, e.g. a `--host tcp://127.0.0.1:PORT` listener with `--tlsverify`. When given,
+     * the namespace's loopback is brought up first (it starts down), so such a listener can bind.
+     */
+    extraArgs?: string[];
+  } = {},
+): Promise<SecondEngine> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "engine-"));
   const host = `unix://${dir}/docker.sock`;
   let daemon: ChildProcess | undefined;
@@ -34,10 +43,13 @@ export async function startSecondEngine(options: { images?: string[] } = {}): Pr
   };
 
   const start = async () => {
+    const extraArgs = options.extraArgs ?? [];
+    const loopbackUp = extraArgs.length > 0 ? ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"] : [];
     const child = spawn(
       "unshare",
       [
         "--net",
+        ...loopbackUp,
         "dockerd",
         "--host",
         host,
@@ -52,6 +64,7 @@ export async function startSecondEngine(options: { images?: string[] } = {}): Pr
         "--iptables=false",
         // Containers get 1 s to stop, not 10: tests stop this engine on purpose.
         "--shutdown-timeout=1",
+        ...extraArgs,
       ],
       { stdio: "ignore", detached: true },
     );
