@@ -1,8 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { findFreePort } from "../src/net/find-free-port.js";
 import { type LoadResult, measureInRounds } from "./support/load.js";
 import { type NginxServer, startNginx } from "./support/nginx.js";
-import { findFreePort, log, type MeasuredProcess, startNodeProcess } from "./support/processes.js";
+import { log, type MeasuredProcess, startNodeProcess } from "./support/processes.js";
 import { printTable, type Ratio, ratio } from "./support/report.js";
 
 export interface BenchContext {

@@ -4,11 +4,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { findFreePort } from "../src/net/find-free-port.js";
 import { benchGrading } from "./grading.js";
 import { benchLessons } from "./lesson.js";
 import { benchProgress } from "./progress.js";
 import { startBenchDatabaseServer } from "./support/database.js";
-import { findFreePort, log, startNodeProcess } from "./support/processes.js";
+import { log, startNodeProcess } from "./support/processes.js";
 import { machineDescription, writeResults } from "./support/report.js";
 import { startStatementCounter } from "./support/statement-counter.js";
 

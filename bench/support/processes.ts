@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
 
 export const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -23,19 +22,6 @@ export interface MeasuredProcess {
 export function log(message: string): void {
   const time = new Date().toISOString().slice(11, 19);
   console.log(`[bench ${time}] ${message}`);
-}
-
-export async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port")),
-      );
-    });
-  });
 }
 
 export async function readPeakRssMiB(pid: number): Promise<number> {
