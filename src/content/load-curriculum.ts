@@ -46,7 +46,9 @@ export class ContentError extends Error {
 const DIAGRAM_URL_PREFIX = "/v1/diagrams/";
 
 /** Reads and validates the whole course from content/; throws ContentError listing every problem. */
-export async function loadCurriculum(contentDir: string): Promise<Curriculum> {
+export async function loadCurriculum(folder: string): Promise<Curriculum> {
+  // Image paths in lessons are resolved to absolute paths, so the folder must be absolute too.
+  const contentDir = path.resolve(folder);
   const problems: string[] = [];
   const relative = (file: string) => path.relative(process.cwd(), file) || file;
   const parse = async <T extends z.ZodType>(file: string, schema: T): Promise<z.infer<T> | undefined> => {

@@ -115,6 +115,13 @@ describe("the course", () => {
   });
 });
 
+describe("loading", () => {
+  it("accepts the content folder as a relative path too", async () => {
+    const relative = await loadCurriculum("content");
+    expect(relative.lessons.map((lesson) => lesson.slug)).toEqual(curriculum.lessons.map((lesson) => lesson.slug));
+  });
+});
+
 describe("recognising docker commands in code blocks", () => {
   it.each([
     ["sh", "docker container prune -f", ["container-prune"]],
