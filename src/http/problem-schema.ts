@@ -16,9 +16,3 @@ export const ProblemSchema = z
       .describe("For validation problems: each failing field"),
   })
   .meta({ id: "Problem" });
-
-/** Error responses shared by every route, for the OpenAPI document. */
-export const commonErrorResponses = {
-  400: ProblemSchema.describe("The request is malformed or a field is invalid"),
-  500: ProblemSchema.describe("An unexpected error on our side"),
-} as const;

@@ -37,19 +37,14 @@ export function replyWithProblem(error: FastifyError, request: FastifyRequest, r
 export function writeClientErrorProblem(error: Error & { code?: string }, socket: Duplex) {
   if (!socket.writable) return socket.destroy();
   const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
-  const titles: Record<number, string> = {
-    400: "Bad Request",
-    408: "Request Timeout",
-    431: "Request Header Fields Too Large",
-  };
   const body = JSON.stringify({
     type: `https://aprendiendo-docker.dev/problems/${status === 400 ? "malformed-request" : "client-error"}`,
-    title: titles[status],
+    title: titleFor(status),
     status,
     detail: status === 408 ? "The request took too long to arrive." : "The request could not be parsed as HTTP.",
   });
   socket.end(
-    `HTTP/1.1 ${status} ${titles[status]}\r\nContent-Type: application/problem+json\r\n` +
+    `HTTP/1.1 ${status} ${titleFor(status)}\r\nContent-Type: application/problem+json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
@@ -129,6 +124,7 @@ const TITLES: Record<number, string> = {
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
 };
 
 function titleFor(status: number): string {

@@ -1,8 +1,8 @@
-import request from "supertest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Exercise } from "../../src/grading/exercise.js";
 import { cleanUp, docker, runAsLearner, uniqueSuffix, withContainerName } from "../docker/learner-shell.js";
 import { buildTestApp, type TestApp } from "../helper.js";
+import { submitGraded } from "./submit-graded.js";
 
 /**
  * Every exercise, on the real engine: its reference solution, typed as a learner would, earns
@@ -36,19 +36,8 @@ function target(id: string): { exercise: Exercise; name: string } {
   return entry;
 }
 
-async function submit(exerciseId: string, containerName: string, language: "es" | "en" = "es") {
-  const response = await request(t.app.server)
-    .post(`/v1/exercises/${exerciseId}/submissions?lang=${language}`)
-    .set("authorization", t.auth)
-    .send({ learnerId: "learner-solutions", containerName });
-  expect(response.status, JSON.stringify(response.body)).toBe(201);
-  return response.body as {
-    status: string;
-    score: number;
-    maxScore: number;
-    hints: string[];
-    checks: { id: string; passed: boolean; feedback: string; actual: string | null }[];
-  };
+function submit(exerciseId: string, containerName: string, language: "es" | "en" = "es") {
+  return submitGraded(t, { exerciseId, containerName, learnerId: "learner-solutions", language });
 }
 
 async function solve(id: string): Promise<string> {

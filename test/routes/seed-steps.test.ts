@@ -1,7 +1,7 @@
-import request from "supertest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { docker, runAsLearner, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, type TestApp } from "../helper.js";
+import { submitGraded } from "./submit-graded.js";
 
 /**
  * The seed tutorial's own steps, typed as it shows them and graded after each one. The only
@@ -21,19 +21,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function submit(exerciseId: string, containerName: string) {
-  const response = await request(t.app.server)
-    .post(`/v1/exercises/${exerciseId}/submissions`)
-    .set("authorization", t.auth)
-    .send({ learnerId: "seed-learner", containerName });
-  expect(response.status, JSON.stringify(response.body)).toBe(201);
-  return response.body as {
-    status: string;
-    score: number;
-    maxScore: number;
-    hints: string[];
-    checks: { id: string; passed: boolean; feedback: string }[];
-  };
+function submit(exerciseId: string, containerName: string) {
+  return submitGraded(t, { exerciseId, containerName, learnerId: "seed-learner" });
 }
 
 describe("Modo interactivo", () => {
