@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { findFreePort } from "../src/net/find-free-port.js";
+import { findFreePort } from "../src/db/find-free-port.js";
 import { benchGrading } from "./grading.js";
 import { benchLessons } from "./lesson.js";
 import { benchProgress } from "./progress.js";

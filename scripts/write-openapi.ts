@@ -13,5 +13,10 @@ const app = await buildApp(
 await app.ready();
 const document = app.swagger();
 await app.close();
+// Schemas are registered in module import order; sorted, the file changes only when the contract does.
+if ("components" in document && document.components?.schemas) {
+  const sorted = Object.entries(document.components.schemas).sort(([a], [b]) => a.localeCompare(b));
+  document.components.schemas = Object.fromEntries(sorted);
+}
 await writeFile("openapi.yaml", YAML.stringify(document, { aliasDuplicateObjects: false, lineWidth: 0 }));
 console.log(`openapi.yaml: ${Object.keys(document.paths ?? {}).length} paths written`);

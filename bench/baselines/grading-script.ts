@@ -7,7 +7,6 @@ import { loadCurriculum } from "../../src/content/load-curriculum.js";
 import { createDatabaseClient } from "../../src/db/prisma.js";
 import { createDockerEngine } from "../../src/docker/engine.js";
 import { submitExercise } from "../../src/submissions/submit-exercise.js";
-import { publishSubmissionEvents } from "../../src/webhooks/submission-events.js";
 
 const config = loadConfig();
 const databaseUrl = process.env.DATABASE_URL;
@@ -18,12 +17,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY);
 if (!databaseUrl || !clientId || !exerciseId || !learners || !concurrency) throw new Error("missing BENCH_* settings");
 
 const curriculum = await loadCurriculum(config.contentDir);
-const exercise =
-  curriculum.exercises.get(exerciseId) ??
-  (() => {
-    throw new Error(`no exercise ${exerciseId}`);
-  })();
-const lesson = curriculum.lessons.find((l) => l.exercises.includes(exercise.id));
+const gradedExercise: string = exerciseId;
 const db = createDatabaseClient(databaseUrl);
 const engine = createDockerEngine(config.docker);
 let next = 0;
@@ -40,9 +34,15 @@ async function runFor(seconds: number) {
       try {
         // What POST /v1/exercises/{id}/submissions does once the request is parsed and authenticated.
         await submitExercise(
-          { db, engine },
-          { clientId, exercise, learnerId: `bench-learner-${i}`, containerName: `bench-grading-${i}`, language: "es" },
-          async (tx, recorded) => publishSubmissionEvents(tx, { clientId, ...recorded, lesson }),
+          { db, course: curriculum, engineFor: async () => engine },
+          {
+            clientId,
+            exerciseId: gradedExercise,
+            learnerId: `bench-learner-${i}`,
+            containerName: `bench-grading-${i}`,
+            language: "es",
+            idempotencyKey: undefined,
+          },
         );
         latencies.push(performance.now() - t0);
       } catch {

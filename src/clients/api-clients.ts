@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
-import { notFound } from "../errors/problem.js";
-import { decodeCursor, type PageQuery, toPage } from "../http/pagination.js";
+import { NotFound } from "../errors/domain-errors.js";
+import type { PageQuery } from "../schemas/page.js";
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from "./api-key.js";
 import { ScopeSchema } from "./scopes.js";
 
@@ -78,16 +79,9 @@ export async function findClientByKey(db: Database, token: string): Promise<Auth
 }
 
 export async function listApiClients(db: Database, page: PageQuery) {
-  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
-  const rows = await db.apiClient.findMany({
-    where: {
-      revokedAt: null,
-      ...(after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : {}),
-    },
-    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-    take: page.limit + 1,
-  });
-  return toPage(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }), toView);
+  const { where, ...order } = keysetArgs("createdAt", "asc", page);
+  const rows = await db.apiClient.findMany({ where: { revokedAt: null, ...where }, ...order });
+  return toPage(rows, page, (row) => row.createdAt, toView);
 }
 
 /**
@@ -96,5 +90,5 @@ export async function listApiClients(db: Database, page: PageQuery) {
  */
 export async function deleteApiClient(db: Database, id: string): Promise<void> {
   const { count } = await db.apiClient.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-  if (count === 0) throw notFound(`No API client ${id}`);
+  if (count === 0) throw new NotFound(`No API client ${id}`);
 }

@@ -1,8 +1,6 @@
 import MiniSearch from "minisearch";
 import { jsonRepresentation, type Representation, representationOf } from "../http/representation.js";
-import { type Language, SUPPORTED_LANGUAGES } from "../i18n/language.js";
-import type { CommandCategory } from "./content-files.js";
-import type { Command, Curriculum, Lesson } from "./load-curriculum.js";
+import { type Language, SUPPORTED_LANGUAGES } from "../schemas/language.js";
 import {
   CommandSchema,
   type CommandSummary,
@@ -12,7 +10,10 @@ import {
   LessonSchema,
   type LessonView,
   type SearchResults,
-} from "./views.js";
+} from "./catalog-schemas.js";
+import type { CommandCategory } from "./content-files.js";
+import { ExerciseDetailSchema, ExerciseListSchema, exerciseDetail, exerciseSummary } from "./exercise-views.js";
+import type { Command, Curriculum, Lesson } from "./load-curriculum.js";
 
 type PerLanguage<T> = Record<Language, T>;
 
@@ -25,6 +26,9 @@ export interface ContentCatalog {
   lessons: ReadonlyMap<string, PerLanguage<Representation>>;
   commandSummaries: PerLanguage<CommandSummary[]>;
   commands: ReadonlyMap<string, PerLanguage<Representation>>;
+  /** In course order: lessons in order, each lesson's exercises as it lists them. */
+  exerciseList: PerLanguage<Representation>;
+  exercises: ReadonlyMap<string, PerLanguage<Representation>>;
   diagrams: ReadonlyMap<string, Representation>;
   search(query: string, language: Language, limit: number): SearchResults;
 }
@@ -52,6 +56,24 @@ export function buildContentCatalog(curriculum: Curriculum): ContentCatalog {
     curriculum.commands.map((command) => [
       command.slug,
       byLanguage((language) => jsonRepresentation(CommandSchema.parse(commandView(command, lessonsBySlug, language)))),
+    ]),
+  );
+
+  const inCourseOrder = curriculum.lessons.flatMap((lesson) =>
+    lesson.exercises.flatMap((id) => curriculum.exercises.get(id) ?? []),
+  );
+  const exerciseList = byLanguage((language) =>
+    jsonRepresentation(
+      ExerciseListSchema.parse({
+        language,
+        items: inCourseOrder.map((exercise) => exerciseSummary(exercise, language)),
+      }),
+    ),
+  );
+  const exercises = new Map(
+    inCourseOrder.map((exercise) => [
+      exercise.id,
+      byLanguage((language) => jsonRepresentation(ExerciseDetailSchema.parse(exerciseDetail(exercise, language)))),
     ]),
   );
 
@@ -96,7 +118,7 @@ export function buildContentCatalog(curriculum: Curriculum): ContentCatalog {
       }),
   });
 
-  return { outline, lessons, commandSummaries, commands, diagrams, search };
+  return { outline, lessons, commandSummaries, commands, exerciseList, exercises, diagrams, search };
 }
 
 /** Filters the command list: `q` matches the command, its synopsis or description in the served language. */

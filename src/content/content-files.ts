@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LocalizedTextSchema } from "../i18n/language.js";
+import { LocalizedTextSchema } from "../schemas/language.js";
 
 /** The shapes of the files under content/, as authors write them. */
 

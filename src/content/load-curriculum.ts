@@ -3,7 +3,7 @@ import path from "node:path";
 import YAML from "yaml";
 import type { z } from "zod";
 import { type Exercise, ExerciseSchema } from "../grading/exercise.js";
-import { type Language, SUPPORTED_LANGUAGES } from "../i18n/language.js";
+import { type Language, SUPPORTED_LANGUAGES } from "../schemas/language.js";
 import type { Block } from "./blocks.js";
 import {
   type CommandFile,

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { findFreePort } from "../net/find-free-port.js";
+import { findFreePort } from "../db/find-free-port.js";
 
 export interface EmbeddedDatabase {
   url: string;

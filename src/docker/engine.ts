@@ -1,8 +1,10 @@
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import pLimit from "p-limit";
+import { EngineUnavailable } from "../errors/domain-errors.js";
+import { type ContainerFacts, containerFactsFromInspect } from "./container-facts.js";
 import { isValidContainerName } from "./container-name.js";
-import { ContainerStateError, EngineUnavailableError, InvalidContainerNameError } from "./errors.js";
+import { ContainerStateError, InvalidContainerNameError } from "./errors.js";
 import { DockerStreamDecoder } from "./stream.js";
 
 /**
@@ -52,7 +54,8 @@ export interface DockerEngine {
   ping(): Promise<void>;
   negotiate(): Promise<NegotiatedVersion>;
   /** The engine's inspect JSON, or undefined when no container has exactly this name or id. */
-  inspectContainer(name: string): Promise<Record<string, unknown> | undefined>;
+  /** What the engine knows of the container, parsed once here; undefined when no container answers to the name. */
+  inspectContainer(name: string): Promise<ContainerFacts | undefined>;
   top(name: string): Promise<ProcessList>;
   logsTail(name: string, options: { lines: number; maxBytes: number }): Promise<BoundedOutput>;
   /** Runs a command that comes from exercise content only; never from a request. */
@@ -89,11 +92,11 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
   }
 
   function unavailable(reason: string, cause?: unknown) {
-    return new EngineUnavailableError(endpoint, reason, { cause });
+    return new EngineUnavailable(endpoint, reason, { cause });
   }
 
   function classify(error: unknown, description: string, timeoutMs: number, signal: AbortSignal): unknown {
-    if (error instanceof EngineUnavailableError || error instanceof ContainerStateError) return error;
+    if (error instanceof EngineUnavailable || error instanceof ContainerStateError) return error;
     if (signal.aborted) return unavailable(`${description} got no answer within ${timeoutMs} ms`, error);
     const statusCode = (error as { statusCode?: unknown }).statusCode;
     if (typeof statusCode === "number") {
@@ -158,14 +161,15 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
 
     async inspectContainer(name) {
       const { target } = await container(name);
-      return call(`inspect ${name}`, async (signal) => {
+      const inspect = await call(`inspect ${name}`, async (signal) => {
         try {
-          return (await target.inspect({ abortSignal: signal })) as unknown as Record<string, unknown>;
+          return await target.inspect({ abortSignal: signal });
         } catch (error) {
           if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
           throw error;
         }
       });
+      return inspect === undefined ? undefined : containerFactsFromInspect(inspect);
     },
 
     async top(name) {

@@ -1,15 +1,3 @@
-/** The engine could not be reached or did not answer in time: the caller should retry later. */
-export class EngineUnavailableError extends Error {
-  constructor(
-    readonly engine: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`Docker engine ${engine} is unavailable: ${reason}`, options);
-    this.name = "EngineUnavailableError";
-  }
-}
-
 /** A container name that Docker would reject, or that could address another engine endpoint. */
 export class InvalidContainerNameError extends Error {
   constructor(readonly containerName: string) {

@@ -17,6 +17,9 @@ interface GradeExport {
   render(submission: GradedSubmission, exercise: ExportedExercise, options: ExportOptions): unknown;
 }
 
+export const EXPORT_FORMATS = ["lti-ags", "xapi", "gradescope", "prairielearn", "xqueue"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 /** One stored result, many formats: each entry is a pure function and the schema its output obeys. */
 export const GRADE_EXPORTS = {
   "lti-ags": { schema: LtiAgsScoreSchema, mediaType: "application/vnd.ims.lis.v1.score+json", render: toLtiAgsScore },
@@ -24,7 +27,4 @@ export const GRADE_EXPORTS = {
   gradescope: { schema: GradescopeResultsSchema, mediaType: "application/json", render: toGradescopeResults },
   prairielearn: { schema: PrairieLearnResultsSchema, mediaType: "application/json", render: toPrairieLearnResults },
   xqueue: { schema: XqueueReplySchema, mediaType: "application/json", render: toXqueueReply },
-} as const satisfies Record<string, GradeExport>;
-
-export type ExportFormat = keyof typeof GRADE_EXPORTS;
-export const EXPORT_FORMATS = Object.keys(GRADE_EXPORTS) as ExportFormat[];
+} as const satisfies Record<ExportFormat, GradeExport>;

@@ -1,8 +1,11 @@
-import type { CheckResult } from "../grading/grade-submission.js";
-import type { Language, LocalizedText } from "../i18n/language.js";
+import type { Exercise } from "../grading/exercise.js";
+import type { CheckResult } from "../grading/localize-grade.js";
+import type { Language, LocalizedText } from "../schemas/language.js";
+import { gradeInWords } from "../submissions/present-submission.js";
+import type { StoredSubmission } from "../submissions/submission-store.js";
 
 /**
- * What every export reads: one stored, graded submission and the exercise it answers.
+ * What every export reads: one stored, graded submission in words, and the exercise it answers.
  * Exports are pure functions of this, so a grade can be re-exported at any time, identically.
  */
 export interface GradedSubmission {
@@ -14,7 +17,7 @@ export interface GradedSubmission {
   maxScore: number;
   checks: CheckResult[];
   hints: string[];
-  /** The language the feedback was written in. */
+  /** The language the feedback is written in: the one the learner was graded in. */
   language: Language;
   gradedAt: Date;
   durationMs: number;
@@ -24,6 +27,23 @@ export interface ExportedExercise {
   id: string;
   lesson: string;
   title: LocalizedText;
+}
+
+export function toGradedSubmission(stored: StoredSubmission, exercise: Exercise): GradedSubmission {
+  const { checks, hints } = gradeInWords(stored, exercise, stored.language);
+  return {
+    id: stored.id,
+    learnerId: stored.learnerId,
+    exerciseId: stored.exerciseId,
+    passed: stored.passed,
+    score: stored.score,
+    maxScore: stored.maxScore,
+    checks,
+    hints,
+    language: stored.language,
+    gradedAt: stored.gradedAt,
+    durationMs: stored.durationMs,
+  };
 }
 
 /** Score as a fraction in [0, 1]; an exercise with no points counts as done when passed. */

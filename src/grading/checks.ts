@@ -1,17 +1,17 @@
-import type { Language } from "../i18n/language.js";
-import type { ContainerFacts } from "./container-facts.js";
+import type { ContainerFacts } from "../docker/container-facts.js";
 import type { Check, CheckOf, CheckType } from "./exercise.js";
+import type { Json, Shown } from "./grade.js";
 import { normalizeImageReference } from "./image-reference.js";
-import { localize, GRADER_MESSAGES as M } from "./messages.js";
+import type { GraderMessage } from "./messages.js";
 import { isUnobservable, type Observations, type Unobservable } from "./observations.js";
 
 export interface CheckOutcome {
   passed: boolean;
-  /** Language-neutral where possible: values as Docker prints them. */
-  expected: string;
-  actual: string;
+  /** Values as Docker prints them, or the grader's words, localized only when shown. */
+  expected: Shown;
+  actual: Shown;
   /** Exactly what this check read, for the stored evidence snapshot. Never an env value. */
-  evidence: Record<string, unknown>;
+  evidence: Record<string, Json>;
 }
 
 export interface CheckContext {
@@ -19,13 +19,16 @@ export interface CheckContext {
   /** The second inspect for `stillRunning`; null when the container vanished meanwhile. */
   later: ContainerFacts | null | undefined;
   observations: Observations;
-  language: Language;
 }
 
 type Evaluator<T extends CheckType> = (check: CheckOf<T>, context: CheckContext) => CheckOutcome;
 
-const unobservableReason = (value: Unobservable, language: Language) =>
-  localize(value.unobservable === "gone" ? M.gone : M.notRunning, language);
+const say = (message: GraderMessage, values: Record<string, string | number> = {}): Shown => ({
+  say: message,
+  with: Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)])),
+});
+
+const unobservableReason = (value: Unobservable) => say(value.unobservable === "gone" ? "gone" : "notRunning");
 
 const argv = (value: readonly string[] | null) => (value === null ? "null" : JSON.stringify(value));
 const sameArgv = (a: readonly string[] | null, b: readonly string[] | null) =>
@@ -47,13 +50,13 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     evidence: { status: facts.status },
   }),
 
-  exitCode: (check, { facts, language }) => {
+  exitCode: (check, { facts }) => {
     // A running container's ExitCode is a leftover 0, not an exit code.
     const exited = facts.status === "exited" || facts.status === "dead";
     return {
       passed: exited && facts.exitCode === check.equals,
       expected: String(check.equals),
-      actual: exited ? String(facts.exitCode) : `${facts.status} (${localize(M.notRunning, language)})`,
+      actual: exited ? String(facts.exitCode) : say("notExitedYet", { state: facts.status }),
       evidence: { status: facts.status, exitCode: facts.exitCode },
     };
   },
@@ -89,7 +92,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     evidence: { tty: facts.tty, openStdin: facts.openStdin },
   }),
 
-  portPublished: (check, { facts, language }) => {
+  portPublished: (check, { facts }) => {
     const key = `${check.containerPort}/${check.protocol}`;
     const bindings = facts.portBindings[key] ?? [];
     const passed = bindings.some(
@@ -103,36 +106,38 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     return {
       passed,
       expected: `${check.hostIp ?? "0.0.0.0"}:${check.hostPort}->${key}`,
-      actual: all.length > 0 ? all.join(", ") : localize(M.none, language),
+      actual: all.length > 0 ? all.join(", ") : say("none"),
       evidence: { portBindings: facts.portBindings },
     };
   },
 
-  env: (check, { facts, language }) => {
+  env: (check, { facts }) => {
     const present = facts.env.has(check.name);
     const matches = check.equals === undefined ? present : facts.env.get(check.name) === check.equals;
+    const name = check.name;
     // The learner chose the value; it may be a secret, so it is neither shown nor stored.
     const actual = !present
-      ? `${check.name} ${localize(M.notSet, language)}`
-      : check.equals === undefined || matches
-        ? `${check.name} ${localize(M.set, language)}${matches && check.equals !== undefined ? `=${check.equals}` : ""}`
-        : `${check.name}=<${localize(M.differentValue, language)}>`;
+      ? say("namedNotSet", { name })
+      : check.equals === undefined
+        ? say("namedSet", { name })
+        : matches
+          ? `${name}=${check.equals}`
+          : say("namedDifferentValue", { name });
     return {
       passed: matches,
-      expected:
-        check.equals === undefined ? `${check.name} ${localize(M.set, language)}` : `${check.name}=${check.equals}`,
+      expected: check.equals === undefined ? say("namedSet", { name }) : `${name}=${check.equals}`,
       actual,
       evidence: { envNames: [...facts.env.keys()].sort(), present, matches },
     };
   },
 
-  label: (check, { facts, language }) => {
+  label: (check, { facts }) => {
     const value = facts.labels[check.key];
     const passed = value !== undefined && (check.equals === undefined || value === check.equals);
     return {
       passed,
       expected: check.equals === undefined ? check.key : `${check.key}=${check.equals}`,
-      actual: value === undefined ? `${check.key} ${localize(M.notSet, language)}` : `${check.key}=${value}`,
+      actual: value === undefined ? say("namedNotSet", { name: check.key }) : `${check.key}=${value}`,
       evidence: { label: check.key, value: value ?? null },
     };
   },
@@ -152,7 +157,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     };
   },
 
-  mount: (check, { facts, language }) => {
+  mount: (check, { facts }) => {
     const describe = (m: { type: string; source?: string | undefined; destination: string; readOnly?: boolean }) =>
       `${m.type} ${m.source ?? "*"}:${m.destination}${m.readOnly === undefined ? "" : m.readOnly ? ":ro" : ":rw"}`;
     const passed = facts.mounts.some(
@@ -165,7 +170,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     return {
       passed,
       expected: describe({ ...check, type: check.mountType }),
-      actual: facts.mounts.length > 0 ? facts.mounts.map(describe).join(", ") : localize(M.none, language),
+      actual: facts.mounts.length > 0 ? facts.mounts.map(describe).join(", ") : say("none"),
       evidence: { mounts: facts.mounts },
     };
   },
@@ -177,13 +182,13 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     evidence: { networks: facts.networks },
   }),
 
-  processRunning: (check, { observations, language }) => {
+  processRunning: (check, { observations }): CheckOutcome => {
     const seen = observations.processes;
     if (!seen || isUnobservable(seen)) {
       return {
         passed: false,
         expected: check.commandContains,
-        actual: seen ? unobservableReason(seen, language) : localize(M.notRunning, language),
+        actual: seen ? unobservableReason(seen) : say("notRunning"),
         evidence: { processes: null },
       };
     }
@@ -192,18 +197,18 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     return {
       passed: commands.some((command) => command.includes(check.commandContains)),
       expected: check.commandContains,
-      actual: commands.length > 0 ? commands.join(" | ") : localize(M.none, language),
+      actual: commands.length > 0 ? commands.join(" | ") : say("none"),
       evidence: { processes: commands },
     };
   },
 
-  logsContain: (check, { observations, language }) => {
+  logsContain: (check, { observations }): CheckOutcome => {
     const logs = observations.logs;
     if (!logs || isUnobservable(logs)) {
       return {
         passed: false,
         expected: check.text,
-        actual: logs ? unobservableReason(logs, language) : localize(M.notFound, language),
+        actual: logs ? unobservableReason(logs) : say("notFound"),
         evidence: { found: false },
       };
     }
@@ -216,27 +221,29 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       passed: found,
       expected: check.text,
       actual: found
-        ? localize(M.found, language)
-        : `${localize(M.notFound, language)}${lastLine ? ` ("${lastLine.slice(0, 120)}")` : ""}`,
+        ? say("found")
+        : lastLine
+          ? say("notFoundLastLine", { line: lastLine.slice(0, 120) })
+          : say("notFound"),
       evidence: { found, truncated: logs.truncated },
     };
   },
 
-  stillRunning: (check, { facts, later, language }) => {
+  stillRunning: (check, { facts, later }) => {
     const restarted = later ? later.startedAt !== facts.startedAt || later.restartCount !== facts.restartCount : false;
     const passed = facts.running && !!later && later.running && !restarted;
     const actual = !facts.running
       ? facts.status
       : later === null
-        ? localize(M.gone, language)
+        ? say("gone")
         : !later
-          ? localize(M.notRunning, language)
+          ? say("notRunning")
           : restarted
-            ? localize(M.restarted, language)
+            ? say("restarted")
             : later.status;
     return {
       passed,
-      expected: `running, running after ${check.afterMs} ms`,
+      expected: say("stillRunningExpected", { ms: check.afterMs }),
       actual,
       evidence: {
         first: { status: facts.status, startedAt: facts.startedAt, restartCount: facts.restartCount },
@@ -245,31 +252,40 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     };
   },
 
-  exec: (check, { observations, language }) => {
+  exec: (check, { observations }): CheckOutcome => {
     const outcome = observations.exec?.[check.id];
-    const expected = `exit ${check.exitCode}${check.outputContains ? `, output contains "${check.outputContains}"` : ""}`;
+    const expected = check.outputContains
+      ? say("execExpectedOutput", { exitCode: check.exitCode, output: check.outputContains })
+      : say("execExpected", { exitCode: check.exitCode });
     if (!outcome || isUnobservable(outcome)) {
       return {
         passed: false,
         expected,
-        actual: outcome ? unobservableReason(outcome, language) : localize(M.notRunning, language),
+        actual: outcome ? unobservableReason(outcome) : say("notRunning"),
         evidence: { exec: null },
       };
     }
     if (outcome.timedOut) {
-      return { passed: false, expected, actual: localize(M.timedOut, language), evidence: { timedOut: true } };
+      return { passed: false, expected, actual: say("timedOut"), evidence: { timedOut: true } };
     }
     const outputOk = check.outputContains === undefined || outcome.text.includes(check.outputContains);
     const output = outcome.text.trim().slice(0, 200);
+    const exitCode = String(outcome.exitCode);
     return {
       passed: outcome.exitCode === check.exitCode && outputOk,
       expected,
-      actual: `exit ${outcome.exitCode}${output ? `, output "${output}"` : ""}`,
+      actual: output ? say("execActualOutput", { exitCode, output }) : say("execActual", { exitCode }),
       evidence: { exitCode: outcome.exitCode, output: outcome.text.slice(0, 512), truncated: outcome.truncated },
     };
   },
 };
 
 export function evaluateCheck(check: Check, context: CheckContext): CheckOutcome {
-  return (EVALUATORS[check.type] as Evaluator<typeof check.type>)(check as never, context);
+  return evaluateWith(check.type, check, context);
+}
+
+/** Indexing the mapped table with a generic key keeps each check paired with its own evaluator. */
+function evaluateWith<T extends CheckType>(type: T, check: CheckOf<T>, context: CheckContext): CheckOutcome {
+  const evaluator: Evaluator<T> = EVALUATORS[type];
+  return evaluator(check, context);
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ContainerNameSchema } from "../docker/container-name.js";
-import { LocalizedTextSchema } from "../i18n/language.js";
+import { LocalizedTextSchema } from "../schemas/language.js";
 
 /**
  * An exercise as authors write it in content/exercises/<id>.yaml. This schema is the only
@@ -113,7 +113,16 @@ export const ExerciseSchema = z
         message: "the first check must be `exists`: every other check reads the container it finds",
       });
     }
+    const conditions = exercise.hints.map((hint) => `${hint.when.state ?? "*"}/${hint.when.failed ?? "*"}`);
     for (const [index, hint] of exercise.hints.entries()) {
+      // A stored grade names the hints that fired by their condition, so each condition is one hint.
+      if (conditions.indexOf(conditions[index] ?? "") !== index) {
+        context.addIssue({
+          code: "custom",
+          path: ["hints", index, "when"],
+          message: "another hint has this condition",
+        });
+      }
       if (hint.when.failed && !ids.includes(hint.when.failed)) {
         context.addIssue({
           code: "custom",

@@ -1,4 +1,5 @@
-import type { Language, LocalizedText } from "../i18n/language.js";
+import { z } from "zod";
+import type { Language, LocalizedText } from "../schemas/language.js";
 
 /** The grader's own words, for what no exercise file can say in advance. */
 export const GRADER_MESSAGES = {
@@ -13,15 +14,31 @@ export const GRADER_MESSAGES = {
   noContainer: { es: "ningún contenedor", en: "no container" },
   none: { es: "ninguno", en: "none" },
   notRunning: { es: "el contenedor no está en ejecución", en: "the container is not running" },
-  notSet: { es: "sin definir", en: "not set" },
-  set: { es: "definida", en: "set" },
-  differentValue: { es: "otro valor", en: "a different value" },
+  notExitedYet: { es: "{state}: aún no ha terminado", en: "{state}: it has not exited yet" },
+  namedNotSet: { es: "{name} sin definir", en: "{name} not set" },
+  namedSet: { es: "{name} definida", en: "{name} set" },
+  namedDifferentValue: { es: "{name}=<otro valor>", en: "{name}=<a different value>" },
   timedOut: { es: "no terminó a tiempo", en: "did not finish in time" },
   found: { es: "encontrado", en: "found" },
   notFound: { es: "no aparece", en: "not found" },
+  notFoundLastLine: { es: 'no aparece ("{line}")', en: 'not found ("{line}")' },
   restarted: { es: "se reinició", en: "restarted" },
   gone: { es: "desapareció", en: "disappeared" },
+  stillRunningExpected: {
+    es: "en ejecución, y aún en ejecución tras {ms} ms",
+    en: "running, and still running after {ms} ms",
+  },
+  execExpected: { es: "código {exitCode}", en: "exit {exitCode}" },
+  execExpectedOutput: {
+    es: 'código {exitCode}, con "{output}" en la salida',
+    en: 'exit {exitCode}, output contains "{output}"',
+  },
+  execActual: { es: "código {exitCode}", en: "exit {exitCode}" },
+  execActualOutput: { es: 'código {exitCode}, salida "{output}"', en: 'exit {exitCode}, output "{output}"' },
 } satisfies Record<string, LocalizedText>;
+
+export type GraderMessage = keyof typeof GRADER_MESSAGES;
+export const GraderMessageSchema = z.enum(Object.keys(GRADER_MESSAGES) as [GraderMessage, ...GraderMessage[]]);
 
 /** Picks the language and fills {placeholders}; unknown ones stay as written so authors notice. */
 export function localize(

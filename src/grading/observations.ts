@@ -1,3 +1,4 @@
+import type { ContainerFacts } from "../docker/container-facts.js";
 import type { CheckOf, Exercise } from "./exercise.js";
 
 /**
@@ -30,14 +31,14 @@ export interface ExecObservation extends OutputObservation {
  */
 export interface Observations {
   containerName: string;
-  /** The engine's inspect JSON, or undefined when no container has this name. */
-  inspect: unknown;
+  /** What the engine's inspect said, or undefined when no container has this name. */
+  facts: ContainerFacts | undefined;
   processes?: ProcessListObservation | Unobservable;
   logs?: OutputObservation | Unobservable;
   /** Keyed by check id. */
   exec?: Record<string, ExecObservation | Unobservable>;
   /** A second inspect after a delay, for `stillRunning`. */
-  later?: { afterMs: number; inspect: unknown };
+  later?: { afterMs: number; facts: ContainerFacts | undefined };
 }
 
 /** The engine calls beyond the first inspect that an exercise's checks need. */

@@ -1,4 +1,4 @@
-import { ProblemSchema } from "./problem-schema.js";
+import { ProblemSchema } from "../schemas/problem.js";
 
 /** Responses every route behind an API key can give, for the OpenAPI document. */
 export const authErrorResponses = {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Database } from "../db/prisma.js";
 import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
-import { ProblemError } from "../errors/problem.js";
+import { LabRefused, NotFound } from "../errors/domain-errors.js";
 import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
 import { isAllowedEngineUrl } from "./engine-url.js";
 import { open, seal } from "./secret-box.js";
@@ -42,8 +42,8 @@ export interface LabSettings {
   secretsKey: Buffer | undefined;
 }
 
-function refuse(detail: string): ProblemError {
-  return new ProblemError({ status: 422, slug: "lab-refused", title: "Unprocessable Content", detail });
+function refuse(detail: string): LabRefused {
+  return new LabRefused(detail);
 }
 
 /** Binds a learner to an engine (creating the learner if new); the URL is checked against the allowlist. */
@@ -84,13 +84,7 @@ export async function setLab(
 export async function getLab(db: Database, clientId: string, learnerId: string): Promise<Lab> {
   await requireKnownLearner(db, clientId, learnerId);
   const row = await db.learnerLab.findUnique({ where: { clientId_learnerId: { clientId, learnerId } } });
-  if (!row)
-    throw new ProblemError({
-      status: 404,
-      slug: "not-found",
-      title: "Not Found",
-      detail: `Learner "${learnerId}" has no lab: the default engine grades them.`,
-    });
+  if (!row) throw new NotFound(`Learner "${learnerId}" has no lab: the default engine grades them.`);
   return toLab(row);
 }
 

@@ -1,5 +1,5 @@
 import type { Database } from "../db/prisma.js";
-import { notFound } from "../errors/problem.js";
+import { NotFound } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 
 /**
@@ -12,7 +12,7 @@ export async function requireKnownLearner(db: Database, clientId: string, learne
     select: { id: true },
   });
   if (!learner) {
-    throw notFound(
+    throw new NotFound(
       `This API client has no learner "${learnerId}". Learners appear with their first submission, lesson completion or lab.`,
     );
   }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { type AuthenticatedClient, findClientByKey } from "../clients/api-clients.js";
 import { hasScope, type Scope } from "../clients/scopes.js";
-import { missingScope, unauthorized } from "../errors/auth-problems.js";
+import { ScopeMissing, Unauthenticated } from "../errors/domain-errors.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -31,8 +31,9 @@ export const authPlugin = fp(
       request.client = await authenticate(app, request);
       const scope = request.routeOptions.config.scope;
       if (!scope || (scope === "content:read" && !options.requireAuth)) return;
-      if (!request.client) throw unauthorized("This operation needs an API key: Authorization: Bearer <key>.", false);
-      if (!hasScope(request.client.scopes, scope)) throw missingScope(scope);
+      if (!request.client)
+        throw new Unauthenticated("This operation needs an API key: Authorization: Bearer <key>.", false);
+      if (!hasScope(request.client.scopes, scope)) throw new ScopeMissing(scope);
     });
   },
   { name: "auth", dependencies: ["prisma"] },
@@ -42,14 +43,15 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
   const header = request.headers.authorization;
   if (header === undefined) return null;
   const match = /^Bearer +(\S+) *$/i.exec(header);
-  if (!match?.[1]) throw unauthorized('The Authorization header must be "Bearer <key>".', true);
+  if (!match?.[1]) throw new Unauthenticated('The Authorization header must be "Bearer <key>".', true);
   const client = await findClientByKey(app.prisma, match[1]);
-  if (!client) throw unauthorized("The API key is unknown or has been revoked.", true);
+  if (!client) throw new Unauthenticated("The API key is unknown or has been revoked.", true);
   return client;
 }
 
 /** The authenticated caller of a route that declared a scope (the hook guarantees there is one). */
 export function clientOf(request: FastifyRequest): AuthenticatedClient {
-  if (!request.client) throw unauthorized("This operation needs an API key: Authorization: Bearer <key>.", false);
+  if (!request.client)
+    throw new Unauthenticated("This operation needs an API key: Authorization: Bearer <key>.", false);
   return request.client;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { pruneIdempotencyKeys } from "../idempotency/idempotency.js";
+import { pruneIdempotencyKeys } from "../submissions/idempotency.js";
 
 const PRUNE_EVERY_MS = 3600_000;
 

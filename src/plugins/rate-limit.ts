@@ -1,7 +1,7 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { tooManyRequests } from "../errors/auth-problems.js";
+import { RateLimited } from "../errors/domain-errors.js";
 
 /**
  * Requests per minute per API client (per IP for anonymous calls). The counters live in each
@@ -17,7 +17,7 @@ export const rateLimitPlugin = fp(
       // Runs after the auth hook (route-level onRequest hooks follow the app-level ones).
       keyGenerator: (request) => (request.client ? `client:${request.client.id}` : `ip:${request.ip}`),
       errorResponseBuilder: (_request, context) =>
-        tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000)), context.max),
+        new RateLimited(Math.max(1, Math.ceil(context.ttl / 1000)), context.max),
     });
   },
   { name: "rate-limit", dependencies: ["auth"] },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { serviceUnavailable } from "../errors/problem.js";
+import { ShuttingDown } from "../errors/domain-errors.js";
 
 /**
  * Once the server starts closing, new requests (on keep-alive connections that are still open)
@@ -16,7 +16,7 @@ export const shutdownPlugin = fp(
     app.addHook("onRequest", async (_request, reply) => {
       if (!closing) return;
       reply.header("connection", "close");
-      throw serviceUnavailable("The service is shutting down. Retry in a moment.", 1);
+      throw new ShuttingDown("The service is shutting down. Retry in a moment.");
     });
   },
   { name: "shutdown" },

@@ -1,5 +1,5 @@
 import type { Database } from "../db/prisma.js";
-import { ProblemError } from "../errors/problem.js";
+import { LessonHasExercises } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { ensureLearner } from "../learners/learners.js";
 import { enqueueWebhookEvent } from "../webhooks/events.js";
@@ -48,12 +48,9 @@ export async function completeReadingLesson(
 ): Promise<{ completedAt: Date; firstTime: boolean }> {
   const { clientId, learnerId, lesson } = input;
   if (lesson.exercises.length > 0) {
-    throw new ProblemError({
-      status: 409,
-      slug: "lesson-has-exercises",
-      title: "Conflict",
-      detail: `Lesson "${lesson.slug}" is completed by passing its exercises (${lesson.exercises.join(", ")}), not by reading it.`,
-    });
+    throw new LessonHasExercises(
+      `Lesson "${lesson.slug}" is completed by passing its exercises (${lesson.exercises.join(", ")}), not by reading it.`,
+    );
   }
   return db.$transaction(async (tx) => {
     await ensureLearner(tx, clientId, learnerId);

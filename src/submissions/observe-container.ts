@@ -12,19 +12,19 @@ import {
 /**
  * Asks the engine what the exercise's checks need to know about one container: one inspect,
  * then only the calls some check asked for, in parallel. Engine failures propagate
- * (EngineUnavailableError); a container that cannot answer a call is recorded as such.
+ * (EngineUnavailable); a container that cannot answer a call is recorded as such.
  */
 export async function observeContainer(
   engine: DockerEngine,
   exercise: Exercise,
   containerName: string,
 ): Promise<Observations> {
-  const inspect = await engine.inspectContainer(containerName);
-  const observations: Observations = { containerName, inspect };
-  if (inspect === undefined) return observations;
+  const facts = await engine.inspectContainer(containerName);
+  const observations: Observations = { containerName, facts };
+  if (facts === undefined) return observations;
 
   const plan = planObservations(exercise);
-  const running = (inspect as { State?: { Running?: unknown } }).State?.Running === true;
+  const running = facts.running;
   const notRunning: Unobservable = { unobservable: "not-running" };
   const calls: Promise<unknown>[] = [];
 
@@ -68,7 +68,7 @@ export async function observeContainer(
       new Promise((resolve) => setTimeout(resolve, plan.laterAfterMs))
         .then(() => engine.inspectContainer(containerName))
         .then((later) => {
-          observations.later = { afterMs: plan.laterAfterMs, inspect: later };
+          observations.later = { afterMs: plan.laterAfterMs, facts: later };
         }),
     );
   }

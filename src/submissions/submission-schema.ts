@@ -1,15 +1,9 @@
 import { z } from "zod";
 import { ContainerNameSchema } from "../docker/container-name.js";
-import { CheckResultSchema, GradeStatusSchema } from "../grading/grade-submission.js";
-import { LanguageSchema } from "../i18n/language.js";
-
-/** The LMS's own id for a learner; we never invent one. */
-export const LearnerIdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._:@-]+$/, "1–128 characters of A-Z a-z 0-9 . _ : @ -")
-  .describe("The calling LMS's own learner id: 1–128 characters of [A-Za-z0-9._:@-]");
+import { GradeStatusSchema } from "../grading/grade.js";
+import { CheckResultSchema } from "../grading/localize-grade.js";
+import { LearnerIdSchema } from "../schemas/ids.js";
+import { LanguageSchema } from "../schemas/language.js";
 
 export const SubmissionRequestSchema = z
   .strictObject({

@@ -1,51 +1,110 @@
 import type { Database } from "../db/prisma.js";
 import type { DockerEngine } from "../docker/engine.js";
-import { EngineUnavailableError } from "../docker/errors.js";
-import { serviceUnavailable } from "../errors/problem.js";
+import { NotFound } from "../errors/domain-errors.js";
 import type { Exercise } from "../grading/exercise.js";
 import { gradeSubmission } from "../grading/grade-submission.js";
-import type { Language } from "../i18n/language.js";
+import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
+import type { Language } from "../schemas/language.js";
+import { enqueueSubmissionEvents } from "../webhooks/submission-events.js";
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKey,
+  requestFingerprint,
+} from "./idempotency.js";
 import { observeContainer } from "./observe-container.js";
-import type { Submission } from "./submission-schema.js";
-import { type OnRecorded, recordSubmission } from "./submission-store.js";
+import { presentSubmission } from "./present-submission.js";
+import { type Submission, SubmissionSchema } from "./submission-schema.js";
+import { recordSubmission } from "./submission-store.js";
 
-const ENGINE_RETRY_AFTER_SECONDS = 10;
+export interface SubmitExerciseDeps {
+  db: Database;
+  course: { exercises: ReadonlyMap<string, Exercise>; lessons: readonly LessonShape[] };
+  /** The engine that grades this learner: their lab's, or the shared one. */
+  engineFor(clientId: string, learnerId: string): Promise<DockerEngine>;
+}
+
+export interface SubmitExerciseInput {
+  /** The API client asking; it owns the learner. */
+  clientId: string;
+  exerciseId: string;
+  learnerId: string;
+  /** Defaults to the name the exercise asks for. */
+  containerName: string | undefined;
+  language: Language;
+  /** With a key, a retry of the same request answers the first answer and stores nothing new. */
+  idempotencyKey: string | undefined;
+}
+
+export interface SubmitExerciseResult {
+  submission: Submission;
+  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
 
 /**
- * Grades a learner's container for one exercise and records the attempt. When the engine cannot
- * be asked, nothing is stored and no attempt is counted: the learner did nothing wrong.
+ * Submissions for one learner and exercise queue on a lock, so under load a transaction may wait
+ * longer than Prisma's defaults (2 s for a connection, 5 s in all) before it can finish.
+ */
+const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 20_000 };
+
+/**
+ * Grades a learner's container for one exercise and records the attempt. Everything the attempt
+ * changes commits together: the submission, progress, lesson completion, webhook events and the
+ * Idempotency-Key's answer. When the engine cannot be asked, nothing is stored and no attempt is
+ * counted: the learner did nothing wrong.
+ *
+ * The key is claimed in its own statement before the engine is asked, not inside the transaction:
+ * a concurrent retry then sees "in progress" at once, and no pooled connection is held while a
+ * slow engine answers.
  */
 export async function submitExercise(
-  deps: { db: Database; engine: DockerEngine },
-  input: { clientId: string; exercise: Exercise; learnerId: string; containerName: string; language: Language },
-  onRecorded?: OnRecorded,
-): Promise<Submission> {
-  const started = performance.now();
-  let observations: Awaited<ReturnType<typeof observeContainer>>;
-  try {
-    observations = await observeContainer(deps.engine, input.exercise, input.containerName);
-  } catch (error) {
-    if (!(error instanceof EngineUnavailableError)) throw error;
-    throw serviceUnavailable(
-      `The Docker engine at ${error.engine} is unavailable (${error.reason}). Nothing was stored; try again shortly.`,
-      ENGINE_RETRY_AFTER_SECONDS,
-      { dependency: "docker", engine: error.engine },
-    );
+  deps: SubmitExerciseDeps,
+  input: SubmitExerciseInput,
+): Promise<SubmitExerciseResult> {
+  const exercise = deps.course.exercises.get(input.exerciseId);
+  if (!exercise) throw new NotFound(`There is no exercise "${input.exerciseId}". GET /v1/exercises lists them.`);
+  const containerName = input.containerName ?? exercise.containerName;
+  const { clientId, learnerId, language, idempotencyKey: key } = input;
+
+  if (key) {
+    const fingerprint = requestFingerprint({
+      method: "POST",
+      url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,
+      body: { learnerId, containerName: input.containerName },
+    });
+    const claim = await claimIdempotencyKey(deps.db, clientId, key, fingerprint);
+    if (claim.kind === "replay") return { submission: SubmissionSchema.parse(claim.body), replayed: true };
   }
-  const grade = gradeSubmission(input.exercise, observations, input.language);
-  const durationMs = Math.round(performance.now() - started);
-  return recordSubmission(
-    deps.db,
-    {
-      clientId: input.clientId,
-      learnerId: input.learnerId,
-      exerciseId: input.exercise.id,
-      containerName: input.containerName,
-      language: input.language,
-      grade,
-      gradedAt: new Date(),
-      durationMs,
-    },
-    onRecorded,
-  );
+
+  try {
+    const started = performance.now();
+    const engine = await deps.engineFor(clientId, learnerId);
+    const observations = await observeContainer(engine, exercise, containerName);
+    const grade = gradeSubmission(exercise, observations);
+    const durationMs = Math.round(performance.now() - started);
+    const lesson = deps.course.lessons.find((candidate) => candidate.exercises.includes(exercise.id));
+
+    const submission = await deps.db.$transaction(async (tx) => {
+      const { stored, firstPass } = await recordSubmission(tx, {
+        clientId,
+        learnerId,
+        exerciseId: exercise.id,
+        containerName,
+        language,
+        grade,
+        gradedAt: new Date(),
+        durationMs,
+      });
+      const submission = presentSubmission(stored, exercise);
+      await enqueueSubmissionEvents(tx, clientId, { submission, firstPass });
+      if (firstPass && lesson) await completeLessonIfAllPassed(tx, { clientId, learnerId, lesson });
+      if (key) await completeIdempotencyKey(tx, clientId, key, { status: 201, body: submission });
+      return submission;
+    }, TRANSACTION_LIMITS);
+    return { submission, replayed: false };
+  } catch (error) {
+    if (key) await releaseIdempotencyKey(deps.db, clientId, key);
+    throw error;
+  }
 }

@@ -1,18 +1,17 @@
 import type { Prisma } from "../generated/prisma/client.js";
-import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
 import type { Submission } from "../submissions/submission-schema.js";
 import { enqueueWebhookEvent } from "./events.js";
 
 /**
  * The events one recorded submission causes, written into the outbox in the submission's own
- * transaction: submission.graded always; exercise.passed on the learner's first pass; and
- * lesson.completed when that pass completes the exercise's lesson.
+ * transaction: submission.graded always, and exercise.passed on the learner's first pass.
  */
-export async function publishSubmissionEvents(
+export async function enqueueSubmissionEvents(
   tx: Prisma.TransactionClient,
-  input: { clientId: string; submission: Submission; firstPass: boolean; lesson: LessonShape | undefined },
+  clientId: string,
+  recorded: { submission: Submission; firstPass: boolean },
 ): Promise<void> {
-  const { clientId, submission, firstPass, lesson } = input;
+  const { submission, firstPass } = recorded;
   await enqueueWebhookEvent(tx, clientId, "submission.graded", { submission });
   if (!firstPass) return;
   await enqueueWebhookEvent(tx, clientId, "exercise.passed", {
@@ -23,5 +22,4 @@ export async function publishSubmissionEvents(
     maxScore: submission.maxScore,
     passedAt: submission.gradedAt,
   });
-  if (lesson) await completeLessonIfAllPassed(tx, { clientId, learnerId: submission.learnerId, lesson });
 }

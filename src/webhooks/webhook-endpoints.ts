@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
-import { notFound, ProblemError } from "../errors/problem.js";
-import { decodeCursor, type PageQuery, toPage } from "../http/pagination.js";
+import { NotFound, WebhookUrlRefused } from "../errors/domain-errors.js";
+import type { PageQuery } from "../schemas/page.js";
 import { isRefusedAtRegistration } from "./destination.js";
 import { WebhookEventSchema } from "./events.js";
 import { generateWebhookSecret } from "./signature.js";
@@ -70,12 +71,7 @@ export async function createWebhook(
   options: { allowPrivateUrls: boolean },
 ) {
   if (isRefusedAtRegistration(input.url, options.allowPrivateUrls)) {
-    throw new ProblemError({
-      status: 422,
-      slug: "webhook-url-refused",
-      title: "Unprocessable Content",
-      detail: "Webhook URLs may not point at loopback, private or link-local addresses.",
-    });
+    throw new WebhookUrlRefused("Webhook URLs may not point at loopback, private or link-local addresses.");
   }
   const secret = generateWebhookSecret();
   const row = await db.webhookEndpoint.create({
@@ -85,22 +81,15 @@ export async function createWebhook(
 }
 
 export async function listWebhooks(db: Database, clientId: string, page: PageQuery) {
-  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
-  const rows = await db.webhookEndpoint.findMany({
-    where: {
-      clientId,
-      ...(after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : {}),
-    },
-    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-    take: page.limit + 1,
-  });
-  return toPage(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }), toView);
+  const { where, ...order } = keysetArgs("createdAt", "asc", page);
+  const rows = await db.webhookEndpoint.findMany({ where: { clientId, ...where }, ...order });
+  return toPage(rows, page, (row) => row.createdAt, toView);
 }
 
 /** Another client's webhook is answered exactly like a missing one. */
 async function ownedWebhook(db: Database, clientId: string, id: string) {
   const row = await db.webhookEndpoint.findFirst({ where: { id, clientId } });
-  if (!row) throw notFound(`There is no webhook ${id}.`);
+  if (!row) throw new NotFound(`There is no webhook ${id}.`);
   return row;
 }
 
@@ -112,20 +101,16 @@ export async function deleteWebhook(db: Database, clientId: string, id: string):
 /** Newest first, each with every attempt made so far. */
 export async function listDeliveries(db: Database, clientId: string, webhookId: string, page: PageQuery) {
   await ownedWebhook(db, clientId, webhookId);
-  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const { where, ...order } = keysetArgs("createdAt", "desc", page);
   const rows = await db.webhookDelivery.findMany({
-    where: {
-      endpointId: webhookId,
-      ...(after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {}),
-    },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: page.limit + 1,
+    where: { endpointId: webhookId, ...where },
+    ...order,
     include: { attemptLog: { orderBy: { number: "asc" } } },
   });
   return toPage(
     rows,
-    page.limit,
-    (row) => ({ at: row.createdAt, id: row.id }),
+    page,
+    (row) => row.createdAt,
     (row): z.infer<typeof WebhookDeliverySchema> => ({
       id: row.id,
       eventId: row.eventId,

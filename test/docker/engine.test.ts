@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDockerEngine } from "../../src/docker/engine.js";
-import { ContainerStateError, EngineUnavailableError } from "../../src/docker/errors.js";
+import { ContainerStateError } from "../../src/docker/errors.js";
+import { EngineUnavailable } from "../../src/errors/domain-errors.js";
 import { docker, uniqueSuffix } from "./learner-shell.js";
 
 /** The engine module against the real shared engine (scripts/docker-lab.sh up). */
@@ -32,13 +33,13 @@ describe("negotiation", () => {
   it("asks for an older version when our ceiling is lower, and the engine serves it", async () => {
     const older = createDockerEngine({ host, timeoutMs: 5000, concurrency: 1, apiVersionCeiling: "1.40" });
     expect((await older.negotiate()).apiVersion).toBe("1.40");
-    expect(await older.inspectContainer(sleeper)).toMatchObject({ Name: `/${sleeper}` });
+    expect(await older.inspectContainer(sleeper)).toMatchObject({ name: sleeper });
   });
 });
 
 describe("read-only calls", () => {
   it("inspects by exact name and answers undefined for a name that does not exist", async () => {
-    expect(await engine.inspectContainer(sleeper)).toMatchObject({ Name: `/${sleeper}` });
+    expect(await engine.inspectContainer(sleeper)).toMatchObject({ name: sleeper });
     expect(await engine.inspectContainer(`nadie-${uniqueSuffix()}`)).toBeUndefined();
   });
 
@@ -114,7 +115,7 @@ describe("an engine that never answers", () => {
     for (const result of results) {
       expect(result.status).toBe("rejected");
       const reason = (result as PromiseRejectedResult).reason;
-      expect(reason).toBeInstanceOf(EngineUnavailableError);
+      expect(reason).toBeInstanceOf(EngineUnavailable);
       expect(reason.message).toContain(`unix://${dir}/docker.sock`);
     }
   });

@@ -6,14 +6,13 @@ import { LtiAgsScoreSchema, toLtiAgsScore } from "../../src/exports/lti-ags.js";
 import { PrairieLearnResultsSchema, toPrairieLearnResults } from "../../src/exports/prairielearn.js";
 import { exerciseActivityIri, toXapiStatement, XapiStatementSchema } from "../../src/exports/xapi.js";
 import { toXqueueReply, XqueueReplySchema } from "../../src/exports/xqueue.js";
-import { gradeSubmission } from "../../src/grading/grade-submission.js";
-import { exerciseWith, observe } from "../grading/recorded-inspect.js";
+import { exerciseWith, gradeInWords, observe } from "../grading/recorded-inspect.js";
 
 // A real grade: the grader's own pure function on inspect JSON recorded from a real engine.
 const exercise = exerciseWith({ type: "state", status: "exited" }, { type: "exitCode", equals: 137, points: 3 });
 
 function graded(file: string, language: "es" | "en" = "es"): GradedSubmission {
-  const grade = gradeSubmission(exercise, observe(file), language);
+  const grade = gradeInWords(exercise, observe(file), language);
   return {
     id: "0b9a4c8e-6f7d-4c5e-9a1b-2c3d4e5f6a7b",
     learnerId: "moodle:4242",

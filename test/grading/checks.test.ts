@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { gradeSubmission } from "../../src/grading/grade-submission.js";
+import { containerFactsFromInspect } from "../../src/docker/container-facts.js";
 import type { Observations } from "../../src/grading/observations.js";
-import { exerciseWith, observe, recordedInspect } from "./recorded-inspect.js";
+import { exerciseWith, gradeInWords, observe, recordedFacts, recordedInspect } from "./recorded-inspect.js";
 
 /** Grades one check (after `exists`) and returns its result. */
 function grade(check: Record<string, unknown>, observations: Observations, language: "es" | "en" = "en") {
-  const result = gradeSubmission(exerciseWith(check), observations, language);
+  const result = gradeInWords(exerciseWith(check), observations, language);
   const graded = result.checks[1];
   if (!graded) throw new Error("no result for the check under test");
   return { ...graded, grade: result };
@@ -13,14 +13,14 @@ function grade(check: Record<string, unknown>, observations: Observations, langu
 
 describe("exists", () => {
   it("passes on the exact name the engine reports", () => {
-    const result = gradeSubmission(exerciseWith(), observe("example2-running.json"), "en");
+    const result = gradeInWords(exerciseWith(), observe("example2-running.json"), "en");
     expect(result.checks[0]).toMatchObject({ passed: true, points: 1, feedback: "yes" });
   });
 
   it("fails when the engine resolved the name as an id prefix of someone else's container", () => {
-    const inspect = recordedInspect("example2-running.json");
-    const prefix = String(inspect.Id).slice(0, 12);
-    const result = gradeSubmission(exerciseWith(), { containerName: prefix, inspect }, "en");
+    const facts = recordedFacts("example2-running.json");
+    const prefix = facts.id.slice(0, 12);
+    const result = gradeInWords(exerciseWith(), { containerName: prefix, facts }, "en");
     expect(result.checks[0]).toMatchObject({ passed: false, expected: prefix, actual: "example2-fixture-rec" });
   });
 });
@@ -123,7 +123,7 @@ describe("portPublished", () => {
 
   it("still reads it after the container stopped, from HostConfig", () => {
     const observations = observe("nginx-8080-stopped.json");
-    expect((observations.inspect as { NetworkSettings: { Ports: object } }).NetworkSettings.Ports).toEqual({});
+    expect((recordedInspect("nginx-8080-stopped.json").NetworkSettings as { Ports: object }).Ports).toEqual({});
     expect(grade(port8080, observations).passed).toBe(true);
   });
 
@@ -274,15 +274,16 @@ describe("logsContain", () => {
 
 describe("stillRunning", () => {
   const check = { type: "stillRunning", afterMs: 500 };
-  const running = recordedInspect("example2-running.json");
+  const runningInspect = recordedInspect("example2-running.json");
+  const running = containerFactsFromInspect(runningInspect);
 
   it("passes when the second inspect shows the same, unrestarted process", () => {
-    const observations = observe("example2-running.json", { later: { afterMs: 500, inspect: running } });
+    const observations = observe("example2-running.json", { later: { afterMs: 500, facts: running } });
     expect(grade(check, observations).passed).toBe(true);
   });
 
   it("fails when the container stopped in between", () => {
-    const later = { afterMs: 500, inspect: recordedInspect("example2-killed.json") };
+    const later = { afterMs: 500, facts: recordedFacts("example2-killed.json") };
     expect(grade(check, observe("example2-running.json", { later }))).toMatchObject({
       passed: false,
       actual: "exited",
@@ -290,14 +291,13 @@ describe("stillRunning", () => {
   });
 
   it("fails when a restart policy brought it back in between", () => {
-    const state = running.State as Record<string, unknown>;
-    const restarted = { ...running, RestartCount: 1, State: { ...state, StartedAt: "2026-11-28T03:50:00.000000000Z" } };
-    const observations = observe("example2-running.json", { later: { afterMs: 500, inspect: restarted } });
+    const restarted = { ...running, restartCount: 1, startedAt: "2026-11-28T03:50:00.000000000Z" };
+    const observations = observe("example2-running.json", { later: { afterMs: 500, facts: restarted } });
     expect(grade(check, observations)).toMatchObject({ passed: false, actual: "restarted" });
   });
 
   it("fails when the container was already stopped", () => {
-    const observations = observe("example2-killed.json", { later: { afterMs: 500, inspect: running } });
+    const observations = observe("example2-killed.json", { later: { afterMs: 500, facts: running } });
     expect(grade(check, observations).passed).toBe(false);
   });
 });

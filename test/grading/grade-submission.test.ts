@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gradeSubmission } from "../../src/grading/grade-submission.js";
-import { exerciseWith, observe } from "./recorded-inspect.js";
+import { exerciseWith, gradeInWords, observe } from "./recorded-inspect.js";
 
 const exercise = {
   ...exerciseWith({ type: "state", status: "running" }, { type: "exitCode", equals: 137, points: 3 }),
@@ -12,7 +11,7 @@ const exercise = {
 
 describe("gradeSubmission", () => {
   it("adds up points per passed check and fails the submission if any check fails", () => {
-    const result = gradeSubmission(exercise, observe("example2-running.json"), "en");
+    const result = gradeInWords(exercise, observe("example2-running.json"), "en");
     expect(result.checks.map((c) => [c.id, c.passed, c.points, c.maxPoints])).toEqual([
       ["existe", true, 1, 1],
       ["check-1", true, 2, 2],
@@ -22,12 +21,12 @@ describe("gradeSubmission", () => {
   });
 
   it("shows the hints whose state and failed check match what the learner did", () => {
-    const running = gradeSubmission(exercise, observe("example2-running.json"), "es");
+    const running = gradeInWords(exercise, observe("example2-running.json"), "es");
     expect(running.hints).toEqual(["example2-fixture-rec sigue vivo", "código 0"]);
   });
 
   it("gives no hints once everything passes", () => {
-    const killed = gradeSubmission(
+    const killed = gradeInWords(
       exerciseWith({ type: "state", status: "exited" }, { type: "exitCode", equals: 137 }),
       observe("example2-killed.json"),
       "en",
@@ -36,7 +35,7 @@ describe("gradeSubmission", () => {
   });
 
   it("grades a missing container instead of failing: exists fails and the hint says why", () => {
-    const result = gradeSubmission(exercise, { containerName: "example2", inspect: undefined }, "es");
+    const result = gradeInWords(exercise, { containerName: "example2", facts: undefined }, "es");
     expect(result.status).toBe("failed");
     expect(result.score).toBe(0);
     expect(result.checks[0]).toMatchObject({ passed: false, feedback: "no hay example2", actual: null });
@@ -48,12 +47,12 @@ describe("gradeSubmission", () => {
   });
 
   it("answers in the negotiated language", () => {
-    const english = gradeSubmission(exercise, { containerName: "example2", inspect: undefined }, "en");
+    const english = gradeInWords(exercise, { containerName: "example2", facts: undefined }, "en");
     expect(english.hints[0]).toContain("did you pass `--name example2`?");
   });
 
   it("keeps in the evidence only what the checks read", () => {
-    const result = gradeSubmission(exercise, observe("example2-running.json"), "en");
+    const result = gradeInWords(exercise, observe("example2-running.json"), "en");
     expect(result.evidence.checks).toEqual({
       existe: { name: "example2-fixture-rec", id: expect.any(String) },
       "check-1": { status: "running" },

@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { type ContainerFacts, containerFactsFromInspect } from "../../src/docker/container-facts.js";
 import type { Exercise } from "../../src/grading/exercise.js";
 import { type Check, ExerciseSchema } from "../../src/grading/exercise.js";
+import { gradeSubmission } from "../../src/grading/grade-submission.js";
+import { localizeGrade } from "../../src/grading/localize-grade.js";
 import type { Observations } from "../../src/grading/observations.js";
 
 /** Inspect JSON recorded from a real engine by test/fixtures/inspect/record.sh. */
@@ -9,10 +12,21 @@ export function recordedInspect(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/inspect", file), "utf8"));
 }
 
+/** What the engine wrapper makes of a recorded inspect. */
+export function recordedFacts(file: string): ContainerFacts {
+  return containerFactsFromInspect(recordedInspect(file));
+}
+
 /** The recorded container's own name, so `exists` matches it the way a learner's submission would. */
 export function observe(file: string, extra: Partial<Observations> = {}): Observations {
-  const inspect = recordedInspect(file);
-  return { containerName: String(inspect.Name).replace(/^\//, ""), inspect, ...extra };
+  const facts = recordedFacts(file);
+  return { containerName: facts.name, facts, ...extra };
+}
+
+/** A grade as a learner reads it: graded (neutral), then written in one language. */
+export function gradeInWords(exercise: Exercise, observations: Observations, language: "es" | "en") {
+  const grade = gradeSubmission(exercise, observations);
+  return { ...grade, ...localizeGrade(exercise, { containerName: observations.containerName, ...grade }, language) };
 }
 
 const text = (es: string, en: string) => ({ es, en });

@@ -2,7 +2,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GRADE_EXPORTS } from "../../src/exports/grade-exports.js";
 import { XapiStatementSchema } from "../../src/exports/xapi.js";
-import { pruneIdempotencyKeys } from "../../src/idempotency/idempotency.js";
+import { pruneIdempotencyKeys } from "../../src/submissions/idempotency.js";
 import { verifyWebhookSignature } from "../../src/webhooks/signature.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";

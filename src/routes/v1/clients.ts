@@ -8,8 +8,8 @@ import {
   NewApiClientSchema,
 } from "../../clients/api-clients.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
-import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../http/pagination.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
+import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../schemas/page.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 
 const CreatedApiClientSchema = ApiClientSchema.extend({
   key: z.string().describe("The API key. It is shown only in this response: store it now, it cannot be recovered"),

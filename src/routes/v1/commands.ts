@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { filterCommands } from "../../content/catalog.js";
+import { CommandListSchema, CommandSchema } from "../../content/catalog-schemas.js";
 import { CommandCategorySchema } from "../../content/content-files.js";
-import { CommandListSchema, CommandSchema } from "../../content/views.js";
-import { notFound } from "../../errors/problem.js";
-import { LangQuerySchema, negotiateLanguage } from "../../http/language.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
+import { NotFound } from "../../errors/domain-errors.js";
+import { LangQuerySchema, negotiateLanguage } from "../../http/negotiate-language.js";
 import { jsonRepresentation, sendRepresentation } from "../../http/representation.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 
 export const commandRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -49,7 +49,7 @@ export const commandRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const command = app.catalog.commands.get(request.params.slug);
-      if (!command) throw notFound(`There is no command "${request.params.slug}". GET /v1/commands lists them.`);
+      if (!command) throw new NotFound(`There is no command "${request.params.slug}". GET /v1/commands lists them.`);
       const language = negotiateLanguage(request, reply, request.query.lang);
       return sendRepresentation(request, reply, command[language]);
     },

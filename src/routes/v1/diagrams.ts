@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { notFound } from "../../errors/problem.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
+import { NotFound } from "../../errors/domain-errors.js";
 import { sendRepresentation } from "../../http/representation.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 
 export const diagramRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -23,7 +23,7 @@ export const diagramRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const diagram = app.catalog.diagrams.get(request.params.name);
-      if (!diagram) throw notFound(`There is no diagram "${request.params.name}".`);
+      if (!diagram) throw new NotFound(`There is no diagram "${request.params.name}".`);
       // Served as a document of its own: nothing in it may run or load.
       reply.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
       return sendRepresentation(request, reply, diagram, 86_400);

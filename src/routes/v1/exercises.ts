@@ -1,40 +1,19 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { notFound } from "../../errors/problem.js";
-import {
-  ExerciseDetailSchema,
-  ExerciseListSchema,
-  exerciseDetail,
-  exerciseSummary,
-} from "../../grading/exercise-view.js";
+import { ExerciseDetailSchema, ExerciseListSchema } from "../../content/exercise-views.js";
+import { NotFound } from "../../errors/domain-errors.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
-import { LangQuerySchema, negotiateLanguage } from "../../http/language.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  releaseIdempotencyKey,
-  requestFingerprint,
-} from "../../idempotency/idempotency.js";
+import { LangQuerySchema, negotiateLanguage } from "../../http/negotiate-language.js";
+import { sendRepresentation } from "../../http/representation.js";
 import { clientOf } from "../../plugins/auth.js";
+import { ExerciseIdSchema } from "../../schemas/ids.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 import { SubmissionRequestSchema, SubmissionSchema } from "../../submissions/submission-schema.js";
 import { submitExercise } from "../../submissions/submit-exercise.js";
-import { publishSubmissionEvents } from "../../webhooks/submission-events.js";
 
-const ExerciseParamsSchema = z.object({
-  id: z.string().max(100).describe("Exercise id, e.g. example2-en-segundo-plano"),
-});
+const ExerciseParamsSchema = z.object({ id: ExerciseIdSchema });
 
 export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
-  const findExercise = (id: string) => {
-    const exercise = app.curriculum.exercises.get(id);
-    if (!exercise) throw notFound(`There is no exercise "${id}". GET /v1/exercises lists them.`);
-    return exercise;
-  };
-  // Course order: lessons in order, each lesson's exercises as it lists them.
-  const inCourseOrder = () =>
-    app.curriculum.lessons.flatMap((lesson) => lesson.exercises.map((id) => findExercise(id)));
-
   app.get(
     "/v1/exercises",
     {
@@ -48,7 +27,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const language = negotiateLanguage(request, reply, request.query.lang);
-      return { language, items: inCourseOrder().map((exercise) => exerciseSummary(exercise, language)) };
+      return sendRepresentation(request, reply, app.catalog.exerciseList[language]);
     },
   );
 
@@ -65,9 +44,10 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const exercise = findExercise(request.params.id);
+      const exercise = app.catalog.exercises.get(request.params.id);
+      if (!exercise) throw new NotFound(`There is no exercise "${request.params.id}". GET /v1/exercises lists them.`);
       const language = negotiateLanguage(request, reply, request.query.lang);
-      return exerciseDetail(exercise, language);
+      return sendRepresentation(request, reply, exercise[language]);
     },
   );
 
@@ -108,46 +88,24 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const exercise = findExercise(request.params.id);
       const language = negotiateLanguage(request, reply, request.query.lang);
-      const client = clientOf(request);
-      const key = request.headers["idempotency-key"];
-      if (key) {
-        const fingerprint = requestFingerprint({
-          method: "POST",
-          url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,
-          body: request.body,
-        });
-        const claim = await claimIdempotencyKey(app.prisma, client.id, key, fingerprint);
-        if (claim.kind === "replay") {
-          return reply
-            .code(claim.status as 201)
-            .header("idempotent-replayed", "true")
-            .send(claim.body as never);
-        }
-      }
-      const lesson = app.curriculum.lessons.find((l) => l.exercises.includes(exercise.id));
-      let submission: Awaited<ReturnType<typeof submitExercise>>;
-      try {
-        submission = await submitExercise(
-          { db: app.prisma, engine: await app.engineForLearner(client.id, request.body.learnerId) },
-          {
-            clientId: client.id,
-            exercise,
-            learnerId: request.body.learnerId,
-            containerName: request.body.containerName ?? exercise.containerName,
-            language,
-          },
-          async (tx, recorded) => {
-            await publishSubmissionEvents(tx, { clientId: client.id, ...recorded, lesson });
-            if (key) await completeIdempotencyKey(tx, client.id, key, { status: 201, body: recorded.submission });
-          },
-        );
-      } catch (error) {
-        if (key) await releaseIdempotencyKey(app.prisma, client.id, key);
-        throw error;
-      }
-      app.pokeWebhooks();
+      const { submission, replayed } = await submitExercise(
+        {
+          db: app.prisma,
+          course: app.curriculum,
+          engineFor: app.engineForLearner,
+        },
+        {
+          clientId: clientOf(request).id,
+          exerciseId: request.params.id,
+          learnerId: request.body.learnerId,
+          containerName: request.body.containerName,
+          language,
+          idempotencyKey: request.headers["idempotency-key"],
+        },
+      );
+      if (replayed) reply.header("idempotent-replayed", "true");
+      else app.pokeWebhooks();
       reply.header("location", `/v1/submissions/${submission.id}`);
       return reply.code(201).send(submission);
     },

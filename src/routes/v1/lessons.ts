@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { CourseOutlineSchema, LessonSchema } from "../../content/views.js";
-import { notFound } from "../../errors/problem.js";
-import { LangQuerySchema, negotiateLanguage } from "../../http/language.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
+import { CourseOutlineSchema, LessonSchema } from "../../content/catalog-schemas.js";
+import { NotFound } from "../../errors/domain-errors.js";
+import { LangQuerySchema, negotiateLanguage } from "../../http/negotiate-language.js";
 import { sendRepresentation } from "../../http/representation.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 
 const CACHING = "Responses carry a strong ETag; send If-None-Match to get 304 Not Modified.";
 
@@ -40,7 +40,7 @@ export const lessonRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const lesson = app.catalog.lessons.get(request.params.slug);
-      if (!lesson) throw notFound(`There is no lesson "${request.params.slug}". GET /v1/lessons lists them.`);
+      if (!lesson) throw new NotFound(`There is no lesson "${request.params.slug}". GET /v1/lessons lists them.`);
       const language = negotiateLanguage(request, reply, request.query.lang);
       return sendRepresentation(request, reply, lesson[language]);
     },

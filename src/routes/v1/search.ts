@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { SearchResultsSchema } from "../../content/views.js";
-import { LangQuerySchema, negotiateLanguage } from "../../http/language.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
+import { SearchResultsSchema } from "../../content/catalog-schemas.js";
+import { LangQuerySchema, negotiateLanguage } from "../../http/negotiate-language.js";
 import { jsonRepresentation, sendRepresentation } from "../../http/representation.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 
 export const searchRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(

@@ -1,13 +1,29 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { notFound } from "../../errors/problem.js";
+import { NotFound } from "../../errors/domain-errors.js";
+import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../exports/grade-exports.js";
+import { toGradedSubmission } from "../../exports/graded-submission.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
 import { clientOf } from "../../plugins/auth.js";
+import { ProblemSchema } from "../../schemas/problem.js";
+import { presentSubmissionDetail } from "../../submissions/present-submission.js";
 import { SubmissionDetailSchema } from "../../submissions/submission-schema.js";
 import { findSubmission } from "../../submissions/submission-store.js";
 
+const ExportFormatSchema = z
+  .enum(EXPORT_FORMATS)
+  .describe(
+    "lti-ags: LTI 1.3 AGS score; xapi: xAPI 1.0.3 statement; gradescope: Gradescope results.json; " +
+      "prairielearn: PrairieLearn results.json; xqueue: edX XQueue reply body",
+  );
+
 export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
+  const findOwnSubmission = async (clientId: string, id: string) => {
+    const stored = await findSubmission(app.prisma, clientId, id);
+    if (!stored) throw new NotFound(`There is no submission ${id}.`);
+    return stored;
+  };
+
   app.get(
     "/v1/submissions/:id",
     {
@@ -20,9 +36,44 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const submission = await findSubmission(app.prisma, clientOf(request).id, request.params.id);
-      if (!submission) throw notFound(`There is no submission ${request.params.id}.`);
-      return submission;
+      const stored = await findOwnSubmission(clientOf(request).id, request.params.id);
+      return presentSubmissionDetail(stored, app.curriculum.exercises.get(stored.exerciseId));
+    },
+  );
+
+  app.get(
+    "/v1/submissions/:id/export/:format",
+    {
+      config: { scope: "progress:read" },
+      schema: {
+        tags: ["exports"],
+        summary: "One stored grade in an LMS or autograder format",
+        description:
+          "Pure re-rendering of the stored result: the same submission always exports the same document " +
+          "(the xAPI statement id is the submission id, so an LRS stores it once).",
+        params: z.object({ id: z.uuid(), format: ExportFormatSchema }),
+        response: {
+          200: z.union(EXPORT_FORMATS.map((format) => GRADE_EXPORTS[format].schema)),
+          400: ProblemSchema,
+          404: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const client = clientOf(request);
+      const stored = await findOwnSubmission(client.id, request.params.id);
+      const exercise = app.curriculum.exercises.get(stored.exerciseId);
+      if (!exercise) {
+        throw new NotFound(
+          `Exercise "${stored.exerciseId}" is no longer in the course; its grades cannot be exported.`,
+        );
+      }
+      const format = GRADE_EXPORTS[request.params.format];
+      const document = format.render(toGradedSubmission(stored, exercise), exercise, {
+        homePage: client.homePage ?? app.config.xapiHomePage,
+      });
+      return reply.type(format.mediaType).send(document);
     },
   );
 };

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { authErrorResponses } from "../../http/auth-responses.js";
-import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../http/pagination.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
 import { clientOf } from "../../plugins/auth.js";
+import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../schemas/page.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 import { SIGNATURE_HEADER } from "../../webhooks/signature.js";
 import {
   createWebhook,

@@ -53,18 +53,18 @@ const InspectSchema = z.object({
   NetworkSettings: z.object({ Networks: nullableRecord(z.unknown()) }).default({ Networks: {} }),
 });
 
-export interface PortBinding {
+export type PortBinding = {
   hostIp: string;
   hostPort: string;
-}
+};
 
-export interface MountFact {
+export type MountFact = {
   type: string;
   /** Volume name for volumes, host path for bind mounts. */
   source: string;
   destination: string;
   readOnly: boolean;
-}
+};
 
 /** What the grader knows about one container. Env values stay in memory; evidence keeps names only. */
 export interface ContainerFacts {

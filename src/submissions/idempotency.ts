@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Database } from "../db/prisma.js";
-import { ProblemError } from "../errors/problem.js";
+import { IdempotencyKeyInProgress, IdempotencyKeyReused } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 
 /** How long a key is remembered: retries within this window replay; afterwards the key may be reused. */
@@ -9,7 +9,8 @@ export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 /** A claim older than this is from a request that died mid-way; a retry may take it over. */
 const STALE_CLAIM_SECONDS = 120;
 
-export type IdempotencyOutcome = { kind: "proceed" } | { kind: "replay"; status: number; body: unknown };
+/** A replay answers the stored body; its status is the one the first answer had. */
+export type IdempotencyOutcome = { kind: "proceed" } | { kind: "replay"; body: unknown };
 
 /** Hash of what makes two requests "the same": method, route, query and body, with object keys sorted. */
 export function requestFingerprint(parts: { method: string; url: string; body: unknown }): string {
@@ -51,23 +52,16 @@ export async function claimIdempotencyKey(
   const existing = await db.idempotencyKey.findUnique({ where: { clientId_key: { clientId, key } } });
   if (!existing) return claimIdempotencyKey(db, clientId, key, fingerprint); // released meanwhile
   if (existing.requestHash !== fingerprint) {
-    throw new ProblemError({
-      status: 422,
-      slug: "idempotency-key-reused",
-      title: "Unprocessable Content",
-      detail: "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
-    });
+    throw new IdempotencyKeyReused(
+      "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
+    );
   }
   if (existing.responseStatus === null) {
-    throw new ProblemError({
-      status: 409,
-      slug: "idempotency-key-in-progress",
-      title: "Conflict",
-      detail: "A request with this Idempotency-Key is still being processed. Retry shortly to get its answer.",
-      headers: { "retry-after": "1" },
-    });
+    throw new IdempotencyKeyInProgress(
+      "A request with this Idempotency-Key is still being processed. Retry shortly to get its answer.",
+    );
   }
-  return { kind: "replay", status: existing.responseStatus, body: existing.responseBody };
+  return { kind: "replay", body: existing.responseBody };
 }
 
 /** Stores the answer in the transaction that stores what it describes: both commit, or neither. */
@@ -75,11 +69,11 @@ export async function completeIdempotencyKey(
   tx: Prisma.TransactionClient,
   clientId: string,
   key: string,
-  response: { status: number; body: unknown },
+  response: { status: number; body: Prisma.InputJsonValue },
 ): Promise<void> {
   await tx.idempotencyKey.update({
     where: { clientId_key: { clientId, key } },
-    data: { responseStatus: response.status, responseBody: response.body as Prisma.InputJsonValue },
+    data: { responseStatus: response.status, responseBody: response.body },
   });
 }
 

@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { authErrorResponses } from "../../http/auth-responses.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
-import { deleteLab, getLab, LabRequestSchema, LabSchema, setLab } from "../../labs/learner-labs.js";
-import { clientOf } from "../../plugins/auth.js";
-import { LearnerIdSchema } from "../../submissions/submission-schema.js";
-
-const Params = z.object({ learnerId: LearnerIdSchema });
+import { authErrorResponses } from "../../../http/auth-responses.js";
+import { deleteLab, getLab, LabRequestSchema, LabSchema, setLab } from "../../../labs/learner-labs.js";
+import { clientOf } from "../../../plugins/auth.js";
+import { ProblemSchema } from "../../../schemas/problem.js";
+import { LearnerParamsSchema } from "./learner-params.js";
 
 export const labRoutes: FastifyPluginAsyncZod = async (app) => {
   const settings = { allowlist: app.config.labEngineAllowlist, secretsKey: app.config.secretsKey };
@@ -21,7 +19,7 @@ export const labRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           "The URL must match the server's LAB_ENGINE_ALLOWLIST (otherwise 422): the service connects to it. " +
           "TLS keys are encrypted at rest with SECRETS_KEY and never returned.",
-        params: Params,
+        params: LearnerParamsSchema,
         body: LabRequestSchema,
         response: { 200: LabSchema, 400: ProblemSchema, 422: ProblemSchema, ...authErrorResponses },
       },
@@ -41,7 +39,7 @@ export const labRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["labs"],
         summary: "The engine this learner is graded on",
-        params: Params,
+        params: LearnerParamsSchema,
         response: { 200: LabSchema, 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
       },
     },
@@ -55,7 +53,7 @@ export const labRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["labs"],
         summary: "Grade this learner on the default engine again",
-        params: Params,
+        params: LearnerParamsSchema,
         response: { 204: z.null(), 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
       },
     },

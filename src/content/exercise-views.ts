@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { type Language, LanguageSchema } from "../i18n/language.js";
-import type { Exercise } from "./exercise.js";
-import { localize } from "./messages.js";
+import type { Exercise } from "../grading/exercise.js";
+import { localize } from "../grading/messages.js";
+import { type Language, LanguageSchema } from "../schemas/language.js";
 
 /** An exercise as learners see it, in one language: the checks they will be graded on, never the solution. */
 export const ExerciseCheckViewSchema = z

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LanguageSchema } from "../i18n/language.js";
+import { LanguageSchema } from "../schemas/language.js";
 import { BlockSchema } from "./blocks.js";
 import { CommandCategorySchema } from "./content-files.js";
 

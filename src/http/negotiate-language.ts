@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { DEFAULT_LANGUAGE, type Language, LanguageSchema, SUPPORTED_LANGUAGES } from "../i18n/language.js";
+import { DEFAULT_LANGUAGE, type Language, LanguageSchema, SUPPORTED_LANGUAGES } from "../schemas/language.js";
 
 /** Query parameter every localized route accepts; it overrides Accept-Language. */
 export const LangQuerySchema = z.object({

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { notFound } from "../../errors/problem.js";
-import { authErrorResponses } from "../../http/auth-responses.js";
-import { ProblemSchema } from "../../http/problem-schema.js";
-import { clientOf } from "../../plugins/auth.js";
-import { completeReadingLesson } from "../../progress/lesson-completion.js";
-import { LearnerIdSchema } from "../../submissions/submission-schema.js";
+import { NotFound } from "../../../errors/domain-errors.js";
+import { authErrorResponses } from "../../../http/auth-responses.js";
+import { clientOf } from "../../../plugins/auth.js";
+import { completeReadingLesson } from "../../../progress/lesson-completion.js";
+import { ProblemSchema } from "../../../schemas/problem.js";
+import { LearnerParamsSchema } from "./learner-params.js";
 
 const LessonCompletionSchema = z
   .object({
@@ -27,7 +27,7 @@ export const lessonCompletionRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           "The first call completes the lesson and emits lesson.completed; repeating it answers the same " +
           "completedAt and emits nothing. Lessons with exercises are completed by passing them (409 here).",
-        params: z.object({ learnerId: LearnerIdSchema, slug: z.string().max(100) }),
+        params: LearnerParamsSchema.extend({ slug: z.string().max(100) }),
         response: {
           200: LessonCompletionSchema,
           400: ProblemSchema,
@@ -40,7 +40,7 @@ export const lessonCompletionRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { learnerId, slug } = request.params;
       const lesson = app.curriculum.lessons.find((l) => l.slug === slug);
-      if (!lesson) throw notFound(`There is no lesson "${slug}". GET /v1/lessons lists them.`);
+      if (!lesson) throw new NotFound(`There is no lesson "${slug}". GET /v1/lessons lists them.`);
       const { completedAt, firstTime } = await completeReadingLesson(app.prisma, {
         clientId: clientOf(request).id,
         learnerId,

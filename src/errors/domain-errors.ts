@@ -1,0 +1,104 @@
+/**
+ * What can go wrong, in the domain's words. Services throw these and never name an HTTP status:
+ * the problem table (http/problem-table.ts) decides how each one is answered.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+}
+
+/** The thing asked for does not exist, or belongs to another API client (the same answer, on purpose). */
+export class NotFound extends DomainError {
+  readonly code = "not-found";
+}
+
+/** A value that passed the schema but not the domain's rules, e.g. a webhook URL that points inward. */
+export class WebhookUrlRefused extends DomainError {
+  readonly code = "webhook-url-refused";
+}
+
+/** A lab engine URL or TLS material this server will not use. */
+export class LabRefused extends DomainError {
+  readonly code = "lab-refused";
+}
+
+/** Lessons with exercises are completed by passing them, not by reading. */
+export class LessonHasExercises extends DomainError {
+  readonly code = "lesson-has-exercises";
+}
+
+/** The Idempotency-Key was used for a different request. */
+export class IdempotencyKeyReused extends DomainError {
+  readonly code = "idempotency-key-reused";
+}
+
+/** A request with this Idempotency-Key is still being processed elsewhere. */
+export class IdempotencyKeyInProgress extends DomainError {
+  readonly code = "idempotency-key-in-progress";
+}
+
+/** The Docker engine could not be reached or did not answer in time: nothing was stored, retry later. */
+export class EngineUnavailable extends DomainError {
+  readonly code = "engine-unavailable";
+  constructor(
+    readonly engine: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Docker engine ${engine} is unavailable: ${reason}`, options);
+  }
+}
+
+/** The database could not be reached, or every pooled connection stayed busy: retry later. */
+export class DatabaseUnavailable extends DomainError {
+  readonly code = "database-unavailable";
+}
+
+/** The service is draining for shutdown. */
+export class ShuttingDown extends DomainError {
+  readonly code = "shutting-down";
+}
+
+/** No credential, or one we do not know. */
+export class Unauthenticated extends DomainError {
+  readonly code = "unauthenticated";
+  constructor(
+    detail: string,
+    /** A credential was sent but is malformed, unknown or revoked (RFC 6750's invalid_token). */
+    readonly invalidToken: boolean,
+  ) {
+    super(detail);
+  }
+}
+
+/** A known caller without the scope this operation needs. */
+export class ScopeMissing extends DomainError {
+  readonly code = "scope-missing";
+  constructor(readonly scope: string) {
+    super(`This API key lacks the scope "${scope}" that this operation requires.`);
+  }
+}
+
+/** Too many requests in the window. */
+export class RateLimited extends DomainError {
+  readonly code = "rate-limited";
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly limit: number,
+  ) {
+    super(`More than ${limit} requests in a minute from this client. Retry after ${retryAfterSeconds} s.`);
+  }
+}
+
+export type KnownDomainError =
+  | NotFound
+  | WebhookUrlRefused
+  | LabRefused
+  | LessonHasExercises
+  | IdempotencyKeyReused
+  | IdempotencyKeyInProgress
+  | EngineUnavailable
+  | DatabaseUnavailable
+  | ShuttingDown
+  | Unauthenticated
+  | ScopeMissing
+  | RateLimited;

@@ -1,0 +1,77 @@
+import { z } from "zod";
+import type { Language } from "../schemas/language.js";
+import type { Exercise, Hint } from "./exercise.js";
+import type { GradedCheck, HintRef, Shown } from "./grade.js";
+import { GRADER_MESSAGES, localize } from "./messages.js";
+
+/** One check of a grade as a learner reads it, in one language. */
+export const CheckResultSchema = z
+  .object({
+    id: z.string(),
+    description: z.string(),
+    passed: z.boolean(),
+    points: z.number().int().describe("Points earned: maxPoints when passed, else 0"),
+    maxPoints: z.number().int(),
+    feedback: z.string().describe("What the learner did and what to change, in the negotiated language"),
+    expected: z.string(),
+    actual: z.string().nullable().describe("What the engine showed; null when there was no container to look at"),
+  })
+  .meta({ id: "CheckResult" });
+export type CheckResult = z.infer<typeof CheckResultSchema>;
+
+export interface LocalizedGrade {
+  checks: CheckResult[];
+  hints: string[];
+}
+
+/**
+ * Writes a stored, language-neutral grade in one language, with the exercise's current words.
+ * A check or hint the exercise no longer has keeps its values and loses only its prose.
+ */
+export function localizeGrade(
+  exercise: Exercise | undefined,
+  grade: { containerName: string; checks: readonly GradedCheck[]; hints: readonly HintRef[] },
+  language: Language,
+): LocalizedGrade {
+  const name = grade.containerName;
+  const checks = grade.checks.map((graded): CheckResult => {
+    const check = exercise?.checks.find((candidate) => candidate.id === graded.id);
+    const expected = show(graded.expected, language);
+    const actual = graded.actual === null ? null : show(graded.actual, language);
+    const feedback = !check
+      ? ""
+      : actual === null
+        ? check.type === "exists"
+          ? localize(check.feedback.fail, language, {
+              name,
+              expected,
+              actual: localize(GRADER_MESSAGES.noContainer, language),
+            })
+          : localize(GRADER_MESSAGES.notCheckedWithoutContainer, language, { name })
+        : localize(graded.passed ? check.feedback.pass : check.feedback.fail, language, { name, expected, actual });
+    return {
+      id: graded.id,
+      description: check ? localize(check.description, language, { name }) : graded.id,
+      passed: graded.passed,
+      points: graded.points,
+      maxPoints: graded.maxPoints,
+      feedback,
+      expected,
+      actual,
+    };
+  });
+  const hints = grade.hints.flatMap((ref) => {
+    if ("say" in ref) return [localize(GRADER_MESSAGES[ref.say], language, ref.with)];
+    const hint = exercise?.hints.find((candidate) => sameCondition(candidate.when, ref.when));
+    return hint ? [localize(hint.text, language, ref.with)] : [];
+  });
+  return { checks, hints: [...new Set(hints)] };
+}
+
+export function show(value: Shown, language: Language): string {
+  return typeof value === "string" ? value : localize(GRADER_MESSAGES[value.say], language, value.with);
+}
+
+function sameCondition(a: Hint["when"], b: { state?: string | undefined; failed?: string | undefined }) {
+  return a.state === b.state && a.failed === b.failed;
+}

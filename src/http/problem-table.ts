@@ -1,0 +1,125 @@
+import {
+  DomainError,
+  type EngineUnavailable,
+  type KnownDomainError,
+  type RateLimited,
+  type ScopeMissing,
+  type Unauthenticated,
+} from "../errors/domain-errors.js";
+
+/**
+ * The one place where errors become HTTP: each domain error's status, problem type and headers.
+ * Titles come from the status, and every type URL from one base, so no service names either.
+ */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  [extension: string]: unknown;
+}
+
+/** A problem ready to send: RFC 9457 fields plus the headers that go with it. */
+export interface Problem {
+  status: number;
+  slug: string;
+  detail: string;
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export const PROBLEM_TYPE_BASE = "https://aprendiendo-docker.dev/problems/";
+
+const ENGINE_RETRY_AFTER_SECONDS = 10;
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+const REALM = 'Bearer realm="aprendiendo-docker"';
+
+type Mapping<E extends DomainError> = (error: E) => Omit<Problem, "detail"> & { detail?: string };
+type ProblemTable = { [K in KnownDomainError["code"]]: Mapping<Extract<KnownDomainError, { code: K }>> };
+
+const PROBLEM_TABLE: ProblemTable = {
+  "not-found": () => ({ status: 404, slug: "not-found" }),
+  "webhook-url-refused": () => ({ status: 422, slug: "webhook-url-refused" }),
+  "lab-refused": () => ({ status: 422, slug: "lab-refused" }),
+  "lesson-has-exercises": () => ({ status: 409, slug: "lesson-has-exercises" }),
+  "idempotency-key-reused": () => ({ status: 422, slug: "idempotency-key-reused" }),
+  "idempotency-key-in-progress": () => ({
+    status: 409,
+    slug: "idempotency-key-in-progress",
+    headers: { "retry-after": "1" },
+  }),
+  "engine-unavailable": (error: EngineUnavailable) => ({
+    status: 503,
+    slug: "service-unavailable",
+    detail: `The Docker engine at ${error.engine} is unavailable (${error.reason}). Nothing was stored; try again shortly.`,
+    extensions: { dependency: "docker", engine: error.engine },
+    headers: { "retry-after": String(ENGINE_RETRY_AFTER_SECONDS) },
+  }),
+  "database-unavailable": () => ({
+    status: 503,
+    slug: "service-unavailable",
+    extensions: { dependency: "database" },
+    headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
+  }),
+  "shutting-down": () => ({ status: 503, slug: "service-unavailable", headers: { "retry-after": "1" } }),
+  unauthenticated: (error: Unauthenticated) => ({
+    status: 401,
+    slug: "unauthorized",
+    headers: { "www-authenticate": error.invalidToken ? `${REALM}, error="invalid_token"` : REALM },
+  }),
+  "scope-missing": (error: ScopeMissing) => ({
+    status: 403,
+    slug: "insufficient-scope",
+    extensions: { requiredScope: error.scope },
+    headers: { "www-authenticate": `${REALM}, error="insufficient_scope", scope="${error.scope}"` },
+  }),
+  "rate-limited": (error: RateLimited) => ({
+    status: 429,
+    slug: "rate-limited",
+    headers: { "retry-after": String(error.retryAfterSeconds) },
+  }),
+};
+
+export function isKnownDomainError(error: unknown): error is KnownDomainError {
+  return error instanceof DomainError && Object.hasOwn(PROBLEM_TABLE, error.code);
+}
+
+export function problemForDomainError(error: KnownDomainError): Problem {
+  const mapping = PROBLEM_TABLE[error.code] as Mapping<KnownDomainError>;
+  const mapped = mapping(error);
+  return { ...mapped, detail: mapped.detail ?? error.message };
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Timeout",
+  409: "Conflict",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export function titleFor(status: number): string {
+  return TITLES[status] ?? (status >= 500 ? "Server Error" : "Client Error");
+}
+
+export function problemDetails(problem: Problem, instance?: string): ProblemDetails {
+  return {
+    type: PROBLEM_TYPE_BASE + problem.slug,
+    title: titleFor(problem.status),
+    status: problem.status,
+    detail: problem.detail,
+    ...(instance ? { instance } : {}),
+    ...problem.extensions,
+  };
+}

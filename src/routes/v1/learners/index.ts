@@ -1,0 +1,13 @@
+import type { FastifyPluginAsync } from "fastify";
+import { labRoutes } from "./lab.js";
+import { lessonCompletionRoutes } from "./lesson-completions.js";
+import { progressRoutes } from "./progress.js";
+import { learnerSubmissionRoutes } from "./submissions.js";
+
+/** Everything under /v1/learners/{learnerId}/…: one learner's grades, progress, completions and lab. */
+export const learnerRoutes: FastifyPluginAsync = async (app) => {
+  await app.register(learnerSubmissionRoutes);
+  await app.register(progressRoutes);
+  await app.register(lessonCompletionRoutes);
+  await app.register(labRoutes);
+};

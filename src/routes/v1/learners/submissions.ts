@@ -1,0 +1,92 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { NotFound } from "../../../errors/domain-errors.js";
+import { toGradedSubmission } from "../../../exports/graded-submission.js";
+import { toXapiStatement, XapiStatementSchema } from "../../../exports/xapi.js";
+import { authErrorResponses } from "../../../http/auth-responses.js";
+import { requireKnownLearner } from "../../../learners/learners.js";
+import { clientOf } from "../../../plugins/auth.js";
+import { ExerciseIdSchema } from "../../../schemas/ids.js";
+import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../../schemas/page.js";
+import { ProblemSchema } from "../../../schemas/problem.js";
+import { presentSubmission } from "../../../submissions/present-submission.js";
+import { SubmissionSchema } from "../../../submissions/submission-schema.js";
+import { listSubmissions } from "../../../submissions/submission-store.js";
+import { LearnerParamsSchema } from "./learner-params.js";
+
+export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    "/v1/learners/:learnerId/submissions",
+    {
+      config: { scope: "progress:read" },
+      schema: {
+        tags: ["submissions"],
+        summary: "A learner's submissions, newest first",
+        description: `Cursor-paginated: pass the previous page's nextCursor as cursor. At most ${MAX_PAGE_SIZE} per page.`,
+        params: LearnerParamsSchema,
+        querystring: PageQuerySchema.extend({
+          exerciseId: ExerciseIdSchema.optional().describe("Only this exercise's submissions"),
+        }),
+        response: {
+          200: pageSchema(SubmissionSchema).meta({ id: "SubmissionPage" }),
+          400: ProblemSchema,
+          404: ProblemSchema.describe("This API client has no such learner"),
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const clientId = clientOf(request).id;
+      const { learnerId } = request.params;
+      await requireKnownLearner(app.prisma, clientId, learnerId);
+      const { exerciseId, ...page } = request.query;
+      const found = await listSubmissions(app.prisma, { clientId, learnerId, exerciseId, order: "newest" }, page);
+      return {
+        items: found.items.map((stored) => presentSubmission(stored, app.curriculum.exercises.get(stored.exerciseId))),
+        nextCursor: found.nextCursor,
+      };
+    },
+  );
+
+  app.get(
+    "/v1/learners/:learnerId/statements",
+    {
+      config: { scope: "progress:read" },
+      schema: {
+        tags: ["exports"],
+        summary: "Every xAPI statement of one learner, oldest first, for import into an LRS",
+        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page. One statement per graded submission.`,
+        params: LearnerParamsSchema,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(XapiStatementSchema).meta({ id: "XapiStatementPage" }),
+          400: ProblemSchema,
+          404: ProblemSchema.describe("This API client has no such learner"),
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const client = clientOf(request);
+      const { learnerId } = request.params;
+      await requireKnownLearner(app.prisma, client.id, learnerId);
+      const found = await listSubmissions(
+        app.prisma,
+        { clientId: client.id, learnerId, order: "oldest" },
+        request.query,
+      );
+      const homePage = client.homePage ?? app.config.xapiHomePage;
+      return {
+        items: found.items.map((stored) => {
+          const exercise = app.curriculum.exercises.get(stored.exerciseId);
+          if (!exercise) {
+            throw new NotFound(
+              `Exercise "${stored.exerciseId}" is no longer in the course; its grades cannot be exported.`,
+            );
+          }
+          return toXapiStatement(toGradedSubmission(stored, exercise), exercise, { homePage });
+        }),
+        nextCursor: found.nextCursor,
+      };
+    },
+  );
+};

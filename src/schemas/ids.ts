@@ -1,0 +1,11 @@
+import { z } from "zod";
+
+/** The LMS's own id for a learner; we never invent one. */
+export const LearnerIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:@-]+$/, "1–128 characters of A-Z a-z 0-9 . _ : @ -")
+  .describe("The calling LMS's own learner id: 1–128 characters of [A-Za-z0-9._:@-]");
+
+export const ExerciseIdSchema = z.string().max(100).describe("Exercise id, e.g. example2-en-segundo-plano");
