@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { migrateDatabase } from "../src/db/migrate.js";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "./support/throwaway-postgres.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,17 +17,10 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const started = Date.now();
   let adminUrl = process.env.DATABASE_URL;
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  let tempDir: string | undefined;
+  let embedded: ThrowawayPostgres | undefined;
   if (!adminUrl) {
-    tempDir = await mkdtemp(path.join(os.tmpdir(), "aprendiendo-test-"));
-    const embedded = await startEmbeddedPostgres({
-      dataDir: path.join(tempDir, "postgres"),
-      database: "aprendiendo_test",
-      log: () => {},
-    });
+    embedded = await startThrowawayPostgres("aprendiendo_test");
     adminUrl = embedded.url;
-    stopEmbedded = embedded.stop;
   }
 
   const templateDatabase = `aprendiendo_template_${process.pid}`;
@@ -38,7 +28,7 @@ export default async function setup(project: TestProject) {
   await adminQuery(adminUrl, `CREATE DATABASE ${templateDatabase}`);
   await migrateDatabase(withDatabase(adminUrl, templateDatabase), () => {});
   console.log(
-    `test database: ${stopEmbedded ? "embedded PostgreSQL" : "DATABASE_URL"} ready in ${Date.now() - started} ms`,
+    `test database: ${embedded ? "embedded PostgreSQL" : "DATABASE_URL"} ready in ${Date.now() - started} ms`,
   );
 
   project.provide("databaseAdminUrl", adminUrl);
@@ -46,8 +36,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`).catch(() => {});
-    await stopEmbedded?.();
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    await embedded?.dispose();
   };
 }
 

@@ -1,6 +1,15 @@
 import type { Prisma } from "../generated/prisma/client.js";
-import type { Submission } from "../submissions/submission-schema.js";
 import { enqueueWebhookEvent } from "./events.js";
+
+/** What the events say of a graded submission; the whole submission rides along in submission.graded. */
+interface GradedSubmissionFacts {
+  id: string;
+  learnerId: string;
+  exerciseId: string;
+  score: number;
+  maxScore: number;
+  gradedAt: string;
+}
 
 /**
  * The events one recorded submission causes, written into the outbox in the submission's own
@@ -9,7 +18,7 @@ import { enqueueWebhookEvent } from "./events.js";
 export async function enqueueSubmissionEvents(
   tx: Prisma.TransactionClient,
   clientId: string,
-  recorded: { submission: Submission; firstPass: boolean },
+  recorded: { submission: GradedSubmissionFacts; firstPass: boolean },
 ): Promise<void> {
   const { submission, firstPass } = recorded;
   await enqueueWebhookEvent(tx, clientId, "submission.graded", { submission });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { type SecondEngine, startSecondEngine } from "../docker/second-engine.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { waitFor } from "../support/polling.js";
 
 /**
  * Per-learner engines over tcp with TLS, for real: a second dockerd of this test's own that listens
@@ -66,18 +67,6 @@ async function makeCertificates() {
   await issue("other-ca", "/CN=intruder", "intruder", "extendedKeyUsage=clientAuth");
   for (const file of ["ca.crt", "client.crt", "client.key", "intruder.crt", "intruder.key"]) {
     pem[file] = await readFile(path.join(dir, file), "utf8");
-  }
-}
-
-async function waitFor(check: () => Promise<unknown>, what: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${String(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   }
 }
 

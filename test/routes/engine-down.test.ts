@@ -42,18 +42,28 @@ describe("when the learner's engine stops mid-test", () => {
   });
 
   it("answers 503 with Retry-After once it is stopped, and stores nothing", async () => {
+    await docker(["run", "--name", `${name}-antes`, "alpine"], { host: engine.host });
+    await request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
+      .send({ learnerId: "eva", containerName: `${name}-antes` })
+      .expect(201);
+    const storedBefore = await t.prisma.submission.count();
     await engine.stop();
-    const response = await submit();
+    const response = await request(t.app.server)
+      .post("/v1/exercises/alpine-una-vez/submissions")
+      .set("authorization", t.auth)
+      .send({ learnerId: "eva", containerName: name });
     expect(response.status).toBe(503);
     expect(response.headers["content-type"]).toContain("application/problem+json");
     expect(Number(response.headers["retry-after"])).toBeGreaterThan(0);
     expect(response.body).toMatchObject({ status: 503, dependency: "docker", engine: engine.host });
     expect(response.body.detail).toContain(engine.host);
 
-    expect(await t.prisma.submission.count()).toBe(1);
+    expect(await t.prisma.submission.count()).toBe(storedBefore);
     const progress = await t.prisma.exerciseProgress.findUniqueOrThrow({
       where: {
-        clientId_learnerId_exerciseId: { clientId: t.clientId, learnerId: "ana", exerciseId: "alpine-una-vez" },
+        clientId_learnerId_exerciseId: { clientId: t.clientId, learnerId: "eva", exerciseId: "alpine-una-vez" },
       },
     });
     expect(progress).toMatchObject({ attempts: 1, bestScore: 5, passed: true });
