@@ -27,8 +27,11 @@ install_packages() {
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   # Debian's plain `busybox` is dynamically linked and would not run in an image without libc.
   package_installed busybox-static || missing+=(busybox-static)
+  # Compose v1 (Python, 1.29): Debian 12 has no `docker compose` v2 plugin. It names containers
+  # PROJECT_SERVICE_1 where v2 says PROJECT-SERVICE-1.
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   if [ "${#missing[@]}" -eq 0 ]; then
-    say "docker.io and busybox-static already installed"
+    say "docker.io, busybox-static and docker-compose already installed"
     return
   fi
   say "installing ${missing[*]} with apt-get"
@@ -58,14 +61,27 @@ start_engine() {
   done
 }
 
-image_present() {
-  DOCKER_HOST="unix://$SOCKET_PATH" docker image inspect "$1" >/dev/null 2>&1
+STAND_IN_LABEL=dev.aprendiendo-docker.stand-in
+
+# The label value an image built from this script's current definition carries: a hash of the
+# functions that define the stand-ins, their import options and the busybox binary. Editing any of
+# them changes the hash, and `up` rebuilds.
+stand_in_hash() {
+  { declare -f make_busybox_rootfs add_nginx_files add_redis_files add_hello_files build_stand_in build_images
+    sha256sum /bin/busybox; } | sha256sum | cut -c1-16
+}
+
+image_label() {
+  DOCKER_HOST="unix://$SOCKET_PATH" docker image inspect \
+    --format "{{index .Config.Labels \"$STAND_IN_LABEL\"}}" "$1" 2>/dev/null || true
 }
 
 # A minimal root fs: busybox and one symlink per applet, enough for sh, tail, sleep, httpd, ls...
+# The files Alpine users look for are there too: /etc/alpine-release, and printenv (Debian's
+# busybox-static has no printenv applet, so a script over awk's ENVIRON stands in for it).
 make_busybox_rootfs() {
   local root=$1
-  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root"
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/usr/bin" "$root/usr/sbin" "$root/usr/local/bin"
   chmod 1777 "$root/tmp"
   cp /bin/busybox "$root/bin/busybox"
   local applet
@@ -74,41 +90,90 @@ make_busybox_rootfs() {
   done
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  echo 3.20.3 >"$root/etc/alpine-release"
+  cat >"$root/bin/printenv" <<'SH'
+#!/bin/sh
+# printenv [NAME...]: the whole environment, or the value of each NAME (exit 1 if one is unset).
+[ "$#" -eq 0 ] && exec env
+exec awk 'BEGIN { s = 0; for (i = 1; i < ARGC; i++) if (ARGV[i] in ENVIRON) print ENVIRON[ARGV[i]]; else s = 1; exit s }' "$@"
+SH
+  chmod 755 "$root/bin/printenv"
 }
 
-# No registry is reachable from these machines, so `docker pull` cannot work. These images are
-# stand-ins built from busybox under the names learners type in the lessons (alpine, nginx),
-# so the seed's commands run unchanged.
-build_images() {
-  local work
-  work=$(mktemp -d)
-  # Expanded now: a RETURN trap would also fire when the caller returns, after `work` is gone.
-  trap "rm -rf '$work'" EXIT
-
-  if image_present alpine:latest; then
-    say "image alpine:latest present"
-  else
-    say "building alpine:latest (busybox stand-in)"
-    make_busybox_rootfs "$work/alpine"
-    tar -C "$work/alpine" -c . | DOCKER_HOST="unix://$SOCKET_PATH" docker import -c 'CMD ["/bin/sh"]' - alpine:latest >/dev/null
-  fi
-
-  if image_present nginx:latest; then
-    say "image nginx:latest present"
-  else
-    say "building nginx:latest (busybox httpd stand-in)"
-    make_busybox_rootfs "$work/nginx"
-    mkdir -p "$work/nginx/usr/share/nginx/html"
-    cat >"$work/nginx/usr/share/nginx/html/index.html" <<'HTML'
+# busybox httpd serving nginx's document root; `nginx` itself (as in a Dockerfile's
+# CMD ["nginx", "-g", "daemon off;"]) starts the same httpd and ignores nginx's options.
+add_nginx_files() {
+  local root=$1
+  mkdir -p "$root/usr/share/nginx/html"
+  cat >"$root/usr/share/nginx/html/index.html" <<'HTML'
 <!DOCTYPE html>
 <html><head><title>Welcome to nginx!</title></head>
 <body><h1>Welcome to nginx!</h1><p>Aprendiendo Docker: busybox httpd standing in for nginx.</p></body></html>
 HTML
-    tar -C "$work/nginx" -c . | DOCKER_HOST="unix://$SOCKET_PATH" docker import \
-      -c 'CMD ["httpd", "-f", "-p", "80", "-h", "/usr/share/nginx/html"]' \
-      -c 'EXPOSE 80' \
-      - nginx:latest >/dev/null
+  printf '#!/bin/sh\n# Stand-in: busybox httpd in the foreground; the options of nginx are ignored.\nexec httpd -f -p 80 -h /usr/share/nginx/html\n' \
+    >"$root/usr/sbin/nginx"
+  chmod 755 "$root/usr/sbin/nginx"
+}
+
+# Listens on 6379 and stays up; it speaks no Redis. It exits on SIGTERM, as redis-server does.
+add_redis_files() {
+  local root=$1
+  mkdir -p "$root/data"
+  printf '#!/bin/sh\n# Stand-in: listens on 6379, speaks no Redis.\ntrap "exit 0" TERM INT\nnc -ll -p 6379 -e /bin/cat &\nwait\n' \
+    >"$root/usr/local/bin/redis-server"
+  chmod 755 "$root/usr/local/bin/redis-server"
+}
+
+add_hello_files() {
+  local root=$1
+  cat >"$root/hello.txt" <<'TXT'
+
+Hello from Docker!
+This message shows that your installation appears to be working correctly.
+
+(Aprendiendo Docker: an offline stand-in for the hello-world image.)
+TXT
+}
+
+# Builds NAME's root fs, adds FILES (a function, or "") and imports it under the first of TAGS
+# (space-separated) with the import OPTIONS, then tags the rest. Skipped when every tag already
+# carries this definition's hash.
+build_stand_in() {
+  local work=$1 hash=$2 name=$3 tags=$4 files=$5
+  shift 5
+  local tag stale=()
+  for tag in $tags; do
+    [ "$(image_label "$tag")" = "$hash" ] || stale+=("$tag")
+  done
+  if [ "${#stale[@]}" -eq 0 ]; then
+    say "$tags present (stand-in $hash)"
+    return
   fi
+  say "building $tags (busybox stand-in $hash; missing or from an older definition: ${stale[*]})"
+  make_busybox_rootfs "$work/$name"
+  [ -z "$files" ] || "$files" "$work/$name"
+  local args=(-c "LABEL $STAND_IN_LABEL=$hash") option
+  for option in "$@"; do args+=(-c "$option"); done
+  local first=${tags%% *}
+  tar -C "$work/$name" -c . | DOCKER_HOST="unix://$SOCKET_PATH" docker import "${args[@]}" - "$first" >/dev/null
+  for tag in ${tags#"$first"}; do DOCKER_HOST="unix://$SOCKET_PATH" docker tag "$first" "$tag"; done
+}
+
+# No registry is reachable from these machines, so `docker pull` cannot work. These images are
+# stand-ins built from busybox under the names and tags the lessons use, so the lessons' commands
+# run unchanged, except `docker pull` (README.md says what else differs).
+build_images() {
+  local work hash
+  work=$(mktemp -d)
+  # Expanded now: a RETURN trap would also fire when the caller returns, after `work` is gone.
+  trap "rm -rf '$work'" EXIT
+  hash=$(stand_in_hash)
+  build_stand_in "$work" "$hash" alpine "alpine:latest alpine:3.20" "" 'CMD ["/bin/sh"]'
+  build_stand_in "$work" "$hash" nginx "nginx:latest nginx:1.27-alpine" add_nginx_files \
+    'CMD ["httpd", "-f", "-p", "80", "-h", "/usr/share/nginx/html"]' 'EXPOSE 80'
+  build_stand_in "$work" "$hash" redis "redis:7-alpine" add_redis_files \
+    'CMD ["redis-server"]' 'EXPOSE 6379' 'WORKDIR /data'
+  build_stand_in "$work" "$hash" hello-world "hello-world:latest" add_hello_files 'CMD ["cat", "/hello.txt"]'
 }
 
 up() {
