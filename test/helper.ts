@@ -45,19 +45,26 @@ export interface TestApp {
   /** A separate client on the same database, for asserting what was stored. */
   prisma: Database;
   databaseUrl: string;
-  /** `Bearer <key>` of an API client made for this app, with submissions:write, progress:read and webhooks:manage. */
+  /** `Bearer <key>` of an API client made for this app: submissions:write, progress:read, webhooks:manage, engine:shared. */
   auth: string;
   clientId: string;
   close(): Promise<void>;
 }
 
 /** The real application on its own database, ready for supertest (`request(app.server)`). */
-export async function buildTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  overrides: Partial<AppConfig> = {},
+  options: Parameters<typeof buildApp>[1] = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
-  const app = await buildApp(testConfig(database.url, overrides));
+  const app = await buildApp(testConfig(database.url, overrides), options);
   await app.ready();
   const prisma = createDatabaseClient(database.url);
-  const lms = await createTestClient(prisma, ["submissions:write", "progress:read", "webhooks:manage"], "test LMS");
+  const lms = await createTestClient(
+    prisma,
+    ["submissions:write", "progress:read", "webhooks:manage", "engine:shared"],
+    "test LMS",
+  );
   return {
     app,
     prisma,

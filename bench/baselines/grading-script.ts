@@ -37,6 +37,7 @@ async function runFor(seconds: number) {
           { db, course: curriculum, engineFor: async () => engine },
           {
             clientId,
+            mayUseSharedEngine: true,
             exerciseId: gradedExercise,
             learnerId: `bench-learner-${i}`,
             containerName: `bench-grading-${i}`,

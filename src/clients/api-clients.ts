@@ -19,7 +19,7 @@ export const ApiClientSchema = z
 export const NewApiClientSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
-    scopes: z.array(ScopeSchema).min(1).max(5),
+    scopes: z.array(ScopeSchema).min(1).max(6),
     homePage: z
       .url({ protocol: /^https?$/ })
       .optional()

@@ -1,7 +1,14 @@
 import { z } from "zod";
 
 /** What an API client may do. `admin` implies every other scope. */
-export const SCOPES = ["content:read", "submissions:write", "progress:read", "webhooks:manage", "admin"] as const;
+export const SCOPES = [
+  "content:read",
+  "submissions:write",
+  "progress:read",
+  "webhooks:manage",
+  "engine:shared",
+  "admin",
+] as const;
 
 export const ScopeSchema = z.enum(SCOPES).meta({
   id: "Scope",
@@ -9,7 +16,10 @@ export const ScopeSchema = z.enum(SCOPES).meta({
     "content:read: lessons, commands, search, diagrams (only enforced when REQUIRE_AUTH is on); " +
     "submissions:write: grade submissions, bind labs, record lesson completion; " +
     "progress:read: read submissions, progress, exports and statements; " +
-    "webhooks:manage: register webhooks and read their deliveries; admin: manage API clients, implies all",
+    "webhooks:manage: register webhooks and read their deliveries; " +
+    "engine:shared: grade learners without a lab on the service's own Docker engine, which means seeing " +
+    "every container on it (a trust grant, for one LMS per engine or self-study); " +
+    "admin: manage API clients, implies all",
 });
 
 export type Scope = z.infer<typeof ScopeSchema>;

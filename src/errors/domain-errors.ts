@@ -21,6 +21,14 @@ export class LabRefused extends DomainError {
   readonly code = "lab-refused";
 }
 
+/**
+ * The learner has no lab, and this client holds no grant for the service's own engine: grading
+ * there would let it read (and exec into) every container on that engine.
+ */
+export class SharedEngineNotGranted extends DomainError {
+  readonly code = "engine-not-granted";
+}
+
 /** Lessons with exercises are completed by passing them, not by reading. */
 export class LessonHasExercises extends DomainError {
   readonly code = "lesson-has-exercises";
@@ -93,6 +101,7 @@ export type KnownDomainError =
   | NotFound
   | WebhookUrlRefused
   | LabRefused
+  | SharedEngineNotGranted
   | LessonHasExercises
   | IdempotencyKeyReused
   | IdempotencyKeyInProgress

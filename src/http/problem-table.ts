@@ -41,6 +41,7 @@ const PROBLEM_TABLE: ProblemTable = {
   "not-found": () => ({ status: 404, slug: "not-found" }),
   "webhook-url-refused": () => ({ status: 422, slug: "webhook-url-refused" }),
   "lab-refused": () => ({ status: 422, slug: "lab-refused" }),
+  "engine-not-granted": () => ({ status: 403, slug: "engine-not-granted" }),
   "lesson-has-exercises": () => ({ status: 409, slug: "lesson-has-exercises" }),
   "idempotency-key-reused": () => ({ status: 422, slug: "idempotency-key-reused" }),
   "idempotency-key-in-progress": () => ({

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Database } from "../db/prisma.js";
 import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
-import { LabRefused, NotFound } from "../errors/domain-errors.js";
+import { LabRefused, NotFound, SharedEngineNotGranted } from "../errors/domain-errors.js";
 import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
 import { isAllowedEngineUrl } from "./engine-url.js";
 import { open, seal } from "./secret-box.js";
@@ -114,9 +114,24 @@ export function createLabEngines(options: {
 }) {
   const engines = new Map<string, DockerEngine>();
   return {
-    async forLearner(clientId: string, learnerId: string): Promise<DockerEngine> {
+    /**
+     * The learner's lab engine; without a lab, the shared engine, but only for a client granted
+     * it (engine:shared), because on it every container is visible.
+     */
+    async forLearner(
+      caller: { clientId: string; mayUseSharedEngine: boolean },
+      learnerId: string,
+    ): Promise<DockerEngine> {
+      const { clientId } = caller;
       const lab = await options.db.learnerLab.findUnique({ where: { clientId_learnerId: { clientId, learnerId } } });
-      if (!lab) return options.defaultEngine;
+      if (!lab) {
+        if (caller.mayUseSharedEngine) return options.defaultEngine;
+        throw new SharedEngineNotGranted(
+          `Learner "${learnerId}" has no lab, and this API client may not grade on the service's shared Docker ` +
+            "engine. Give the learner a lab (PUT /v1/learners/{learnerId}/lab), or ask an admin for the " +
+            'scope "engine:shared".',
+        );
+      }
       if (!isAllowedEngineUrl(lab.engineUrl, options.settings.allowlist)) {
         throw refuse(
           `Learner "${learnerId}"'s lab engine ${lab.engineUrl} is no longer allowed by LAB_ENGINE_ALLOWLIST.`,

@@ -5,8 +5,11 @@ import { createLabEngines } from "../labs/learner-labs.js";
 
 declare module "fastify" {
   interface FastifyInstance {
-    /** The engine that grades this learner: their lab's, or the default one (`app.docker`). */
-    engineForLearner(clientId: string, learnerId: string): Promise<DockerEngine>;
+    /** The engine that grades this learner: their lab's, or the shared one (`app.docker`) when granted. */
+    engineForLearner(
+      caller: { clientId: string; mayUseSharedEngine: boolean },
+      learnerId: string,
+    ): Promise<DockerEngine>;
   }
 }
 

@@ -19,7 +19,10 @@ export async function observeContainer(
   exercise: Exercise,
   containerName: string,
 ): Promise<Observations> {
-  const facts = await engine.inspectContainer(containerName);
+  const inspected = await engine.inspectContainer(containerName);
+  // The engine also resolves ids and id prefixes. Only the exact name is the learner's container:
+  // anything else is "no such container", and nothing more is read from it.
+  const facts = inspected?.name === containerName ? inspected : undefined;
   const observations: Observations = { containerName, facts };
   if (facts === undefined) return observations;
 

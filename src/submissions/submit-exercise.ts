@@ -20,13 +20,15 @@ import { recordSubmission } from "./submission-store.js";
 export interface SubmitExerciseDeps {
   db: Database;
   course: { exercises: ReadonlyMap<string, Exercise>; lessons: readonly LessonShape[] };
-  /** The engine that grades this learner: their lab's, or the shared one. */
-  engineFor(clientId: string, learnerId: string): Promise<DockerEngine>;
+  /** The engine that grades this learner: their lab's, or the shared one when the caller holds the grant. */
+  engineFor(caller: { clientId: string; mayUseSharedEngine: boolean }, learnerId: string): Promise<DockerEngine>;
 }
 
 export interface SubmitExerciseInput {
   /** The API client asking; it owns the learner. */
   clientId: string;
+  /** Whether the client holds engine:shared: without it, only learners with a lab can be graded. */
+  mayUseSharedEngine: boolean;
   exerciseId: string;
   learnerId: string;
   /** Defaults to the name the exercise asks for. */
@@ -66,6 +68,8 @@ export async function submitExercise(
   if (!exercise) throw new NotFound(`There is no exercise "${input.exerciseId}". GET /v1/exercises lists them.`);
   const containerName = input.containerName ?? exercise.containerName;
   const { clientId, learnerId, language, idempotencyKey: key } = input;
+  // Before the key is claimed: a refused engine stores nothing and asks the engine nothing.
+  const engine = await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId);
 
   if (key) {
     const fingerprint = requestFingerprint({
@@ -79,7 +83,6 @@ export async function submitExercise(
 
   try {
     const started = performance.now();
-    const engine = await deps.engineFor(clientId, learnerId);
     const observations = await observeContainer(engine, exercise, containerName);
     const grade = gradeSubmission(exercise, observations);
     const durationMs = Math.round(performance.now() - started);

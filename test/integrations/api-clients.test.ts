@@ -163,7 +163,7 @@ describe("content access", () => {
     const locked = await buildTestApp({ requireAuth: true });
     try {
       const reader = await createTestClient(locked.prisma, ["content:read"]);
-      const grader = await createTestClient(locked.prisma, ["submissions:write"]);
+      const grader = await createTestClient(locked.prisma, ["submissions:write", "engine:shared"]);
       const root = await createTestClient(locked.prisma, ["admin"]);
       await request(locked.app.server).get("/v1/lessons").expect(401);
       const forbidden = await request(locked.app.server).get("/v1/commands").set("authorization", grader.auth);

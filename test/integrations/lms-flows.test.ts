@@ -23,7 +23,7 @@ beforeAll(async () => {
     .set("authorization", (await createTestClient(t.prisma, ["admin"])).auth)
     .send({
       name: "Moodle",
-      scopes: ["submissions:write", "progress:read", "webhooks:manage"],
+      scopes: ["submissions:write", "progress:read", "webhooks:manage", "engine:shared"],
       homePage: "https://moodle.example",
     })
     .expect(201);
@@ -69,7 +69,7 @@ describe("Idempotency-Key on POST …/submissions", () => {
   });
 
   it("keys are per client: another client's identical key is a new request", async () => {
-    const other = await createTestClient(t.prisma, ["submissions:write"]);
+    const other = await createTestClient(t.prisma, ["submissions:write", "engine:shared"]);
     const body = { learnerId: "idem3", containerName: "no-such-c" };
     const mine = await submit(body, "shared-key").expect(201);
     const theirs = await request(t.app.server)

@@ -20,8 +20,8 @@ const submit = (auth: string, learnerId = "ana") =>
 
 beforeAll(async () => {
   t = await buildTestApp();
-  a = await createTestClient(t.prisma, ["submissions:write", "progress:read"], "LMS A");
-  b = await createTestClient(t.prisma, ["submissions:write", "progress:read"], "LMS B");
+  a = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"], "LMS A");
+  b = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"], "LMS B");
   const created = await submit(a.auth).expect(201);
   submissionOfA = created.body.id;
 });

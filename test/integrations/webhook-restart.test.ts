@@ -24,7 +24,7 @@ describe("a committed event across a crash", () => {
   it("is delivered by the next instance after the first one is killed", { timeout: 120_000 }, async () => {
     let accepting = false;
     const receiver = await startWebhookReceiver({ respond: () => (accepting ? 200 : 503) });
-    const lms = await createTestClient(db, ["submissions:write", "webhooks:manage", "progress:read"]);
+    const lms = await createTestClient(db, ["submissions:write", "webhooks:manage", "progress:read", "engine:shared"]);
     const first = startServer({
       DATABASE_URL: database.url,
       WEBHOOK_RETRY_BASE_MS: "300",

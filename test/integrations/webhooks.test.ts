@@ -44,7 +44,7 @@ describe("webhook registrations", () => {
   it("need webhooks:manage, show the secret once, and are invisible to other clients", async () => {
     const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
     const other = await createTestClient(t.prisma, ["webhooks:manage"]);
-    const grader = await createTestClient(t.prisma, ["submissions:write"]);
+    const grader = await createTestClient(t.prisma, ["submissions:write", "engine:shared"]);
 
     await request(t.app.server)
       .post("/v1/webhooks")

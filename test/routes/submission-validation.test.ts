@@ -36,7 +36,7 @@ beforeAll(async () => {
   app = await buildApp(config, { dockerEngine: counting(createDockerEngine(config.docker)) });
   await app.ready();
   db = createDatabaseClient(database.url);
-  auth = (await createTestClient(db, ["submissions:write"])).auth;
+  auth = (await createTestClient(db, ["submissions:write", "engine:shared"])).auth;
 });
 afterAll(async () => {
   await app?.close();

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { hasScope } from "../../clients/scopes.js";
 import { ExerciseDetailSchema, ExerciseListSchema } from "../../content/exercise-views.js";
 import { NotFound } from "../../errors/domain-errors.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
@@ -89,6 +90,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const language = negotiateLanguage(request, reply, request.query.lang);
+      const client = clientOf(request);
       const { submission, replayed } = await submitExercise(
         {
           db: app.prisma,
@@ -96,7 +98,8 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
           engineFor: app.engineForLearner,
         },
         {
-          clientId: clientOf(request).id,
+          clientId: client.id,
+          mayUseSharedEngine: hasScope(client.scopes, "engine:shared"),
           exerciseId: request.params.id,
           learnerId: request.body.learnerId,
           containerName: request.body.containerName,
