@@ -52,9 +52,12 @@ export interface TestApp {
 }
 
 /** The real application on its own database, ready for supertest (`request(app.server)`). */
-export async function buildTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  overrides: Partial<AppConfig> = {},
+  options: Parameters<typeof buildApp>[1] = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
-  const app = await buildApp(testConfig(database.url, overrides));
+  const app = await buildApp(testConfig(database.url, overrides), options);
   await app.ready();
   const prisma = createDatabaseClient(database.url);
   const lms = await createTestClient(prisma, ["submissions:write", "progress:read", "webhooks:manage"], "test LMS");

@@ -70,11 +70,13 @@ export async function createWebhook(
   options: { allowPrivateUrls: boolean },
 ) {
   if (isRefusedAtRegistration(input.url, options.allowPrivateUrls)) {
+    const message = "must not point at localhost or a special-purpose address (loopback, private, link-local…)";
     throw new ProblemError({
       status: 422,
       slug: "webhook-url-refused",
       title: "Unprocessable Content",
-      detail: "Webhook URLs may not point at loopback, private or link-local addresses.",
+      detail: `body.url: ${message}`,
+      extensions: { errors: [{ path: "body.url", message }] },
     });
   }
   const secret = generateWebhookSecret();

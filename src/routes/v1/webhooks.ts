@@ -42,7 +42,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         response: {
           201: CreatedWebhookSchema,
           400: ProblemSchema,
-          422: ProblemSchema.describe("The URL points at a loopback, private or link-local address"),
+          422: ProblemSchema.describe("The URL points at localhost or a special-purpose address (loopback, private…)"),
           ...authErrorResponses,
         },
       },
