@@ -77,6 +77,7 @@ export async function buildApp(
   await app.register(webhooksPlugin, {
     ...config.webhooks,
     allowPrivateUrls: config.webhookAllowPrivateUrls,
+    secretsKey: config.secretsKey,
     resolveHost: options.resolveWebhookHost,
   });
   await app.register(idempotencyPlugin);

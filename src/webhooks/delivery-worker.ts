@@ -3,6 +3,7 @@ import type { Database } from "../db/prisma.js";
 import { type ResolveHost, resolveDestination, systemResolver } from "./destination.js";
 import { postToPinnedAddress } from "./pinned-post.js";
 import { SIGNATURE_HEADER, signWebhook } from "./signature.js";
+import { signingSecret } from "./webhook-secrets.js";
 
 export interface DeliverySettings {
   maxAttempts: number;
@@ -11,6 +12,8 @@ export interface DeliverySettings {
   pollIntervalMs: number;
   /** Off: deliveries to hosts that resolve to special-purpose addresses (loopback, private…) are refused. */
   allowPrivateUrls?: boolean;
+  /** Opens webhook secrets stored encrypted; absent, only plaintext ones can sign. */
+  secretsKey?: Buffer;
   resolveHost?: ResolveHost;
   /** Time a claimed delivery stays invisible to other workers while this one sends it. */
   leaseMs?: number;
@@ -32,7 +35,8 @@ interface ClaimedDelivery {
   payload: unknown;
   attempts: number;
   url: string;
-  secret: string;
+  secret: string | null;
+  secretEncrypted: string | null;
 }
 
 /** Exponential backoff after `attempt` failed attempts. */
@@ -59,7 +63,7 @@ export async function claimDueDeliveries(db: Database, leaseMs: number, limit = 
              FOR UPDATE SKIP LOCKED) AS due,
            webhook_endpoints AS e
      WHERE d.id = due.id AND e.id = d.endpoint_id
- RETURNING d.id, d.event, d.payload, d.attempts, e.url, e.secret`;
+ RETURNING d.id, d.event, d.payload, d.attempts, e.url, e.secret, e.secret_encrypted AS "secretEncrypted"`;
 }
 
 /** Sends one claimed delivery and records the attempt and the outcome. */
@@ -74,6 +78,7 @@ export async function sendDelivery(
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
+    const secret = signingSecret(delivery, settings.secretsKey);
     const allowPrivate = settings.allowPrivateUrls ?? false;
     const destination = await resolveDestination(
       delivery.url,
@@ -96,7 +101,7 @@ export async function sendDelivery(
           "user-agent": "aprendiendo-docker-webhooks/1",
           "aprendiendo-event": delivery.event,
           "aprendiendo-delivery": delivery.id,
-          [SIGNATURE_HEADER]: signWebhook(delivery.secret, Math.floor(Date.now() / 1000), body),
+          [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), body),
         },
         body,
         settings.requestTimeoutMs ?? 10_000,

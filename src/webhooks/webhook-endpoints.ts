@@ -5,6 +5,7 @@ import { decodeCursor, type PageQuery, toPage } from "../http/pagination.js";
 import { isRefusedAtRegistration } from "./destination.js";
 import { WebhookEventSchema } from "./events.js";
 import { generateWebhookSecret } from "./signature.js";
+import { storedSecret } from "./webhook-secrets.js";
 
 export const NewWebhookSchema = z
   .strictObject({
@@ -67,7 +68,7 @@ export async function createWebhook(
   db: Database,
   clientId: string,
   input: z.infer<typeof NewWebhookSchema>,
-  options: { allowPrivateUrls: boolean },
+  options: { allowPrivateUrls: boolean; secretsKey: Buffer | undefined },
 ) {
   if (isRefusedAtRegistration(input.url, options.allowPrivateUrls)) {
     const message = "must not point at localhost or a special-purpose address (loopback, private, link-local…)";
@@ -81,7 +82,12 @@ export async function createWebhook(
   }
   const secret = generateWebhookSecret();
   const row = await db.webhookEndpoint.create({
-    data: { clientId, url: input.url, events: [...new Set(input.events)], secret },
+    data: {
+      clientId,
+      url: input.url,
+      events: [...new Set(input.events)],
+      ...storedSecret(secret, options.secretsKey),
+    },
   });
   return { ...toView(row), secret };
 }
