@@ -72,8 +72,11 @@ export async function buildApp(
   await app.register(openApiPlugin, { version: API_VERSION, requireAuth: config.requireAuth });
   await app.register(prismaPlugin, { databaseUrl: config.databaseUrl });
   await app.register(corsPlugin, { origins: config.corsOrigins });
+  await app.register(rateLimitPlugin, {
+    perMinute: config.rateLimitPerMinute,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+  });
   await app.register(authPlugin, { requireAuth: config.requireAuth });
-  await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
   await app.register(webhooksPlugin, {
     ...config.webhooks,
     allowPrivateUrls: config.webhookAllowPrivateUrls,

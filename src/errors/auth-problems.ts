@@ -25,6 +25,17 @@ export function missingScope(scope: string): ProblemError {
   });
 }
 
+/** 429 for an IP that sent too many unknown or malformed keys, whatever key it sends next. */
+export function tooManyFailedAuthentications(retryAfterSeconds: number, limit: number): ProblemError {
+  return new ProblemError({
+    status: 429,
+    slug: "too-many-failed-authentications",
+    title: "Too Many Requests",
+    detail: `More than ${limit} failed authentications in a minute from this address. Retry after ${retryAfterSeconds} s.`,
+    headers: { "retry-after": String(retryAfterSeconds) },
+  });
+}
+
 export function tooManyRequests(retryAfterSeconds: number, limit: number): ProblemError {
   return new ProblemError({
     status: 429,
