@@ -17,6 +17,7 @@ import { securityPlugin } from "./plugins/security.js";
 import { shutdownPlugin } from "./plugins/shutdown.js";
 import { webhooksPlugin } from "./plugins/webhooks.js";
 import { routes } from "./routes/index.js";
+import type { ResolveHost } from "./webhooks/destination.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -38,6 +39,8 @@ export async function buildApp(
     loggerInstance?: FastifyBaseLogger;
     /** Replaces the engine built from config.docker, e.g. to observe which calls a request makes. */
     dockerEngine?: DockerEngine;
+    /** Replaces the system resolver for webhook hosts, e.g. to play a DNS server that rebinds. */
+    resolveWebhookHost?: ResolveHost;
   } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
@@ -69,9 +72,17 @@ export async function buildApp(
   await app.register(openApiPlugin, { version: API_VERSION, requireAuth: config.requireAuth });
   await app.register(prismaPlugin, { databaseUrl: config.databaseUrl });
   await app.register(corsPlugin, { origins: config.corsOrigins });
+  await app.register(rateLimitPlugin, {
+    perMinute: config.rateLimitPerMinute,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+  });
   await app.register(authPlugin, { requireAuth: config.requireAuth });
-  await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
-  await app.register(webhooksPlugin, { ...config.webhooks, allowPrivateUrls: config.webhookAllowPrivateUrls });
+  await app.register(webhooksPlugin, {
+    ...config.webhooks,
+    allowPrivateUrls: config.webhookAllowPrivateUrls,
+    secretsKey: config.secretsKey,
+    resolveHost: options.resolveWebhookHost,
+  });
   await app.register(idempotencyPlugin);
   await app.register(dockerPlugin, { engine: options.dockerEngine });
   await app.register(labsPlugin);

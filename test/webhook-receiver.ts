@@ -7,10 +7,13 @@ export interface ReceivedWebhook {
 }
 
 /**
- * An HTTP receiver on 127.0.0.1 that records every POST. `respond` picks the status per request
- * (e.g. fail the first two); `hang` keeps requests open, as a stuck receiver would.
+ * An HTTP receiver on 127.0.0.1 (or `host`, and a given `port`) that records every POST. `respond`
+ * picks the status per request (e.g. fail the first two); `hang` keeps requests open, as a stuck
+ * receiver would.
  */
-export async function startWebhookReceiver(options: { respond?: (n: number) => number; hang?: boolean } = {}) {
+export async function startWebhookReceiver(
+  options: { respond?: (n: number) => number; hang?: boolean; host?: string; port?: number } = {},
+) {
   const received: ReceivedWebhook[] = [];
   const waiters: (() => void)[] = [];
   const server = createServer((request, response) => {
@@ -27,10 +30,12 @@ export async function startWebhookReceiver(options: { respond?: (n: number) => n
       response.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hooks`,
+    url: `http://${host}:${port}/hooks`,
+    port,
     received,
     /** Resolves once at least `count` requests arrived, or rejects after `timeoutMs`. */
     async waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedWebhook[]> {

@@ -37,6 +37,7 @@ const EnvSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/, error: "expected comma-separated origins like https://lms.example" })))
     .default([]),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
   LAB_ENGINE_ALLOWLIST: z
     .string()
     .transform((value) =>
@@ -83,6 +84,8 @@ export interface Config {
   corsOrigins: string[];
   /** Requests per minute per API client (per IP without a key), counted by each replica. */
   rateLimitPerMinute: number;
+  /** Unknown or malformed API keys per minute per IP before it gets 429, counted by each replica. */
+  authFailuresPerMinute: number;
   /** Engine URLs a learner's lab may point at; empty: labs cannot be set. */
   labEngineAllowlist: string[];
   /** 32-byte key that encrypts lab TLS keys at rest; absent: labs with TLS material are refused. */
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requireAuth: e.REQUIRE_AUTH,
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     labEngineAllowlist: e.LAB_ENGINE_ALLOWLIST,
     secretsKey: e.SECRETS_KEY ? Buffer.from(e.SECRETS_KEY, "hex") : undefined,
     xapiHomePage: e.XAPI_HOMEPAGE,

@@ -11,9 +11,11 @@ export class NotFound extends DomainError {
   readonly code = "not-found";
 }
 
-/** A value that passed the schema but not the domain's rules, e.g. a webhook URL that points inward. */
+/** A webhook URL that points inward (localhost or a special-purpose address). */
 export class WebhookUrlRefused extends DomainError {
   readonly code = "webhook-url-refused";
+  /** The request field that holds the URL. */
+  readonly field = "url";
 }
 
 /** A lab engine URL or TLS material this server will not use. */
@@ -86,6 +88,19 @@ export class ScopeMissing extends DomainError {
   }
 }
 
+/** Too many unknown or malformed keys from one address: refused whatever key it sends next. */
+export class TooManyFailedAuthentications extends DomainError {
+  readonly code = "too-many-failed-authentications";
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly limit: number,
+  ) {
+    super(
+      `More than ${limit} failed authentications in a minute from this address. Retry after ${retryAfterSeconds} s.`,
+    );
+  }
+}
+
 /** Too many requests in the window. */
 export class RateLimited extends DomainError {
   readonly code = "rate-limited";
@@ -110,4 +125,5 @@ export type KnownDomainError =
   | ShuttingDown
   | Unauthenticated
   | ScopeMissing
+  | TooManyFailedAuthentications
   | RateLimited;

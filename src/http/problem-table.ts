@@ -4,7 +4,9 @@ import {
   type KnownDomainError,
   type RateLimited,
   type ScopeMissing,
+  type TooManyFailedAuthentications,
   type Unauthenticated,
+  type WebhookUrlRefused,
 } from "../errors/domain-errors.js";
 
 /**
@@ -39,7 +41,12 @@ type ProblemTable = { [K in KnownDomainError["code"]]: Mapping<Extract<KnownDoma
 
 const PROBLEM_TABLE: ProblemTable = {
   "not-found": () => ({ status: 404, slug: "not-found" }),
-  "webhook-url-refused": () => ({ status: 422, slug: "webhook-url-refused" }),
+  "webhook-url-refused": (error: WebhookUrlRefused) => ({
+    status: 422,
+    slug: "webhook-url-refused",
+    detail: `body.${error.field}: ${error.message}`,
+    extensions: { errors: [{ path: `body.${error.field}`, message: error.message }] },
+  }),
   "lab-refused": () => ({ status: 422, slug: "lab-refused" }),
   "engine-not-granted": () => ({ status: 403, slug: "engine-not-granted" }),
   "lesson-has-exercises": () => ({ status: 409, slug: "lesson-has-exercises" }),
@@ -73,6 +80,11 @@ const PROBLEM_TABLE: ProblemTable = {
     slug: "insufficient-scope",
     extensions: { requiredScope: error.scope },
     headers: { "www-authenticate": `${REALM}, error="insufficient_scope", scope="${error.scope}"` },
+  }),
+  "too-many-failed-authentications": (error: TooManyFailedAuthentications) => ({
+    status: 429,
+    slug: "too-many-failed-authentications",
+    headers: { "retry-after": String(error.retryAfterSeconds) },
   }),
   "rate-limited": (error: RateLimited) => ({
     status: 429,

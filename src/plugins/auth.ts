@@ -22,6 +22,8 @@ declare module "fastify" {
  * Authenticates `Authorization: Bearer <key>` before anything else runs (so the rate limit can count
  * per client), then enforces the route's declared scope. A key that is sent must be valid, even on
  * public routes, so a revoked key is noticed at once rather than silently downgraded to anonymous.
+ * Unknown and malformed keys count against the sender's IP (app.authFailures); a request without a
+ * key guesses nothing and is not counted.
  */
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { requireAuth: boolean }) => {
@@ -36,17 +38,21 @@ export const authPlugin = fp(
       if (!hasScope(request.client.scopes, scope)) throw new ScopeMissing(scope);
     });
   },
-  { name: "auth", dependencies: ["prisma"] },
+  { name: "auth", dependencies: ["prisma", "rate-limit"] },
 );
 
 async function authenticate(app: FastifyInstance, request: FastifyRequest): Promise<AuthenticatedClient | null> {
   const header = request.headers.authorization;
   if (header === undefined) return null;
-  const match = /^Bearer +(\S+) *$/i.exec(header);
-  if (!match?.[1]) throw new Unauthenticated('The Authorization header must be "Bearer <key>".', true);
-  const client = await findClientByKey(app.prisma, match[1]);
-  if (!client) throw new Unauthenticated("The API key is unknown or has been revoked.", true);
-  return client;
+  await app.authFailures.refuseIfExhausted(request);
+  const key = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+  const client = key ? await findClientByKey(app.prisma, key) : null;
+  if (client) return client;
+  await app.authFailures.count(request);
+  throw new Unauthenticated(
+    key ? "The API key is unknown or has been revoked." : 'The Authorization header must be "Bearer <key>".',
+    true,
+  );
 }
 
 /** The authenticated caller of a route that declared a scope (the hook guarantees there is one). */

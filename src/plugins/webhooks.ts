@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { isDatabaseUnavailable } from "../db/database-errors.js";
 import { type DeliverySettings, startDeliveryWorker } from "../webhooks/delivery-worker.js";
+import { sealPlaintextWebhookSecrets } from "../webhooks/webhook-secrets.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -9,11 +11,23 @@ declare module "fastify" {
   }
 }
 
-/** Starts the outbox delivery worker once the app is ready and stops it, mid-round safely, on close. */
+/**
+ * Seals plaintext webhook secrets when SECRETS_KEY is set (every replica, worker or not), then starts
+ * the outbox delivery worker once the app is ready and stops it, mid-round safely, on close.
+ */
 export const webhooksPlugin = fp(
   async (app: FastifyInstance, options: DeliverySettings & { workerEnabled: boolean }) => {
     let worker: ReturnType<typeof startDeliveryWorker> | undefined;
     app.decorate("pokeWebhooks", () => worker?.poke());
+    app.addHook("onReady", async () => {
+      try {
+        await sealPlaintextWebhookSecrets(app.prisma, options.secretsKey, app.log.child({ component: "webhooks" }));
+      } catch (error) {
+        // The service starts without its database (/ready says so); the next start checks the secrets again.
+        if (!isDatabaseUnavailable(error)) throw error;
+        app.log.warn("database unavailable at start-up: webhook secrets were not checked or sealed");
+      }
+    });
     if (!options.workerEnabled) return; // e.g. replicas that only serve requests
     app.addHook("onReady", async () => {
       worker = startDeliveryWorker(app.prisma, options, app.log.child({ component: "webhooks" }));

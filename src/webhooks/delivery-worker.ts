@@ -1,21 +1,32 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Database } from "../db/prisma.js";
-import { internalAddressOf } from "./destination.js";
+import { type ResolveHost, resolveDestination, systemResolver } from "./destination.js";
+import { postToPinnedAddress } from "./pinned-post.js";
 import { SIGNATURE_HEADER, signWebhook } from "./signature.js";
+import { signingSecret } from "./webhook-secrets.js";
 
 export interface DeliverySettings {
   maxAttempts: number;
   /** Delay before the second attempt; each further retry doubles it (with ±20 % jitter), capped at a day. */
   retryBaseMs: number;
   pollIntervalMs: number;
-  /** Off: deliveries to names that resolve to loopback or private addresses are refused. */
+  /** Off: deliveries to hosts that resolve to special-purpose addresses (loopback, private…) are refused. */
   allowPrivateUrls?: boolean;
+  /** Opens webhook secrets stored encrypted; absent, only plaintext ones can sign. */
+  secretsKey?: Buffer;
+  resolveHost?: ResolveHost;
   /** Time a claimed delivery stays invisible to other workers while this one sends it. */
   leaseMs?: number;
   requestTimeoutMs?: number;
 }
 
 const MAX_DELAY_MS = 24 * 3600_000;
+
+/**
+ * What the tenant reads when a destination is refused. It names no address and no cause, and nothing
+ * was sent, so no status exists: the attempt log cannot be used to map the network behind us.
+ */
+export const REFUSED = "refused: the host has no public address";
 const BATCH = 20;
 
 interface ClaimedDelivery {
@@ -24,7 +35,8 @@ interface ClaimedDelivery {
   payload: unknown;
   attempts: number;
   url: string;
-  secret: string;
+  secret: string | null;
+  secretEncrypted: string | null;
 }
 
 /** Exponential backoff after `attempt` failed attempts. */
@@ -51,7 +63,7 @@ export async function claimDueDeliveries(db: Database, leaseMs: number, limit = 
              FOR UPDATE SKIP LOCKED) AS due,
            webhook_endpoints AS e
      WHERE d.id = due.id AND e.id = d.endpoint_id
- RETURNING d.id, d.event, d.payload, d.attempts, e.url, e.secret`;
+ RETURNING d.id, d.event, d.payload, d.attempts, e.url, e.secret, e.secret_encrypted AS "secretEncrypted"`;
 }
 
 /** Sends one claimed delivery and records the attempt and the outcome. */
@@ -66,24 +78,36 @@ export async function sendDelivery(
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
-    const internal = await internalAddressOf(delivery.url, settings.allowPrivateUrls ?? false);
-    if (internal) throw new Error(`refused: the host resolves to the internal address ${internal}`);
-    const response = await fetch(delivery.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "aprendiendo-docker-webhooks/1",
-        "aprendiendo-event": delivery.event,
-        "aprendiendo-delivery": delivery.id,
-        [SIGNATURE_HEADER]: signWebhook(delivery.secret, Math.floor(Date.now() / 1000), body),
-      },
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(settings.requestTimeoutMs ?? 10_000),
+    const secret = signingSecret(delivery, settings.secretsKey);
+    const allowPrivate = settings.allowPrivateUrls ?? false;
+    const destination = await resolveDestination(
+      delivery.url,
+      allowPrivate,
+      settings.resolveHost ?? systemResolver,
+    ).catch((cause: unknown) => {
+      // Whether an internal name exists is itself an answer: strict, it reads the same as a refusal.
+      if (allowPrivate) throw cause;
+      return { refused: true as const, reason: String(cause) };
     });
-    statusCode = response.status;
-    await response.body?.cancel();
-    if (!response.ok) error = `HTTP ${response.status}`;
+    if (destination.refused) {
+      log.warn({ delivery: delivery.id, url: delivery.url, reason: destination.reason }, "webhook destination refused");
+      error = REFUSED;
+    } else {
+      statusCode = await postToPinnedAddress(
+        delivery.url,
+        destination,
+        {
+          "content-type": "application/json",
+          "user-agent": "aprendiendo-docker-webhooks/1",
+          "aprendiendo-event": delivery.event,
+          "aprendiendo-delivery": delivery.id,
+          [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), body),
+        },
+        body,
+        settings.requestTimeoutMs ?? 10_000,
+      );
+      if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`;
+    }
   } catch (cause) {
     error = cause instanceof Error ? `${cause.name}: ${cause.message}`.slice(0, 500) : String(cause);
   }

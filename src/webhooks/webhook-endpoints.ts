@@ -6,6 +6,7 @@ import type { PageQuery } from "../schemas/page.js";
 import { isRefusedAtRegistration } from "./destination.js";
 import { WebhookEventSchema } from "./events.js";
 import { generateWebhookSecret } from "./signature.js";
+import { storedSecret } from "./webhook-secrets.js";
 
 export const NewWebhookSchema = z
   .strictObject({
@@ -68,14 +69,21 @@ export async function createWebhook(
   db: Database,
   clientId: string,
   input: z.infer<typeof NewWebhookSchema>,
-  options: { allowPrivateUrls: boolean },
+  options: { allowPrivateUrls: boolean; secretsKey: Buffer | undefined },
 ) {
   if (isRefusedAtRegistration(input.url, options.allowPrivateUrls)) {
-    throw new WebhookUrlRefused("Webhook URLs may not point at loopback, private or link-local addresses.");
+    throw new WebhookUrlRefused(
+      "must not point at localhost or a special-purpose address (loopback, private, link-local…)",
+    );
   }
   const secret = generateWebhookSecret();
   const row = await db.webhookEndpoint.create({
-    data: { clientId, url: input.url, events: [...new Set(input.events)], secret },
+    data: {
+      clientId,
+      url: input.url,
+      events: [...new Set(input.events)],
+      ...storedSecret(secret, options.secretsKey),
+    },
   });
   return { ...toView(row), secret };
 }

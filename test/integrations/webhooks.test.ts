@@ -1,38 +1,11 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AppConfig } from "../../src/app.js";
 import { enqueueWebhookEvent } from "../../src/webhooks/events.js";
 import { SIGNATURE_HEADER, verifyWebhookSignature } from "../../src/webhooks/signature.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { eventually } from "../support/polling.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
-
-const fast = (over: Partial<AppConfig["webhooks"]> = {}): Partial<AppConfig> => ({
-  webhooks: { workerEnabled: true, maxAttempts: 5, retryBaseMs: 50, pollIntervalMs: 50, ...over },
-});
-
-async function registerWebhook(t: TestApp, auth: string, url: string, events = ["submission.graded"]) {
-  const response = await request(t.app.server).post("/v1/webhooks").set("authorization", auth).send({ url, events });
-  expect(response.status).toBe(201);
-  return response.body as { id: string; secret: string };
-}
-
-/** Emits an event the way the services do: inside a transaction. */
-async function emit(t: TestApp, clientId: string, data: Record<string, unknown> = { submissionId: "s1" }) {
-  await t.prisma.$transaction((tx) => enqueueWebhookEvent(tx, clientId, "submission.graded", data));
-}
-
-async function deliveriesOf(t: TestApp, auth: string, webhookId: string) {
-  const response = await request(t.app.server)
-    .get(`/v1/webhooks/${webhookId}/deliveries`)
-    .set("authorization", auth)
-    .expect(200);
-  return response.body.items as {
-    status: string;
-    attempts: number;
-    attemptLog: { number: number; statusCode: number | null }[];
-  }[];
-}
+import { deliveriesOf, emit, fast, registerWebhook } from "./webhook-steps.js";
 
 describe("webhook registrations", () => {
   let t: TestApp;

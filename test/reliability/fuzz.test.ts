@@ -36,7 +36,7 @@ let idsByCollection: Record<string, string[]>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const config = testConfig(database.url, { rateLimitPerMinute: 1_000_000 });
+  const config = testConfig(database.url, { rateLimitPerMinute: 1_000_000, authFailuresPerMinute: 1_000_000 });
   observed = observeEngine(config.docker);
   app = await buildApp(config, { dockerEngine: observed.engine });
   await app.ready();

@@ -42,7 +42,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         response: {
           201: CreatedWebhookSchema,
           400: ProblemSchema,
-          422: ProblemSchema.describe("The URL points at a loopback, private or link-local address"),
+          422: ProblemSchema.describe("The URL points at localhost or a special-purpose address (loopback, private…)"),
           ...authErrorResponses,
         },
       },
@@ -50,6 +50,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const webhook = await createWebhook(app.prisma, clientOf(request).id, request.body, {
         allowPrivateUrls: app.config.webhookAllowPrivateUrls,
+        secretsKey: app.config.secretsKey,
       });
       reply.header("cache-control", "no-store");
       return reply.code(201).header("location", `/v1/webhooks/${webhook.id}`).send(webhook);

@@ -1,0 +1,34 @@
+import request from "supertest";
+import { expect } from "vitest";
+import type { AppConfig } from "../../src/app.js";
+import { enqueueWebhookEvent } from "../../src/webhooks/events.js";
+import type { TestApp } from "../helper.js";
+
+/** A worker that polls every 50 ms and retries after 50 ms, so a story takes a fraction of a second. */
+export const fast = (over: Partial<AppConfig["webhooks"]> = {}): Partial<AppConfig> => ({
+  webhooks: { workerEnabled: true, maxAttempts: 5, retryBaseMs: 50, pollIntervalMs: 50, ...over },
+});
+
+export async function registerWebhook(t: TestApp, auth: string, url: string, events = ["submission.graded"]) {
+  const response = await request(t.app.server).post("/v1/webhooks").set("authorization", auth).send({ url, events });
+  expect(response.status, response.text).toBe(201);
+  return response.body as { id: string; secret: string };
+}
+
+/** Emits an event the way the services do: inside a transaction. */
+export async function emit(t: TestApp, clientId: string, data: Record<string, unknown> = { submissionId: "s1" }) {
+  await t.prisma.$transaction((tx) => enqueueWebhookEvent(tx, clientId, "submission.graded", data));
+}
+
+/** What the tenant sees: GET /v1/webhooks/:id/deliveries. */
+export async function deliveriesOf(t: TestApp, auth: string, webhookId: string) {
+  const response = await request(t.app.server)
+    .get(`/v1/webhooks/${webhookId}/deliveries`)
+    .set("authorization", auth)
+    .expect(200);
+  return response.body.items as {
+    status: string;
+    attempts: number;
+    attemptLog: { number: number; statusCode: number | null; error: string | null }[];
+  }[];
+}
