@@ -108,7 +108,7 @@ beforeAll(async () => {
   engineUrl = `tcp://127.0.0.1:${await bridge(pid)}`;
   await docker(["run", "--name", name, "-d", "alpine", "tail", "-f", "/dev/null"], { host: engine.host });
   t = await buildTestApp({ labEngineAllowlist: [engineUrl], secretsKey });
-  lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
+  lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"]);
 }, 90_000);
 
 afterAll(async () => {

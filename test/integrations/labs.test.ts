@@ -24,7 +24,7 @@ beforeAll(async () => {
     labEngineAllowlist: [engine.host, "tcp://127.0.0.1:*"],
     secretsKey,
   });
-  lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
+  lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"]);
   await docker(["run", "--name", name, "alpine"]); // default engine: exited 0, a pass
   await docker(["run", "--name", name, "alpine", "sh", "-c", "exit 3"], { host: engine.host }).catch(() => {}); // lab: exit 3
 }, 120_000);
