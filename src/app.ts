@@ -8,6 +8,7 @@ import { contentPlugin } from "./plugins/content.js";
 import { corsPlugin } from "./plugins/cors.js";
 import { dockerPlugin } from "./plugins/docker.js";
 import { idempotencyPlugin } from "./plugins/idempotency.js";
+import { inputHygienePlugin } from "./plugins/input-hygiene.js";
 import { labsPlugin } from "./plugins/labs.js";
 import { openApiPlugin } from "./plugins/openapi.js";
 import { prismaPlugin } from "./plugins/prisma.js";
@@ -68,9 +69,10 @@ export async function buildApp(
 
   await app.register(problemHandler);
   await app.register(securityPlugin);
+  await app.register(inputHygienePlugin);
   await app.register(shutdownPlugin);
   await app.register(openApiPlugin, { version: API_VERSION, requireAuth: config.requireAuth });
-  await app.register(prismaPlugin, { databaseUrl: config.databaseUrl });
+  await app.register(prismaPlugin, { databaseUrl: config.databaseUrl, deadlines: config.database });
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(rateLimitPlugin, {
     perMinute: config.rateLimitPerMinute,

@@ -18,6 +18,8 @@ const EnvSchema = z.object({
     .optional(),
   DOCKER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
   DOCKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -76,6 +78,8 @@ export interface Config {
   dataDir: string;
   contentDir: string;
   docker: { host: string | undefined; timeoutMs: number; concurrency: number };
+  /** Deadlines on the database: one statement, and the wait for a pooled connection. */
+  database: { queryTimeoutMs: number; poolWaitMs: number };
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
   /** On: content routes require the `content:read` scope too. Learner data always requires a key. */
@@ -125,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     contentDir: path.resolve(e.CONTENT_DIR),
     docker: { host: e.DOCKER_HOST, timeoutMs: e.DOCKER_TIMEOUT_MS, concurrency: e.DOCKER_CONCURRENCY },
+    database: { queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS, poolWaitMs: e.DATABASE_POOL_WAIT_MS },
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     requireAuth: e.REQUIRE_AUTH,

@@ -20,12 +20,27 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof candidate.code === "string") {
       if (CONNECTION_ERROR_CODES.has(candidate.code) || PRISMA_UNREACHABLE_CODES.has(candidate.code)) return true;
     }
-    if (candidate.name === "DriverAdapterError" && typeof candidate.message === "string") {
-      if (/ECONNREFUSED|Connection terminated|connect|terminating connection/i.test(candidate.message)) return true;
+    if (typeof candidate.message === "string") {
+      // pg's own deadline (query_timeout), and connections that died, as the driver adapter reports them.
+      if (/Query read timeout|timeout exceeded when trying to connect|Connection terminated/i.test(candidate.message)) {
+        return true;
+      }
+      if (
+        candidate.name === "DriverAdapterError" &&
+        /ECONNREFUSED|Connection terminated|connect|terminating connection/i.test(candidate.message)
+      ) {
+        return true;
+      }
     }
     if (candidate.name === "PrismaClientInitializationError") return true;
     // Every pooled connection stayed busy for the whole wait: overloaded, so retry later (like P2024).
-    if (candidate.code === "P2028" && /Unable to start a transaction/i.test(String(candidate.message))) return true;
+    // A transaction that outlived its timeout because the server stalled is the same condition, not a bug.
+    if (
+      candidate.code === "P2028" &&
+      /Unable to start a transaction|expired transaction|Transaction already closed/i.test(String(candidate.message))
+    ) {
+      return true;
+    }
     current = candidate.cause;
   }
   return false;

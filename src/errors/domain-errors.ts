@@ -6,6 +6,18 @@ export abstract class DomainError extends Error {
   abstract readonly code: string;
 }
 
+/** A request value the schemas cannot express a rule for, e.g. a NUL character PostgreSQL cannot store. */
+export class InvalidInput extends DomainError {
+  readonly code = "invalid-input";
+  constructor(
+    /** Where the value is, e.g. body.name. */
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${path}: ${problem}`);
+  }
+}
+
 /** The thing asked for does not exist, or belongs to another API client (the same answer, on purpose). */
 export class NotFound extends DomainError {
   readonly code = "not-found";
@@ -113,6 +125,7 @@ export class RateLimited extends DomainError {
 }
 
 export type KnownDomainError =
+  | InvalidInput
   | NotFound
   | WebhookUrlRefused
   | LabRefused

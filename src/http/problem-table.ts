@@ -1,6 +1,7 @@
 import {
   DomainError,
   type EngineUnavailable,
+  type InvalidInput,
   type KnownDomainError,
   type RateLimited,
   type ScopeMissing,
@@ -40,6 +41,11 @@ type Mapping<E extends DomainError> = (error: E) => Omit<Problem, "detail"> & { 
 type ProblemTable = { [K in KnownDomainError["code"]]: Mapping<Extract<KnownDomainError, { code: K }>> };
 
 const PROBLEM_TABLE: ProblemTable = {
+  "invalid-input": (error: InvalidInput) => ({
+    status: 400,
+    slug: "validation",
+    extensions: { errors: [{ path: error.path, message: error.problem }] },
+  }),
   "not-found": () => ({ status: 404, slug: "not-found" }),
   "webhook-url-refused": (error: WebhookUrlRefused) => ({
     status: 422,

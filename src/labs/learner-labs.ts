@@ -19,6 +19,9 @@ export const LabRequestSchema = z
       .string()
       .max(500)
       .regex(/^(unix:\/\/\/.+|tcp:\/\/.+)$/, "expected unix:///path/to/docker.sock or tcp://host:port")
+      .refine((url) => !url.startsWith("tcp://") || URL.canParse(url.replace(/^tcp:/, "http:")), {
+        message: "expected tcp://host:port with a port of 1–65535",
+      })
       .describe("The engine where this learner's containers run; must match the server's LAB_ENGINE_ALLOWLIST"),
     tls: z
       .strictObject({ ca: Pem.optional(), cert: Pem, key: Pem })

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { createDatabaseClient, type Database } from "../db/prisma.js";
+import { createDatabaseClient, type Database, type DatabaseDeadlines } from "../db/prisma.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -10,8 +10,8 @@ declare module "fastify" {
 
 /** Decorates `app.prisma`; the client connects on first query, so start-up never waits on PostgreSQL. */
 export const prismaPlugin = fp(
-  async (app: FastifyInstance, options: { databaseUrl: string }) => {
-    const db = createDatabaseClient(options.databaseUrl);
+  async (app: FastifyInstance, options: { databaseUrl: string; deadlines: DatabaseDeadlines }) => {
+    const db = createDatabaseClient(options.databaseUrl, options.deadlines);
     app.decorate("prisma", db);
     app.addHook("onClose", async () => {
       await db.$disconnect();
