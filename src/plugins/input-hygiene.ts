@@ -17,19 +17,18 @@ export const inputHygienePlugin = fp(
   { name: "input-hygiene" },
 );
 
-function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = nulPath(item, `${path}.${index}`);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      const found = key.includes("\u0000") ? `${path}.${key}` : nulPath(item, `${path}.${key}`);
-      if (found) return found;
+/** Iterative, so a deeply nested body (which JSON.parse accepts) cannot overflow the stack. */
+function nulPath(root: unknown, rootPath: string): string | undefined {
+  const pending: [unknown, string][] = [[root, rootPath]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, path] = next;
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) return path;
+    } else if (value && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes("\u0000")) return `${path}.${key}`;
+        pending.push([item, `${path}.${key}`]);
+      }
     }
   }
   return undefined;

@@ -110,3 +110,16 @@ describe("learner ids and lab URLs that were accepted", () => {
     expect(await t.prisma.learnerLab.count()).toBe(0);
   });
 });
+
+describe("a body nested deeper than any schema", () => {
+  it("is answered with a 4xx, not a stack overflow", async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`;
+    const response = await request(t.app.server)
+      .post("/v1/clients")
+      .set("authorization", admin)
+      .set("content-type", "application/json")
+      .send(deep);
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+  });
+});
