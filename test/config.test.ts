@@ -18,6 +18,8 @@ describe("configuration", () => {
     ["CORS_ORIGINS", "lms.example", /CORS_ORIGINS=.*origins/],
     ["LAB_ENGINE_ALLOWLIST", "http://10.0.0.5", /LAB_ENGINE_ALLOWLIST=.*unix:\/\/\//],
     ["SECRETS_KEY", "short", /SECRETS_KEY=.*64 hex/],
+    ["HEADERS_TIMEOUT_MS", "60000", /HEADERS_TIMEOUT_MS="60000": must not exceed REQUEST_TIMEOUT_MS/],
+    ["MAX_CONNECTIONS", "0", /MAX_CONNECTIONS="0"/],
   ])("rejects %s=%s naming the variable", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

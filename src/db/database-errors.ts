@@ -25,7 +25,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     if (candidate.name === "PrismaClientInitializationError") return true;
     // Every pooled connection stayed busy for the whole wait: overloaded, so retry later (like P2024).
+    // A transaction says so with P2028; a plain query gets pg-pool's own Error, with no code.
     if (candidate.code === "P2028" && /Unable to start a transaction/i.test(String(candidate.message))) return true;
+    if (candidate.message === "timeout exceeded when trying to connect") return true;
     current = candidate.cause;
   }
   return false;
