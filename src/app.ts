@@ -49,8 +49,16 @@ export async function buildApp(
       ? { loggerInstance: options.loggerInstance }
       : { logger: options.logger ?? { level: config.logLevel } }),
     bodyLimit: config.bodyLimitBytes,
-    requestTimeout: 30_000,
+    requestTimeout: config.http.requestTimeoutMs,
     connectionTimeout: 60_000,
+    http: {
+      // A slowloris client keeps an idle timer fresh by trickling bytes; these bound the whole
+      // headers and the whole request instead. Node sweeps for them every
+      // connectionsCheckingInterval (30 s by default): 1 s keeps the bound close to the setting.
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
     // Idle keep-alive sockets would otherwise hold a graceful shutdown open.
     forceCloseConnections: "idle",
     genReqId: (request) => {
@@ -63,6 +71,8 @@ export async function buildApp(
     clientErrorHandler: writeClientErrorProblem,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Above the cap Node closes new sockets at once: memory and file descriptors stay bounded.
+  app.server.maxConnections = config.http.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate("config", config);

@@ -27,23 +27,25 @@ async function main(): Promise<void> {
   });
   const log = (message: string) => logger.info(message);
   let embedded: EmbeddedDatabase | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    log("DATABASE_URL is not set: starting the embedded PostgreSQL");
-    embedded = await startEmbeddedPostgres({
-      dataDir: path.join(config.dataDir, "postgres"),
-      database: "aprendiendo",
-      log,
-    });
-    databaseUrl = embedded.url;
-  }
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      log("DATABASE_URL is not set: starting the embedded PostgreSQL");
+      const started = Date.now();
+      embedded = await startEmbeddedPostgres({
+        dataDir: path.join(config.dataDir, "postgres"),
+        database: "aprendiendo",
+        log,
+      });
+      databaseUrl = embedded.url;
+      log(`embedded PostgreSQL ready in ${Date.now() - started} ms`);
+    }
     await migrateDatabase(databaseUrl, log);
     app = await buildApp({ ...config, databaseUrl }, { loggerInstance: logger });
   } catch (error) {
-    // Invalid content or a failed migration: say what is wrong in one place, leave nothing running.
-    logger.fatal(error instanceof Error ? error.message : String(error));
+    // The database, invalid content or a failed migration: say what is wrong, leave nothing running.
+    logger.fatal(startupFailure(error));
     await embedded?.stop();
     process.exit(1);
   }
@@ -80,11 +82,37 @@ async function main(): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
-    app.log.error({ err: error }, "could not listen");
+    app.log.fatal(listenFailure(error, config));
     await app.close();
     await embedded?.stop();
     process.exit(1);
   }
 }
 
-await main();
+/** One line a person can act on; never `undefined`, whatever was thrown. */
+function startupFailure(error: unknown): string {
+  if (error instanceof Error) return error.message || `${error.name} without a message`;
+  return `start-up failed: ${error === undefined ? "a step failed without saying why" : String(error)}`;
+}
+
+function listenFailure(error: unknown, config: { host: string; port: number }): string {
+  const address = `${config.host}:${config.port}`;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case "EADDRINUSE":
+      return `cannot listen on ${address}: PORT ${config.port} is in use by another process; stop it, or set PORT to another port (0 picks a free one)`;
+    case "EACCES":
+      return `cannot listen on ${address}: this user may not use PORT ${config.port} (below 1024 needs privileges); set PORT to 1024 or above`;
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return `cannot listen on ${address}: HOST ${config.host} is not an address of this machine; set HOST to 127.0.0.1 or 0.0.0.0`;
+    default:
+      return `cannot listen on ${address}: ${startupFailure(error)}`;
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(startupFailure(error));
+  process.exit(1);
+}

@@ -20,6 +20,8 @@ describe("configuration", () => {
     ["SECRETS_KEY", "short", /SECRETS_KEY=.*64 hex/],
     ["AUTH_FAILURES_PER_MINUTE", "0", /AUTH_FAILURES_PER_MINUTE="0"/],
     ["AUTH_FAILURES_PER_MINUTE", "many", /AUTH_FAILURES_PER_MINUTE="many": .*number/],
+    ["HEADERS_TIMEOUT_MS", "60000", /HEADERS_TIMEOUT_MS="60000": must not exceed REQUEST_TIMEOUT_MS/],
+    ["MAX_CONNECTIONS", "0", /MAX_CONNECTIONS="0"/],
   ])("rejects %s=%s naming the variable", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

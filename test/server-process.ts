@@ -30,7 +30,8 @@ export async function listeningAddress(output: () => string, timeoutMs = 45_000)
 
 export function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
+    // A process killed by a signal has exited with a null exitCode: its exit event has already fired.
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once("exit", (code) => resolve(code));
   });
 }

@@ -3,72 +3,82 @@ import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "expected a postgresql:// connection URL" }).optional(),
-  DATA_DIR: z.string().min(1).default(".data"),
-  CONTENT_DIR: z.string().min(1).default("content"),
-  DOCKER_HOST: z
-    .string()
-    .regex(
-      /^(unix:\/\/\/.+|tcp:\/\/[^/]+:\d+|npipe:\/\/.+)$/,
-      "expected unix:///path/to/docker.sock or tcp://host:port",
-    )
-    .optional(),
-  DOCKER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
-  DOCKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
-  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
-  DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
-  BODY_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(10 * 1024 * 1024)
-    .default(64 * 1024),
-  REQUIRE_AUTH: z.stringbool().default(false),
-  CORS_ORIGINS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(",")
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.url({ protocol: /^https?$/, error: "expected comma-separated origins like https://lms.example" })))
-    .default([]),
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
-  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
-  LAB_ENGINE_ALLOWLIST: z
-    .string()
-    .transform((value) =>
-      value
-        .split(",")
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(
-            /^(unix:\/\/\/.+|tcp:\/\/[^/*]+:(\d+|\*))$/,
-            "expected entries like unix:///run/labs/* or tcp://10.0.0.5:2376 (a trailing * matches any rest)",
-          ),
-      ),
-    )
-    .default([]),
-  SECRETS_KEY: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex characters (32 random bytes): openssl rand -hex 32")
-    .optional(),
-  XAPI_HOMEPAGE: z.url({ protocol: /^https?$/ }).default("https://aprendiendo-docker.dev/learners"),
-  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
-  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
-  WEBHOOK_WORKER: z.stringbool().default(true),
-  WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
-});
+const EnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "expected a postgresql:// connection URL" }).optional(),
+    DATA_DIR: z.string().min(1).default(".data"),
+    CONTENT_DIR: z.string().min(1).default("content"),
+    DOCKER_HOST: z
+      .string()
+      .regex(
+        /^(unix:\/\/\/.+|tcp:\/\/[^/]+:\d+|npipe:\/\/.+)$/,
+        "expected unix:///path/to/docker.sock or tcp://host:port",
+      )
+      .optional(),
+    DOCKER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    DOCKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(64 * 1024),
+    HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1024),
+    REQUIRE_AUTH: z.stringbool().default(false),
+    CORS_ORIGINS: z
+      .string()
+      .transform((value) =>
+        value
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(z.url({ protocol: /^https?$/, error: "expected comma-separated origins like https://lms.example" })),
+      )
+      .default([]),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
+    LAB_ENGINE_ALLOWLIST: z
+      .string()
+      .transform((value) =>
+        value
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^(unix:\/\/\/.+|tcp:\/\/[^/*]+:(\d+|\*))$/,
+              "expected entries like unix:///run/labs/* or tcp://10.0.0.5:2376 (a trailing * matches any rest)",
+            ),
+        ),
+      )
+      .default([]),
+    SECRETS_KEY: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex characters (32 random bytes): openssl rand -hex 32")
+      .optional(),
+    XAPI_HOMEPAGE: z.url({ protocol: /^https?$/ }).default("https://aprendiendo-docker.dev/learners"),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
+    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+    WEBHOOK_WORKER: z.stringbool().default(true),
+    WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
+  })
+  .refine((env) => env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
+    path: ["HEADERS_TIMEOUT_MS"],
+    message: "must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request",
+  });
 
 export interface Config {
   port: number;
@@ -82,6 +92,8 @@ export interface Config {
   database: { queryTimeoutMs: number; poolWaitMs: number };
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
+  /** Slow and greedy clients: time for a request's headers, for the whole request, and open sockets. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
   /** On: content routes require the `content:read` scope too. Learner data always requires a key. */
   requireAuth: boolean;
   /** Browser origins allowed by CORS; empty: no CORS headers at all. */
@@ -132,6 +144,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: { queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS, poolWaitMs: e.DATABASE_POOL_WAIT_MS },
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    http: {
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      maxConnections: e.MAX_CONNECTIONS,
+    },
     requireAuth: e.REQUIRE_AUTH,
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

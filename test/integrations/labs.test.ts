@@ -101,6 +101,35 @@ describe("engine URLs are checked against the allowlist", () => {
   });
 });
 
+describe("socket paths under an allowed prefix", () => {
+  it("must be normalized: `..`, `.` and percent-encoded dots are a 400 naming body.engineUrl", async () => {
+    const prefixed = await buildTestApp({ labEngineAllowlist: ["unix:///run/labs/*"] });
+    try {
+      const put = (engineUrl: string) =>
+        request(prefixed.app.server)
+          .put("/v1/learners/prefix/lab")
+          .set("authorization", prefixed.auth)
+          .send({ engineUrl });
+      for (const engineUrl of [
+        "unix:///run/labs/%2e%2e/%2e%2e/var/run/docker.sock",
+        "unix:///run/labs/%2E%2E/docker.sock",
+        "unix:///run/labs/../../var/run/docker.sock",
+        "unix:///run/labs/./4242/docker.sock",
+      ]) {
+        const response = await put(engineUrl).expect(400);
+        expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+        expect(response.body.errors[0].path, engineUrl).toBe("body.engineUrl");
+        expect(response.body.errors[0].message).toMatch(/normalized/);
+      }
+      expect(await prefixed.prisma.learnerLab.count()).toBe(0);
+      // The prefix itself is allowed: the refusals above are about the path, not the allowlist.
+      await put("unix:///run/labs/4242/docker.sock").expect(200);
+    } finally {
+      await prefixed.close();
+    }
+  });
+});
+
 describe("TLS material", () => {
   it("is stored with the key encrypted under SECRETS_KEY, and never returned", async () => {
     const key = PEM("PRIVATE KEY");
