@@ -90,7 +90,7 @@ describe("killed with SIGKILL under a load of submissions", () => {
     });
     if (!databaseUrl) throw new Error("the service's embedded PostgreSQL was not found");
     const db = createDatabaseClient(databaseUrl);
-    const { auth } = await createTestClient(db, ["submissions:write", "progress:read"], "crash");
+    const { auth } = await createTestClient(db, ["submissions:write", "progress:read", "engine:shared"], "crash");
     await db.$disconnect();
     const postmaster = await runningPostmaster(path.join(dataDir, "postgres"));
     expect(postmaster).toBeDefined();
