@@ -85,7 +85,7 @@ export async function benchGrading(
   }
 }
 
-async function newClient(databaseUrl: string) {
+export async function newClient(databaseUrl: string) {
   const db = createDatabaseClient(databaseUrl);
   try {
     const { client, key } = await createApiClient(db, { name: "bench", scopes: ["admin"] });

@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark with its baselines, measured in this one run on this machine.
-// Options: --only=lesson,grading,progress  --rounds=3 --duration=4 (seconds per target per round)  --connections=32
+// Options: --only=lesson,grading,exercises,progress  --rounds=3 --duration=4 (seconds per target per round)  --connections=32
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { findFreePort } from "../src/db/find-free-port.js";
+import { benchExercises } from "./exercises.js";
 import { benchGrading } from "./grading.js";
 import { benchLessons } from "./lesson.js";
 import { benchProgress } from "./progress.js";
@@ -15,7 +16,7 @@ import { startStatementCounter } from "./support/statement-counter.js";
 
 const { values } = parseArgs({
   options: {
-    only: { type: "string", default: "lesson,grading,progress" },
+    only: { type: "string", default: "lesson,grading,exercises,progress" },
     duration: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
@@ -68,7 +69,7 @@ try {
     dependencies: { docker: { status: string; reason?: string } };
   };
   const engineUp = ready.dependencies.docker.status === "up";
-  if (!engineUp && (only.has("grading") || only.has("progress"))) {
+  if (!engineUp && (only.has("grading") || only.has("exercises") || only.has("progress"))) {
     log(
       `SKIPPED grading and progress: the Docker engine is down (${ready.dependencies.docker.reason ?? "?"}); run bash scripts/docker-lab.sh up`,
     );
@@ -77,6 +78,9 @@ try {
   if (only.has("grading") && engineUp) {
     if (gradingExists) sections.push(await benchGrading({ ...context, database, serviceDatabaseUrl }));
     else log("SKIPPED grading: the service has no POST /v1/exercises/{id}/submissions yet");
+  }
+  if (only.has("exercises") && engineUp && gradingExists) {
+    sections.push(await benchExercises({ ...context, serviceDatabaseUrl }));
   }
   if (only.has("progress") && engineUp) {
     if (gradingExists && "/v1/learners/{learnerId}/progress" in paths) {

@@ -15,15 +15,24 @@ const nullableRecord = <T extends z.ZodType>(value: T) =>
     .nullish()
     .transform((record) => record ?? {});
 
+const PortBindingsSchema = nullableRecord(
+  nullableArray(z.object({ HostIp: z.string().default(""), HostPort: z.string() })),
+);
+
 const InspectSchema = z.object({
   Id: z.string(),
   Name: z.string(),
+  /** The image's ID, whatever the learner typed. */
+  Image: z.string().default(""),
   RestartCount: z.number().int().default(0),
   State: z.object({
     Status: z.string(),
     Running: z.boolean(),
     ExitCode: z.number().int(),
     StartedAt: z.string().default(""),
+    FinishedAt: z.string().default(""),
+    OOMKilled: z.boolean().default(false),
+    Error: z.string().default(""),
   }),
   Config: z.object({
     Image: z.string(),
@@ -35,7 +44,7 @@ const InspectSchema = z.object({
     Labels: nullableRecord(z.string()),
   }),
   HostConfig: z.object({
-    PortBindings: nullableRecord(nullableArray(z.object({ HostIp: z.string().default(""), HostPort: z.string() }))),
+    PortBindings: PortBindingsSchema,
     RestartPolicy: z
       .object({ Name: z.string().default("no"), MaximumRetryCount: z.number().int().default(0) })
       .nullish()
@@ -50,11 +59,25 @@ const InspectSchema = z.object({
       RW: z.boolean().default(true),
     }),
   ),
-  NetworkSettings: z.object({ Networks: nullableRecord(z.unknown()) }).default({ Networks: {} }),
+  NetworkSettings: z
+    .object({ Networks: nullableRecord(z.unknown()), Ports: PortBindingsSchema })
+    .default({ Networks: {}, Ports: {} }),
+});
+
+/** The part of an image inspect that checks read. */
+const ImageInspectSchema = z.object({
+  Id: z.string(),
+  RepoTags: nullableArray(z.string()),
+  RepoDigests: nullableArray(z.string()),
+  Config: z
+    .object({ Cmd: z.array(z.string()).nullish(), Entrypoint: z.array(z.string()).nullish() })
+    .nullish()
+    .transform((config) => config ?? {}),
 });
 
 export type PortBinding = {
   hostIp: string;
+  /** One port, or a range such as "8080-8081" in a request (HostConfig) that the engine narrows to one when it binds. */
   hostPort: string;
 };
 
@@ -74,20 +97,41 @@ export interface ContainerFacts {
   status: string;
   running: boolean;
   exitCode: number;
+  /** RFC 3339 with nanoseconds, by the engine's clock; year 1 when it never started. */
   startedAt: string;
+  finishedAt: string;
+  oomKilled: boolean;
+  /** Why the engine could not start it (a port already allocated...), or "". */
+  error: string;
   restartCount: number;
+  /** As the learner typed it: a name, name:tag, name@digest, an ID or an ID prefix. */
   image: string;
+  /** The ID of the image it was created from. */
+  imageId: string;
   cmd: string[] | null;
   entrypoint: string[] | null;
   tty: boolean;
   openStdin: boolean;
-  /** Keyed "80/tcp", from HostConfig: NetworkSettings.Ports empties when the container stops. */
+  /** Keyed "80/tcp": what was asked for (HostConfig), kept after the container stops. */
   portBindings: Record<string, PortBinding[]>;
+  /** Keyed "80/tcp": what the engine bound (NetworkSettings), only while the container runs. */
+  boundPorts: Record<string, PortBinding[]>;
   env: ReadonlyMap<string, string>;
   labels: Record<string, string>;
   restartPolicy: { name: string; maximumRetryCount: number };
   mounts: MountFact[];
   networks: string[];
+}
+
+/** What the grader knows about the image a container was created from. */
+export interface ImageFacts {
+  id: string;
+  /** As Docker prints them: "alpine:latest", "mi-alpine:1.0". */
+  repoTags: string[];
+  /** "alpine@sha256:…", only for images pulled from or pushed to a registry. */
+  repoDigests: string[];
+  cmd: string[] | null;
+  entrypoint: string[] | null;
 }
 
 export class UnreadableInspectError extends Error {
@@ -103,6 +147,13 @@ export function containerFactsFromInspect(inspect: unknown): ContainerFacts {
     throw new UnreadableInspectError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   }
   const data = parsed.data;
+  const ports = (record: Record<string, { HostIp: string; HostPort: string }[]>) =>
+    Object.fromEntries(
+      Object.entries(record).map(([port, bindings]) => [
+        port,
+        bindings.map((b) => ({ hostIp: b.HostIp, hostPort: b.HostPort })),
+      ]),
+    );
   const env = new Map<string, string>();
   for (const entry of data.Config.Env) {
     const equals = entry.indexOf("=");
@@ -115,18 +166,18 @@ export function containerFactsFromInspect(inspect: unknown): ContainerFacts {
     running: data.State.Running,
     exitCode: data.State.ExitCode,
     startedAt: data.State.StartedAt,
+    finishedAt: data.State.FinishedAt,
+    oomKilled: data.State.OOMKilled,
+    error: data.State.Error,
     restartCount: data.RestartCount,
     image: data.Config.Image,
+    imageId: data.Image,
     cmd: data.Config.Cmd ?? null,
     entrypoint: data.Config.Entrypoint ?? null,
     tty: data.Config.Tty,
     openStdin: data.Config.OpenStdin,
-    portBindings: Object.fromEntries(
-      Object.entries(data.HostConfig.PortBindings).map(([port, bindings]) => [
-        port,
-        bindings.map((b) => ({ hostIp: b.HostIp, hostPort: b.HostPort })),
-      ]),
-    ),
+    portBindings: ports(data.HostConfig.PortBindings),
+    boundPorts: ports(data.NetworkSettings.Ports),
     env,
     labels: data.Config.Labels,
     restartPolicy: {
@@ -140,5 +191,20 @@ export function containerFactsFromInspect(inspect: unknown): ContainerFacts {
       readOnly: !m.RW,
     })),
     networks: Object.keys(data.NetworkSettings.Networks).sort(),
+  };
+}
+
+export function imageFactsFromInspect(inspect: unknown): ImageFacts {
+  const parsed = ImageInspectSchema.safeParse(inspect);
+  if (!parsed.success) {
+    throw new UnreadableInspectError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  }
+  const data = parsed.data;
+  return {
+    id: data.Id,
+    repoTags: data.RepoTags,
+    repoDigests: data.RepoDigests,
+    cmd: data.Config.Cmd ?? null,
+    entrypoint: data.Config.Entrypoint ?? null,
   };
 }

@@ -2,7 +2,12 @@ import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import pLimit from "p-limit";
 import { EngineUnavailable } from "../errors/domain-errors.js";
-import { type ContainerFacts, containerFactsFromInspect } from "./container-facts.js";
+import {
+  type ContainerFacts,
+  containerFactsFromInspect,
+  type ImageFacts,
+  imageFactsFromInspect,
+} from "./container-facts.js";
 import { isValidContainerName } from "./container-name.js";
 import { ContainerStateError, InvalidContainerNameError } from "./errors.js";
 import { DockerStreamDecoder } from "./stream.js";
@@ -53,9 +58,17 @@ export interface DockerEngine {
   readonly endpoint: string;
   ping(): Promise<void>;
   negotiate(): Promise<NegotiatedVersion>;
-  /** The engine's inspect JSON, or undefined when no container has exactly this name or id. */
   /** What the engine knows of the container, parsed once here; undefined when no container answers to the name. */
   inspectContainer(name: string): Promise<ContainerFacts | undefined>;
+  /** The image with this ID (sha256:…); undefined when it is gone. */
+  inspectImage(id: string): Promise<ImageFacts | undefined>;
+  /** The engine's own clock (/info SystemTime), RFC 3339 with nanoseconds: container times are on it. */
+  systemTime(): Promise<string>;
+  /**
+   * The name of the container Compose made for this project's service (replica 1 first), however
+   * this Compose version names it (tienda-web-1 in v2, tienda_web_1 in v1); undefined when none.
+   */
+  findComposeContainer(project: string, service: string): Promise<string | undefined>;
   top(name: string): Promise<ProcessList>;
   logsTail(name: string, options: { lines: number; maxBytes: number }): Promise<BoundedOutput>;
   /** Runs a command that comes from exercise content only; never from a request. */
@@ -170,6 +183,40 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
         }
       });
       return inspect === undefined ? undefined : containerFactsFromInspect(inspect);
+    },
+
+    async inspectImage(id) {
+      const { docker } = await client();
+      // Only IDs reach here (the container's Image field), never a name from a request.
+      const image = docker.getImage(encodeURIComponent(id));
+      const inspect = await call(`inspect image ${id}`, async (signal) => {
+        try {
+          return await withSignal(image.inspect, image, signal);
+        } catch (error) {
+          if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
+          throw error;
+        }
+      });
+      return inspect === undefined ? undefined : imageFactsFromInspect(inspect);
+    },
+
+    async systemTime() {
+      const { docker } = await client();
+      const info = await call("info", (signal) => withSignal(docker.info, docker, signal));
+      return String((info as { SystemTime?: unknown }).SystemTime ?? "");
+    },
+
+    async findComposeContainer(project, service) {
+      const { docker } = await client();
+      const filters = JSON.stringify({
+        label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`],
+      });
+      const found = await call(`list containers of ${project}/${service}`, (signal) =>
+        docker.listContainers({ all: true, filters, abortSignal: signal } as Docker.ContainerListOptions),
+      );
+      const replica = (c: Docker.ContainerInfo) => Number(c.Labels["com.docker.compose.container-number"] ?? "1");
+      const first = found.sort((a, b) => replica(a) - replica(b))[0];
+      return first?.Names[0]?.replace(/^\//, "");
     },
 
     async top(name) {

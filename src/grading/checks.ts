@@ -1,9 +1,9 @@
-import type { ContainerFacts } from "../docker/container-facts.js";
+import type { ContainerFacts, PortBinding } from "../docker/container-facts.js";
 import type { Check, CheckOf, CheckType } from "./exercise.js";
 import type { Json, Shown } from "./grade.js";
 import { normalizeImageReference } from "./image-reference.js";
 import type { GraderMessage } from "./messages.js";
-import { isUnobservable, type Observations, type Unobservable } from "./observations.js";
+import { engineMillisBetween, isUnobservable, type Observations, type Unobservable } from "./observations.js";
 
 export interface CheckOutcome {
   passed: boolean;
@@ -16,8 +16,6 @@ export interface CheckOutcome {
 
 export interface CheckContext {
   facts: ContainerFacts;
-  /** The second inspect for `stillRunning`; null when the container vanished meanwhile. */
-  later: ContainerFacts | null | undefined;
   observations: Observations;
 }
 
@@ -28,11 +26,52 @@ const say = (message: GraderMessage, values: Record<string, string | number> = {
   with: Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)])),
 });
 
-const unobservableReason = (value: Unobservable) => say(value.unobservable === "gone" ? "gone" : "notRunning");
+/** Why a call could not answer, in words true in the container's state (a paused one is not "not running"). */
+const unobservableReason = (value: Unobservable, facts: ContainerFacts) =>
+  value.unobservable === "gone" ? say("gone") : say("containerIs", { state: facts.status });
 
 const argv = (value: readonly string[] | null) => (value === null ? "null" : JSON.stringify(value));
-const sameArgv = (a: readonly string[] | null, b: readonly string[] | null) =>
-  a === null || b === null ? a === b : a.length === b.length && a.every((part, i) => part === b[i]);
+
+/** Docker's PATH for a container whose image and run set none (the OCI runtime default). */
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * `sh` and `/bin/sh` are one program when `sh` is looked up on PATH and `/bin` is on it. The Engine
+ * API cannot list a directory, so an earlier PATH directory holding another `sh` is not ruled out:
+ * images do not ship two programs of one name in practice.
+ */
+function sameProgram(a: string, b: string, path: string): boolean {
+  if (a === b) return true;
+  const [bare, full] = a.includes("/") ? [b, a] : [a, b];
+  if (bare.includes("/") || !full.startsWith("/")) return false;
+  const slash = full.lastIndexOf("/");
+  return full.slice(slash + 1) === bare && path.split(":").includes(full.slice(0, slash) || "/");
+}
+
+const sameArgv = (a: readonly string[] | null, b: readonly string[] | null, path: string) =>
+  a === null || b === null
+    ? a === b
+    : a.length === b.length && a.every((part, i) => (i === 0 ? sameProgram(part, b[0] ?? "", path) : part === b[i]));
+
+/** What the main process runs: the entrypoint, then the command (Docker's Path and Args). */
+const mainProcess = (entrypoint: readonly string[] | null, cmd: readonly string[] | null) => [
+  ...(entrypoint ?? []),
+  ...(cmd ?? []),
+];
+
+const sameList = (a: readonly string[] | null, b: readonly string[] | null) =>
+  JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+
+/** "8080" or a requested range "8080-8081" holds the port. */
+function hostPortHolds(hostPort: string, port: number): boolean {
+  const [from, to = from] = hostPort.split("-").map(Number);
+  return from !== undefined && to !== undefined && port >= from && port <= to;
+}
+
+const showBindings = (record: Record<string, PortBinding[]>) =>
+  Object.entries(record).flatMap(([port, list]) =>
+    list.map((b) => `${b.hostIp || "0.0.0.0"}:${b.hostPort || "?"}->${port}`),
+  );
 
 const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   exists: (_check, { facts, observations }) => ({
@@ -61,24 +100,59 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     };
   },
 
-  image: (check, { facts }) => {
-    const expected = normalizeImageReference(check.reference);
-    const actual = normalizeImageReference(facts.image);
-    return { passed: expected === actual, expected, actual, evidence: { image: facts.image } };
+  image: (check, { facts, observations }) => {
+    // The learner may have typed a name, a tag, an ID or a digest; what counts is the image the
+    // container runs (facts.imageId) and the names that image carries now, so a tag that was
+    // moved to another image afterwards no longer counts.
+    const image = observations.image;
+    const names = image ? [...image.repoTags, ...image.repoDigests].map(normalizeImageReference) : [];
+    const reference = normalizeImageReference(check.reference);
+    const other = check.sameImageAs && normalizeImageReference(check.sameImageAs);
+    const passed = names.includes(reference) && (other === undefined || names.includes(other));
+    const typed = /^(sha256:)?[0-9a-f]{12,64}$/.test(facts.image) ? facts.image : normalizeImageReference(facts.image);
+    const actual: Shown = !image
+      ? say("imageGone", { image: typed })
+      : names.includes(typed) && (other === undefined || passed)
+        ? typed
+        : say("imageTagged", { image: typed, tags: image.repoTags.join(", ") || "<none>" });
+    return {
+      passed,
+      expected: other === undefined ? reference : say("imageSameAs", { image: reference, other }),
+      actual,
+      evidence: {
+        image: facts.image,
+        imageId: facts.imageId,
+        repoTags: image?.repoTags ?? [],
+        repoDigests: image?.repoDigests ?? [],
+      },
+    };
   },
 
-  command: (check, { facts }) => ({
-    passed: sameArgv(facts.cmd, check.equals),
-    expected: argv(check.equals),
-    actual: argv(facts.cmd),
-    evidence: { cmd: facts.cmd },
-  }),
+  command: (check, { facts, observations }) => {
+    const path = facts.env.get("PATH") ?? DEFAULT_PATH;
+    const runs = mainProcess(facts.entrypoint, facts.cmd);
+    const image = observations.image;
+    // Docker copies the image's ENTRYPOINT and CMD into the container unless `docker run` replaced
+    // them; typing the very same words is indistinguishable, and as good.
+    const fromImage =
+      !check.fromImage || (!!image && sameList(facts.entrypoint, image.entrypoint) && sameList(facts.cmd, image.cmd));
+    const passed = sameArgv(runs, check.equals, path) && fromImage;
+    return {
+      passed,
+      expected: argv(check.equals),
+      actual:
+        fromImage || !image
+          ? argv(runs)
+          : say("commandAdded", { argv: argv(runs), image: argv(mainProcess(image.entrypoint, image.cmd)) }),
+      evidence: { entrypoint: facts.entrypoint, cmd: facts.cmd, path, imageCmd: image?.cmd ?? null },
+    };
+  },
 
   entrypoint: (check, { facts }) => {
     // Docker reports "no entrypoint" as null or as an empty list depending on how it was set.
     const actual = facts.entrypoint && facts.entrypoint.length > 0 ? facts.entrypoint : null;
     return {
-      passed: sameArgv(actual, check.equals),
+      passed: sameArgv(actual, check.equals, facts.env.get("PATH") ?? DEFAULT_PATH),
       expected: argv(check.equals),
       actual: argv(actual),
       evidence: { entrypoint: facts.entrypoint },
@@ -94,21 +168,29 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
 
   portPublished: (check, { facts }) => {
     const key = `${check.containerPort}/${check.protocol}`;
-    const bindings = facts.portBindings[key] ?? [];
-    const passed = bindings.some(
+    const expected = `${check.hostIp ?? "0.0.0.0"}:${check.hostPort}->${key}`;
+    const evidence = { status: facts.status, portBindings: facts.portBindings, boundPorts: facts.boundPorts };
+    // A port is bound when the container starts; one that never started (a port already taken
+    // leaves it `created`) bound nothing, whatever it asked for.
+    if (facts.status === "created") {
+      const requested = showBindings(facts.portBindings);
+      return {
+        passed: false,
+        expected,
+        actual: requested.length > 0 ? say("portsNeverBound", { ports: requested.join(", ") }) : say("none"),
+        evidence,
+      };
+    }
+    // While it runs, the engine says which port it bound (one of a requested range); after it
+    // stopped only the request is left, and a range counts when it holds the port.
+    const source = facts.running ? facts.boundPorts : facts.portBindings;
+    const passed = (source[key] ?? []).some(
       (b) =>
-        b.hostPort === String(check.hostPort) &&
+        hostPortHolds(b.hostPort, check.hostPort) &&
         (check.hostIp === undefined || (b.hostIp || "0.0.0.0") === check.hostIp),
     );
-    const all = Object.entries(facts.portBindings).flatMap(([port, list]) =>
-      list.map((b) => `${b.hostIp || "0.0.0.0"}:${b.hostPort || "?"}->${port}`),
-    );
-    return {
-      passed,
-      expected: `${check.hostIp ?? "0.0.0.0"}:${check.hostPort}->${key}`,
-      actual: all.length > 0 ? all.join(", ") : say("none"),
-      evidence: { portBindings: facts.portBindings },
-    };
+    const all = showBindings(source);
+    return { passed, expected, actual: all.length > 0 ? all.join(", ") : say("none"), evidence };
   },
 
   env: (check, { facts }) => {
@@ -182,13 +264,13 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     evidence: { networks: facts.networks },
   }),
 
-  processRunning: (check, { observations }): CheckOutcome => {
+  processRunning: (check, { facts, observations }): CheckOutcome => {
     const seen = observations.processes;
     if (!seen || isUnobservable(seen)) {
       return {
         passed: false,
         expected: check.commandContains,
-        actual: seen ? unobservableReason(seen) : say("notRunning"),
+        actual: seen ? unobservableReason(seen, facts) : say("containerIs", { state: facts.status }),
         evidence: { processes: null },
       };
     }
@@ -202,13 +284,13 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     };
   },
 
-  logsContain: (check, { observations }): CheckOutcome => {
+  logsContain: (check, { facts, observations }): CheckOutcome => {
     const logs = observations.logs;
     if (!logs || isUnobservable(logs)) {
       return {
         passed: false,
         expected: check.text,
-        actual: logs ? unobservableReason(logs) : say("notFound"),
+        actual: logs ? unobservableReason(logs, facts) : say("notFound"),
         evidence: { found: false },
       };
     }
@@ -229,30 +311,40 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     };
   },
 
-  stillRunning: (check, { facts, later }) => {
-    const restarted = later ? later.startedAt !== facts.startedAt || later.restartCount !== facts.restartCount : false;
-    const passed = facts.running && !!later && later.running && !restarted;
-    const actual = !facts.running
-      ? facts.status
-      : later === null
-        ? say("gone")
-        : !later
-          ? say("notRunning")
-          : restarted
-            ? say("restarted")
-            : later.status;
-    return {
-      passed,
-      expected: say("stillRunningExpected", { ms: check.afterMs }),
-      actual,
-      evidence: {
-        first: { status: facts.status, startedAt: facts.startedAt, restartCount: facts.restartCount },
-        later: later ? { status: later.status, startedAt: later.startedAt, restartCount: later.restartCount } : null,
-      },
+  stillRunning: (check, { facts, observations }) => {
+    // Judged on what the engine recorded: StartedAt is the latest start, so a process up for
+    // afterMs by the engine's clock has run that long without a break. A restart policy that had
+    // to start it again (RestartCount) means its main process ended at least once.
+    const upMs = observations.engineTime ? engineMillisBetween(facts.startedAt, observations.engineTime) : Number.NaN;
+    const later = observations.later;
+    const same = (other: ContainerFacts) =>
+      other.running && other.startedAt === facts.startedAt && other.restartCount === facts.restartCount;
+    const evidence = {
+      status: facts.status,
+      startedAt: facts.startedAt,
+      engineTime: observations.engineTime ?? null,
+      restartCount: facts.restartCount,
+      oomKilled: facts.oomKilled,
+      later: later ? (later.facts ? { status: later.facts.status, startedAt: later.facts.startedAt } : null) : null,
     };
+    const expected = say("stillRunningExpected", { ms: check.afterMs });
+    const fail = (actual: Shown) => ({ passed: false, expected, actual, evidence });
+    if (facts.status !== "running") return fail(facts.oomKilled ? say("oomKilled") : facts.status);
+    if (facts.restartCount > 0) return fail(say("restartedTimes", { count: facts.restartCount }));
+    if (Number.isNaN(upMs)) return fail(say("engineClockUnreadable"));
+    if (upMs >= check.afterMs)
+      return { passed: true, expected, actual: say("upFor", { ms: Math.round(upMs) }), evidence };
+    // Younger than afterMs: the second look, taken once it was old enough, decides.
+    if (!later?.facts) return fail(say("gone"));
+    if (!same(later.facts)) {
+      return fail(
+        later.facts.running ? say("restarted") : later.facts.oomKilled ? say("oomKilled") : later.facts.status,
+      );
+    }
+    return { passed: true, expected, actual: say("upFor", { ms: check.afterMs }), evidence };
   },
 
-  exec: (check, { observations }): CheckOutcome => {
+  exec: (check, { facts, observations }): CheckOutcome => {
     const outcome = observations.exec?.[check.id];
     const expected = check.outputContains
       ? say("execExpectedOutput", { exitCode: check.exitCode, output: check.outputContains })
@@ -261,7 +353,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       return {
         passed: false,
         expected,
-        actual: outcome ? unobservableReason(outcome) : say("notRunning"),
+        actual: outcome ? unobservableReason(outcome, facts) : say("containerIs", { state: facts.status }),
         evidence: { exec: null },
       };
     }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ContainerNameSchema } from "../docker/container-name.js";
 import { LocalizedTextSchema } from "../schemas/language.js";
+import { GRADER_HINTS } from "./messages.js";
 
 /**
  * An exercise as authors write it in content/exercises/<id>.yaml. This schema is the only
@@ -33,8 +34,18 @@ export const CheckSchema = z.discriminatedUnion("type", [
   check("exists", {}),
   check("state", { status: ContainerStatusSchema }),
   check("exitCode", { equals: z.number().int().min(0).max(255) }),
-  check("image", { reference: z.string().min(1) }),
-  check("command", { equals: Argv }),
+  check("image", {
+    /** Passes when the container's image (by ID) carries this tag or digest now, however it was typed. */
+    reference: z.string().min(1),
+    /** And is the very image this other reference names: a tag made with `docker tag`, not a look-alike. */
+    sameImageAs: z.string().min(1).optional(),
+  }),
+  check("command", {
+    /** What the main process runs: Entrypoint then Cmd. A bare program name matches its path on PATH. */
+    equals: Argv,
+    /** And it comes from the image's own ENTRYPOINT and CMD: nothing was added on `docker run`. */
+    fromImage: z.boolean().default(false),
+  }),
   check("entrypoint", { equals: Argv.nullable() }),
   check("interactive", { tty: z.boolean().default(true), openStdin: z.boolean().default(true) }),
   check("portPublished", {
@@ -72,17 +83,39 @@ export type Check = z.infer<typeof CheckSchema>;
 export type CheckType = Check["type"];
 export type CheckOf<T extends CheckType> = Extract<Check, { type: T }>;
 
+const HintConditionSchema = z
+  .strictObject({
+    state: z.union([ContainerStatusSchema, z.literal("missing")]).optional(),
+    failed: Slug.optional().describe("id of a check that failed"),
+  })
+  .refine((when) => when.state !== undefined || when.failed !== undefined, "give a state, a failed check, or both");
+
 /** A hint shown when every condition given holds; "missing" means no container has the name. */
-const HintSchema = z.strictObject({
-  when: z
-    .strictObject({
-      state: z.union([ContainerStatusSchema, z.literal("missing")]).optional(),
-      failed: Slug.optional().describe("id of a check that failed"),
-    })
-    .refine((when) => when.state !== undefined || when.failed !== undefined, "give a state, a failed check, or both"),
-  text: LocalizedTextSchema,
-});
+const HintSchema = z.strictObject({ when: HintConditionSchema, text: LocalizedTextSchema });
 export type Hint = z.infer<typeof HintSchema>;
+
+/**
+ * Something a learner might type, run by the test suite on a real engine and graded through the
+ * API. Shell lines in one `sh -e` session in an empty folder; never sent to learners.
+ */
+const AttemptSchema = z.strictObject({
+  /** What this attempt does differently, for the people who read test failures. */
+  title: z.string().min(1),
+  run: z.array(z.string().min(1)).min(1),
+});
+
+/** An attempt that must fail: exactly these checks fail and exactly these hints fire. */
+const RejectSchema = AttemptSchema.extend({
+  fails: z.array(Slug).min(1),
+  hints: z
+    .array(z.union([HintConditionSchema, z.strictObject({ grader: z.enum(GRADER_HINTS) })]))
+    .min(1)
+    .describe("the exercise's hints by their condition, and the grader's own by name"),
+});
+export type Reject = z.infer<typeof RejectSchema>;
+
+/** A container Compose made: found by its labels, so any Compose version's naming is accepted. */
+const ComposeServiceSchema = z.strictObject({ project: z.string().min(1), service: z.string().min(1) });
 
 export const ExerciseSchema = z
   .strictObject({
@@ -91,12 +124,17 @@ export const ExerciseSchema = z
     title: LocalizedTextSchema,
     /** Markdown. */
     instructions: LocalizedTextSchema,
+    /** The container graded when a submission names none. */
     containerName: ContainerNameSchema,
+    /** Grade the container of this Compose service instead, whatever Compose named it. */
+    compose: ComposeServiceSchema.optional(),
     checks: z.array(CheckSchema).min(1),
     hints: z.array(HintSchema).default([]),
-    /** Shell commands that solve the exercise from a clean engine. Never sent to learners. */
-    solution: z.array(z.string().min(1)).min(1),
-    /** Shell commands that remove everything the solution created. */
+    /** Right ways to do it, the reference solution first: each must earn full marks. */
+    accept: z.array(AttemptSchema).min(3),
+    /** Plausible wrong ways: each must fail the checks it names and show the hints it names. */
+    reject: z.array(RejectSchema).min(3),
+    /** Shell commands that remove everything any attempt created. */
     cleanup: z.array(z.string().min(1)).min(1),
   })
   .superRefine((exercise, context) => {
@@ -128,6 +166,25 @@ export const ExerciseSchema = z
           code: "custom",
           path: ["hints", index, "when", "failed"],
           message: `no check has id "${hint.when.failed}"`,
+        });
+      }
+    }
+    for (const [index, attempt] of exercise.reject.entries()) {
+      for (const [at, id] of attempt.fails.entries()) {
+        if (!ids.includes(id)) {
+          context.addIssue({
+            code: "custom",
+            path: ["reject", index, "fails", at],
+            message: `no check has id "${id}"`,
+          });
+        }
+      }
+      for (const [at, hint] of attempt.hints.entries()) {
+        if ("grader" in hint || conditions.includes(`${hint.state ?? "*"}/${hint.failed ?? "*"}`)) continue;
+        context.addIssue({
+          code: "custom",
+          path: ["reject", index, "hints", at],
+          message: "no hint has this condition",
         });
       }
     }

@@ -2,13 +2,24 @@ import type { ContainerFacts } from "../docker/container-facts.js";
 import { evaluateCheck } from "./checks.js";
 import type { Exercise } from "./exercise.js";
 import type { EvidenceSnapshot, Grade, GradedCheck, HintRef } from "./grade.js";
+import type { GraderHint } from "./messages.js";
 import type { Observations } from "./observations.js";
+
+/**
+ * The grader's hint for a state no exercise needs to foresee: each is true in its state whatever
+ * the exercise asked. Running and exited are the exercises' to explain.
+ */
+const STATE_HINTS: Partial<Record<string, GraderHint>> = {
+  paused: "pausedHint",
+  restarting: "restartingHint",
+  dead: "deadHint",
+  removing: "removingHint",
+};
 
 /** Grades one exercise on what the engine reported. Pure, and language-neutral: see grade.ts. */
 export function gradeSubmission(exercise: Exercise, observations: Observations): Grade {
   const name = observations.containerName;
   const facts = observations.facts;
-  const later = observations.later === undefined ? undefined : (observations.later.facts ?? null);
   const evidence: EvidenceSnapshot = {
     containerName: name,
     found: facts !== undefined,
@@ -22,7 +33,7 @@ export function gradeSubmission(exercise: Exercise, observations: Observations):
       // Only `exists` can say something useful about a container that is not there.
       return { ...base, passed: false, points: 0, expected: check.type === "exists" ? name : "", actual: null };
     }
-    const outcome = evaluateCheck(check, { facts, later, observations });
+    const outcome = evaluateCheck(check, { facts, observations });
     evidence.checks[check.id] = outcome.evidence;
     return {
       ...base,
@@ -54,14 +65,30 @@ function hintsFor(
 ): HintRef[] {
   if (failed.size === 0) return [];
   const state = facts ? facts.status : "missing";
-  const values = { name, state, exitCode: facts ? String(facts.exitCode) : "" };
+  // Without a container every check fails for want of one: only `exists` failed for a reason,
+  // and a hint about any other check (fix the port, remove the container) would not fit.
+  const failedForReal = facts
+    ? failed
+    : new Set(exercise.checks.filter((check) => check.type === "exists").map((check) => check.id));
+  const error = facts?.error.slice(0, 300) ?? "";
+  const values = { name, state, exitCode: facts ? String(facts.exitCode) : "", error };
   const hints: HintRef[] = exercise.hints
     .filter(
       (hint) =>
         (hint.when.state === undefined || hint.when.state === state) &&
-        (hint.when.failed === undefined || failed.has(hint.when.failed)),
+        (hint.when.failed === undefined || failedForReal.has(hint.when.failed)),
     )
     .map((hint) => ({ when: hint.when, with: values }));
-  if (!facts) hints.unshift({ say: "missingContainerHint", with: values });
+  const own: GraderHint | undefined = !facts
+    ? "missingContainerHint"
+    : state === "created"
+      ? error
+        ? "startFailedHint"
+        : "createdHint"
+      : STATE_HINTS[state];
+  // An exercise's own hint for a state says it better than the grader's generic one (a Compose
+  // service is not found by `--name`).
+  const exerciseSaysIt = exercise.hints.some((hint) => hint.when.state === state && hint.when.failed === undefined);
+  if (own && !exerciseSaysIt) hints.unshift({ say: own, with: values });
   return hints;
 }

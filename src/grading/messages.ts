@@ -7,13 +7,39 @@ export const GRADER_MESSAGES = {
     es: "No hay ningún contenedor llamado {name}: ¿usaste `--name {name}`? `docker ps -a` también muestra los que ya se detuvieron.",
     en: "There is no container named {name}: did you pass `--name {name}`? `docker ps -a` lists stopped ones too.",
   },
+  createdHint: {
+    es: "{name} está creado pero nunca arrancó: `docker start {name}` lo arranca.",
+    en: "{name} was created but never started: `docker start {name}` starts it.",
+  },
+  startFailedHint: {
+    es: "Docker creó {name} pero no pudo arrancarlo: «{error}». Corrige la causa y arráncalo con `docker start {name}`.",
+    en: "Docker created {name} but could not start it: “{error}”. Fix the cause, then start it with `docker start {name}`.",
+  },
+  pausedHint: {
+    es: "{name} está en pausa: sus procesos están congelados. `docker unpause {name}` lo reanuda.",
+    en: "{name} is paused: its processes are frozen. `docker unpause {name}` resumes it.",
+  },
+  restartingHint: {
+    es: "{name} se está reiniciando: su proceso principal termina una y otra vez y su política de reinicio lo vuelve a arrancar. `docker logs {name}` muestra por qué.",
+    en: "{name} is restarting: its main process keeps ending and its restart policy starts it again. `docker logs {name}` shows why.",
+  },
+  deadHint: {
+    es: "{name} está muerto (dead): Docker no pudo detenerlo o borrarlo del todo. Bórralo con `docker rm -f {name}` y créalo de nuevo.",
+    en: "{name} is dead: Docker could not fully stop or remove it. Remove it with `docker rm -f {name}` and create it again.",
+  },
+  removingHint: {
+    es: "{name} se está borrando: espera a que desaparezca y créalo de nuevo.",
+    en: "{name} is being removed: wait until it is gone and create it again.",
+  },
   notCheckedWithoutContainer: {
     es: "No se pudo comprobar: no hay ningún contenedor llamado {name}.",
     en: "Not checked: there is no container named {name}.",
   },
   noContainer: { es: "ningún contenedor", en: "no container" },
   none: { es: "ninguno", en: "none" },
+  // Kept for grades stored before `containerIs` said the state itself.
   notRunning: { es: "el contenedor no está en ejecución", en: "the container is not running" },
+  containerIs: { es: "el contenedor está {state}", en: "the container is {state}" },
   notExitedYet: { es: "{state}: aún no ha terminado", en: "{state}: it has not exited yet" },
   namedNotSet: { es: "{name} sin definir", en: "{name} not set" },
   namedSet: { es: "{name} definida", en: "{name} set" },
@@ -23,6 +49,24 @@ export const GRADER_MESSAGES = {
   notFound: { es: "no aparece", en: "not found" },
   notFoundLastLine: { es: 'no aparece ("{line}")', en: 'not found ("{line}")' },
   restarted: { es: "se reinició", en: "restarted" },
+  restartedTimes: { es: "se ha reiniciado {count} veces", en: "restarted {count} times" },
+  oomKilled: {
+    es: "el kernel mató su proceso por falta de memoria",
+    en: "the kernel killed its process for lack of memory",
+  },
+  upFor: { es: "en ejecución desde hace {ms} ms", en: "running for {ms} ms" },
+  engineClockUnreadable: { es: "no se pudo leer el reloj del motor", en: "the engine's clock could not be read" },
+  imageTagged: { es: "{image} (etiquetas: {tags})", en: "{image} (tags: {tags})" },
+  imageSameAs: { es: "{image}, la misma imagen que {other}", en: "{image}, the same image as {other}" },
+  imageGone: { es: "{image} (la imagen ya no existe)", en: "{image} (the image no longer exists)" },
+  commandAdded: {
+    es: "{argv}, añadido en docker run (la imagen dice {image})",
+    en: "{argv}, added on docker run (the image says {image})",
+  },
+  portsNeverBound: {
+    es: "{ports} pedidos, pero nunca publicados: el contenedor nunca arrancó",
+    en: "{ports} requested, but never bound: the container never started",
+  },
   gone: { es: "desapareció", en: "disappeared" },
   stillRunningExpected: {
     es: "en ejecución, y aún en ejecución tras {ms} ms",
@@ -38,6 +82,18 @@ export const GRADER_MESSAGES = {
 } satisfies Record<string, LocalizedText>;
 
 export type GraderMessage = keyof typeof GRADER_MESSAGES;
+
+/** The grader's own hints: a missing container, and every state an exercise's hints need not foresee. */
+export const GRADER_HINTS = [
+  "missingContainerHint",
+  "createdHint",
+  "startFailedHint",
+  "pausedHint",
+  "restartingHint",
+  "deadHint",
+  "removingHint",
+] as const satisfies readonly GraderMessage[];
+export type GraderHint = (typeof GRADER_HINTS)[number];
 export const GraderMessageSchema = z.enum(Object.keys(GRADER_MESSAGES) as [GraderMessage, ...GraderMessage[]]);
 
 /** Picks the language and fills {placeholders}; unknown ones stay as written so authors notice. */

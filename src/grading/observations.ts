@@ -1,4 +1,4 @@
-import type { ContainerFacts } from "../docker/container-facts.js";
+import type { ContainerFacts, ImageFacts } from "../docker/container-facts.js";
 import type { CheckOf, Exercise } from "./exercise.js";
 
 /**
@@ -37,8 +37,15 @@ export interface Observations {
   logs?: OutputObservation | Unobservable;
   /** Keyed by check id. */
   exec?: Record<string, ExecObservation | Unobservable>;
-  /** A second inspect after a delay, for `stillRunning`. */
-  later?: { afterMs: number; facts: ContainerFacts | undefined };
+  /** The image the container was created from, by its ID; undefined when the image is gone. */
+  image?: ImageFacts | undefined;
+  /** The engine's clock when the container was inspected, for `stillRunning`. */
+  engineTime?: string;
+  /**
+   * A second inspect, only for a container that had been running less than a `stillRunning`
+   * check's afterMs: taken once that much time has passed since it started. Undefined facts: it vanished.
+   */
+  later?: { facts: ContainerFacts | undefined };
 }
 
 /** The engine calls beyond the first inspect that an exercise's checks need. */
@@ -47,24 +54,37 @@ export interface ObservationPlan {
   /** 0: no logs needed. */
   logsTailLines: number;
   execs: CheckOf<"exec">[];
-  /** 0: no second inspect. */
-  laterAfterMs: number;
+  /** Inspect the container's image: image checks compare its tags, `command` its defaults. */
+  image: boolean;
+  /** 0: no `stillRunning` check. Otherwise the longest afterMs: read the engine's clock. */
+  stillRunningAfterMs: number;
 }
 
 export const LOGS_MAX_BYTES = 64 * 1024;
 export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
 
 export function planObservations(exercise: Exercise): ObservationPlan {
-  const plan: ObservationPlan = { top: false, logsTailLines: 0, execs: [], laterAfterMs: 0 };
+  const plan: ObservationPlan = { top: false, logsTailLines: 0, execs: [], image: false, stillRunningAfterMs: 0 };
   for (const check of exercise.checks) {
     if (check.type === "processRunning") plan.top = true;
     if (check.type === "logsContain") plan.logsTailLines = Math.max(plan.logsTailLines, check.tailLines);
     if (check.type === "exec") plan.execs.push(check);
-    if (check.type === "stillRunning") plan.laterAfterMs = Math.max(plan.laterAfterMs, check.afterMs);
+    if (check.type === "image" || (check.type === "command" && check.fromImage)) plan.image = true;
+    if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
   }
   return plan;
 }
 
 export function isUnobservable(value: object): value is Unobservable {
   return "unobservable" in value;
+}
+
+/** Milliseconds from `from` to `to`, two RFC 3339 times on the engine's clock; NaN if either is unreadable. */
+export function engineMillisBetween(from: string, to: string): number {
+  return Date.parse(to) - Date.parse(from);
+}
+
+/** The engine writes year 1 for a time that never happened (a container never started or never finished). */
+export function happened(time: string): boolean {
+  return time !== "" && !time.startsWith("0001-");
 }

@@ -3,6 +3,7 @@ import { ContainerStateError } from "../docker/errors.js";
 import type { Exercise } from "../grading/exercise.js";
 import {
   EXEC_OUTPUT_MAX_BYTES,
+  engineMillisBetween,
   LOGS_MAX_BYTES,
   type Observations,
   planObservations,
@@ -13,20 +14,35 @@ import {
  * Asks the engine what the exercise's checks need to know about one container: one inspect,
  * then only the calls some check asked for, in parallel. Engine failures propagate
  * (EngineUnavailable); a container that cannot answer a call is recorded as such.
+ *
+ * The container is the one named in the request; without a name, the exercise's: for a Compose
+ * service, the container Compose made for it, found by its labels, so Compose v1's tienda_web_1
+ * and v2's tienda-web-1 are both found. `observations.containerName` says which name was graded.
  */
 export async function observeContainer(
   engine: DockerEngine,
   exercise: Exercise,
-  containerName: string,
+  requestedName: string | undefined,
 ): Promise<Observations> {
-  const inspected = await engine.inspectContainer(containerName);
+  const plan = planObservations(exercise);
+  const containerName =
+    requestedName ??
+    (exercise.compose
+      ? await engine.findComposeContainer(exercise.compose.project, exercise.compose.service)
+      : undefined) ??
+    exercise.containerName;
+  // The engine's clock is read beside the inspect, so judging uptime costs no extra round trip.
+  const [inspected, engineTime] = await Promise.all([
+    engine.inspectContainer(containerName),
+    plan.stillRunningAfterMs > 0 ? engine.systemTime() : undefined,
+  ]);
   // The engine also resolves ids and id prefixes. Only the exact name is the learner's container:
   // anything else is "no such container", and nothing more is read from it.
   const facts = inspected?.name === containerName ? inspected : undefined;
   const observations: Observations = { containerName, facts };
   if (facts === undefined) return observations;
+  if (engineTime !== undefined) observations.engineTime = engineTime;
 
-  const plan = planObservations(exercise);
   const running = facts.running;
   const notRunning: Unobservable = { unobservable: "not-running" };
   const calls: Promise<unknown>[] = [];
@@ -66,12 +82,23 @@ export async function observeContainer(
       );
     }
   }
-  if (plan.laterAfterMs > 0) {
+  if (plan.image && facts.imageId) {
     calls.push(
-      new Promise((resolve) => setTimeout(resolve, plan.laterAfterMs))
+      engine.inspectImage(facts.imageId).then((image) => {
+        observations.image = image;
+      }),
+    );
+  }
+  // Uptime is judged on the engine's own record (StartedAt against its clock). Only a container
+  // started less than afterMs ago cannot be judged yet: it gets a second look once it is that old.
+  const upMs = engineTime === undefined ? Number.NaN : engineMillisBetween(facts.startedAt, engineTime);
+  if (running && upMs < plan.stillRunningAfterMs) {
+    const waitMs = Math.max(0, plan.stillRunningAfterMs - upMs);
+    calls.push(
+      new Promise((resolve) => setTimeout(resolve, waitMs))
         .then(() => engine.inspectContainer(containerName))
         .then((later) => {
-          observations.later = { afterMs: plan.laterAfterMs, facts: later };
+          observations.later = { facts: later?.id === facts.id ? later : undefined };
         }),
     );
   }

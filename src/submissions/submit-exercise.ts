@@ -31,7 +31,7 @@ export interface SubmitExerciseInput {
   mayUseSharedEngine: boolean;
   exerciseId: string;
   learnerId: string;
-  /** Defaults to the name the exercise asks for. */
+  /** Defaults to the exercise's container (for a Compose service, the one Compose made). */
   containerName: string | undefined;
   language: Language;
   /** With a key, a retry of the same request answers the first answer and stores nothing new. */
@@ -66,7 +66,6 @@ export async function submitExercise(
 ): Promise<SubmitExerciseResult> {
   const exercise = deps.course.exercises.get(input.exerciseId);
   if (!exercise) throw new NotFound(`There is no exercise "${input.exerciseId}". GET /v1/exercises lists them.`);
-  const containerName = input.containerName ?? exercise.containerName;
   const { clientId, learnerId, language, idempotencyKey: key } = input;
   // Before the key is claimed: a refused engine stores nothing and asks the engine nothing.
   const engine = await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId);
@@ -83,7 +82,8 @@ export async function submitExercise(
 
   try {
     const started = performance.now();
-    const observations = await observeContainer(engine, exercise, containerName);
+    const observations = await observeContainer(engine, exercise, input.containerName);
+    const containerName = observations.containerName;
     const grade = gradeSubmission(exercise, observations);
     const durationMs = Math.round(performance.now() - started);
     const lesson = deps.course.lessons.find((candidate) => candidate.exercises.includes(exercise.id));

@@ -31,14 +31,15 @@ export function withContainerName(lines: readonly string[], from: string, to: st
 
 /**
  * Runs shell lines in one `sh -e` session in a fresh folder, as a learner at a terminal would.
- * Lines with `-it` need a terminal: `script` provides one, and the learner then types `exit`.
+ * Lines with `-t` need a terminal: `script` provides one, and the learner then types `exit`.
  */
 export async function runAsLearner(lines: readonly string[]): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "learner-"));
   try {
     const file = path.join(dir, "commands.sh");
     await writeFile(file, `${lines.join("\n")}\n`);
-    const needsTerminal = lines.some((line) => /\s-(it|ti)\b/.test(line));
+    // -t in any short-flag cluster (-it, -ti, -dit, -t) or --tty: docker wants a terminal then.
+    const needsTerminal = lines.some((line) => /\s(-[a-zA-Z]*t[a-zA-Z]*|--tty)(\s|$)/.test(line));
     if (needsTerminal) {
       await runWithInput("script", ["-qec", `sh -e ${file}`, "/dev/null"], dir, "exit\n");
     } else {

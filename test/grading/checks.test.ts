@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { containerFactsFromInspect } from "../../src/docker/container-facts.js";
 import type { Observations } from "../../src/grading/observations.js";
 import { exerciseWith, gradeInWords, observe, recordedFacts, recordedInspect } from "./recorded-inspect.js";
 
@@ -57,19 +56,55 @@ describe("exitCode", () => {
 });
 
 describe("image", () => {
+  const facts = recordedFacts("alpine-exited-0.json");
+  const alpine = {
+    id: facts.imageId,
+    repoTags: ["alpine:3.20", "alpine:latest"],
+    repoDigests: [],
+    cmd: ["/bin/sh"],
+    entrypoint: null,
+  };
+  const check = (reference: string, extra: object = {}) => ({ type: "image", reference, ...extra });
+
   it("treats alpine, alpine:latest and docker.io/library/alpine:latest as the same image", () => {
     for (const reference of ["alpine", "alpine:latest", "docker.io/library/alpine:latest"]) {
-      expect(grade({ type: "image", reference }, observe("alpine-exited-0.json")).passed).toBe(true);
+      expect(grade(check(reference), observe("alpine-exited-0.json", { image: alpine })).passed).toBe(true);
     }
   });
 
-  it("tells a local tag from the image it was made from", () => {
-    const observations = observe("tagged-env-labels-restart.json");
-    expect(grade({ type: "image", reference: "fixture-rec-mi-alpine:1.0" }, observations).passed).toBe(true);
-    expect(grade({ type: "image", reference: "alpine" }, observations)).toMatchObject({
+  it("resolves an image typed by ID or digest to the tags it carries", () => {
+    const byId = { containerName: facts.name, facts: { ...facts, image: facts.imageId.slice(7, 19) }, image: alpine };
+    expect(grade(check("alpine"), byId)).toMatchObject({
+      passed: true,
+      actual: `${facts.imageId.slice(7, 19)} (tags: alpine:3.20, alpine:latest)`,
+    });
+    const pushed = { ...alpine, repoDigests: [`localhost:5000/alpine@sha256:${"a".repeat(64)}`] };
+    const digest = `localhost:5000/alpine@sha256:${"a".repeat(64)}`;
+    const byDigest = { containerName: facts.name, facts: { ...facts, image: digest }, image: pushed };
+    expect(grade(check(digest), byDigest).passed).toBe(true);
+  });
+
+  it("fails when the tag typed has since moved to another image, and says what the image carries now", () => {
+    const untagged = observe("alpine-exited-0.json", { image: { ...alpine, repoTags: [] } });
+    expect(grade(check("alpine"), untagged)).toMatchObject({
       passed: false,
-      expected: "docker.io/library/alpine:latest",
-      actual: "docker.io/library/fixture-rec-mi-alpine:1.0",
+      actual: "docker.io/library/alpine:latest (tags: <none>)",
+    });
+    expect(grade(check("alpine"), observe("alpine-exited-0.json")).actual).toBe(
+      "docker.io/library/alpine:latest (the image no longer exists)",
+    );
+  });
+
+  it("with sameImageAs, tells a tag of that image from a look-alike under the same name", () => {
+    const tag = check("mi-alpine:1.0", { sameImageAs: "alpine" });
+    const tagged = { containerName: facts.name, facts: { ...facts, image: "mi-alpine:1.0" } };
+    const same = { ...tagged, image: { ...alpine, repoTags: ["alpine:latest", "mi-alpine:1.0"] } };
+    expect(grade(tag, same).passed).toBe(true);
+    const other = { ...tagged, image: { ...alpine, id: "sha256:other", repoTags: ["mi-alpine:1.0"] } };
+    expect(grade(tag, other)).toMatchObject({
+      passed: false,
+      expected: "docker.io/library/mi-alpine:1.0, the same image as docker.io/library/alpine:latest",
+      actual: "docker.io/library/mi-alpine:1.0 (tags: mi-alpine:1.0)",
     });
   });
 });
@@ -81,6 +116,31 @@ describe("command and entrypoint", () => {
     expect(grade({ type: "command", equals: ["tail", "-f"] }, observations)).toMatchObject({
       passed: false,
       actual: '["tail","-f","/dev/null"]',
+    });
+  });
+
+  it("judges the program run, not how it was typed: entrypoint then command, a bare name on PATH", () => {
+    const running = recordedFacts("example2-running.json");
+    const asEntrypoint = { ...running, entrypoint: ["tail"], cmd: ["-f", "/dev/null"] };
+    const check = { type: "command", equals: ["tail", "-f", "/dev/null"] };
+    expect(grade(check, { containerName: running.name, facts: asEntrypoint }).passed).toBe(true);
+    const byPath = { ...running, cmd: ["/bin/tail", "-f", "/dev/null"] };
+    expect(grade(check, { containerName: running.name, facts: byPath }).passed).toBe(true);
+    const shell = { type: "command", equals: ["/bin/sh"] };
+    expect(grade(shell, { containerName: running.name, facts: { ...running, cmd: ["sh"] } }).passed).toBe(true);
+    // Off the PATH the image sets, `sh` is not /bin/sh.
+    const elsewhere = { ...running, cmd: ["sh"], env: new Map([["PATH", "/opt/tools"]]) };
+    expect(grade(shell, { containerName: running.name, facts: elsewhere }).passed).toBe(false);
+  });
+
+  it("with fromImage, tells the image's own CMD from the same words typed on docker run", () => {
+    const facts = recordedFacts("built-image-exited.json");
+    const check = { type: "command", equals: facts.cmd ?? [], fromImage: true };
+    const image = { id: facts.imageId, repoTags: ["saludo:1.0"], repoDigests: [], entrypoint: null };
+    expect(grade(check, observe("built-image-exited.json", { image: { ...image, cmd: facts.cmd } })).passed).toBe(true);
+    expect(grade(check, observe("built-image-exited.json", { image: { ...image, cmd: ["/bin/sh"] } }))).toMatchObject({
+      passed: false,
+      actual: `${JSON.stringify(facts.cmd)}, added on docker run (the image says ["/bin/sh"])`,
     });
   });
 
@@ -133,7 +193,30 @@ describe("portPublished", () => {
     expect(grade({ ...port8080, hostPort: 8081, hostIp: "127.0.0.1" }, observations).passed).toBe(true);
     expect(
       grade({ ...port8080, hostPort: 8080, hostIp: "127.0.0.1" }, observe("nginx-8080-running.json")),
-    ).toMatchObject({ passed: false, actual: "0.0.0.0:8080->80/tcp" });
+    ).toMatchObject({ passed: false, actual: "0.0.0.0:8080->80/tcp, :::8080->80/tcp" });
+  });
+
+  it("counts the port the engine bound from a requested range, and a stopped container's range that holds it", () => {
+    const running = recordedFacts("nginx-8080-running.json");
+    const range = { "80/tcp": [{ hostIp: "", hostPort: "8080-8081" }] };
+    const boundTo = (hostPort: string) => ({ "80/tcp": [{ hostIp: "0.0.0.0", hostPort }] });
+    const at = (facts: object) => ({ containerName: running.name, facts: { ...running, ...facts } });
+    expect(grade(port8080, at({ portBindings: range, boundPorts: boundTo("8080") })).passed).toBe(true);
+    expect(grade(port8080, at({ portBindings: range, boundPorts: boundTo("8081") }))).toMatchObject({
+      passed: false,
+      actual: "0.0.0.0:8081->80/tcp",
+    });
+    const stopped = { status: "exited", running: false, portBindings: range, boundPorts: {} };
+    expect(grade(port8080, at(stopped)).passed).toBe(true);
+  });
+
+  it("fails for a container that never started, whatever it asked for: nothing was bound", () => {
+    const running = recordedFacts("nginx-8080-running.json");
+    const created = { ...running, status: "created", running: false, boundPorts: {} };
+    expect(grade(port8080, { containerName: running.name, facts: created })).toMatchObject({
+      passed: false,
+      actual: "0.0.0.0:8080->80/tcp requested, but never bound: the container never started",
+    });
   });
 
   it("says no port is published, in the learner's language", () => {
@@ -246,7 +329,7 @@ describe("processRunning", () => {
     const observations = observe("example2-killed.json", { processes: { unobservable: "not-running" } });
     expect(grade({ type: "processRunning", commandContains: "tail" }, observations)).toMatchObject({
       passed: false,
-      actual: "the container is not running",
+      actual: "the container is exited",
     });
   });
 });
@@ -273,32 +356,46 @@ describe("logsContain", () => {
 });
 
 describe("stillRunning", () => {
-  const check = { type: "stillRunning", afterMs: 500 };
-  const runningInspect = recordedInspect("example2-running.json");
-  const running = containerFactsFromInspect(runningInspect);
+  const check = { type: "stillRunning", afterMs: 1000 };
+  const running = recordedFacts("example2-running.json");
+  const startedMs = Date.parse(running.startedAt);
+  const engineTimeAfter = (ms: number) => new Date(startedMs + ms).toISOString();
 
-  it("passes when the second inspect shows the same, unrestarted process", () => {
-    const observations = observe("example2-running.json", { later: { afterMs: 500, facts: running } });
-    expect(grade(check, observations).passed).toBe(true);
+  it("passes on the engine's record alone once it has been up for afterMs, with no second look", () => {
+    const observations = observe("example2-running.json", { engineTime: engineTimeAfter(1500) });
+    expect(grade(check, observations)).toMatchObject({ passed: true, actual: "running for 1500 ms" });
   });
 
-  it("fails when the container stopped in between", () => {
-    const later = { afterMs: 500, facts: recordedFacts("example2-killed.json") };
-    expect(grade(check, observe("example2-running.json", { later }))).toMatchObject({
+  it("for a younger container, lets the second look decide", () => {
+    const young = { engineTime: engineTimeAfter(200) };
+    expect(grade(check, observe("example2-running.json", { ...young, later: { facts: running } })).passed).toBe(true);
+    const killed = { facts: recordedFacts("example2-killed.json") };
+    expect(grade(check, observe("example2-running.json", { ...young, later: killed }))).toMatchObject({
       passed: false,
       actual: "exited",
     });
+    const restarted = { facts: { ...running, startedAt: engineTimeAfter(900) } };
+    expect(grade(check, observe("example2-running.json", { ...young, later: restarted }))).toMatchObject({
+      passed: false,
+      actual: "restarted",
+    });
+    expect(grade(check, observe("example2-running.json", { ...young, later: { facts: undefined } })).actual).toBe(
+      "disappeared",
+    );
   });
 
-  it("fails when a restart policy brought it back in between", () => {
-    const restarted = { ...running, restartCount: 1, startedAt: "2026-11-28T03:50:00.000000000Z" };
-    const observations = observe("example2-running.json", { later: { afterMs: 500, facts: restarted } });
-    expect(grade(check, observations)).toMatchObject({ passed: false, actual: "restarted" });
+  it("fails a container its restart policy has had to start again, however long it has been up since", () => {
+    const observations: Observations = {
+      containerName: running.name,
+      facts: { ...running, restartCount: 2 },
+      engineTime: engineTimeAfter(60_000),
+    };
+    expect(grade(check, observations)).toMatchObject({ passed: false, actual: "restarted 2 times" });
   });
 
-  it("fails when the container was already stopped", () => {
-    const observations = observe("example2-killed.json", { later: { afterMs: 500, facts: running } });
-    expect(grade(check, observations).passed).toBe(false);
+  it("fails a stopped container and says its state", () => {
+    const observations = observe("example2-killed.json", { engineTime: engineTimeAfter(60_000) });
+    expect(grade(check, observations)).toMatchObject({ passed: false, actual: "exited" });
   });
 });
 

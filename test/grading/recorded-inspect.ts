@@ -58,7 +58,13 @@ export function exerciseWith(...checks: Record<string, unknown>[]): Exercise {
         ...check,
       })),
     ],
-    solution: ["docker run --name prueba alpine"],
+    accept: [1, 2, 3].map((n) => ({ title: `accept ${n}`, run: ["docker run --name prueba alpine"] })),
+    reject: [1, 2, 3].map((n) => ({
+      title: `reject ${n}`,
+      run: ["docker create --name prueba alpine"],
+      fails: ["existe"],
+      hints: [{ grader: "createdHint" }],
+    })),
     cleanup: ["docker rm -f prueba"],
   });
 }

@@ -120,18 +120,3 @@ describe("Ciclo de vida de un contenedor", () => {
     expect(body.hints[0]).toMatch(/^El contenedor existe pero ya terminó: su proceso principal acabó\./);
   });
 });
-
-describe("reference solutions of the example2 exercises", () => {
-  it.each(["example2-en-segundo-plano", "example2-detenido-con-kill"])("%s earns full marks", async (id) => {
-    const exercise = t.app.curriculum.exercises.get(id);
-    if (!exercise) throw new Error(`no exercise ${id}`);
-    const example2 = `example2-${uniqueSuffix()}`;
-    containers.push(example2);
-    await runAsLearner(exercise.solution.map((line) => line.replaceAll("example2", example2)));
-    await docker(["inspect", example2]);
-    if (id === "example2-detenido-con-kill") await docker(["wait", example2]);
-    const body = await submit(id, example2);
-    expect(body.checks.filter((c) => !c.passed)).toEqual([]);
-    expect(body.score).toBe(body.maxScore);
-  });
-});

@@ -1,0 +1,91 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import type { Exercise } from "../../src/grading/exercise.js";
+import type { HintRef } from "../../src/grading/grade.js";
+import { cleanUp, runAsLearner, uniqueSuffix, withContainerName } from "../docker/learner-shell.js";
+import { buildTestApp, type TestApp } from "../helper.js";
+import { submitGraded } from "./submit-graded.js";
+
+/**
+ * Every attempt an exercise file lists, typed as a learner would on the real engine and graded
+ * through the API: each `accept` earns full marks with no hint; each `reject` fails exactly the
+ * checks it names and shows exactly the hints it names, so no other hint (one that would not fit
+ * what happened) fires. A new attempt is a few lines of YAML.
+ *
+ * Exercises run side by side; one exercise's attempts run one after another, because they share
+ * names the checks require (the tag mi-alpine:1.0, the network mi-red, port 8080, the Compose
+ * project tienda). Container names get a unique suffix, except a Compose service's, which the
+ * grader finds by its labels.
+ */
+
+const exerciseIds = readdirSync(path.join(import.meta.dirname, "../../content/exercises"))
+  .filter((file) => file.endsWith(".yaml"))
+  .map((file) => file.replace(/\.yaml$/, ""));
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** A hint as the attempt files name it: the exercise's by its condition, the grader's by name. */
+const hintKey = (hint: HintRef | { state?: string; failed?: string } | { grader: string }) =>
+  "grader" in hint
+    ? `grader:${hint.grader}`
+    : "say" in hint
+      ? `grader:${hint.say}`
+      : "when" in hint
+        ? `${hint.when.state ?? "*"}/${hint.when.failed ?? "*"}`
+        : `${hint.state ?? "*"}/${hint.failed ?? "*"}`;
+
+async function tryAttempt(exercise: Exercise, run: readonly string[], language: "es" | "en") {
+  const name = exercise.compose ? undefined : `${exercise.containerName}-${uniqueSuffix()}`;
+  try {
+    await runAsLearner(name ? withContainerName(run, exercise.containerName, name) : run);
+    const body = await submitGraded(t, {
+      exerciseId: exercise.id,
+      containerName: name,
+      learnerId: "learner-attempts",
+      language,
+    });
+    const stored = await t.prisma.submission.findUniqueOrThrow({ where: { id: body.id }, select: { hints: true } });
+    return { body, firedHints: (stored.hints as HintRef[]).map(hintKey).sort() };
+  } finally {
+    await cleanUp(exercise, name ?? exercise.containerName);
+  }
+}
+
+describe.concurrent("every attempt in content/exercises, on the real engine", () => {
+  // Concurrent tests must assert through their own context's expect.
+  it.for(exerciseIds)("%s", { timeout: 180_000 }, async (id, { expect }) => {
+    const exercise = t.app.curriculum.exercises.get(id);
+    if (!exercise) throw new Error(`no exercise ${id}`);
+
+    for (const [index, attempt] of exercise.accept.entries()) {
+      const { body } = await tryAttempt(exercise, attempt.run, index % 2 ? "en" : "es");
+      const where = `${id} accept "${attempt.title}"`;
+      expect
+        .soft(
+          body.checks.filter((check) => !check.passed),
+          where,
+        )
+        .toEqual([]);
+      expect.soft(body, where).toMatchObject({ status: "passed", score: body.maxScore, hints: [] });
+    }
+
+    for (const [index, attempt] of exercise.reject.entries()) {
+      const { body, firedHints } = await tryAttempt(exercise, attempt.run, index % 2 ? "en" : "es");
+      const where = `${id} reject "${attempt.title}"`;
+      const failed = body.checks.filter((check) => !check.passed).map((check) => check.id);
+      expect.soft(failed, where).toEqual(exercise.checks.map((c) => c.id).filter((c) => attempt.fails.includes(c)));
+      expect.soft(firedHints, where).toEqual(attempt.hints.map(hintKey).sort());
+      // Every hint that fired reaches the learner, written out: no placeholder left unfilled.
+      expect.soft(body.hints, where).toHaveLength(firedHints.length);
+      expect.soft(body.hints.join("\n"), where).not.toMatch(/\{[a-zA-Z]+\}/);
+    }
+  });
+});
