@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { healthRoutes } from "./health.js";
+import { sessionLinkRoutes } from "./session-link.js";
 import { clientRoutes } from "./v1/clients.js";
 import { commandRoutes } from "./v1/commands.js";
 import { diagramRoutes } from "./v1/diagrams.js";
@@ -7,6 +8,7 @@ import { exerciseRoutes } from "./v1/exercises.js";
 import { learnerRoutes } from "./v1/learners/index.js";
 import { lessonRoutes } from "./v1/lessons.js";
 import { searchRoutes } from "./v1/search.js";
+import { currentSessionRoutes } from "./v1/session.js";
 import { submissionRoutes } from "./v1/submissions.js";
 import { webhookRoutes } from "./v1/webhooks.js";
 
@@ -28,4 +30,6 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(submissionRoutes);
   await app.register(learnerRoutes);
   await app.register(webhookRoutes);
+  await app.register(currentSessionRoutes);
+  await app.register(sessionLinkRoutes);
 };
