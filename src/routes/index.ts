@@ -11,6 +11,7 @@ import { searchRoutes } from "./v1/search.js";
 import { currentSessionRoutes } from "./v1/session.js";
 import { submissionRoutes } from "./v1/submissions.js";
 import { webhookRoutes } from "./v1/webhooks.js";
+import { webRoutes } from "./web.js";
 
 /** Every route of the API. Each file is HTTP only: parse, call a service, shape the reply. */
 export const routes: FastifyPluginAsync = async (app) => {
@@ -32,4 +33,5 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(webhookRoutes);
   await app.register(currentSessionRoutes);
   await app.register(sessionLinkRoutes);
+  await app.register(webRoutes);
 };
