@@ -403,7 +403,7 @@ function submissionView(submission) {
             check.description,
             h("span", { className: "points" }, ` ${check.points}/${check.maxPoints}`),
           ),
-          h("p", { className: "feedback" }, check.feedback),
+          h("p", { className: "feedback" }, inlineMarkdown(check.feedback)),
           check.passed
             ? null
             : h(
@@ -569,9 +569,10 @@ async function render({ moveFocus }) {
   };
   document.title = page.title === "Aprendiendo Docker" ? page.title : `${page.title} · Aprendiendo Docker`;
   main.replaceChildren(page.view);
+  renderedAddress = location.pathname + location.search;
   main.removeAttribute("aria-busy");
   const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
-  if (target) target.scrollIntoView();
+  if (target) target.scrollIntoView({ behavior: "instant" });
   else if (moveFocus) {
     window.scrollTo(0, 0);
     main.focus({ preventScroll: true });
@@ -623,7 +624,11 @@ document.getElementById("theme-toggle").addEventListener("click", () => {
   applyChrome();
 });
 
-window.addEventListener("popstate", () => render({ moveFocus: false }));
+// Following an anchor (the skip link, a heading's #) also fires popstate: the view stays as it is.
+let renderedAddress = "";
+window.addEventListener("popstate", () => {
+  if (location.pathname + location.search !== renderedAddress) render({ moveFocus: false });
+});
 
 // ---- start --------------------------------------------------------------------------------
 
