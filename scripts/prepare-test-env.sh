@@ -2,6 +2,7 @@
 # What `npm test` needs besides node_modules, prepared before it runs (npm's `pretest`):
 #   - a Docker engine: DOCKER_HOST, or the default socket /var/run/docker.sock
 #   - the offline stand-in images the lessons use: alpine:latest and nginx:latest
+#   - Debian's chromium, for the browser tests
 # When all is there it only checks, in well under a second. Otherwise, as root, it runs
 # scripts/docker-lab.sh up, which says what it installs (Debian's docker.io, busybox-static) and
 # builds. Not root, it lists what is missing and how to get it, and stops before the suite would
@@ -30,6 +31,18 @@ check() {
     done
   fi
 }
+
+# The browser tests drive Debian's chromium through playwright-core, which downloads no browser.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$EUID" -eq 0 ]; then
+    say "installing Debian's chromium and fonts-dejavu-core (browser tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+  else
+    say "missing: chromium for the browser tests: run 'sudo apt-get install chromium fonts-dejavu-core' once" >&2
+    exit 1
+  fi
+fi
 
 # As root on the default socket, docker-lab.sh itself decides: it is idempotent, takes a quarter of a
 # second when all is current, and rebuilds stand-ins whose definition changed since they were built.

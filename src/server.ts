@@ -4,6 +4,7 @@ import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config/config.js";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-postgres.js";
 import { migrateDatabase } from "./db/migrate.js";
+import { isLoopbackHost, signInSelfStudy } from "./sessions/self-study.js";
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
@@ -86,6 +87,16 @@ async function main(): Promise<void> {
     await app.close();
     await embedded?.stop();
     process.exit(1);
+  }
+
+  // Self-study: the embedded database on an address only this computer reaches. One line, on
+  // stdout whatever the log format, so it can be clicked in a terminal or read by a script.
+  if (embedded && isLoopbackHost(config.host)) {
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    const link = await signInSelfStudy(app.prisma, `http://${host}:${port}`);
+    process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
   }
 }
 

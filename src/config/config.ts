@@ -74,6 +74,18 @@ const EnvSchema = z
     WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
     WEBHOOK_WORKER: z.stringbool().default(true),
     WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
+    FRAME_ANCESTORS: z
+      .string()
+      .transform((value) =>
+        value
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(z.url({ protocol: /^https?$/, error: "expected comma-separated origins like https://lms.example" })),
+      )
+      .default([]),
   })
   .refine((env) => env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
     path: ["HEADERS_TIMEOUT_MS"],
@@ -112,6 +124,8 @@ export interface Config {
   webhooks: { workerEnabled: boolean; maxAttempts: number; retryBaseMs: number; pollIntervalMs: number };
   /** Let webhooks target loopback and private addresses (off: that would be server-side request forgery). */
   webhookAllowPrivateUrls: boolean;
+  /** Origins (LMSs) whose pages may show the learner's page in an iframe, besides this service's own. */
+  frameAncestors: string[];
 }
 
 export class ConfigError extends Error {
@@ -163,5 +177,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollIntervalMs: 1000,
     },
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    frameAncestors: e.FRAME_ANCESTORS.map((origin) => new URL(origin).origin),
   };
 }

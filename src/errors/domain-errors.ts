@@ -100,6 +100,22 @@ export class ScopeMissing extends DomainError {
   }
 }
 
+/** A learner session that was valid and has run out: the learner needs a new link, not a new key. */
+export class SessionExpired extends DomainError {
+  readonly code = "session-expired";
+  constructor(readonly expiredAt: Date) {
+    super(`This learner session expired at ${expiredAt.toISOString()}. Open a new link to sign in again.`);
+  }
+}
+
+/**
+ * A learner session asked for something beyond its learner: another learner, a client route, or a
+ * cookie-borne write from another site.
+ */
+export class SessionRefused extends DomainError {
+  readonly code = "session-refused";
+}
+
 /** Too many unknown or malformed keys from one address: refused whatever key it sends next. */
 export class TooManyFailedAuthentications extends DomainError {
   readonly code = "too-many-failed-authentications";
@@ -138,5 +154,7 @@ export type KnownDomainError =
   | ShuttingDown
   | Unauthenticated
   | ScopeMissing
+  | SessionExpired
+  | SessionRefused
   | TooManyFailedAuthentications
   | RateLimited;

@@ -5,6 +5,7 @@ import {
   type KnownDomainError,
   type RateLimited,
   type ScopeMissing,
+  type SessionExpired,
   type TooManyFailedAuthentications,
   type Unauthenticated,
   type WebhookUrlRefused,
@@ -87,6 +88,13 @@ const PROBLEM_TABLE: ProblemTable = {
     extensions: { requiredScope: error.scope },
     headers: { "www-authenticate": `${REALM}, error="insufficient_scope", scope="${error.scope}"` },
   }),
+  "session-expired": (error: SessionExpired) => ({
+    status: 401,
+    slug: "session-expired",
+    extensions: { expiredAt: error.expiredAt.toISOString() },
+    headers: { "www-authenticate": `${REALM}, error="invalid_token", error_description="session expired"` },
+  }),
+  "session-refused": () => ({ status: 403, slug: "session-refused" }),
   "too-many-failed-authentications": (error: TooManyFailedAuthentications) => ({
     status: 429,
     slug: "too-many-failed-authentications",

@@ -1,13 +1,22 @@
+import fastifyCookie from "@fastify/cookie";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { type AuthenticatedClient, findClientByKey } from "../clients/api-clients.js";
 import { hasScope, type Scope } from "../clients/scopes.js";
-import { ScopeMissing, Unauthenticated } from "../errors/domain-errors.js";
+import { ScopeMissing, SessionRefused, Unauthenticated } from "../errors/domain-errors.js";
+import { SESSION_COOKIE } from "../http/session-cookie.js";
+import { type AuthenticatedSession, findSessionByToken } from "../sessions/learner-sessions.js";
+import { SESSION_TOKEN_PREFIX } from "../sessions/session-token.js";
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** The API client that sent the request; null when no key was sent (public routes only). */
+    /**
+     * The API client the request acts for: the key's client, or the client that minted the learner
+     * session. Null when no credential was sent (public routes only).
+     */
     client: AuthenticatedClient | null;
+    /** Set when the caller is a learner session rather than an API key; it acts for this learner only. */
+    learnerSession: AuthenticatedSession | null;
   }
   interface FastifyContextConfig {
     /**
@@ -15,49 +24,132 @@ declare module "fastify" {
      * No scope: the route is public. `content:read` is only enforced when REQUIRE_AUTH is on.
      */
     scope?: Scope;
+    /**
+     * "own-learner": a learner session may call this route too, for its own learner only (every
+     * `learnerId` in the path and body must be the session's). Routes without it refuse sessions,
+     * except public and content routes, which sessions read like anyone.
+     */
+    learnerSession?: "own-learner";
   }
 }
 
+const NEEDS_KEY = "This operation needs an API key: Authorization: Bearer <key>.";
+
 /**
- * Authenticates `Authorization: Bearer <key>` before anything else runs (so the rate limit can count
- * per client), then enforces the route's declared scope. A key that is sent must be valid, even on
- * public routes, so a revoked key is noticed at once rather than silently downgraded to anonymous.
- * Unknown and malformed keys count against the sender's IP (app.authFailures); a request without a
- * key guesses nothing and is not counted.
+ * Authenticates the caller before anything else runs (so the rate limit can count per caller), then
+ * enforces what the route declared. Callers are API clients (`Bearer adk_…`) or learner sessions
+ * (`Bearer ads_…`, or the session cookie). A credential that is sent must be valid, even on public
+ * routes, so a revoked key is noticed at once rather than silently downgraded to anonymous. The
+ * cookie is only read on routes that accept sessions: an ambient credential should reach no further.
+ * Unknown and malformed credentials count against the sender's IP (app.authFailures); a request
+ * without one guesses nothing and is not counted.
  */
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { requireAuth: boolean }) => {
+    await app.register(fastifyCookie, { hook: "onRequest" });
     app.decorateRequest("client", null);
+    app.decorateRequest("learnerSession", null);
 
     app.addHook("onRequest", async (request) => {
-      request.client = await authenticate(app, request);
-      const scope = request.routeOptions.config.scope;
+      const config = request.routeOptions.config;
+      const caller = await authenticate(app, request, config.learnerSession === "own-learner");
+      request.client = caller?.client ?? null;
+      request.learnerSession = caller?.learnerSession ?? null;
+      // A session's client already held submissions:write when it minted the session.
+      if (request.learnerSession) return refuseBeyondTheLearner(request, config.scope);
+      const scope = config.scope;
       if (!scope || (scope === "content:read" && !options.requireAuth)) return;
-      if (!request.client)
-        throw new Unauthenticated("This operation needs an API key: Authorization: Bearer <key>.", false);
+      if (!request.client) throw new Unauthenticated(NEEDS_KEY, false);
       if (!hasScope(request.client.scopes, scope)) throw new ScopeMissing(scope);
+    });
+
+    // After validation, so the body's learnerId is known and well-formed.
+    app.addHook("preHandler", async (request) => {
+      if (request.learnerSession) requireOwnLearner(request, request.learnerSession);
     });
   },
   { name: "auth", dependencies: ["prisma", "rate-limit"] },
 );
 
-async function authenticate(app: FastifyInstance, request: FastifyRequest): Promise<AuthenticatedClient | null> {
+type Authenticated = { client: AuthenticatedClient; learnerSession: AuthenticatedSession | null };
+
+async function authenticate(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  readCookie: boolean,
+): Promise<Authenticated | null> {
   const header = request.headers.authorization;
-  if (header === undefined) return null;
+  if (header === undefined) {
+    const cookie = readCookie ? request.cookies[SESSION_COOKIE] : undefined;
+    if (cookie === undefined) return null;
+    refuseCrossSiteWrite(request);
+    return sessionFor(app, request, cookie);
+  }
   await app.authFailures.refuseIfExhausted(request);
-  const key = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-  const client = key ? await findClientByKey(app.prisma, key) : null;
-  if (client) return client;
+  const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+  if (token?.startsWith(SESSION_TOKEN_PREFIX)) return sessionFor(app, request, token);
+  const client = token ? await findClientByKey(app.prisma, token) : null;
+  if (client) return { client, learnerSession: null };
   await app.authFailures.count(request);
   throw new Unauthenticated(
-    key ? "The API key is unknown or has been revoked." : 'The Authorization header must be "Bearer <key>".',
+    token ? "The API key is unknown or has been revoked." : 'The Authorization header must be "Bearer <key>".',
     true,
   );
 }
 
+async function sessionFor(app: FastifyInstance, request: FastifyRequest, token: string): Promise<Authenticated> {
+  const learnerSession = await findSessionByToken(app.prisma, token);
+  if (learnerSession) return { client: learnerSession.client, learnerSession };
+  await app.authFailures.count(request);
+  throw new Unauthenticated("The learner session is unknown or has been revoked.", true);
+}
+
+/**
+ * The cookie is SameSite=None so that it works inside an LMS's iframe, which means a page on any
+ * site could make the browser send it. Browsers send Origin with every cross-origin request and
+ * every POST or DELETE, so a write whose Origin is not ours is refused before it does anything.
+ */
+function refuseCrossSiteWrite(request: FastifyRequest): void {
+  if (request.method === "GET" || request.method === "HEAD") return;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) {
+    throw new SessionRefused(`A learner session's cookie is not accepted on a write from ${origin}.`);
+  }
+}
+
+function refuseBeyondTheLearner(request: FastifyRequest, scope: Scope | undefined): void {
+  const config = request.routeOptions.config;
+  if (config.learnerSession === "own-learner" || !scope || scope === "content:read") return;
+  throw new SessionRefused(
+    "A learner session can only grade and read its own learner's submissions and progress; this operation needs an API key.",
+  );
+}
+
+function requireOwnLearner(request: FastifyRequest, session: AuthenticatedSession): void {
+  const named = [
+    ["params.learnerId", (request.params as { learnerId?: unknown } | undefined)?.learnerId],
+    ["body.learnerId", (request.body as { learnerId?: unknown } | undefined)?.learnerId],
+  ] as const;
+  for (const [field, learnerId] of named) {
+    if (learnerId !== undefined && learnerId !== session.learnerId) {
+      throw new SessionRefused(`${field}: this session belongs to learner "${session.learnerId}", not "${learnerId}".`);
+    }
+  }
+}
+
 /** The authenticated caller of a route that declared a scope (the hook guarantees there is one). */
 export function clientOf(request: FastifyRequest): AuthenticatedClient {
-  if (!request.client)
-    throw new Unauthenticated("This operation needs an API key: Authorization: Bearer <key>.", false);
+  if (!request.client) throw new Unauthenticated(NEEDS_KEY, false);
   return request.client;
+}
+
+/** The learner session of a route only sessions use (e.g. GET /v1/session). */
+export function sessionOf(request: FastifyRequest): AuthenticatedSession {
+  if (!request.learnerSession) {
+    throw new Unauthenticated(
+      "This operation needs a learner session: its cookie, or Authorization: Bearer ads_….",
+      false,
+    );
+  }
+  return request.learnerSession;
 }

@@ -26,6 +26,7 @@ export const openApiPlugin = fp(
           { name: "exercises", description: "Graded exercises and submissions" },
           { name: "learners", description: "Submissions and progress per learner" },
           { name: "clients", description: "API clients and their keys (admin)" },
+          { name: "sessions", description: "Learner sessions: a browser's credential for one learner" },
         ],
         components: {
           securitySchemes: {
@@ -34,16 +35,30 @@ export const openApiPlugin = fp(
               scheme: "bearer",
               description: "An API key (adk_…) from POST /v1/clients or `npm run client:create`",
             },
+            learnerSession: {
+              type: "http",
+              scheme: "bearer",
+              description: "A learner session's token (ads_…) from POST /v1/learners/{learnerId}/sessions",
+            },
+            sessionCookie: {
+              type: "apiKey",
+              in: "cookie",
+              name: "aprendiendo_session",
+              description: "The HttpOnly cookie set by opening a learner session's url",
+            },
           },
         },
       },
       // Routes that declare a scope get the bearer requirement; content stays optional unless REQUIRE_AUTH.
+      // Routes that accept learner sessions also list the session's token and cookie.
       transform: (input) => {
         const output = jsonSchemaTransform(input);
-        const scope = input.route?.config?.scope;
-        if (!scope) return output;
-        const bearer = { apiKey: [] as string[] };
-        const security = scope === "content:read" && !options.requireAuth ? [{}, bearer] : [bearer];
+        const { scope, learnerSession } = input.route?.config ?? {};
+        type Requirement = Record<string, string[]>;
+        const sessions: Requirement[] = learnerSession ? [{ learnerSession: [] }, { sessionCookie: [] }] : [];
+        if (!scope && sessions.length === 0) return output;
+        const bearer: Requirement[] = scope ? [{ apiKey: [] }] : [];
+        const security = scope === "content:read" && !options.requireAuth ? [{}, ...bearer] : [...bearer, ...sessions];
         return { ...output, schema: { ...output.schema, security } };
       },
       transformObject: jsonSchemaTransformObject,

@@ -33,7 +33,13 @@ export const rateLimitPlugin = fp(
       max: options.perMinute,
       timeWindow: 60_000,
       // Runs after the auth hook (route-level onRequest hooks follow the app-level ones).
-      keyGenerator: (request) => (request.client ? `client:${request.client.id}` : `ip:${request.ip}`),
+      // A learner session has a budget of its own: one LMS's learners must not exhaust each other's.
+      keyGenerator: (request) =>
+        request.learnerSession
+          ? `session:${request.learnerSession.id}`
+          : request.client
+            ? `client:${request.client.id}`
+            : `ip:${request.ip}`,
       errorResponseBuilder: (_request, context) =>
         new RateLimited(Math.max(1, Math.ceil(context.ttl / 1000)), context.max),
     });

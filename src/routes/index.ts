@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { healthRoutes } from "./health.js";
+import { sessionLinkRoutes } from "./session-link.js";
 import { clientRoutes } from "./v1/clients.js";
 import { commandRoutes } from "./v1/commands.js";
 import { diagramRoutes } from "./v1/diagrams.js";
@@ -7,8 +8,10 @@ import { exerciseRoutes } from "./v1/exercises.js";
 import { learnerRoutes } from "./v1/learners/index.js";
 import { lessonRoutes } from "./v1/lessons.js";
 import { searchRoutes } from "./v1/search.js";
+import { currentSessionRoutes } from "./v1/session.js";
 import { submissionRoutes } from "./v1/submissions.js";
 import { webhookRoutes } from "./v1/webhooks.js";
+import { webRoutes } from "./web.js";
 
 /** Every route of the API. Each file is HTTP only: parse, call a service, shape the reply. */
 export const routes: FastifyPluginAsync = async (app) => {
@@ -28,4 +31,7 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(submissionRoutes);
   await app.register(learnerRoutes);
   await app.register(webhookRoutes);
+  await app.register(currentSessionRoutes);
+  await app.register(sessionLinkRoutes);
+  await app.register(webRoutes);
 };

@@ -55,7 +55,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     "/v1/exercises/:id/submissions",
     {
-      config: { scope: "submissions:write" },
+      config: { scope: "submissions:write", learnerSession: "own-learner" },
       schema: {
         tags: ["exercises"],
         summary: "Grade the learner's container for this exercise and record the attempt",

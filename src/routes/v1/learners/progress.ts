@@ -11,7 +11,7 @@ export const progressRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/v1/learners/:learnerId/progress",
     {
-      config: { scope: "progress:read" },
+      config: { scope: "progress:read", learnerSession: "own-learner" },
       schema: {
         tags: ["progress"],
         summary: "Attempts, best score and pass per exercise; completion per lesson; the course's overall percentage",

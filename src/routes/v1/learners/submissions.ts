@@ -17,7 +17,7 @@ export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/v1/learners/:learnerId/submissions",
     {
-      config: { scope: "progress:read" },
+      config: { scope: "progress:read", learnerSession: "own-learner" },
       schema: {
         tags: ["submissions"],
         summary: "A learner's submissions, newest first",

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { NotFound } from "../errors/domain-errors.js";
+import { sendRepresentation } from "../http/representation.js";
+import { loadWebAssets, type WebAsset } from "../web/web-assets.js";
+
+/** Addresses the page's router knows (web/main.js); each answers the same index.html. */
+const PAGE_PATHS = ["/", "/lessons/:slug", "/commands", "/commands/:slug", "/search"];
+
+/**
+ * The page's own policy, stricter than the API's default (which lets /docs use inline styles): only
+ * our own scripts, styles, images and fetches, nothing inline. It may be framed by this origin and
+ * the LMSs in FRAME_ANCESTORS, as an LTI launch opens it inside the LMS.
+ */
+function pagePolicy(frameAncestors: string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors ${["'self'", ...frameAncestors].join(" ")}`,
+  ].join("; ");
+}
+
+export const webRoutes: FastifyPluginAsyncZod = async (app) => {
+  const assets = await loadWebAssets();
+  const policy = pagePolicy(app.config.frameAncestors);
+  const send = (
+    request: Parameters<typeof sendRepresentation>[0],
+    reply: Parameters<typeof sendRepresentation>[1],
+    asset: WebAsset,
+  ) => {
+    reply.header("vary", "accept-encoding");
+    // No hashed file names: browsers revalidate every time and mostly get a 304.
+    if (!/\bgzip\b/.test(request.headers["accept-encoding"] ?? ""))
+      return sendRepresentation(request, reply, asset.identity, 0);
+    reply.header("content-encoding", "gzip");
+    return sendRepresentation(request, reply, asset.gzip, 0);
+  };
+
+  const index = assets.get("index.html");
+  if (!index) throw new Error("web/index.html is missing");
+  for (const url of PAGE_PATHS) {
+    app.get(url, { schema: { hide: true } }, async (request, reply) => {
+      reply.header("content-security-policy", policy);
+      // frame-ancestors decides who may frame the page; X-Frame-Options: DENY would overrule it in old browsers.
+      reply.removeHeader("x-frame-options");
+      return send(request, reply, index);
+    });
+  }
+
+  app.get(
+    "/app/:file",
+    { schema: { hide: true, params: z.object({ file: z.string().max(100) }) } },
+    async (request, reply) => {
+      const asset = request.params.file === "index.html" ? undefined : assets.get(request.params.file);
+      if (!asset) throw new NotFound(`There is no file /app/${request.params.file}.`);
+      return send(request, reply, asset);
+    },
+  );
+};

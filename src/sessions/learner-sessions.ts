@@ -1,0 +1,131 @@
+import { z } from "zod";
+import type { Database } from "../db/prisma.js";
+import { NotFound, SessionExpired } from "../errors/domain-errors.js";
+import { ensureLearner } from "../learners/learners.js";
+import { generateSessionToken, hashSessionToken, isWellFormedSessionToken } from "./session-token.js";
+
+export const DEFAULT_SESSION_SECONDS = 8 * 3600;
+const MAX_SESSION_SECONDS = 30 * 24 * 3600;
+
+export const NewLearnerSessionSchema = z
+  .strictObject({
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(MAX_SESSION_SECONDS)
+      .default(DEFAULT_SESSION_SECONDS)
+      .describe("How long the session lasts, from 60 s to 30 days; 8 hours when left out"),
+  })
+  .meta({ id: "NewLearnerSession" });
+
+export const LearnerSessionSchema = z
+  .object({
+    id: z.uuid().describe("Revoke it with DELETE /v1/learners/{learnerId}/sessions/{id}"),
+    learnerId: z.string(),
+    token: z.string().describe("Shown once. Send it as Authorization: Bearer, or open url in a browser"),
+    url: z
+      .string()
+      .describe("Opening it in a browser sets the session cookie and lands on the course page, without the token"),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: "LearnerSession" });
+
+export const SessionInfoSchema = z
+  .object({
+    sessionId: z.uuid(),
+    learnerId: z.string(),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: "SessionInfo" });
+
+export type LearnerSessionView = z.infer<typeof LearnerSessionSchema>;
+
+/** The caller of a request made with a learner session, once its token has been checked. */
+export interface AuthenticatedSession {
+  id: string;
+  learnerId: string;
+  expiresAt: Date;
+  /** The API client that minted the session: the session acts as it, for this one learner. */
+  client: { id: string; name: string; scopes: string[]; homePage: string | null };
+}
+
+/** Where a browser exchanges the token for the cookie; relative to the service's own origin. */
+export function sessionExchangePath(token: string): string {
+  return `/session?token=${token}`;
+}
+
+/**
+ * Mints a session for one learner of one client, creating the learner on first contact. A plain
+ * function of the database, so an LTI launch or the self-study start-up mint sessions the same way.
+ */
+export async function mintLearnerSession(
+  db: Database,
+  input: { clientId: string; learnerId: string; ttlSeconds: number; now?: Date },
+): Promise<{ id: string; token: string; learnerId: string; expiresAt: Date }> {
+  const token = generateSessionToken();
+  const expiresAt = new Date((input.now ?? new Date()).getTime() + input.ttlSeconds * 1000);
+  const session = await db.$transaction(async (tx) => {
+    await ensureLearner(tx, input.clientId, input.learnerId);
+    return tx.learnerSession.create({
+      data: { clientId: input.clientId, learnerId: input.learnerId, tokenHash: hashSessionToken(token), expiresAt },
+      select: { id: true },
+    });
+  });
+  return { id: session.id, token, learnerId: input.learnerId, expiresAt };
+}
+
+/**
+ * The session a token belongs to; null when the token is unknown, malformed or revoked, or its client
+ * was revoked. An expired session is its own error, so a page can say "your session has expired"
+ * rather than "you are not signed in".
+ */
+export async function findSessionByToken(
+  db: Database,
+  token: string,
+  now = new Date(),
+): Promise<AuthenticatedSession | null> {
+  if (!isWellFormedSessionToken(token)) return null;
+  const session = await db.learnerSession.findUnique({
+    where: { tokenHash: hashSessionToken(token) },
+    select: {
+      id: true,
+      learnerId: true,
+      expiresAt: true,
+      revokedAt: true,
+      learner: {
+        select: { client: { select: { id: true, name: true, scopes: true, homePage: true, revokedAt: true } } },
+      },
+    },
+  });
+  if (!session || session.revokedAt || session.learner.client.revokedAt) return null;
+  if (session.expiresAt <= now) throw new SessionExpired(session.expiresAt);
+  const { revokedAt: _revoked, ...client } = session.learner.client;
+  return { id: session.id, learnerId: session.learnerId, expiresAt: session.expiresAt, client };
+}
+
+/** What opening a session's link finds: a session to set as the cookie, or why there is none. */
+export async function openSessionLink(
+  db: Database,
+  token: string,
+): Promise<{ session: AuthenticatedSession } | { refused: "expired" | "invalid" }> {
+  try {
+    const session = await findSessionByToken(db, token);
+    return session ? { session } : { refused: "invalid" };
+  } catch (error) {
+    if (error instanceof SessionExpired) return { refused: "expired" };
+    throw error;
+  }
+}
+
+/** Revokes one session of this client's learner: its token and cookie stop working at once. */
+export async function revokeLearnerSession(
+  db: Database,
+  input: { clientId: string; learnerId: string; sessionId: string },
+): Promise<void> {
+  const { count } = await db.learnerSession.updateMany({
+    where: { id: input.sessionId, clientId: input.clientId, learnerId: input.learnerId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  if (count === 0) throw new NotFound(`Learner "${input.learnerId}" has no active session ${input.sessionId}.`);
+}

@@ -1,0 +1,45 @@
+import ipaddr from "ipaddr.js";
+import { createApiClient } from "../clients/api-clients.js";
+import type { Database } from "../db/prisma.js";
+import { mintLearnerSession, sessionExchangePath } from "./learner-sessions.js";
+
+/** The API client that owns the person at this computer's learner; found again by name at every start. */
+export const SELF_STUDY_CLIENT = "self-study on this computer";
+export const SELF_STUDY_LEARNER = "local";
+const SELF_STUDY_SESSION_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Only a service that nobody else can reach signs a learner in by itself: on any other address
+ * every learner comes from an API client, as the README's Security section says.
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (host === "localhost") return true;
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === "loopback";
+}
+
+/**
+ * Ensures the self-study client (engine:shared: on one's own laptop the engine is one's own) and its
+ * learner, then mints a session and answers the link that signs a browser in, as Jupyter prints its
+ * token URL. The client's key is thrown away: nothing but this function ever acts as it.
+ */
+export async function signInSelfStudy(db: Database, origin: string): Promise<string> {
+  const existing = await db.apiClient.findFirst({
+    where: { name: SELF_STUDY_CLIENT, revokedAt: null },
+    select: { id: true },
+    orderBy: { createdAt: "asc" },
+  });
+  const clientId =
+    existing?.id ??
+    (
+      await createApiClient(db, {
+        name: SELF_STUDY_CLIENT,
+        scopes: ["submissions:write", "progress:read", "engine:shared"],
+      })
+    ).client.id;
+  const session = await mintLearnerSession(db, {
+    clientId,
+    learnerId: SELF_STUDY_LEARNER,
+    ttlSeconds: SELF_STUDY_SESSION_SECONDS,
+  });
+  return origin + sessionExchangePath(session.token);
+}

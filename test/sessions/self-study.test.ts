@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isLoopbackHost } from "../../src/sessions/self-study.js";
+import { exitCode, listeningAddress, startServer } from "../server-process.js";
+
+/** The README's first section: `npm start` alone, then the one link it prints. */
+describe("self-study from npm start", () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "aprendiendo-self-study-"));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("prints one sign-in link on loopback; it signs a browser in as the local learner", async () => {
+    const server = startServer({ DATA_DIR: dataDir });
+    try {
+      const url = await listeningAddress(server.output);
+      await expect.poll(() => server.output(), { timeout: 20_000 }).toContain("this link signs you in");
+      const links = server.output().match(/http:\/\/127\.0\.0\.1:\d+\/session\?token=ads_[\w-]{43}/g) ?? [];
+      expect(links).toHaveLength(1);
+      const link = new URL(links[0] ?? "");
+      expect(link.origin).toBe(url);
+
+      const opened = await request(url)
+        .get(link.pathname + link.search)
+        .expect(303);
+      const cookie = String(opened.headers["set-cookie"]).split(";")[0] ?? "";
+      const me = await request(url).get("/v1/session").set("cookie", cookie).expect(200);
+      expect(me.body.learnerId).toBe("local");
+      // The learner's page, with its own strict policy.
+      const page = await request(url).get("/").expect(200);
+      expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+      expect(page.headers["content-security-policy"]).not.toContain("unsafe-inline");
+    } finally {
+      server.child.kill("SIGTERM");
+      expect(await exitCode(server.child)).toBe(0);
+    }
+  }, 120_000);
+
+  it("prints no link on an address other computers reach", () => {
+    for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ["0.0.0.0", "::", "192.168.1.10", "10.0.0.5", "example.org"])
+      expect(isLoopbackHost(host), host).toBe(false);
+  });
+});

@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { AxeBuilder } from "@axe-core/playwright";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import request from "supertest";
+import { expect } from "vitest";
+import type { TestApp } from "../helper.js";
+
+/** Debian's chromium (installed by .ci/run), never a downloaded one. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Flags that keep a headless chromium off the network and out of the way on a shared machine. */
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** A chromium with a fresh profile (--user-data-dir), so no test sees another's cookies or storage. */
+export async function launchBrowser(): Promise<Browser> {
+  const profile = await mkdtemp(path.join(os.tmpdir(), "chromium-profile-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The app listening on a loopback port, as a browser needs it. */
+export async function listen(t: TestApp): Promise<string> {
+  return t.app.listen({ port: 0, host: "127.0.0.1" });
+}
+
+/** A session link minted the way an LMS mints it. */
+export async function mintSessionLink(t: TestApp, learnerId: string): Promise<{ id: string; url: string }> {
+  const response = await request(t.app.server)
+    .post(`/v1/learners/${learnerId}/sessions`)
+    .set("authorization", t.auth)
+    .send({});
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body;
+}
+
+/**
+ * Everything that went wrong on a page: console errors, uncaught exceptions, failed requests and
+ * error statuses. A test that expects one (a 503, a 401) says which, and every other must be absent.
+ */
+export function watchPage(page: Page): { problems: string[] } {
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
+  page.on("requestfailed", (req) => problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`));
+  page.on("response", (response) => {
+    if (response.status() >= 400) problems.push(`status ${response.status()}: ${response.url()}`);
+  });
+  return { problems };
+}
+
+/** axe-core's serious and critical violations, in words a failing test can print. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+}
+
+export const SCREENSHOTS = path.resolve(import.meta.dirname, "../../docs/screenshots");

@@ -1,0 +1,188 @@
+// Lesson blocks to DOM, without a Markdown parser: the API already split them into typed blocks.
+
+/** Builds an element. Attributes only, never inline styles: the page's CSP forbids them. */
+export function h(tag, attributes, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name === "className" ? "class" : name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+/** The API's own links point at its JSON; the page shows the same thing at its own address. */
+export function pageHref(href) {
+  if (href.startsWith("/v1/lessons/")) return href.replace("/v1/lessons/", "/lessons/");
+  if (href.startsWith("/v1/commands/")) return href.replace("/v1/commands/", "/commands/");
+  return href;
+}
+
+const SAFE_HREF = /^(https?:|mailto:|\/|#)/;
+
+function inline(run) {
+  let node = document.createTextNode(run.text);
+  const marks = run.marks ?? [];
+  if (marks.includes("code")) node = h("code", null, node);
+  if (marks.includes("strikethrough")) node = h("s", null, node);
+  if (marks.includes("emphasis")) node = h("em", null, node);
+  if (marks.includes("strong")) node = h("strong", null, node);
+  if (run.href && SAFE_HREF.test(run.href)) {
+    const external = /^https?:/.test(run.href);
+    node = h("a", { href: pageHref(run.href), rel: external ? "noopener noreferrer" : undefined }, node);
+  }
+  return node;
+}
+
+export const inlines = (runs) => runs.map(inline);
+
+/** For console blocks, only the commands: what follows `$ `, without the output around it. */
+function copyableText(block) {
+  if (block.language !== "console") return block.code;
+  const commands = block.code
+    .split("\n")
+    .filter((line) => line.startsWith("$ "))
+    .map((line) => line.slice(2));
+  return commands.length > 0 ? commands.join("\n") : block.code;
+}
+
+export function codeBlock(block, t) {
+  const status = h("span", { className: "copy-status", role: "status" });
+  const button = h(
+    "button",
+    {
+      type: "button",
+      className: "copy",
+      "aria-label": t.copyCode,
+      onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(copyableText(block));
+          status.textContent = t.copied;
+        } catch {
+          status.textContent = t.copyFailed;
+        }
+        setTimeout(() => {
+          status.textContent = "";
+        }, 2000);
+      },
+    },
+    t.copy,
+  );
+  return h(
+    "div",
+    { className: "code" },
+    h("div", { className: "code-bar" }, h("span", { className: "code-lang" }, block.language), status, button),
+    // Focusable: a keyboard user must be able to scroll a long line sideways.
+    h("pre", { tabindex: 0 }, h("code", { "data-language": block.language }, block.code)),
+  );
+}
+
+function list(block) {
+  return h(
+    block.ordered ? "ol" : "ul",
+    null,
+    block.items.map((item) => h("li", null, inlines(item.content), item.sublist ? list(item.sublist) : null)),
+  );
+}
+
+const RENDERERS = {
+  heading: (block, t) =>
+    h(
+      `h${block.level}`,
+      { id: block.id },
+      block.text,
+      " ",
+      h("a", { className: "anchor", href: `#${block.id}`, "aria-label": `${t.anchor}: ${block.text}` }, "#"),
+    ),
+  paragraph: (block) => h("p", null, inlines(block.content)),
+  code: codeBlock,
+  table: (block, t) =>
+    h(
+      "div",
+      { className: "table-wrap", tabindex: 0, role: "region", "aria-label": t.table },
+      h(
+        "table",
+        null,
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            block.header.map((cell) => h("th", { scope: "col" }, inlines(cell))),
+          ),
+        ),
+        h(
+          "tbody",
+          null,
+          block.rows.map((row) =>
+            h(
+              "tr",
+              null,
+              row.map((cell) => h("td", null, inlines(cell))),
+            ),
+          ),
+        ),
+      ),
+    ),
+  image: (block) =>
+    h(
+      "figure",
+      { className: "figure" },
+      h("img", { src: block.src, alt: block.alt, loading: "lazy", decoding: "async" }),
+    ),
+  callout: (block, t) =>
+    h(
+      "aside",
+      { className: `callout callout-${block.kind}`, role: "note" },
+      h("p", { className: "callout-title" }, t[block.kind]),
+      block.paragraphs.map((paragraph) => h("p", null, inlines(paragraph))),
+    ),
+  list,
+};
+
+export function renderBlocks(blocks, t) {
+  return blocks.map((block) => RENDERERS[block.type](block, t));
+}
+
+/**
+ * Exercise instructions (and summaries, objectives, hints) are short Markdown: paragraphs, `code`, **strong**, *emphasis*, and
+ * fenced code. Just enough for them, so the page carries no Markdown library.
+ */
+export function renderInstructions(markdown, t) {
+  const out = [];
+  let paragraph = [];
+  let fence = null;
+  const endParagraph = () => {
+    if (paragraph.length > 0) out.push(h("p", null, inlineMarkdown(paragraph.join(" "))));
+    paragraph = [];
+  };
+  for (const line of markdown.split("\n")) {
+    if (fence) {
+      if (line.startsWith("```")) {
+        out.push(codeBlock({ language: fence.language, code: fence.lines.join("\n") }, t));
+        fence = null;
+      } else fence.lines.push(line);
+    } else if (line.startsWith("```")) {
+      endParagraph();
+      fence = { language: line.slice(3).trim() || "text", lines: [] };
+    } else if (line.trim() === "") endParagraph();
+    else paragraph.push(line.trim());
+  }
+  endParagraph();
+  return out;
+}
+
+export function inlineMarkdown(text) {
+  return text.split(/(`[^`]+`|\*\*[^*]+\*\*|\*[^*]+\*)/).map((piece) => {
+    if (piece.startsWith("`") && piece.endsWith("`") && piece.length > 1) return h("code", null, piece.slice(1, -1));
+    if (piece.startsWith("**") && piece.endsWith("**") && piece.length > 3)
+      return h("strong", null, piece.slice(2, -2));
+    if (piece.startsWith("*") && piece.endsWith("*") && piece.length > 1) return h("em", null, piece.slice(1, -1));
+    return piece;
+  });
+}
