@@ -49,6 +49,14 @@ export async function buildApp(
       ? { loggerInstance: options.loggerInstance }
       : { logger: options.logger ?? { level: config.logLevel } }),
     bodyLimit: config.bodyLimitBytes,
+    // A hop count is proxy-addr's "trust the n nearest proxies", which Fastify's types spell as a function.
+    trustProxy:
+      typeof config.trustProxy === "number"
+        ? (
+            (hops: number) => (_address: string, hop: number) =>
+              hop < hops
+          )(config.trustProxy)
+        : config.trustProxy,
     requestTimeout: config.http.requestTimeoutMs,
     connectionTimeout: 60_000,
     http: {

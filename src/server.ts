@@ -97,6 +97,11 @@ async function main(): Promise<void> {
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const link = await signInSelfStudy(app.prisma, `http://${host}:${port}`);
     process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
+  } else if (embedded) {
+    app.log.info(
+      { host: config.host },
+      "no self-study link: this address is reachable from other computers; learners sign in through an API client's sessions",
+    );
   }
 }
 

@@ -31,6 +31,16 @@ const EnvSchema = z
     HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
     REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1024),
+    TRUST_PROXY: z
+      .string()
+      .regex(
+        /^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/,
+        "expected false, true, a number of proxy hops, or comma-separated proxy addresses/CIDRs",
+      )
+      .transform((value): boolean | number | string[] =>
+        value === "true" ? true : value === "false" ? false : /^\d+$/.test(value) ? Number(value) : value.split(","),
+      )
+      .default(false),
     REQUIRE_AUTH: z.stringbool().default(false),
     CORS_ORIGINS: z
       .string()
@@ -106,6 +116,11 @@ export interface Config {
   bodyLimitBytes: number;
   /** Slow and greedy clients: time for a request's headers, for the whole request, and open sockets. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
+  /**
+   * Which reverse proxies to believe for the client's address and protocol (X-Forwarded-For/-Proto):
+   * the per-IP limits and the session cookie's iframe attributes depend on them.
+   */
+  trustProxy: boolean | number | string[];
   /** On: content routes require the `content:read` scope too. Learner data always requires a key. */
   requireAuth: boolean;
   /** Browser origins allowed by CORS; empty: no CORS headers at all. */
@@ -163,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       maxConnections: e.MAX_CONNECTIONS,
     },
+    trustProxy: e.TRUST_PROXY,
     requireAuth: e.REQUIRE_AUTH,
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

@@ -1,7 +1,5 @@
-import type { FastifyRequest } from "fastify";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessionCookieOptions } from "../../src/http/session-cookie.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 
@@ -185,18 +183,41 @@ describe("the link a browser opens", () => {
     expect((await request(t.app.server).get("/v1/clients").set("cookie", pair)).status).toBe(401);
   });
 
-  it("over https (inside an LMS's iframe) the cookie is SameSite=None; Secure; Partitioned", () => {
-    const expiresAt = new Date(Date.now() + 60_000);
-    const overHttps = sessionCookieOptions({ protocol: "https" } as FastifyRequest, expiresAt);
-    expect(overHttps).toMatchObject({
-      httpOnly: true,
-      secure: true,
-      sameSite: "none",
-      partitioned: true,
-      expires: expiresAt,
-    });
-    expect(sessionCookieOptions({ protocol: "http" } as FastifyRequest, expiresAt)).toMatchObject({ sameSite: "lax" });
-    expect(sessionCookieOptions({ protocol: "http" } as FastifyRequest, expiresAt).secure).toBeUndefined();
+  it("behind a trusted TLS proxy (inside an LMS's iframe) the cookie is SameSite=None; Secure; Partitioned", async () => {
+    const proxied = await buildTestApp({ trustProxy: true });
+    try {
+      const minted = await request(proxied.app.server)
+        .post("/v1/learners/iris/sessions")
+        .set("authorization", proxied.auth)
+        .send({})
+        .expect(201);
+      const link = new URL(minted.body.url, "http://placeholder");
+      const opened = await request(proxied.app.server)
+        .get(link.pathname + link.search)
+        .set("x-forwarded-proto", "https")
+        .expect(303);
+      const cookie = String(opened.headers["set-cookie"]);
+      expect(cookie).toContain("Secure");
+      expect(cookie).toContain("SameSite=None");
+      expect(cookie).toContain("Partitioned");
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it("believes X-Forwarded-Proto only from a trusted proxy", async () => {
+    const minted = await request(t.app.server)
+      .post("/v1/learners/iris/sessions")
+      .set("authorization", t.auth)
+      .send({})
+      .expect(201);
+    const link = new URL(minted.body.url, "http://placeholder");
+    const opened = await request(t.app.server)
+      .get(link.pathname + link.search)
+      .set("x-forwarded-proto", "https")
+      .expect(303);
+    expect(String(opened.headers["set-cookie"])).toContain("SameSite=Lax");
+    expect(String(opened.headers["set-cookie"])).not.toContain("Secure");
   });
 
   it("an expired or unknown link lands on the page, which says which", async () => {

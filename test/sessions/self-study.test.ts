@@ -48,3 +48,28 @@ describe("self-study from npm start", () => {
       expect(isLoopbackHost(host), host).toBe(false);
   });
 });
+
+describe("npm start on an address other computers reach", () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "aprendiendo-public-"));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves the course, prints no sign-in link and signs nobody in", async () => {
+    const server = startServer({ DATA_DIR: dataDir, HOST: "0.0.0.0" });
+    try {
+      const url = await listeningAddress(server.output);
+      await request(url).get("/v1/lessons").expect(200);
+      await expect.poll(() => server.output(), { timeout: 20_000 }).toContain("no self-study link");
+      expect(server.output()).not.toMatch(/session\?token=/);
+      expect(server.output()).not.toContain("this link signs you in");
+      await request(url).get("/v1/session").expect(401);
+    } finally {
+      server.child.kill("SIGTERM");
+      expect(await exitCode(server.child)).toBe(0);
+    }
+  }, 120_000);
+});
