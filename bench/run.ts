@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark with its baselines, measured in this one run on this machine.
-// Options: --only=lesson,grading,exercises,progress  --rounds=3 --duration=4 (seconds per target per round)  --connections=32
+// Options: --only=lesson,page,grading,exercises,progress  --rounds=3 --duration=4 (seconds per target per round)  --connections=32
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +8,7 @@ import { findFreePort } from "../src/db/find-free-port.js";
 import { benchExercises } from "./exercises.js";
 import { benchGrading } from "./grading.js";
 import { benchLessons } from "./lesson.js";
+import { benchPage } from "./page.js";
 import { benchProgress } from "./progress.js";
 import { startBenchDatabaseServer } from "./support/database.js";
 import { log, startNodeProcess } from "./support/processes.js";
@@ -16,7 +17,7 @@ import { startStatementCounter } from "./support/statement-counter.js";
 
 const { values } = parseArgs({
   options: {
-    only: { type: "string", default: "lesson,grading,exercises,progress" },
+    only: { type: "string", default: "lesson,page,grading,exercises,progress" },
     duration: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
@@ -61,6 +62,7 @@ try {
   const context = { directory, connections, durationSeconds, rounds, service, statements: counter.statements };
 
   if (only.has("lesson")) sections.push(await benchLessons(context));
+  if (only.has("page")) sections.push(await benchPage(context));
 
   const paths = ((await (await fetch(`http://127.0.0.1:${service.port}/openapi.json`)).json()) as { paths: object })
     .paths;
