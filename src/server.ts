@@ -95,8 +95,13 @@ async function main(): Promise<void> {
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    const link = await signInSelfStudy(app.prisma, `http://${host}:${port}`);
-    process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
+    try {
+      const link = await signInSelfStudy(app.prisma, `http://${host}:${port}`);
+      process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
+    } catch (error) {
+      // A SIGTERM right after listening closes the database under this step: the shutdown goes on.
+      if (!shuttingDown) throw error;
+    }
   } else if (embedded) {
     app.log.info(
       { host: config.host },
