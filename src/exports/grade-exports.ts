@@ -9,6 +9,10 @@ import { toXqueueReply, XqueueReplySchema } from "./xqueue.js";
 export interface ExportOptions {
   /** The xAPI actor account homePage: the client's own, else XAPI_HOMEPAGE. */
   homePage: string;
+  /** XQueue: the edX problem's max points, when they are not the exercise's own. */
+  maxPoints?: number | undefined;
+  /** Gradescope: show students the expected and actual values (hidden by default). */
+  showExpected?: boolean | undefined;
 }
 
 interface GradeExport {

@@ -1,0 +1,24 @@
+import type { Prisma } from "../generated/prisma/client.js";
+import type { Exercise } from "../grading/exercise.js";
+import type { StoredSubmission } from "../submissions/submission-store.js";
+import { toGradedSubmission } from "./graded-submission.js";
+import { toXapiStatement } from "./xapi.js";
+import { freezeStatement } from "./xapi-statement-store.js";
+
+export interface GradeForLms {
+  clientId: string;
+  stored: StoredSubmission;
+  exercise: Exercise;
+  /** The xAPI actor account homePage: the client's own, else XAPI_HOMEPAGE. */
+  xapiHomePage: string;
+}
+
+/**
+ * What a new grade leaves for learning platforms, inside the grade's own transaction: its xAPI
+ * statement, frozen as it reads now. It is stored if and only if the grade commits.
+ */
+export async function recordGradeForLms(tx: Prisma.TransactionClient, grade: GradeForLms): Promise<void> {
+  const { clientId, stored, exercise } = grade;
+  const statement = toXapiStatement(toGradedSubmission(stored, exercise), exercise, { homePage: grade.xapiHomePage });
+  await freezeStatement(tx, { clientId, learnerId: stored.learnerId }, statement);
+}
