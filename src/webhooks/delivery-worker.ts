@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Database } from "../db/prisma.js";
 import { type ResolveHost, resolveDestination, systemResolver } from "./destination.js";
 import { postToPinnedAddress } from "./pinned-post.js";
-import { SIGNATURE_HEADER, signWebhook } from "./signature.js";
+import { SIGNATURE_HEADER, signWebhook, standardWebhookHeaders } from "./signature.js";
 import { signingSecret } from "./webhook-secrets.js";
 
 export interface DeliverySettings {
@@ -31,6 +31,8 @@ const BATCH = 20;
 
 interface ClaimedDelivery {
   id: string;
+  /** The payload's id: one per event, the same across retries (Standard Webhooks' webhook-id). */
+  eventId: string;
   event: string;
   payload: unknown;
   attempts: number;
@@ -63,7 +65,7 @@ export async function claimDueDeliveries(db: Database, leaseMs: number, limit = 
              FOR UPDATE SKIP LOCKED) AS due,
            webhook_endpoints AS e
      WHERE d.id = due.id AND e.id = d.endpoint_id
- RETURNING d.id, d.event, d.payload, d.attempts, e.url, e.secret, e.secret_encrypted AS "secretEncrypted"`;
+ RETURNING d.id, d.event_id AS "eventId", d.event, d.payload, d.attempts, e.url, e.secret, e.secret_encrypted AS "secretEncrypted"`;
 }
 
 /** Sends one claimed delivery and records the attempt and the outcome. */
@@ -93,6 +95,7 @@ export async function sendDelivery(
       log.warn({ delivery: delivery.id, url: delivery.url, reason: destination.reason }, "webhook destination refused");
       error = REFUSED;
     } else {
+      const timestamp = Math.floor(Date.now() / 1000);
       statusCode = await postToPinnedAddress(
         delivery.url,
         destination,
@@ -101,7 +104,8 @@ export async function sendDelivery(
           "user-agent": "aprendiendo-docker-webhooks/1",
           "aprendiendo-event": delivery.event,
           "aprendiendo-delivery": delivery.id,
-          [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), body),
+          [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+          ...standardWebhookHeaders(secret, delivery.eventId, timestamp, body),
         },
         body,
         settings.requestTimeoutMs ?? 10_000,
