@@ -30,6 +30,18 @@ export class WebhookUrlRefused extends DomainError {
   readonly field = "url";
 }
 
+/** A destination for grades (an LRS, an LTI platform) that this server will not store or call. */
+export class DestinationRefused extends DomainError {
+  readonly code = "destination-refused";
+  constructor(
+    /** The request field at fault, e.g. body.url. */
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+  }
+}
+
 /** A lab engine URL or TLS material this server will not use. */
 export class LabRefused extends DomainError {
   readonly code = "lab-refused";
@@ -128,6 +140,7 @@ export type KnownDomainError =
   | InvalidInput
   | NotFound
   | WebhookUrlRefused
+  | DestinationRefused
   | LabRefused
   | SharedEngineNotGranted
   | LessonHasExercises

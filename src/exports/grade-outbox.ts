@@ -15,10 +15,15 @@ export interface GradeForLms {
 
 /**
  * What a new grade leaves for learning platforms, inside the grade's own transaction: its xAPI
- * statement, frozen as it reads now. It is stored if and only if the grade commits.
+ * statement, frozen as it reads now, and a push of it to the client's LRS if it has one. Both are
+ * stored if and only if the grade commits; the delivery worker sends the push afterwards.
  */
 export async function recordGradeForLms(tx: Prisma.TransactionClient, grade: GradeForLms): Promise<void> {
   const { clientId, stored, exercise } = grade;
   const statement = toXapiStatement(toGradedSubmission(stored, exercise), exercise, { homePage: grade.xapiHomePage });
   await freezeStatement(tx, { clientId, learnerId: stored.learnerId }, statement);
+  // One statement whether or not the client has an LRS: no extra round trip on the grading path.
+  await tx.$executeRaw`
+    INSERT INTO lrs_deliveries (id, client_id, statement_id)
+    SELECT gen_random_uuid(), client_id, ${stored.id}::uuid FROM lrs_endpoints WHERE client_id = ${clientId}::uuid`;
 }

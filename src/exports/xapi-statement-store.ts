@@ -1,5 +1,7 @@
+import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import type { Page, PageQuery } from "../schemas/page.js";
 import type { StoredSubmission } from "../submissions/submission-store.js";
 import { type XapiStatement, XapiStatementSchema } from "./xapi.js";
 
@@ -67,4 +69,20 @@ export async function frozenStatement(
   const [statement] = await frozenStatements(db, clientId, [submission], render);
   if (!statement) throw new Error(`statement ${submission.id} is missing`);
   return statement;
+}
+
+/** A client's frozen statements in the order they were stored, as an LRS reads a statement stream. */
+export async function listFrozenStatements(
+  db: Database,
+  clientId: string,
+  page: PageQuery,
+): Promise<Page<XapiStatement>> {
+  const { where, ...order } = keysetArgs("storedAt", "asc", page);
+  const rows = await db.xapiStatement.findMany({ where: { clientId, ...where }, ...order });
+  return toPage(
+    rows,
+    page,
+    (row) => row.storedAt,
+    (row) => XapiStatementSchema.parse(row.statement),
+  );
 }

@@ -1,4 +1,5 @@
 import {
+  type DestinationRefused,
   DomainError,
   type EngineUnavailable,
   type InvalidInput,
@@ -52,6 +53,11 @@ const PROBLEM_TABLE: ProblemTable = {
     slug: "webhook-url-refused",
     detail: `body.${error.field}: ${error.message}`,
     extensions: { errors: [{ path: `body.${error.field}`, message: error.message }] },
+  }),
+  "destination-refused": (error: DestinationRefused) => ({
+    status: 422,
+    slug: "destination-refused",
+    extensions: { errors: [{ path: error.path, message: error.message }] },
   }),
   "lab-refused": () => ({ status: 422, slug: "lab-refused" }),
   "engine-not-granted": () => ({ status: 403, slug: "engine-not-granted" }),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { isDatabaseUnavailable } from "../db/database-errors.js";
 import { type DeliverySettings, startDeliveryWorker } from "../webhooks/delivery-worker.js";
+import { pushDueStatements } from "../webhooks/lrs-delivery.js";
 import { sealPlaintextWebhookSecrets } from "../webhooks/webhook-secrets.js";
 
 declare module "fastify" {
@@ -30,7 +31,7 @@ export const webhooksPlugin = fp(
     });
     if (!options.workerEnabled) return; // e.g. replicas that only serve requests
     app.addHook("onReady", async () => {
-      worker = startDeliveryWorker(app.prisma, options, app.log.child({ component: "webhooks" }));
+      worker = startDeliveryWorker(app.prisma, options, app.log.child({ component: "webhooks" }), [pushDueStatements]);
     });
     app.addHook("onClose", async () => {
       await worker?.stop();

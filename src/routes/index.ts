@@ -6,6 +6,7 @@ import { diagramRoutes } from "./v1/diagrams.js";
 import { exerciseRoutes } from "./v1/exercises.js";
 import { learnerRoutes } from "./v1/learners/index.js";
 import { lessonRoutes } from "./v1/lessons.js";
+import { lrsRoutes } from "./v1/lrs.js";
 import { searchRoutes } from "./v1/search.js";
 import { submissionRoutes } from "./v1/submissions.js";
 import { webhookRoutes } from "./v1/webhooks.js";
@@ -28,4 +29,5 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(submissionRoutes);
   await app.register(learnerRoutes);
   await app.register(webhookRoutes);
+  await app.register(lrsRoutes);
 };

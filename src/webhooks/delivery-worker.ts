@@ -144,8 +144,22 @@ export async function sendDelivery(
   return delivered;
 }
 
-/** Polls the outbox until stopped; `poke()` runs a round now (after a commit that enqueued something). */
-export function startDeliveryWorker(db: Database, settings: DeliverySettings, log: FastifyBaseLogger) {
+/**
+ * Another outbox the worker drains in each round (LRS statements, LTI scores): it claims and sends
+ * what is due, and answers true when more may be due at once.
+ */
+export type OutboxRound = (db: Database, settings: DeliverySettings, log: FastifyBaseLogger) => Promise<boolean>;
+
+/**
+ * Polls the webhook outbox, then each other outbox, until stopped; `poke()` runs a round now (after
+ * a commit that enqueued something).
+ */
+export function startDeliveryWorker(
+  db: Database,
+  settings: DeliverySettings,
+  log: FastifyBaseLogger,
+  otherOutboxes: readonly OutboxRound[] = [],
+) {
   let stopped = false;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -155,7 +169,9 @@ export function startDeliveryWorker(db: Database, settings: DeliverySettings, lo
     for (;;) {
       const claimed = await claimDueDeliveries(db, leaseMs);
       await Promise.all(claimed.map((delivery) => sendDelivery(db, delivery, settings, log)));
-      if (claimed.length < BATCH || stopped) return;
+      let more = claimed.length >= BATCH;
+      for (const outbox of otherOutboxes) more = (await outbox(db, settings, log)) || more;
+      if (!more || stopped) return;
     }
   };
   const tick = () => {
