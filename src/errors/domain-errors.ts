@@ -42,6 +42,14 @@ export class DestinationRefused extends DomainError {
   }
 }
 
+/**
+ * An LTI login or launch that cannot be trusted: unknown platform, a state not bound to this
+ * browser, an id_token that does not verify, a replayed nonce, a message we do not handle.
+ */
+export class LtiLaunchRefused extends DomainError {
+  readonly code = "lti-launch-refused";
+}
+
 /** A lab engine URL or TLS material this server will not use. */
 export class LabRefused extends DomainError {
   readonly code = "lab-refused";
@@ -141,6 +149,7 @@ export type KnownDomainError =
   | NotFound
   | WebhookUrlRefused
   | DestinationRefused
+  | LtiLaunchRefused
   | LabRefused
   | SharedEngineNotGranted
   | LessonHasExercises

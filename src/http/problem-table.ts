@@ -59,6 +59,7 @@ const PROBLEM_TABLE: ProblemTable = {
     slug: "destination-refused",
     extensions: { errors: [{ path: error.path, message: error.message }] },
   }),
+  "lti-launch-refused": () => ({ status: 401, slug: "lti-launch-refused" }),
   "lab-refused": () => ({ status: 422, slug: "lab-refused" }),
   "engine-not-granted": () => ({ status: 403, slug: "engine-not-granted" }),
   "lesson-has-exercises": () => ({ status: 409, slug: "lesson-has-exercises" }),

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { healthRoutes } from "./health.js";
+import { ltiRoutes } from "./lti.js";
 import { clientRoutes } from "./v1/clients.js";
 import { commandRoutes } from "./v1/commands.js";
 import { diagramRoutes } from "./v1/diagrams.js";
@@ -30,4 +31,5 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(learnerRoutes);
   await app.register(webhookRoutes);
   await app.register(lrsRoutes);
+  await app.register(ltiRoutes);
 };
