@@ -172,6 +172,10 @@ export async function verifyLaunch(
     throw new LtiLaunchRefused(`The launch was refused: deployment ${deploymentId} is not registered.`);
   }
   const learnerId = learnerIdForSub(claims.sub);
+  const custom = claims[`${LTI}custom`];
+  const exerciseId = typeof custom?.exercise_id === "string" ? custom.exercise_id : undefined;
+  const resourceLinkId = claims[`${LTI}resource_link`]?.id;
+  const lineItemUrl = claims[AGS_ENDPOINT]?.lineitem;
   await db.$transaction(async (tx) => {
     await ensureLearner(tx, platform.clientId, learnerId);
     await tx.ltiLearner.upsert({
@@ -179,8 +183,15 @@ export async function verifyLaunch(
       create: { platformId: platform.id, sub: claims.sub, learnerId },
       update: {},
     });
+    // The launch is where the tool learns the line item of a placement; its grade policy is kept.
+    if (resourceLinkId && exerciseId && lineItemUrl) {
+      await tx.ltiPlacement.upsert({
+        where: { platformId_resourceLinkId: { platformId: platform.id, resourceLinkId } },
+        create: { platformId: platform.id, resourceLinkId, exerciseId, lineitemUrl: lineItemUrl },
+        update: { exerciseId, lineitemUrl: lineItemUrl },
+      });
+    }
   });
-  const custom = claims[`${LTI}custom`];
   const deepLinking = claims[DEEP_LINKING];
   return {
     platform,
@@ -188,9 +199,9 @@ export async function verifyLaunch(
     deploymentId,
     sub: claims.sub,
     learnerId,
-    exerciseId: typeof custom?.exercise_id === "string" ? custom.exercise_id : undefined,
-    resourceLinkId: claims[`${LTI}resource_link`]?.id,
-    lineItemUrl: claims[AGS_ENDPOINT]?.lineitem,
+    exerciseId,
+    resourceLinkId,
+    lineItemUrl,
     deepLinking: deepLinking ? { returnUrl: deepLinking.deep_link_return_url, data: deepLinking.data } : undefined,
   };
 }

@@ -13,6 +13,14 @@ import {
   verifyLaunch,
 } from "../lti/launch.js";
 import {
+  GradePolicySchema,
+  LtiPlacementSchema,
+  LtiScoreDeliverySchema,
+  listPlacements,
+  listScoreDeliveries,
+  setGradePolicy,
+} from "../lti/placements.js";
+import {
   deletePlatform,
   LtiPlatformSchema,
   listPlatforms,
@@ -20,6 +28,7 @@ import {
   registerPlatform,
 } from "../lti/platforms.js";
 import { rotateToolKey, toolJwks } from "../lti/tool-keys.js";
+import { clientOf } from "../plugins/auth.js";
 import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../schemas/page.js";
 import { ProblemSchema } from "../schemas/problem.js";
 
@@ -122,6 +131,59 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (_request, reply) => reply.code(201).send(await rotateToolKey(app.prisma, app.config.secretsKey)),
+  );
+
+  app.get(
+    "/v1/lti/placements",
+    {
+      config: { scope: "progress:read" },
+      schema: {
+        tags: ["lti"],
+        summary: "Exercises placed in courses on this client's platforms, with their line item and grade policy",
+        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(LtiPlacementSchema).meta({ id: "LtiPlacementPage" }),
+          400: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => listPlacements(app.prisma, clientOf(request).id, request.query),
+  );
+
+  app.put(
+    "/v1/lti/placements/:id/grade-policy",
+    {
+      config: { scope: "webhooks:manage" },
+      schema: {
+        tags: ["lti"],
+        summary: "Choose which score a placement posts: best (default) or latest",
+        params: z.object({ id: z.uuid() }),
+        body: z.strictObject({ gradePolicy: GradePolicySchema }),
+        response: { 200: LtiPlacementSchema, 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request) => setGradePolicy(app.prisma, clientOf(request).id, request.params.id, request.body.gradePolicy),
+  );
+
+  app.get(
+    "/v1/lti/scores",
+    {
+      config: { scope: "progress:read" },
+      schema: {
+        tags: ["lti"],
+        summary: "Scores posted to platforms' line items, newest first, with their status and attempts",
+        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(LtiScoreDeliverySchema).meta({ id: "LtiScoreDeliveryPage" }),
+          400: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => listScoreDeliveries(app.prisma, clientOf(request).id, request.query),
   );
 
   app.get(

@@ -6,6 +6,7 @@ import { toGradedSubmission } from "../../exports/graded-submission.js";
 import { toXapiStatement } from "../../exports/xapi.js";
 import { frozenStatement } from "../../exports/xapi-statement-store.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
+import { subOfLearner } from "../../lti/placements.js";
 import { clientOf } from "../../plugins/auth.js";
 import { ProblemSchema } from "../../schemas/problem.js";
 import { presentSubmissionDetail } from "../../submissions/present-submission.js";
@@ -92,6 +93,9 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
         homePage: client.homePage ?? app.config.xapiHomePage,
         maxPoints: request.query.maxPoints,
         showExpected: request.query.showExpected === "true",
+        // Platforms accept only the launch's sub as an AGS userId.
+        userId:
+          request.params.format === "lti-ags" ? await subOfLearner(app.prisma, client.id, stored.learnerId) : undefined,
       };
       const document =
         request.params.format === "xapi"
