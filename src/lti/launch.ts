@@ -85,7 +85,9 @@ export async function startLogin(
   const [platform] = candidates;
   if (!platform) throw new LtiLaunchRefused(`No platform ${params.iss} is registered with this tool.`);
   if (candidates.length > 1) throw new LtiLaunchRefused("Several registrations share this issuer: send client_id.");
+  // Housekeeping on the way: logins never completed, and nonces whose tokens have expired anyway.
   await db.ltiLoginState.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+  await db.ltiUsedNonce.deleteMany({ where: { expiresAt: { lt: new Date() } } });
   const state = randomBytes(32).toString("base64url");
   const nonce = randomBytes(32).toString("base64url");
   await db.ltiLoginState.create({
@@ -144,6 +146,8 @@ export async function verifyLaunch(
       issuer: platform.issuer,
       audience: platform.platformClientId,
       algorithms: ["RS256"],
+      // jose checks exp only when present; an id_token without one would never expire.
+      requiredClaims: ["exp", "iat", "nonce", "sub"],
     }));
   } catch (error) {
     throw new LtiLaunchRefused(`The id_token was refused: ${describeJoseError(error)}.`);

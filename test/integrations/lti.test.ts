@@ -102,6 +102,7 @@ describe("launches that are refused with 401 and say why", () => {
       /aud/,
     ],
     ["an expired token", () => (platform.nextLaunch = { sub: "u", expiresIn: -60 }), /expired/],
+    ["a token without exp", () => (platform.nextLaunch = { sub: "u", withoutExp: true }), /exp/],
     [
       "a key id the platform's JWKS does not have",
       () => (platform.nextLaunch = { sub: "u", unpublishedKey: true }),

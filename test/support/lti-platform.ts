@@ -30,6 +30,8 @@ export interface LaunchSpec {
   claims?: JWTPayload;
   /** Seconds until expiry; negative: already expired. */
   expiresIn?: number;
+  /** Leave exp out, as a broken platform might. */
+  withoutExp?: boolean;
   /** Sign with a key the JWKS does not publish (under its own kid). */
   unpublishedKey?: boolean;
   /** Flip a character of the signature after signing. */
@@ -127,7 +129,7 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     const key: CryptoKey = spec.unpublishedKey ? unpublished.privateKey : published.privateKey;
     const messageType = spec.messageType ?? "LtiResourceLinkRequest";
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({
+    const builder = new SignJWT({
       iss: double.issuer,
       aud: double.clientId,
       sub: spec.sub,
@@ -158,9 +160,9 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       ...spec.claims,
     })
       .setProtectedHeader({ alg: "RS256", kid: spec.unpublishedKey ? randomUUID() : kid })
-      .setIssuedAt(now - 5)
-      .setExpirationTime(now + (spec.expiresIn ?? 300))
-      .sign(key);
+      .setIssuedAt(now - 5);
+    if (!spec.withoutExp) builder.setExpirationTime(now + (spec.expiresIn ?? 300));
+    const token = await builder.sign(key);
     if (!spec.tamper) return token;
     const [header, payload, signature = ""] = token.split(".");
     const flipped = `${signature.slice(0, 10)}${signature[10] === "A" ? "B" : "A"}${signature.slice(11)}`;
