@@ -66,6 +66,9 @@ export async function putLrs(
   if (isRefusedAtRegistration(input.url, options.allowPrivateUrls)) {
     throw new DestinationRefused("body.url", "must not point at localhost or a special-purpose address");
   }
+  // An admin may set it for another client, which must exist and not be revoked.
+  const client = await db.apiClient.findFirst({ where: { id: clientId, revokedAt: null }, select: { id: true } });
+  if (!client) throw new NotFound(`No API client ${clientId}`);
   const stored = {
     url: input.url.replace(/\/+$/, ""),
     username: input.username,

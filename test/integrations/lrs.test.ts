@@ -57,6 +57,29 @@ describe("an LRS for a client", () => {
     expect(JSON.stringify(read.body)).not.toContain(lrs.password);
   });
 
+  it("can be set by an admin for a client, and not for an unknown one", async () => {
+    const admin = await createTestClient(t.prisma, ["admin"]);
+    const other = await createTestClient(t.prisma, ["webhooks:manage"]);
+    const body = { url: lrs.endpoint, username: lrs.username, password: lrs.password };
+    await request(t.app.server)
+      .put(`/v1/clients/${other.id}/lrs`)
+      .set("authorization", other.auth)
+      .send(body)
+      .expect(403);
+    await request(t.app.server)
+      .put(`/v1/clients/${other.id}/lrs`)
+      .set("authorization", admin.auth)
+      .send(body)
+      .expect(200);
+    const theirs = await request(t.app.server).get("/v1/lrs").set("authorization", other.auth).expect(200);
+    expect(theirs.body.url).toBe(lrs.endpoint);
+    await request(t.app.server)
+      .put(`/v1/clients/${crypto.randomUUID()}/lrs`)
+      .set("authorization", admin.auth)
+      .send(body)
+      .expect(404);
+  });
+
   it("refuses bad input with a problem naming the field, and an LRS without SECRETS_KEY", async () => {
     for (const [body, field] of [
       [{ url: "ftp://lrs.example", username: "u", password: "p" }, "url"],

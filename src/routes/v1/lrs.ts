@@ -51,6 +51,31 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
       }),
   );
 
+  app.put(
+    "/v1/clients/:id/lrs",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["xapi"],
+        summary: "Set another API client's LRS (admin): the same as that client's PUT /v1/lrs",
+        params: z.object({ id: z.uuid() }),
+        body: NewLrsSchema,
+        response: {
+          200: LrsSchema,
+          400: ProblemSchema,
+          404: ProblemSchema,
+          422: ProblemSchema.describe("The URL points inward, or the server has no SECRETS_KEY to seal the password"),
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) =>
+      putLrs(app.prisma, request.params.id, request.body, {
+        allowPrivateUrls: app.config.webhookAllowPrivateUrls,
+        secretsKey: app.config.secretsKey,
+      }),
+  );
+
   app.get(
     "/v1/lrs",
     {
