@@ -43,6 +43,7 @@ async function runFor(seconds: number) {
             containerName: `bench-grading-${i}`,
             language: "es",
             idempotencyKey: undefined,
+            xapiHomePage: "https://aprendiendo-docker.dev/learners",
           },
         );
         latencies.push(performance.now() - t0);

@@ -30,6 +30,26 @@ export class WebhookUrlRefused extends DomainError {
   readonly field = "url";
 }
 
+/** A destination for grades (an LRS, an LTI platform) that this server will not store or call. */
+export class DestinationRefused extends DomainError {
+  readonly code = "destination-refused";
+  constructor(
+    /** The request field at fault, e.g. body.url. */
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+  }
+}
+
+/**
+ * An LTI login or launch that cannot be trusted: unknown platform, a state not bound to this
+ * browser, an id_token that does not verify, a replayed nonce, a message we do not handle.
+ */
+export class LtiLaunchRefused extends DomainError {
+  readonly code = "lti-launch-refused";
+}
+
 /** A lab engine URL or TLS material this server will not use. */
 export class LabRefused extends DomainError {
   readonly code = "lab-refused";
@@ -144,6 +164,8 @@ export type KnownDomainError =
   | InvalidInput
   | NotFound
   | WebhookUrlRefused
+  | DestinationRefused
+  | LtiLaunchRefused
   | LabRefused
   | SharedEngineNotGranted
   | LessonHasExercises

@@ -9,6 +9,12 @@ import { toXqueueReply, XqueueReplySchema } from "./xqueue.js";
 export interface ExportOptions {
   /** The xAPI actor account homePage: the client's own, else XAPI_HOMEPAGE. */
   homePage: string;
+  /** XQueue: the edX problem's max points, when they are not the exercise's own. */
+  maxPoints?: number | undefined;
+  /** LTI AGS: the platform's id for the learner (the launch's sub), when the learner came through LTI. */
+  userId?: string | undefined;
+  /** Gradescope: show students the expected and actual values (hidden by default). */
+  showExpected?: boolean | undefined;
 }
 
 interface GradeExport {
@@ -22,7 +28,11 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** One stored result, many formats: each entry is a pure function and the schema its output obeys. */
 export const GRADE_EXPORTS = {
-  "lti-ags": { schema: LtiAgsScoreSchema, mediaType: "application/vnd.ims.lis.v1.score+json", render: toLtiAgsScore },
+  "lti-ags": {
+    schema: LtiAgsScoreSchema,
+    mediaType: "application/vnd.ims.lis.v1.score+json",
+    render: (submission, exercise, options) => toLtiAgsScore(submission, exercise, { userId: options.userId }),
+  },
   xapi: { schema: XapiStatementSchema, mediaType: "application/json", render: toXapiStatement },
   gradescope: { schema: GradescopeResultsSchema, mediaType: "application/json", render: toGradescopeResults },
   prairielearn: { schema: PrairieLearnResultsSchema, mediaType: "application/json", render: toPrairieLearnResults },

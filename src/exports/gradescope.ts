@@ -48,22 +48,39 @@ export const GradescopeResultsSchema = z
   .meta({ id: "GradescopeResults" });
 export type GradescopeResults = z.infer<typeof GradescopeResultsSchema>;
 
-export function toGradescopeResults(submission: GradedSubmission, exercise: ExportedExercise): GradescopeResults {
+/**
+ * Students see each test's name, points and feedback. The expected and actual values would hand
+ * them the answer, so by default they go to each test's `extra_data`, which Gradescope keeps for
+ * instructors and never shows to students; `showExpected` puts them in the visible output instead.
+ * The autograder's stdout is ours, not the student's, so it stays hidden.
+ */
+export function toGradescopeResults(
+  submission: GradedSubmission,
+  exercise: ExportedExercise,
+  options: { showExpected?: boolean | undefined } = {},
+): GradescopeResults {
   return {
     score: submission.score,
     execution_time: Math.round(submission.durationMs / 1000),
     output: plainTextSummary(submission, exercise),
     output_format: "text",
-    tests: submission.checks.map((check, index) => ({
-      name: check.description,
-      number: String(index + 1),
-      score: check.points,
-      max_score: check.maxPoints,
-      status: check.passed ? "passed" : "failed",
-      output: `${check.feedback}\nexpected: ${check.expected}\nactual: ${check.actual ?? "(no container)"}`,
-      output_format: "text",
-      tags: [check.id],
-    })),
+    visibility: "visible",
+    stdout_visibility: "hidden",
+    tests: submission.checks.map((check, index) => {
+      const values = `expected: ${check.expected}\nactual: ${check.actual ?? "(no container)"}`;
+      return {
+        name: check.description,
+        number: String(index + 1),
+        score: check.points,
+        max_score: check.maxPoints,
+        status: check.passed ? "passed" : "failed",
+        output: options.showExpected ? `${check.feedback}\n${values}` : check.feedback,
+        output_format: "text",
+        tags: [check.id],
+        visibility: "visible",
+        extra_data: { expected: check.expected, actual: check.actual },
+      };
+    }),
     extra_data: { submissionId: submission.id, exerciseId: submission.exerciseId, learnerId: submission.learnerId },
   };
 }

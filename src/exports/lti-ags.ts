@@ -26,15 +26,24 @@ export const LtiAgsScoreSchema = z
   .meta({ id: "LtiAgsScore" });
 export type LtiAgsScore = z.infer<typeof LtiAgsScoreSchema>;
 
-/** A failed attempt may be retried, so it is Submitted; a passed one is Completed. Always fully graded. */
-export function toLtiAgsScore(submission: GradedSubmission, exercise: ExportedExercise): LtiAgsScore {
+/**
+ * A failed attempt may be retried, so it is Submitted; a passed one is Completed. Always fully graded.
+ * Platforms accept only the launch's `sub` as userId, and refuse (Moodle 409, Canvas 400) a timestamp
+ * not newer than the score they hold, so a push passes the sub and the time it is sent; the
+ * attempt's own time stays in submission.submittedAt. `scoreGiven` may be another attempt's (best policy).
+ */
+export function toLtiAgsScore(
+  submission: GradedSubmission,
+  exercise: ExportedExercise,
+  options: { userId?: string | undefined; timestamp?: Date | undefined; scoreGiven?: number | undefined } = {},
+): LtiAgsScore {
   return {
-    userId: submission.learnerId,
-    scoreGiven: submission.score,
+    userId: options.userId ?? submission.learnerId,
+    scoreGiven: options.scoreGiven ?? submission.score,
     // AGS requires a positive maximum; an exercise worth no points reports 1/1 or 0/1.
     scoreMaximum: submission.maxScore > 0 ? submission.maxScore : 1,
     comment: plainTextSummary(submission, exercise),
-    timestamp: submission.gradedAt.toISOString(),
+    timestamp: (options.timestamp ?? submission.gradedAt).toISOString(),
     activityProgress: submission.passed ? "Completed" : "Submitted",
     gradingProgress: "FullyGraded",
     submission: { submittedAt: submission.gradedAt.toISOString() },

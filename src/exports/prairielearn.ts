@@ -29,6 +29,14 @@ export const PrairieLearnResultsSchema = z
   .meta({ id: "PrairieLearnResults" });
 export type PrairieLearnResults = z.infer<typeof PrairieLearnResultsSchema>;
 
+/** What each test checks, in the submission's language: PrairieLearn shows it under the test's name. */
+const DESCRIBE = {
+  es: (points: number, expected: string) =>
+    `Vale ${points} ${points === 1 ? "punto" : "puntos"}. Se espera: ${expected}`,
+  en: (points: number, expected: string) =>
+    `Worth ${points} ${points === 1 ? "point" : "points"}. Expected: ${expected}`,
+} as const;
+
 /** A stored submission was always gradable: a missing container is a graded result, not an invalid one. */
 export function toPrairieLearnResults(submission: GradedSubmission, exercise: ExportedExercise): PrairieLearnResults {
   return {
@@ -37,7 +45,7 @@ export function toPrairieLearnResults(submission: GradedSubmission, exercise: Ex
     message: plainTextSummary(submission, exercise),
     tests: submission.checks.map((check) => ({
       name: check.description,
-      description: check.id,
+      description: DESCRIBE[submission.language](check.maxPoints, check.expected),
       points: check.points,
       max_points: check.maxPoints,
       message: check.feedback,

@@ -90,9 +90,10 @@ export const XapiStatementSchema = z
       })
       .optional(),
     timestamp: z.iso.datetime({ offset: true }).optional(),
+    // xAPI 1.0.3 §2.4.10: a Statement SHOULD NOT set it, and one that does MUST say 1.0.x; an LRS adds it.
     version: z
       .string()
-      .regex(/^1\.0(\.\d+)?$/)
+      .regex(/^1\.0\.\d+$/)
       .optional(),
   })
   .meta({ id: "XapiStatement" });
@@ -108,8 +109,17 @@ export function exerciseActivityIri(exerciseId: string): string {
 }
 
 /**
- * The statement for one graded submission. Its id is the submission's id, so exporting the same
- * submission twice yields the same statement and an LRS stores it once.
+ * xAPI 1.0.3 Part 2 §4.6: a duration is kept to 0.01 s precision, since an LRS may truncate
+ * finer values and then compare the statement unequal to the one it stored.
+ */
+export function xapiDuration(durationMs: number): string {
+  return `PT${Math.round(durationMs / 10) / 100}S`;
+}
+
+/**
+ * The statement for one graded submission. Its id is the submission's id. The exercise title and
+ * the client's homePage can change later, so callers do not re-render it: they freeze it once
+ * (xapi-statement-store.ts) and serve and push that copy, which an LRS then sees identical every time.
  */
 export function toXapiStatement(
   submission: GradedSubmission,
@@ -132,7 +142,7 @@ export function toXapiStatement(
       score: { scaled: scaledScore(submission), raw: submission.score, min: 0, max: Math.max(submission.maxScore, 1) },
       success: submission.passed,
       completion: true,
-      duration: `PT${(submission.durationMs / 1000).toFixed(3).replace(/\.?0+$/, "")}S`,
+      duration: xapiDuration(submission.durationMs),
     },
     context: {
       platform: "Aprendiendo Docker",
@@ -142,6 +152,5 @@ export function toXapiStatement(
       },
     },
     timestamp: submission.gradedAt.toISOString(),
-    version: "1.0.3",
   };
 }

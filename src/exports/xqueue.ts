@@ -3,18 +3,27 @@ import { type ExportedExercise, type GradedSubmission, scaledScore } from "./gra
 
 /**
  * The body an external grader returns to edX XQueue (`xqueue_body` of put_result): whether the
- * answer is correct, the score as a fraction of the problem's points, and an HTML message.
+ * answer is correct, the points earned, and an HTML message. edX's CodeResponse reads `score` as
+ * points and divides by the problem's own max points, so a fraction here would grade 6/6 as 1/6.
  */
 export const XqueueReplySchema = z
   .strictObject({
     correct: z.boolean(),
-    score: z.number().min(0).max(1),
+    score: z.number().min(0).describe("Points earned, out of the edX problem's max points"),
     msg: z.string().describe("HTML shown to the learner; everything from the grade is escaped"),
   })
   .meta({ id: "XqueueReply" });
 export type XqueueReply = z.infer<typeof XqueueReplySchema>;
 
-export function toXqueueReply(submission: GradedSubmission, exercise: ExportedExercise): XqueueReply {
+/**
+ * Points on the exercise's own scale by default. `maxPoints` is the edX problem's max points when
+ * they differ (the problem's weight in the course): the score is then scaled to them.
+ */
+export function toXqueueReply(
+  submission: GradedSubmission,
+  exercise: ExportedExercise,
+  options: { maxPoints?: number | undefined } = {},
+): XqueueReply {
   const items = submission.checks
     .map(
       (check) =>
@@ -26,9 +35,14 @@ export function toXqueueReply(submission: GradedSubmission, exercise: ExportedEx
   const title = escapeHtml(exercise.title[submission.language]);
   return {
     correct: submission.passed,
-    score: scaledScore(submission),
+    score: scaledScore(submission) * (options.maxPoints ?? pointsOf(submission)),
     msg: `<div class="aprendiendo-docker"><p>${title}: ${submission.score}/${submission.maxScore}</p><ul>${items}</ul>${hints}</div>`,
   };
+}
+
+/** An exercise worth no points still needs a positive maximum in edX: it counts as 1 point. */
+function pointsOf(submission: GradedSubmission): number {
+  return submission.maxScore > 0 ? submission.maxScore : 1;
 }
 
 function escapeHtml(text: string): string {

@@ -1,4 +1,5 @@
 import {
+  type DestinationRefused,
   DomainError,
   type EngineUnavailable,
   type InvalidInput,
@@ -54,6 +55,12 @@ const PROBLEM_TABLE: ProblemTable = {
     detail: `body.${error.field}: ${error.message}`,
     extensions: { errors: [{ path: `body.${error.field}`, message: error.message }] },
   }),
+  "destination-refused": (error: DestinationRefused) => ({
+    status: 422,
+    slug: "destination-refused",
+    extensions: { errors: [{ path: error.path, message: error.message }] },
+  }),
+  "lti-launch-refused": () => ({ status: 401, slug: "lti-launch-refused" }),
   "lab-refused": () => ({ status: 422, slug: "lab-refused" }),
   "engine-not-granted": () => ({ status: 403, slug: "engine-not-granted" }),
   "lesson-has-exercises": () => ({ status: 409, slug: "lesson-has-exercises" }),

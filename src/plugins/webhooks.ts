@@ -1,7 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { isDatabaseUnavailable } from "../db/database-errors.js";
+import { pushDueScores } from "../lti/score-delivery.js";
 import { type DeliverySettings, startDeliveryWorker } from "../webhooks/delivery-worker.js";
+import { pushDueStatements } from "../webhooks/lrs-delivery.js";
 import { sealPlaintextWebhookSecrets } from "../webhooks/webhook-secrets.js";
 
 declare module "fastify" {
@@ -30,7 +32,11 @@ export const webhooksPlugin = fp(
     });
     if (!options.workerEnabled) return; // e.g. replicas that only serve requests
     app.addHook("onReady", async () => {
-      worker = startDeliveryWorker(app.prisma, options, app.log.child({ component: "webhooks" }));
+      // onReady: the course is loaded by now, and the LTI scores read its exercises.
+      worker = startDeliveryWorker(app.prisma, options, app.log.child({ component: "webhooks" }), [
+        pushDueStatements,
+        pushDueScores(app.curriculum.exercises),
+      ]);
     });
     app.addHook("onClose", async () => {
       await worker?.stop();

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { healthRoutes } from "./health.js";
+import { ltiRoutes } from "./lti.js";
 import { sessionLinkRoutes } from "./session-link.js";
 import { clientRoutes } from "./v1/clients.js";
 import { commandRoutes } from "./v1/commands.js";
@@ -7,6 +8,7 @@ import { diagramRoutes } from "./v1/diagrams.js";
 import { exerciseRoutes } from "./v1/exercises.js";
 import { learnerRoutes } from "./v1/learners/index.js";
 import { lessonRoutes } from "./v1/lessons.js";
+import { lrsRoutes } from "./v1/lrs.js";
 import { searchRoutes } from "./v1/search.js";
 import { currentSessionRoutes } from "./v1/session.js";
 import { submissionRoutes } from "./v1/submissions.js";
@@ -34,4 +36,6 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(currentSessionRoutes);
   await app.register(sessionLinkRoutes);
   await app.register(webRoutes);
+  await app.register(lrsRoutes);
+  await app.register(ltiRoutes);
 };

@@ -1,6 +1,7 @@
 import type { Database } from "../db/prisma.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { NotFound } from "../errors/domain-errors.js";
+import { recordGradeForLms } from "../exports/grade-outbox.js";
 import type { Exercise } from "../grading/exercise.js";
 import { gradeSubmission } from "../grading/grade-submission.js";
 import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
@@ -36,6 +37,8 @@ export interface SubmitExerciseInput {
   language: Language;
   /** With a key, a retry of the same request answers the first answer and stores nothing new. */
   idempotencyKey: string | undefined;
+  /** The xAPI actor account homePage frozen into the grade's statement: the client's own, else XAPI_HOMEPAGE. */
+  xapiHomePage: string;
 }
 
 export interface SubmitExerciseResult {
@@ -101,6 +104,8 @@ export async function submitExercise(
       });
       const submission = presentSubmission(stored, exercise);
       await enqueueSubmissionEvents(tx, clientId, { submission, firstPass });
+      // Learning platforms (xAPI statement, LRS and LTI outbox): see exports/grade-outbox.ts.
+      await recordGradeForLms(tx, { clientId, stored, exercise, xapiHomePage: input.xapiHomePage });
       if (firstPass && lesson) await completeLessonIfAllPassed(tx, { clientId, learnerId, lesson });
       if (key) await completeIdempotencyKey(tx, clientId, key, { status: 201, body: submission });
       return submission;

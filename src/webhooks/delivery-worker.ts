@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Database } from "../db/prisma.js";
 import { type ResolveHost, resolveDestination, systemResolver } from "./destination.js";
 import { postToPinnedAddress } from "./pinned-post.js";
-import { SIGNATURE_HEADER, signWebhook } from "./signature.js";
+import { SIGNATURE_HEADER, signWebhook, standardWebhookHeaders } from "./signature.js";
 import { signingSecret } from "./webhook-secrets.js";
 
 export interface DeliverySettings {
@@ -31,6 +31,8 @@ const BATCH = 20;
 
 interface ClaimedDelivery {
   id: string;
+  /** The payload's id: one per event, the same across retries (Standard Webhooks' webhook-id). */
+  eventId: string;
   event: string;
   payload: unknown;
   attempts: number;
@@ -63,7 +65,7 @@ export async function claimDueDeliveries(db: Database, leaseMs: number, limit = 
              FOR UPDATE SKIP LOCKED) AS due,
            webhook_endpoints AS e
      WHERE d.id = due.id AND e.id = d.endpoint_id
- RETURNING d.id, d.event, d.payload, d.attempts, e.url, e.secret, e.secret_encrypted AS "secretEncrypted"`;
+ RETURNING d.id, d.event_id AS "eventId", d.event, d.payload, d.attempts, e.url, e.secret, e.secret_encrypted AS "secretEncrypted"`;
 }
 
 /** Sends one claimed delivery and records the attempt and the outcome. */
@@ -93,6 +95,7 @@ export async function sendDelivery(
       log.warn({ delivery: delivery.id, url: delivery.url, reason: destination.reason }, "webhook destination refused");
       error = REFUSED;
     } else {
+      const timestamp = Math.floor(Date.now() / 1000);
       statusCode = await postToPinnedAddress(
         delivery.url,
         destination,
@@ -101,7 +104,8 @@ export async function sendDelivery(
           "user-agent": "aprendiendo-docker-webhooks/1",
           "aprendiendo-event": delivery.event,
           "aprendiendo-delivery": delivery.id,
-          [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), body),
+          [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+          ...standardWebhookHeaders(secret, delivery.eventId, timestamp, body),
         },
         body,
         settings.requestTimeoutMs ?? 10_000,
@@ -140,8 +144,22 @@ export async function sendDelivery(
   return delivered;
 }
 
-/** Polls the outbox until stopped; `poke()` runs a round now (after a commit that enqueued something). */
-export function startDeliveryWorker(db: Database, settings: DeliverySettings, log: FastifyBaseLogger) {
+/**
+ * Another outbox the worker drains in each round (LRS statements, LTI scores): it claims and sends
+ * what is due, and answers true when more may be due at once.
+ */
+export type OutboxRound = (db: Database, settings: DeliverySettings, log: FastifyBaseLogger) => Promise<boolean>;
+
+/**
+ * Polls the webhook outbox, then each other outbox, until stopped; `poke()` runs a round now (after
+ * a commit that enqueued something).
+ */
+export function startDeliveryWorker(
+  db: Database,
+  settings: DeliverySettings,
+  log: FastifyBaseLogger,
+  otherOutboxes: readonly OutboxRound[] = [],
+) {
   let stopped = false;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -151,7 +169,9 @@ export function startDeliveryWorker(db: Database, settings: DeliverySettings, lo
     for (;;) {
       const claimed = await claimDueDeliveries(db, leaseMs);
       await Promise.all(claimed.map((delivery) => sendDelivery(db, delivery, settings, log)));
-      if (claimed.length < BATCH || stopped) return;
+      let more = claimed.length >= BATCH;
+      for (const outbox of otherOutboxes) more = (await outbox(db, settings, log)) || more;
+      if (!more || stopped) return;
     }
   };
   const tick = () => {

@@ -7,6 +7,8 @@ import { PrairieLearnResultsSchema, toPrairieLearnResults } from "../../src/expo
 import { exerciseActivityIri, toXapiStatement, XapiStatementSchema } from "../../src/exports/xapi.js";
 import { toXqueueReply, XqueueReplySchema } from "../../src/exports/xqueue.js";
 import { exerciseWith, gradeInWords, observe } from "../grading/recorded-inspect.js";
+import { validateGradescope, validatePrairieLearn, validateXqueue } from "./platform-schemas.js";
+import { xapiWarnings } from "./xapi-validator.js";
 
 // A real grade: the grader's own pure function on inspect JSON recorded from a real engine.
 const exercise = exerciseWith({ type: "state", status: "exited" }, { type: "exitCode", equals: 137, points: 3 });
@@ -61,6 +63,18 @@ describe("LTI AGS score", () => {
 });
 
 describe("xAPI 1.0.3 statement", () => {
+  it("passes Learning Locker's validator, sets no version and keeps the duration to 0.01 s", () => {
+    for (const submission of [passed, failed]) {
+      const statement = toXapiStatement(submission, exercise, { homePage: "https://lms.example" });
+      expect(xapiWarnings(statement)).toEqual([]);
+      expect(statement).not.toHaveProperty("version");
+    }
+    const at = (durationMs: number) =>
+      toXapiStatement({ ...failed, durationMs }, exercise, { homePage: "https://lms.example" }).result?.duration;
+    expect([at(1234), at(1005), at(999), at(0), at(61_000)]).toEqual(["PT1.23S", "PT1.01S", "PT1S", "PT0S", "PT61S"]);
+    expect(xapiWarnings({ ...toXapiStatement(failed, exercise, { homePage: "x" }) })).not.toEqual([]);
+  });
+
   it("has an account actor, passed/failed verb, the exercise activity in both languages and a full score", () => {
     const statement = XapiStatementSchema.parse(toXapiStatement(failed, exercise, { homePage: "https://lms.example" }));
     expect(statement.id).toBe(failed.id);
@@ -75,7 +89,7 @@ describe("xAPI 1.0.3 statement", () => {
       score: { scaled: 1 / 6, raw: 1, min: 0, max: 6 },
       success: false,
       completion: true,
-      duration: "PT1.234S",
+      duration: "PT1.23S",
     });
     const won = toXapiStatement(passed, exercise, { homePage: "https://lms.example" });
     expect(won.verb.id).toBe("http://adlnet.gov/expapi/verbs/passed");
@@ -95,12 +109,16 @@ describe("xAPI 1.0.3 statement", () => {
     ];
     for (const candidate of broken)
       expect(XapiStatementSchema.safeParse(candidate).success, JSON.stringify(candidate)).toBe(false);
+    // What our schema refuses, the reference validator refuses too (the unknown property aside).
+    for (const candidate of broken.slice(0, -1))
+      expect(xapiWarnings(candidate), JSON.stringify(candidate)).not.toEqual([]);
   });
 });
 
 describe("Gradescope results.json", () => {
   it("has the score and one test per check", () => {
     const results = GradescopeResultsSchema.parse(toGradescopeResults(failed, exercise));
+    expect(validateGradescope(results), JSON.stringify(validateGradescope.errors)).toBe(true);
     expect(results.score).toBe(1);
     expect(results.execution_time).toBe(1);
     expect(results.tests?.map((t) => [t.tags?.[0], t.status, t.score, t.max_score])).toEqual([
@@ -108,20 +126,39 @@ describe("Gradescope results.json", () => {
       ["check-1", "failed", 0, 2],
       ["check-2", "failed", 0, 3],
     ]);
-    expect(results.tests?.[1]?.output).toContain("expected: exited");
+  });
+
+  it("hides the expected values from students unless asked, and keeps the autograder's stdout hidden", () => {
+    const results = toGradescopeResults(failed, exercise);
+    expect(results).toMatchObject({ visibility: "visible", stdout_visibility: "hidden" });
+    const check = results.tests?.[1];
+    expect(check?.visibility).toBe("visible");
+    // Only the exercise author's feedback, the same words the learner gets from the API.
+    expect(check?.output).toBe(failed.checks[1]?.feedback);
+    expect(check?.output).not.toContain("expected:");
+    expect(check?.extra_data).toEqual({ expected: "exited", actual: "running" });
+    const shown = toGradescopeResults(failed, exercise, { showExpected: true });
+    expect(validateGradescope(shown)).toBe(true);
+    expect(shown.tests?.[1]?.output).toContain("expected: exited");
   });
 
   it("rejects unknown fields and visibilities", () => {
     const results = toGradescopeResults(failed, exercise);
-    expect(GradescopeResultsSchema.safeParse({ ...results, grade: 1 }).success).toBe(false);
-    expect(GradescopeResultsSchema.safeParse({ ...results, visibility: "public" }).success).toBe(false);
-    expect(GradescopeResultsSchema.safeParse({ tests: [{ name: "no score" }] }).success).toBe(false);
+    for (const broken of [
+      { ...results, grade: 1 },
+      { ...results, visibility: "public" },
+      { tests: [{ name: "no score" }] },
+    ]) {
+      expect(GradescopeResultsSchema.safeParse(broken).success).toBe(false);
+      expect(validateGradescope(broken)).toBe(false);
+    }
   });
 });
 
 describe("PrairieLearn results.json", () => {
   it("is gradable with a score in [0, 1] and tests with points", () => {
     const results = PrairieLearnResultsSchema.parse(toPrairieLearnResults(failed, exercise));
+    expect(validatePrairieLearn(results), JSON.stringify(validatePrairieLearn.errors)).toBe(true);
     expect(results.gradable).toBe(true);
     expect(results.score).toBeCloseTo(1 / 6);
     expect(results.tests?.map((t) => [t.points, t.max_points])).toEqual([
@@ -132,18 +169,33 @@ describe("PrairieLearn results.json", () => {
     expect(PrairieLearnResultsSchema.parse(toPrairieLearnResults(passed, exercise)).score).toBe(1);
   });
 
+  it("describes each test in words in the learner's language, never by its slug", () => {
+    const [, english] = toPrairieLearnResults(failed, exercise).tests ?? [];
+    expect(english?.description).toBe("Worth 2 points. Expected: exited");
+    const [spanish] = toPrairieLearnResults(passed, exercise).tests ?? [];
+    expect(spanish?.description).toMatch(/^Vale 1 punto\. Se espera: /);
+  });
+
   it("rejects a score out of range or missing", () => {
-    expect(PrairieLearnResultsSchema.safeParse({ gradable: true, score: 6 }).success).toBe(false);
-    expect(PrairieLearnResultsSchema.safeParse({ gradable: true }).success).toBe(false);
-    expect(PrairieLearnResultsSchema.safeParse({ gradable: false }).success).toBe(true);
+    for (const [candidate, valid] of [
+      [{ gradable: true, score: 6 }, false],
+      [{ gradable: true }, false],
+      [{ gradable: false }, true],
+    ] as const) {
+      expect(PrairieLearnResultsSchema.safeParse(candidate).success).toBe(valid);
+      expect(validatePrairieLearn(candidate)).toBe(valid);
+    }
   });
 });
 
 describe("XQueue reply", () => {
-  it("is {correct, score, msg} with the feedback escaped as HTML", () => {
+  it("is {correct, score, msg} with the score in points and the feedback escaped as HTML", () => {
     const reply = XqueueReplySchema.parse(toXqueueReply(failed, exercise));
+    expect(validateXqueue(reply)).toBe(true);
     expect(reply.correct).toBe(false);
-    expect(reply.score).toBeCloseTo(1 / 6);
+    expect(reply.score).toBe(1); // 1 of the exercise's 6 points: edX divides by the problem's max points
+    expect(toXqueueReply(passed, exercise).score).toBe(6);
+    expect(toXqueueReply(failed, exercise, { maxPoints: 12 }).score).toBeCloseTo(2);
     expect(reply.msg).toContain('<li class="incorrect">');
     const hostile = { ...failed, checks: failed.checks.map((c) => ({ ...c, feedback: "<script>alert(1)</script>" })) };
     expect(toXqueueReply(hostile, exercise).msg).not.toContain("<script>");

@@ -1,3 +1,5 @@
+import { Webhook } from "standardwebhooks";
+import { Stripe } from "stripe";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueWebhookEvent } from "../../src/webhooks/events.js";
@@ -155,6 +157,34 @@ describe("delivery", () => {
         attempts: 1,
         attemptLog: [{ number: 1, statusCode: 204 }],
       });
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
+  });
+
+  it("is verified by the standardwebhooks library and by Stripe's verifier, and neither accepts a changed body", async () => {
+    const receiver = await startWebhookReceiver({ respond: (n) => (n === 1 ? 500 : 204) });
+    const t = await buildTestApp(fast());
+    try {
+      const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
+      const hook = await registerWebhook(t, lms.auth, receiver.url);
+      await emit(t, lms.id, { submissionId: "standard" });
+      const [first, retry] = await receiver.waitFor(2);
+      const body = first?.body ?? "";
+      const headers = first?.headers as Record<string, string>;
+      const standard = new Webhook(hook.secret);
+      expect(standard.verify(body, headers)).toMatchObject({ data: { submissionId: "standard" } });
+      expect(headers["webhook-id"]).toBe(JSON.parse(body).id);
+      expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+      expect(() => standard.verify(`${body} `, headers)).toThrow();
+      // A retry is the same message: same webhook-id, so the receiver can deduplicate on it.
+      expect(retry?.headers["webhook-id"]).toBe(headers["webhook-id"]);
+
+      const stripe = new Stripe("sk_test_unused");
+      const event = stripe.webhooks.constructEvent(body, headers[SIGNATURE_HEADER] ?? "", hook.secret);
+      expect(event).toMatchObject({ type: "submission.graded" });
+      expect(() => stripe.webhooks.constructEvent(`${body} `, headers[SIGNATURE_HEADER] ?? "", hook.secret)).toThrow();
     } finally {
       await t.close();
       await receiver.close();

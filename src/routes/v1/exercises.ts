@@ -105,6 +105,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
           containerName: request.body.containerName,
           language,
           idempotencyKey: request.headers["idempotency-key"],
+          xapiHomePage: client.homePage ?? app.config.xapiHomePage,
         },
       );
       if (replayed) reply.header("idempotent-replayed", "true");

@@ -3,7 +3,10 @@ import { z } from "zod";
 import { NotFound } from "../../errors/domain-errors.js";
 import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../exports/grade-exports.js";
 import { toGradedSubmission } from "../../exports/graded-submission.js";
+import { toXapiStatement } from "../../exports/xapi.js";
+import { frozenStatement } from "../../exports/xapi-statement-store.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
+import { subOfLearner } from "../../lti/placements.js";
 import { clientOf } from "../../plugins/auth.js";
 import { ProblemSchema } from "../../schemas/problem.js";
 import { presentSubmissionDetail } from "../../submissions/present-submission.js";
@@ -16,6 +19,21 @@ const ExportFormatSchema = z
     "lti-ags: LTI 1.3 AGS score; xapi: xAPI 1.0.3 statement; gradescope: Gradescope results.json; " +
       "prairielearn: PrairieLearn results.json; xqueue: edX XQueue reply body",
   );
+
+const ExportQuerySchema = z.object({
+  maxPoints: z.coerce
+    .number()
+    .positive()
+    .max(1_000_000)
+    .optional()
+    .describe(
+      "xqueue only: the edX problem's max points; the score is scaled to them (default: the exercise's points)",
+    ),
+  showExpected: z
+    .enum(["true", "false"])
+    .optional()
+    .describe("gradescope only: true shows students each check's expected and actual values (default: hidden)"),
+});
 
 export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
   const findOwnSubmission = async (clientId: string, id: string) => {
@@ -49,9 +67,10 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ["exports"],
         summary: "One stored grade in an LMS or autograder format",
         description:
-          "Pure re-rendering of the stored result: the same submission always exports the same document " +
-          "(the xAPI statement id is the submission id, so an LRS stores it once).",
+          "A rendering of the stored result. The xAPI statement is the one frozen when the grade was made " +
+          "(its id is the submission id), so every export of it is identical and an LRS stores it once.",
         params: z.object({ id: z.uuid(), format: ExportFormatSchema }),
+        querystring: ExportQuerySchema,
         response: {
           200: z.union(EXPORT_FORMATS.map((format) => GRADE_EXPORTS[format].schema)),
           400: ProblemSchema,
@@ -70,9 +89,20 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
         );
       }
       const format = GRADE_EXPORTS[request.params.format];
-      const document = format.render(toGradedSubmission(stored, exercise), exercise, {
+      const options = {
         homePage: client.homePage ?? app.config.xapiHomePage,
-      });
+        maxPoints: request.query.maxPoints,
+        showExpected: request.query.showExpected === "true",
+        // Platforms accept only the launch's sub as an AGS userId.
+        userId:
+          request.params.format === "lti-ags" ? await subOfLearner(app.prisma, client.id, stored.learnerId) : undefined,
+      };
+      const document =
+        request.params.format === "xapi"
+          ? await frozenStatement(app.prisma, client.id, stored, (submission) =>
+              toXapiStatement(toGradedSubmission(submission, exercise), exercise, options),
+            )
+          : format.render(toGradedSubmission(stored, exercise), exercise, options);
       return reply.type(format.mediaType).send(document);
     },
   );

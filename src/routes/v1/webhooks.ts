@@ -19,7 +19,8 @@ const CreatedWebhookSchema = WebhookSchema.extend({
   secret: z
     .string()
     .describe(
-      `HMAC-SHA256 key for the ${SIGNATURE_HEADER} header (t=<unix seconds>,v1=<hex HMAC of "<t>.<body>">). ` +
+      `HMAC-SHA256 key for the ${SIGNATURE_HEADER} header (t=<unix seconds>,v1=<hex HMAC of "<t>.<body>">) ` +
+        'and, base64-decoded after whsec_, for webhook-signature (v1,<base64 HMAC of "<id>.<t>.<body>">). ' +
         "Shown only in this response.",
     ),
 }).meta({ id: "CreatedWebhook" });
@@ -37,7 +38,8 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: "Subscribe a URL to submission.graded, exercise.passed and/or lesson.completed",
         description:
           "Each delivery is a POST with a JSON WebhookPayload, signed in the " +
-          `${SIGNATURE_HEADER} header. Failed deliveries are retried with exponential backoff.`,
+          `${SIGNATURE_HEADER} header (Stripe's scheme) and with the Standard Webhooks headers webhook-id, ` +
+          "webhook-timestamp and webhook-signature. Failed deliveries are retried with exponential backoff.",
         body: NewWebhookSchema,
         response: {
           201: CreatedWebhookSchema,

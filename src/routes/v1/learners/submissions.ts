@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { NotFound } from "../../../errors/domain-errors.js";
 import { toGradedSubmission } from "../../../exports/graded-submission.js";
 import { toXapiStatement, XapiStatementSchema } from "../../../exports/xapi.js";
+import { frozenStatements } from "../../../exports/xapi-statement-store.js";
 import { authErrorResponses } from "../../../http/auth-responses.js";
 import { requireKnownLearner } from "../../../learners/learners.js";
 import { clientOf } from "../../../plugins/auth.js";
@@ -75,18 +76,16 @@ export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
         request.query,
       );
       const homePage = client.homePage ?? app.config.xapiHomePage;
-      return {
-        items: found.items.map((stored) => {
-          const exercise = app.curriculum.exercises.get(stored.exerciseId);
-          if (!exercise) {
-            throw new NotFound(
-              `Exercise "${stored.exerciseId}" is no longer in the course; its grades cannot be exported.`,
-            );
-          }
-          return toXapiStatement(toGradedSubmission(stored, exercise), exercise, { homePage });
-        }),
-        nextCursor: found.nextCursor,
-      };
+      const items = await frozenStatements(app.prisma, client.id, found.items, (stored) => {
+        const exercise = app.curriculum.exercises.get(stored.exerciseId);
+        if (!exercise) {
+          throw new NotFound(
+            `Exercise "${stored.exerciseId}" is no longer in the course; its grades cannot be exported.`,
+          );
+        }
+        return toXapiStatement(toGradedSubmission(stored, exercise), exercise, { homePage });
+      });
+      return { items, nextCursor: found.nextCursor };
     },
   );
 };

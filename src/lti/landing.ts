@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Database } from "../db/prisma.js";
+import { SESSION_COOKIE, sessionCookieOptions } from "../http/session-cookie.js";
+import { mintLearnerSession } from "../sessions/learner-sessions.js";
+import type { Launch } from "./launch.js";
+
+/** How long the browser session an LTI launch opens lasts: a class period and then some. */
+const LAUNCH_SESSION_SECONDS = 8 * 3600;
+
+/**
+ * Where a launched learner lands: the learner's page, signed in. The launch mints a learner session
+ * and sets it as the page's cookie (SameSite=None; Secure; Partitioned over https, so it works in
+ * the platform's iframe), then redirects to the placed exercise's lesson.
+ */
+export async function landLearner(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  db: Database,
+  launch: Launch,
+  lessonSlug: string | undefined,
+) {
+  const session = await mintLearnerSession(db, {
+    clientId: launch.platform.clientId,
+    learnerId: launch.learnerId,
+    ttlSeconds: LAUNCH_SESSION_SECONDS,
+  });
+  reply.setCookie(SESSION_COOKIE, session.token, sessionCookieOptions(request, session.expiresAt));
+  reply.header("cache-control", "no-store");
+  return reply.redirect(lessonSlug ? `/lessons/${lessonSlug}` : "/", 303);
+}
+
+/** The teacher's picker: one button per exercise, each posting its own signed response to the platform. */
+export function deepLinkingPicker(
+  reply: FastifyReply,
+  launch: Launch,
+  returnUrl: string,
+  choices: { title: string; jwt: string }[],
+) {
+  const forms = choices
+    .map(
+      (choice) =>
+        `<form method="post" action="${escapeHtml(returnUrl)}"><input type="hidden" name="JWT" value="${escapeHtml(choice.jwt)}"><button type="submit">${escapeHtml(choice.title)}</button></form>`,
+    )
+    .join("\n");
+  return sendLtiPage(reply, launch, page("Elige un ejercicio", `<h1>Elige un ejercicio</h1>\n${forms}`), [returnUrl]);
+}
+
+/**
+ * Platforms show tools in an iframe, and a picker posts back to the platform: the page allows
+ * framing by the platform's origin and form posts to it, and nothing else (no scripts at all).
+ */
+function sendLtiPage(reply: FastifyReply, launch: Launch, html: string, postsTo: string[]) {
+  const platformOrigin = new URL(launch.platform.authUrl).origin;
+  const formTargets = ["'self'", ...postsTo.map((url) => new URL(url).origin)].join(" ");
+  reply.removeHeader("x-frame-options");
+  return reply
+    .header(
+      "content-security-policy",
+      `default-src 'none'; style-src 'unsafe-inline'; form-action ${formTargets}; frame-ancestors 'self' ${platformOrigin}`,
+    )
+    .header("cache-control", "no-store")
+    .type("text/html; charset=utf-8")
+    .send(html);
+}
+
+function page(title: string, content: string): string {
+  return `<!doctype html>\n<html lang="es"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>\n${content}\n</body></html>\n`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

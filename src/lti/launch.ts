@@ -1,0 +1,229 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from "jose";
+import { z } from "zod";
+import type { Database } from "../db/prisma.js";
+import { LtiLaunchRefused } from "../errors/domain-errors.js";
+import { ensureLearner } from "../learners/learners.js";
+import { LearnerIdSchema } from "../schemas/ids.js";
+
+/** The cookie that binds a login's state to the browser that started it. */
+export const LTI_STATE_COOKIE = "lti_state";
+/** Time a learner has between the tool's redirect to the platform and the launch POST. */
+export const LOGIN_TTL_MS = 10 * 60_000;
+
+const LTI = "https://purl.imsglobal.org/spec/lti/claim/";
+const DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
+const AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint";
+
+/** The third-party login initiation (OIDC), GET query or POST form alike. */
+export const LoginInitiationSchema = z.object({
+  iss: z.url().max(2000),
+  login_hint: z.string().min(1).max(4000),
+  target_link_uri: z.url().max(2000),
+  lti_message_hint: z.string().max(4000).optional(),
+  client_id: z.string().min(1).max(255).optional(),
+  lti_deployment_id: z.string().min(1).max(255).optional(),
+});
+
+export const LaunchFormSchema = z.object({
+  id_token: z.string().min(1).max(20_000),
+  state: z.string().min(1).max(200),
+});
+
+/** The claims this tool reads, as LTI 1.3 Core and Deep Linking 2.0 define them. */
+const LaunchClaimsSchema = z.object({
+  // LTI Core §5.3.6: sub is at most 255 ASCII characters; a launch without one is anonymous.
+  sub: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x20-\x7e]+$/, "must be printable ASCII"),
+  [`${LTI}message_type`]: z.enum(["LtiResourceLinkRequest", "LtiDeepLinkingRequest"]),
+  [`${LTI}version`]: z.literal("1.3.0"),
+  [`${LTI}deployment_id`]: z.string().min(1).max(255),
+  [`${LTI}resource_link`]: z.object({ id: z.string().min(1).max(255) }).optional(),
+  [`${LTI}custom`]: z.record(z.string(), z.unknown()).optional(),
+  [DEEP_LINKING]: z
+    .object({
+      deep_link_return_url: z.url(),
+      accept_types: z.array(z.string()),
+      data: z.string().optional(),
+    })
+    .optional(),
+  [AGS_ENDPOINT]: z
+    .object({ scope: z.array(z.string()), lineitem: z.url().optional(), lineitems: z.url().optional() })
+    .optional(),
+});
+
+export interface Launch {
+  platform: { id: string; clientId: string; issuer: string; platformClientId: string; authUrl: string };
+  messageType: "LtiResourceLinkRequest" | "LtiDeepLinkingRequest";
+  deploymentId: string;
+  sub: string;
+  learnerId: string;
+  /** The exercise the placement names in its custom parameters (set by our deep linking). */
+  exerciseId: string | undefined;
+  resourceLinkId: string | undefined;
+  lineItemUrl: string | undefined;
+  deepLinking: { returnUrl: string; data: string | undefined } | undefined;
+}
+
+/**
+ * Starts the OIDC login: remembers a state and a nonce, and sends the browser to the platform's
+ * authorization endpoint. The state also goes into a cookie, so the launch must come back to the
+ * same browser (LTI Security Framework §5.1.1.1).
+ */
+export async function startLogin(
+  db: Database,
+  params: z.infer<typeof LoginInitiationSchema>,
+  launchUrl: string,
+): Promise<{ redirectTo: string; state: string }> {
+  const candidates = await db.ltiPlatform.findMany({
+    where: { issuer: params.iss, ...(params.client_id ? { platformClientId: params.client_id } : {}) },
+    take: 2,
+  });
+  const [platform] = candidates;
+  if (!platform) throw new LtiLaunchRefused(`No platform ${params.iss} is registered with this tool.`);
+  if (candidates.length > 1) throw new LtiLaunchRefused("Several registrations share this issuer: send client_id.");
+  // Housekeeping on the way: logins never completed, and nonces whose tokens have expired anyway.
+  await db.ltiLoginState.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+  await db.ltiUsedNonce.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+  const state = randomBytes(32).toString("base64url");
+  const nonce = randomBytes(32).toString("base64url");
+  await db.ltiLoginState.create({
+    data: { state, nonce, platformId: platform.id, expiresAt: new Date(Date.now() + LOGIN_TTL_MS) },
+  });
+  const redirect = new URL(platform.authUrl);
+  const query = {
+    scope: "openid",
+    response_type: "id_token",
+    response_mode: "form_post",
+    prompt: "none",
+    client_id: platform.platformClientId,
+    redirect_uri: launchUrl,
+    login_hint: params.login_hint,
+    state,
+    nonce,
+    ...(params.lti_message_hint ? { lti_message_hint: params.lti_message_hint } : {}),
+  };
+  for (const [name, value] of Object.entries(query)) redirect.searchParams.set(name, value);
+  return { redirectTo: redirect.toString(), state };
+}
+
+/** One remote keyset per platform JWKS URL: jose caches its keys and refetches on an unknown kid. */
+const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+function keySetOf(jwksUrl: string) {
+  let keySet = keySets.get(jwksUrl);
+  if (!keySet) {
+    keySet = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    keySets.set(jwksUrl, keySet);
+  }
+  return keySet;
+}
+
+/**
+ * Verifies a launch (LTI Security Framework §5.1.3): the state is this browser's and still open;
+ * the id_token is signed by a key in the platform's JWKS, from its issuer, for this tool (aud, and
+ * azp when there are several audiences), unexpired, with the login's nonce used only once; the
+ * message is one we handle, of LTI 1.3.0, from a registered deployment. Then `sub` becomes a learner.
+ */
+export async function verifyLaunch(
+  db: Database,
+  form: z.infer<typeof LaunchFormSchema>,
+  cookieState: string | undefined,
+): Promise<Launch> {
+  if (!cookieState || cookieState !== form.state) {
+    throw new LtiLaunchRefused("The state does not belong to this browser: start the launch again from the course.");
+  }
+  const login = await db.ltiLoginState.findUnique({ where: { state: form.state }, include: { platform: true } });
+  if (!login || login.expiresAt < new Date()) {
+    throw new LtiLaunchRefused("This login has expired or was already used: start the launch again from the course.");
+  }
+  const { platform } = login;
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(form.id_token, keySetOf(platform.jwksUrl), {
+      issuer: platform.issuer,
+      audience: platform.platformClientId,
+      algorithms: ["RS256"],
+      // jose checks exp only when present; an id_token without one would never expire.
+      requiredClaims: ["exp", "iat", "nonce", "sub"],
+    }));
+  } catch (error) {
+    throw new LtiLaunchRefused(`The id_token was refused: ${describeJoseError(error)}.`);
+  }
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== platform.platformClientId) {
+    throw new LtiLaunchRefused("The id_token was refused: azp is not this tool's client_id.");
+  }
+  if (payload.nonce !== login.nonce)
+    throw new LtiLaunchRefused("The id_token was refused: its nonce is not this login's.");
+  const used = await db.ltiUsedNonce.createMany({
+    data: [{ platformId: platform.id, nonce: login.nonce, expiresAt: new Date((payload.exp ?? 0) * 1000) }],
+    skipDuplicates: true,
+  });
+  if (used.count === 0) throw new LtiLaunchRefused("The id_token was refused: its nonce was already used.");
+  await db.ltiLoginState.delete({ where: { state: form.state } });
+
+  const parsed = LaunchClaimsSchema.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LtiLaunchRefused(`The launch was refused: claim ${issue?.path.join(".")} ${issue?.message}.`);
+  }
+  const claims = parsed.data;
+  const deploymentId = claims[`${LTI}deployment_id`];
+  if (!platform.deploymentIds.includes(deploymentId)) {
+    throw new LtiLaunchRefused(`The launch was refused: deployment ${deploymentId} is not registered.`);
+  }
+  const learnerId = learnerIdForSub(claims.sub);
+  const custom = claims[`${LTI}custom`];
+  const exerciseId = typeof custom?.exercise_id === "string" ? custom.exercise_id : undefined;
+  const resourceLinkId = claims[`${LTI}resource_link`]?.id;
+  const lineItemUrl = claims[AGS_ENDPOINT]?.lineitem;
+  await db.$transaction(async (tx) => {
+    await ensureLearner(tx, platform.clientId, learnerId);
+    await tx.ltiLearner.upsert({
+      where: { platformId_sub: { platformId: platform.id, sub: claims.sub } },
+      create: { platformId: platform.id, sub: claims.sub, learnerId },
+      update: {},
+    });
+    // The launch is where the tool learns the line item of a placement; its grade policy is kept.
+    if (resourceLinkId && exerciseId && lineItemUrl) {
+      await tx.ltiPlacement.upsert({
+        where: { platformId_resourceLinkId: { platformId: platform.id, resourceLinkId } },
+        create: { platformId: platform.id, resourceLinkId, exerciseId, lineitemUrl: lineItemUrl },
+        update: { exerciseId, lineitemUrl: lineItemUrl },
+      });
+    }
+  });
+  const deepLinking = claims[DEEP_LINKING];
+  return {
+    platform,
+    messageType: claims[`${LTI}message_type`],
+    deploymentId,
+    sub: claims.sub,
+    learnerId,
+    exerciseId,
+    resourceLinkId,
+    lineItemUrl,
+    deepLinking: deepLinking ? { returnUrl: deepLinking.deep_link_return_url, data: deepLinking.data } : undefined,
+  };
+}
+
+/**
+ * The learner id of a platform user: the sub itself when it is a valid learner id (Moodle's and
+ * Canvas's are), else a digest of it, since any printable ASCII may appear in a sub but not in a path.
+ */
+export function learnerIdForSub(sub: string): string {
+  if (LearnerIdSchema.safeParse(sub).success) return sub;
+  return `lti-sha256:${createHash("sha256").update(sub).digest("hex")}`;
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return "it has expired";
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is not what this tool expects`;
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return "no key in the platform's JWKS matches its kid";
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "its signature does not verify";
+  if (error instanceof joseErrors.JOSEError) return error.code;
+  return "it could not be verified";
+}

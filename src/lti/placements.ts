@@ -1,0 +1,100 @@
+import { z } from "zod";
+import { keysetArgs, toPage } from "../db/keyset.js";
+import type { Database } from "../db/prisma.js";
+import { NotFound } from "../errors/domain-errors.js";
+import type { PageQuery } from "../schemas/page.js";
+
+export const GradePolicySchema = z
+  .enum(["best", "latest"])
+  .describe("best: post the learner's best score so far (the default); latest: post each attempt's own score");
+
+export const LtiPlacementSchema = z
+  .object({
+    id: z.uuid(),
+    platformId: z.uuid(),
+    resourceLinkId: z.string(),
+    exerciseId: z.string(),
+    lineitemUrl: z.string(),
+    gradePolicy: GradePolicySchema,
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: "LtiPlacement" });
+
+export const LtiScoreDeliverySchema = z
+  .object({
+    id: z.uuid(),
+    placementId: z.uuid(),
+    submissionId: z.uuid(),
+    userId: z.string().describe("The platform's sub the score was posted for"),
+    status: z
+      .enum(["pending", "delivered", "superseded", "failed"])
+      .describe("superseded: the platform holds a newer score (409, or 400 older than its last update)"),
+    attempts: z.number().int(),
+    lastStatusCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    deliveredAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: "LtiScoreDelivery" });
+
+type PlacementRow = Omit<z.infer<typeof LtiPlacementSchema>, "createdAt" | "gradePolicy"> & {
+  gradePolicy: string;
+  createdAt: Date;
+};
+const toView = (row: PlacementRow): z.infer<typeof LtiPlacementSchema> => ({
+  ...row,
+  gradePolicy: GradePolicySchema.parse(row.gradePolicy),
+  createdAt: row.createdAt.toISOString(),
+});
+
+/** Placements on this client's platforms: created by launches, which tell the tool their line item. */
+export async function listPlacements(db: Database, clientId: string, page: PageQuery) {
+  const { where, ...order } = keysetArgs("createdAt", "asc", page);
+  const rows = await db.ltiPlacement.findMany({ where: { platform: { clientId }, ...where }, ...order });
+  return toPage(rows, page, (row) => row.createdAt, toView);
+}
+
+export async function setGradePolicy(
+  db: Database,
+  clientId: string,
+  id: string,
+  policy: z.infer<typeof GradePolicySchema>,
+) {
+  const { count } = await db.ltiPlacement.updateMany({
+    where: { id, platform: { clientId } },
+    data: { gradePolicy: policy },
+  });
+  if (count === 0) throw new NotFound(`There is no placement ${id}.`);
+  return toView(await db.ltiPlacement.findUniqueOrThrow({ where: { id } }));
+}
+
+export async function listScoreDeliveries(db: Database, clientId: string, page: PageQuery) {
+  const { where, ...order } = keysetArgs("createdAt", "desc", page);
+  const rows = await db.ltiScoreDelivery.findMany({
+    where: { placement: { platform: { clientId } }, ...where },
+    ...order,
+  });
+  return toPage(
+    rows,
+    page,
+    (row) => row.createdAt,
+    (row): z.infer<typeof LtiScoreDeliverySchema> => ({
+      id: row.id,
+      placementId: row.placementId,
+      submissionId: row.submissionId,
+      userId: row.sub,
+      status: row.status as z.infer<typeof LtiScoreDeliverySchema>["status"],
+      attempts: row.attempts,
+      lastStatusCode: row.lastStatusCode,
+      lastError: row.lastError,
+      createdAt: row.createdAt.toISOString(),
+      deliveredAt: row.deliveredAt?.toISOString() ?? null,
+    }),
+  );
+}
+
+/** The platform's sub of one of this client's learners, if the learner ever launched through LTI. */
+export async function subOfLearner(db: Database, clientId: string, learnerId: string): Promise<string | undefined> {
+  const link = await db.ltiLearner.findFirst({ where: { learnerId, platform: { clientId } }, select: { sub: true } });
+  return link?.sub;
+}

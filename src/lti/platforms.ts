@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { keysetArgs, toPage } from "../db/keyset.js";
+import type { Database } from "../db/prisma.js";
+import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
+import type { PageQuery } from "../schemas/page.js";
+
+const HttpsUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+export const NewLtiPlatformSchema = z
+  .strictObject({
+    apiClientId: z.uuid().describe("The API client whose learners and grades this platform's launches become"),
+    issuer: HttpsUrl.describe("The platform's iss, e.g. https://moodle.example"),
+    clientId: z.string().min(1).max(255).describe("The client_id the platform gave this tool"),
+    deploymentIds: z.array(z.string().min(1).max(255)).min(1).max(50).describe("Accepted lti_deployment_id values"),
+    authUrl: HttpsUrl.describe("The platform's OIDC authorization endpoint"),
+    tokenUrl: HttpsUrl.describe("The platform's OAuth 2 token endpoint (client credentials, for AGS)"),
+    jwksUrl: HttpsUrl.describe("The platform's public keyset"),
+  })
+  .meta({ id: "NewLtiPlatform" });
+
+export const LtiPlatformSchema = NewLtiPlatformSchema.extend({
+  id: z.uuid(),
+  createdAt: z.iso.datetime(),
+}).meta({ id: "LtiPlatform" });
+export type LtiPlatformView = z.infer<typeof LtiPlatformSchema>;
+
+type PlatformRow = {
+  id: string;
+  clientId: string;
+  issuer: string;
+  platformClientId: string;
+  deploymentIds: string[];
+  authUrl: string;
+  tokenUrl: string;
+  jwksUrl: string;
+  createdAt: Date;
+};
+
+export function toPlatformView(row: PlatformRow): LtiPlatformView {
+  return {
+    id: row.id,
+    apiClientId: row.clientId,
+    issuer: row.issuer,
+    clientId: row.platformClientId,
+    deploymentIds: row.deploymentIds,
+    authUrl: row.authUrl,
+    tokenUrl: row.tokenUrl,
+    jwksUrl: row.jwksUrl,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export async function registerPlatform(db: Database, input: z.infer<typeof NewLtiPlatformSchema>) {
+  const client = await db.apiClient.findFirst({
+    where: { id: input.apiClientId, revokedAt: null },
+    select: { id: true },
+  });
+  if (!client) throw new DestinationRefused("body.apiClientId", "is not an active API client");
+  const taken = await db.ltiPlatform.findUnique({
+    where: { issuer_platformClientId: { issuer: input.issuer, platformClientId: input.clientId } },
+  });
+  if (taken) throw new DestinationRefused("body.clientId", "this issuer and client_id are already registered");
+  const row = await db.ltiPlatform.create({
+    data: {
+      clientId: input.apiClientId,
+      issuer: input.issuer,
+      platformClientId: input.clientId,
+      deploymentIds: [...new Set(input.deploymentIds)],
+      authUrl: input.authUrl,
+      tokenUrl: input.tokenUrl,
+      jwksUrl: input.jwksUrl,
+    },
+  });
+  return toPlatformView(row);
+}
+
+export async function listPlatforms(db: Database, page: PageQuery) {
+  const { where, ...order } = keysetArgs("createdAt", "asc", page);
+  const rows = await db.ltiPlatform.findMany({ where, ...order });
+  return toPage(rows, page, (row) => row.createdAt, toPlatformView);
+}
+
+export async function deletePlatform(db: Database, id: string): Promise<void> {
+  const { count } = await db.ltiPlatform.deleteMany({ where: { id } });
+  if (count === 0) throw new NotFound(`There is no LTI platform ${id}.`);
+}

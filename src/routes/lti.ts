@@ -1,0 +1,267 @@
+import type { FastifyRequest } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { authErrorResponses } from "../http/auth-responses.js";
+import { deepLinkingResponse, placeable } from "../lti/deep-linking.js";
+import { deepLinkingPicker, landLearner } from "../lti/landing.js";
+import {
+  LaunchFormSchema,
+  LOGIN_TTL_MS,
+  LoginInitiationSchema,
+  LTI_STATE_COOKIE,
+  startLogin,
+  verifyLaunch,
+} from "../lti/launch.js";
+import {
+  GradePolicySchema,
+  LtiPlacementSchema,
+  LtiScoreDeliverySchema,
+  listPlacements,
+  listScoreDeliveries,
+  setGradePolicy,
+} from "../lti/placements.js";
+import {
+  deletePlatform,
+  LtiPlatformSchema,
+  listPlatforms,
+  NewLtiPlatformSchema,
+  registerPlatform,
+} from "../lti/platforms.js";
+import { rotateToolKey, toolJwks } from "../lti/tool-keys.js";
+import { clientOf } from "../plugins/auth.js";
+import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../schemas/page.js";
+import { ProblemSchema } from "../schemas/problem.js";
+
+/** The URLs a platform administrator types into Moodle or Canvas, from where this request arrived. */
+function toolUrls(request: FastifyRequest) {
+  const base = `${request.protocol}://${request.host}`;
+  return { loginUrl: `${base}/lti/login`, launchUrl: `${base}/lti/launch`, jwksUrl: `${base}/lti/jwks` };
+}
+
+const ToolUrlsSchema = z.object({
+  loginUrl: z.string().describe("Initiate login URL (OIDC login)"),
+  launchUrl: z.string().describe("Target link URI and redirect URI; also the Deep Linking URL"),
+  jwksUrl: z.string().describe("Public keyset URL of the tool"),
+});
+
+const JwksSchema = z
+  .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+  .meta({ id: "Jwks", description: "RFC 7517 JSON Web Key Set" });
+
+function cookie(request: FastifyRequest, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? "").split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return value.join("=");
+  }
+  return undefined;
+}
+
+export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
+  // Platforms post the login initiation and the launch as HTML forms.
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+
+  app.post(
+    "/v1/lti/platforms",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["lti"],
+        summary: "Register an LTI 1.3 platform (a Moodle or Canvas site) for an API client (admin)",
+        body: NewLtiPlatformSchema,
+        response: {
+          201: LtiPlatformSchema.extend({ tool: ToolUrlsSchema }).meta({ id: "RegisteredLtiPlatform" }),
+          400: ProblemSchema,
+          422: ProblemSchema.describe("No such active API client, or this issuer and client_id are registered"),
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const platform = await registerPlatform(app.prisma, request.body);
+      return reply.code(201).send({ ...platform, tool: toolUrls(request) });
+    },
+  );
+
+  app.get(
+    "/v1/lti/platforms",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["lti"],
+        summary: "Registered LTI platforms, oldest first (admin)",
+        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(LtiPlatformSchema).meta({ id: "LtiPlatformPage" }),
+          400: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => listPlatforms(app.prisma, request.query),
+  );
+
+  app.delete(
+    "/v1/lti/platforms/:id",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["lti"],
+        summary: "Remove a platform registration: its launches stop working (admin)",
+        params: z.object({ id: z.uuid() }),
+        response: { 204: z.null(), 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      await deletePlatform(app.prisma, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    "/v1/lti/keys",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["lti"],
+        summary: "Rotate the tool's signing key: a new key signs from now on, older keys stay in the JWKS (admin)",
+        response: { 201: z.object({ kid: z.string() }), 422: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (_request, reply) => reply.code(201).send(await rotateToolKey(app.prisma, app.config.secretsKey)),
+  );
+
+  app.get(
+    "/v1/lti/placements",
+    {
+      config: { scope: "progress:read" },
+      schema: {
+        tags: ["lti"],
+        summary: "Exercises placed in courses on this client's platforms, with their line item and grade policy",
+        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(LtiPlacementSchema).meta({ id: "LtiPlacementPage" }),
+          400: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => listPlacements(app.prisma, clientOf(request).id, request.query),
+  );
+
+  app.put(
+    "/v1/lti/placements/:id/grade-policy",
+    {
+      config: { scope: "webhooks:manage" },
+      schema: {
+        tags: ["lti"],
+        summary: "Choose which score a placement posts: best (default) or latest",
+        params: z.object({ id: z.uuid() }),
+        body: z.strictObject({ gradePolicy: GradePolicySchema }),
+        response: { 200: LtiPlacementSchema, 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
+      },
+    },
+    async (request) => setGradePolicy(app.prisma, clientOf(request).id, request.params.id, request.body.gradePolicy),
+  );
+
+  app.get(
+    "/v1/lti/scores",
+    {
+      config: { scope: "progress:read" },
+      schema: {
+        tags: ["lti"],
+        summary: "Scores posted to platforms' line items, newest first, with their status and attempts",
+        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
+        querystring: PageQuerySchema,
+        response: {
+          200: pageSchema(LtiScoreDeliverySchema).meta({ id: "LtiScoreDeliveryPage" }),
+          400: ProblemSchema,
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request) => listScoreDeliveries(app.prisma, clientOf(request).id, request.query),
+  );
+
+  app.get(
+    "/lti/jwks",
+    {
+      schema: {
+        tags: ["lti"],
+        summary: "The tool's public keys, for platforms to verify what the tool signs",
+        response: { 200: JwksSchema },
+      },
+    },
+    async (_request, reply) => {
+      reply.header("cache-control", "public, max-age=300");
+      return toolJwks(app.prisma);
+    },
+  );
+
+  for (const method of ["GET", "POST"] as const) {
+    app.route({
+      method,
+      url: "/lti/login",
+      schema: {
+        tags: ["lti"],
+        summary:
+          "OIDC login initiation from a platform: redirects the browser to the platform's authorization endpoint",
+        ...(method === "GET" ? { querystring: LoginInitiationSchema } : { body: LoginInitiationSchema }),
+        response: {
+          302: z.null().describe("To the platform, with state and nonce"),
+          400: ProblemSchema,
+          401: ProblemSchema,
+        },
+      },
+      handler: async (request, reply) => {
+        const params = (method === "GET" ? request.query : request.body) as z.infer<typeof LoginInitiationSchema>;
+        const { redirectTo, state } = await startLogin(app.prisma, params, toolUrls(request).launchUrl);
+        // SameSite=None: the launch is a cross-site form POST from the platform, which must carry it back.
+        reply.header(
+          "set-cookie",
+          `${LTI_STATE_COOKIE}=${state}; Path=/lti; Max-Age=${LOGIN_TTL_MS / 1000}; HttpOnly; Secure; SameSite=None`,
+        );
+        return reply.redirect(redirectTo, 302);
+      },
+    });
+  }
+
+  app.post(
+    "/lti/launch",
+    {
+      schema: {
+        tags: ["lti"],
+        summary: "LTI 1.3 launch (resource link or deep linking request), posted by the platform",
+        body: LaunchFormSchema,
+        response: {
+          200: z.string().describe("text/html: the learner's landing page, or the teacher's exercise picker"),
+          400: ProblemSchema,
+          401: ProblemSchema.describe("The launch cannot be trusted; detail says why"),
+        },
+      },
+    },
+    async (request, reply) => {
+      const launch = await verifyLaunch(app.prisma, request.body, cookie(request, LTI_STATE_COOKIE));
+      if (launch.messageType === "LtiDeepLinkingRequest" && launch.deepLinking) {
+        const { launchUrl } = toolUrls(request);
+        const choices = [];
+        for (const exercise of app.curriculum.exercises.values()) {
+          const jwt = await deepLinkingResponse(
+            app.prisma,
+            app.config.secretsKey,
+            launch,
+            placeable(exercise),
+            launchUrl,
+          );
+          choices.push({ title: exercise.title.es, jwt });
+        }
+        return deepLinkingPicker(reply, launch, launch.deepLinking.returnUrl, choices);
+      }
+      const exercise = launch.exerciseId ? app.curriculum.exercises.get(launch.exerciseId) : undefined;
+      return landLearner(reply, request, app.prisma, launch, exercise?.lesson);
+    },
+  );
+};

@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { keysetArgs, toPage } from "../db/keyset.js";
+import type { Database } from "../db/prisma.js";
+import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
+import { seal } from "../labs/secret-box.js";
+import type { PageQuery } from "../schemas/page.js";
+import { isRefusedAtRegistration } from "./destination.js";
+
+export const NewLrsSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .describe("The LRS's xAPI endpoint, e.g. https://lrs.example/data/xAPI: statements go to {url}/statements"),
+    username: z.string().min(1).max(500).describe("HTTP Basic user (an LRS client key)"),
+    password: z
+      .string()
+      .min(1)
+      .max(500)
+      .describe("HTTP Basic password (the client secret): stored encrypted, never shown"),
+  })
+  .meta({ id: "NewLrs" });
+
+export const LrsSchema = z
+  .object({ url: z.string(), username: z.string(), updatedAt: z.iso.datetime() })
+  .meta({ id: "Lrs" });
+
+export const LrsDeliverySchema = z
+  .object({
+    id: z.uuid(),
+    statementId: z.uuid().describe("The statement's id: the submission's id"),
+    status: z
+      .enum(["pending", "delivered", "already-stored", "failed"])
+      .describe("already-stored: the LRS answered 409, it holds a statement with this id"),
+    attempts: z.number().int(),
+    lastStatusCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    deliveredAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: "LrsDelivery" });
+
+type LrsRow = { url: string; username: string; updatedAt: Date };
+const toView = (row: LrsRow): z.infer<typeof LrsSchema> => ({
+  url: row.url,
+  username: row.username,
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+/**
+ * Sets (or replaces) the client's LRS. Grades made from now on are pushed to it; earlier ones are
+ * not, since the LRS can read them from GET /v1/xapi/statements.
+ */
+export async function putLrs(
+  db: Database,
+  clientId: string,
+  input: z.infer<typeof NewLrsSchema>,
+  options: { allowPrivateUrls: boolean; secretsKey: Buffer | undefined },
+) {
+  if (!options.secretsKey) {
+    throw new DestinationRefused(
+      "body.password",
+      "SECRETS_KEY is unset on this server, so it cannot store the password",
+    );
+  }
+  if (isRefusedAtRegistration(input.url, options.allowPrivateUrls)) {
+    throw new DestinationRefused("body.url", "must not point at localhost or a special-purpose address");
+  }
+  // An admin may set it for another client, which must exist and not be revoked.
+  const client = await db.apiClient.findFirst({ where: { id: clientId, revokedAt: null }, select: { id: true } });
+  if (!client) throw new NotFound(`No API client ${clientId}`);
+  const stored = {
+    url: input.url.replace(/\/+$/, ""),
+    username: input.username,
+    passwordEncrypted: seal(options.secretsKey, input.password),
+  };
+  const row = await db.lrsEndpoint.upsert({ where: { clientId }, create: { clientId, ...stored }, update: stored });
+  return toView(row);
+}
+
+export async function getLrs(db: Database, clientId: string) {
+  const row = await db.lrsEndpoint.findUnique({ where: { clientId } });
+  if (!row) throw new NotFound("This client has no LRS: PUT /v1/lrs sets one.");
+  return toView(row);
+}
+
+/** Removes the LRS and its undelivered statements. */
+export async function deleteLrs(db: Database, clientId: string): Promise<void> {
+  const { count } = await db.lrsEndpoint.deleteMany({ where: { clientId } });
+  if (count === 0) throw new NotFound("This client has no LRS.");
+}
+
+export async function listLrsDeliveries(db: Database, clientId: string, page: PageQuery) {
+  const { where, ...order } = keysetArgs("createdAt", "desc", page);
+  const rows = await db.lrsDelivery.findMany({ where: { clientId, ...where }, ...order });
+  return toPage(
+    rows,
+    page,
+    (row) => row.createdAt,
+    (row): z.infer<typeof LrsDeliverySchema> => ({
+      id: row.id,
+      statementId: row.statementId,
+      status: row.status as z.infer<typeof LrsDeliverySchema>["status"],
+      attempts: row.attempts,
+      lastStatusCode: row.lastStatusCode,
+      lastError: row.lastError,
+      createdAt: row.createdAt.toISOString(),
+      deliveredAt: row.deliveredAt?.toISOString() ?? null,
+    }),
+  );
+}

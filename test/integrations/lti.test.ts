@@ -1,0 +1,263 @@
+import { randomBytes } from "node:crypto";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
+
+/** The tool as Moodle or Canvas use it: registration, login, launch and deep linking, over real HTTP. */
+let t: TestApp;
+let platform: LtiPlatformDouble;
+let admin: { auth: string };
+let lms: { id: string };
+
+beforeAll(async () => {
+  platform = await startLtiPlatform();
+  t = await buildTestApp({ secretsKey: randomBytes(32), frameAncestors: [new URL(platform.issuer).origin] });
+  admin = await createTestClient(t.prisma, ["admin"]);
+  lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"]);
+  const registered = await request(t.app.server)
+    .post("/v1/lti/platforms")
+    .set("authorization", admin.auth)
+    .send({
+      apiClientId: lms.id,
+      issuer: platform.issuer,
+      clientId: platform.clientId,
+      deploymentIds: [platform.deploymentId],
+      authUrl: platform.authUrl,
+      tokenUrl: platform.tokenUrl,
+      jwksUrl: platform.jwksUrl,
+    });
+  expect(registered.status, registered.text).toBe(201);
+  expect(registered.body.tool.loginUrl).toMatch(/\/lti\/login$/);
+});
+afterAll(async () => {
+  await t?.close();
+  await platform?.close();
+});
+
+/** Login initiation, the platform's authorization answer, and the launch POST from the same browser. */
+async function launch(options: { cookie?: (state: string) => string | undefined } = {}) {
+  const login = await request(t.app.server)
+    .get("/lti/login")
+    .query({
+      iss: platform.issuer,
+      login_hint: "hint-1",
+      target_link_uri: "http://tool.example/lti/launch",
+      client_id: platform.clientId,
+    })
+    .expect(302);
+  const setCookie = String(login.headers["set-cookie"]);
+  expect(setCookie).toMatch(/lti_state=[^;]+; Path=\/lti; .*HttpOnly; Secure; SameSite=None/);
+  const browserState = /lti_state=([^;]+)/.exec(setCookie)?.[1] ?? "";
+  const posted = await platform.authorize(login.headers.location ?? "");
+  expect(posted.state).toBe(browserState);
+  const cookie = options.cookie ? options.cookie(browserState) : `lti_state=${browserState}`;
+  const call = request(t.app.server).post("/lti/launch").type("form");
+  return {
+    response: await (cookie ? call.set("cookie", cookie) : call).send({
+      id_token: posted.id_token,
+      state: posted.state,
+    }),
+    replay: () =>
+      request(t.app.server)
+        .post("/lti/launch")
+        .type("form")
+        .set("cookie", `lti_state=${browserState}`)
+        .send({ id_token: posted.id_token, state: posted.state }),
+  };
+}
+
+describe("a learner's launch", () => {
+  it("verifies the id_token, maps sub to a learner and lands on the exercise's lesson, signed in", async () => {
+    platform.nextLaunch = { sub: "canvas-user-42", custom: { exercise_id: "alpine-una-vez" } };
+    const { response } = await launch();
+    expect(response.status, response.text).toBe(303);
+    const lesson = t.app.curriculum.exercises.get("alpine-una-vez")?.lesson;
+    expect(response.headers.location).toBe(`/lessons/${lesson}`);
+    const cookie = String(response.headers["set-cookie"]).split(";")[0] ?? "";
+    const me = await request(t.app.server).get("/v1/session").set("cookie", cookie).expect(200);
+    expect(me.body.learnerId).toBe("canvas-user-42");
+    expect(await t.prisma.learner.count({ where: { clientId: lms.id, id: "canvas-user-42" } })).toBe(1);
+    // The page it lands on may be framed by the LMSs named in FRAME_ANCESTORS.
+    const page = await request(t.app.server)
+      .get(response.headers.location ?? "/")
+      .expect(200);
+    expect(page.headers["content-security-policy"]).toContain(`frame-ancestors 'self' ${platform.issuer}`);
+  });
+
+  it("maps a sub of any printable ASCII, up to 255 characters, to a learner id usable in paths", async () => {
+    const sub = `moodle|${"x".repeat(240)}/é`.replace("é", "~");
+    platform.nextLaunch = { sub };
+    const { response } = await launch();
+    expect(response.status, response.text).toBe(303);
+    const link = await t.prisma.ltiLearner.findFirstOrThrow({ where: { sub } });
+    expect(link.learnerId).toMatch(/^lti-sha256:[0-9a-f]{64}$/);
+    const long = "a".repeat(255);
+    platform.nextLaunch = { sub: long };
+    expect((await launch()).response.status).toBe(303);
+    expect(await t.prisma.learner.count({ where: { id: long } })).toBe(1);
+  });
+});
+
+describe("launches that are refused with 401 and say why", () => {
+  const refusals: [string, () => void, RegExp][] = [
+    [
+      "a token for another tool (wrong aud)",
+      () => (platform.nextLaunch = { sub: "u", claims: { aud: "someone-else" } }),
+      /aud/,
+    ],
+    ["an expired token", () => (platform.nextLaunch = { sub: "u", expiresIn: -60 }), /expired/],
+    ["a token without exp", () => (platform.nextLaunch = { sub: "u", withoutExp: true }), /exp/],
+    [
+      "a key id the platform's JWKS does not have",
+      () => (platform.nextLaunch = { sub: "u", unpublishedKey: true }),
+      /kid/,
+    ],
+    ["a tampered signature", () => (platform.nextLaunch = { sub: "u", tamper: true }), /signature/],
+    [
+      "another LTI version",
+      () =>
+        (platform.nextLaunch = { sub: "u", claims: { "https://purl.imsglobal.org/spec/lti/claim/version": "1.1" } }),
+      /version/,
+    ],
+    [
+      "an unknown message type",
+      () =>
+        (platform.nextLaunch = {
+          sub: "u",
+          claims: { "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiSubmissionReviewRequest" },
+        }),
+      /message_type/,
+    ],
+    [
+      "an unregistered deployment",
+      () =>
+        (platform.nextLaunch = {
+          sub: "u",
+          claims: { "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "other" },
+        }),
+      /deployment/,
+    ],
+  ];
+  for (const [what, arrange, reason] of refusals) {
+    it(what, async () => {
+      arrange();
+      const { response } = await launch();
+      expect(response.status).toBe(401);
+      expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(response.body.detail).toMatch(reason);
+    });
+  }
+
+  it("a replayed launch: the nonce is accepted once only", async () => {
+    platform.nextLaunch = { sub: "replayed" };
+    const { response, replay } = await launch();
+    expect(response.status).toBe(303);
+    const again = await replay();
+    expect(again.status).toBe(401);
+    expect(again.body.detail).toMatch(/nonce was already used|already used/);
+  });
+
+  it("a launch whose state is not this browser's cookie, or that has no cookie", async () => {
+    platform.nextLaunch = { sub: "u" };
+    for (const cookie of [() => "lti_state=someone-elses-state", () => undefined]) {
+      const { response } = await launch({ cookie });
+      expect(response.status).toBe(401);
+      expect(response.body.detail).toMatch(/browser/);
+    }
+  });
+
+  it("a login from an unknown issuer", async () => {
+    const refused = await request(t.app.server)
+      .get("/lti/login")
+      .query({ iss: "https://unknown.example", login_hint: "h", target_link_uri: "https://tool.example/lti/launch" })
+      .expect(401);
+    expect(refused.body.detail).toMatch(/No platform/);
+    await request(t.app.server).get("/lti/login").query({ iss: "not a url" }).expect(400);
+  });
+});
+
+describe("deep linking", () => {
+  it("offers every exercise as a signed content item with a line item, verifiable with the tool's JWKS", async () => {
+    platform.nextLaunch = { sub: "teacher-1", messageType: "LtiDeepLinkingRequest" };
+    const { response } = await launch();
+    expect(response.status, response.text).toBe(200);
+    expect(response.headers["content-security-policy"]).toContain(`form-action 'self' ${platform.issuer}`);
+    const jwts = [...response.text.matchAll(/name="JWT" value="([^"]+)"/g)].map((match) => match[1] ?? "");
+    expect(jwts.length).toBe(t.app.curriculum.exercises.size);
+
+    const jwks = (await request(t.app.server).get("/lti/jwks").expect(200)).body;
+    const { payload, protectedHeader } = await jwtVerify(jwts[0] ?? "", createLocalJWKSet(jwks), {
+      issuer: platform.clientId,
+      audience: platform.issuer,
+    });
+    expect(protectedHeader.kid).toBe(jwks.keys[0].kid);
+    expect(payload).toMatchObject({
+      "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",
+      "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+      "https://purl.imsglobal.org/spec/lti/claim/deployment_id": platform.deploymentId,
+      "https://purl.imsglobal.org/spec/lti-dl/claim/data": "opaque-platform-data",
+    });
+    const [item] = payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
+      custom: { exercise_id: string };
+      lineItem: { scoreMaximum: number; resourceId: string };
+    }[];
+    const exercise = t.app.curriculum.exercises.get(item?.custom.exercise_id ?? "");
+    expect(exercise).toBeDefined();
+    expect(item?.lineItem.resourceId).toBe(exercise?.id);
+    expect(item?.lineItem.scoreMaximum).toBe(exercise?.checks.reduce((sum, check) => sum + check.points, 0));
+  });
+
+  it("after a key rotation, signs with the new key and still publishes the old one", async () => {
+    const before = (await request(t.app.server).get("/lti/jwks").expect(200)).body.keys;
+    const rotated = await request(t.app.server).post("/v1/lti/keys").set("authorization", admin.auth).expect(201);
+    const after = (await request(t.app.server).get("/lti/jwks").expect(200)).body.keys;
+    expect(after.map((key: { kid: string }) => key.kid)).toEqual([
+      rotated.body.kid,
+      ...before.map((k: { kid: string }) => k.kid),
+    ]);
+    expect(JSON.stringify(after)).not.toMatch(/"d":/); // no private part is ever published
+    platform.nextLaunch = { sub: "teacher-1", messageType: "LtiDeepLinkingRequest" };
+    const { response } = await launch();
+    const jwt = /name="JWT" value="([^"]+)"/.exec(response.text)?.[1] ?? "";
+    const { protectedHeader } = await jwtVerify(jwt, createLocalJWKSet({ keys: after }));
+    expect(protectedHeader.kid).toBe(rotated.body.kid);
+  });
+});
+
+describe("platform registrations", () => {
+  it("are admin only and refuse bad input naming the field", async () => {
+    await request(t.app.server).get("/v1/lti/platforms").expect(401);
+    const listed = await request(t.app.server).get("/v1/lti/platforms").set("authorization", admin.auth).expect(200);
+    expect(listed.body.items).toHaveLength(1);
+    const bad = await request(t.app.server)
+      .post("/v1/lti/platforms")
+      .set("authorization", admin.auth)
+      .send({
+        apiClientId: lms.id,
+        issuer: "nope",
+        clientId: "c",
+        deploymentIds: ["d"],
+        authUrl: "x",
+        tokenUrl: "x",
+        jwksUrl: "x",
+      })
+      .expect(400);
+    expect(JSON.stringify(bad.body)).toContain("issuer");
+    const taken = await request(t.app.server)
+      .post("/v1/lti/platforms")
+      .set("authorization", admin.auth)
+      .send({
+        apiClientId: lms.id,
+        issuer: platform.issuer,
+        clientId: platform.clientId,
+        deploymentIds: ["d"],
+        authUrl: platform.authUrl,
+        tokenUrl: platform.tokenUrl,
+        jwksUrl: platform.jwksUrl,
+      })
+      .expect(422);
+    expect(taken.body.errors[0].path).toBe("body.clientId");
+  });
+});

@@ -1,0 +1,286 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type CryptoKey,
+  createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+
+/**
+ * An LTI 1.3 platform (what Moodle or Canvas play) over real HTTP, built with jose: its JWKS, and an
+ * OIDC authorization endpoint that answers the tool's login redirect with the auto-posting form a
+ * platform sends, carrying a signed id_token. Each test says who launches and how the token is
+ * made (`nextLaunch`), including the broken tokens an attacker or a misconfigured platform sends.
+ * For grades it has a token endpoint (client credentials with a JWT assertion checked against the
+ * tool's JWKS), a deep-linking return that creates line items, and line-item score endpoints that
+ * apply Moodle's or Canvas's rules: the userId must be an enrolled sub, and a score's timestamp must
+ * be newer than the last one (Moodle answers 409, Canvas 400 naming the timestamps).
+ */
+export interface LaunchSpec {
+  sub: string;
+  messageType?: "LtiResourceLinkRequest" | "LtiDeepLinkingRequest";
+  custom?: Record<string, string>;
+  /** Claims to add or override, e.g. a wrong aud. */
+  claims?: JWTPayload;
+  /** Seconds until expiry; negative: already expired. */
+  expiresIn?: number;
+  /** Leave exp out, as a broken platform might. */
+  withoutExp?: boolean;
+  /** Sign with a key the JWKS does not publish (under its own kid). */
+  unpublishedKey?: boolean;
+  /** Flip a character of the signature after signing. */
+  tamper?: boolean;
+  /** Launch a placement: its resource link id and the line item created for it by deep linking. */
+  placement?: { resourceLinkId: string; lineItemId: string };
+}
+
+export interface LineItem {
+  id: string;
+  url: string;
+  scoreMaximum: number;
+  resourceId: string;
+  label: string;
+  /** Every score accepted, in order, and the timestamp of the last one per user. */
+  scores: Record<string, unknown>[];
+  lastTimestamp: Map<string, string>;
+}
+
+export interface LtiPlatformDouble {
+  issuer: string;
+  clientId: string;
+  deploymentId: string;
+  authUrl: string;
+  tokenUrl: string;
+  jwksUrl: string;
+  nextLaunch: LaunchSpec;
+  rules: "moodle" | "canvas";
+  /** Subs enrolled in the course: scores for anyone else are refused. */
+  enrolled: Set<string>;
+  lineItems: Map<string, LineItem>;
+  tokenRequests: number;
+  /** Where the tool publishes its keys: the token endpoint and deep-linking return verify with them. */
+  trustTool(jwksUrl: string): void;
+  /** Posts a teacher's deep-linking choice back as the picker's form would; the line item it created. */
+  returnDeepLink(jwt: string): Promise<LineItem>;
+  /** Follows the tool's redirect as a browser would: the form fields the platform posts back. */
+  authorize(location: string): Promise<{ action: string; id_token: string; state: string }>;
+  close(): Promise<void>;
+}
+
+export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
+  const published = await generateKeyPair("RS256");
+  const unpublished = await generateKeyPair("RS256");
+  const kid = randomUUID();
+  const publicJwk: JWK = { ...(await exportJWK(published.publicKey)), kid, alg: "RS256", use: "sig" };
+  const server = createServer((request, response) => route(request, response).catch(() => send(response, 500, "")));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const double: LtiPlatformDouble = {
+    issuer: base,
+    clientId: `tool-${randomUUID()}`,
+    deploymentId: "deployment-1",
+    authUrl: `${base}/auth`,
+    tokenUrl: `${base}/token`,
+    jwksUrl: `${base}/jwks`,
+    nextLaunch: { sub: "user-1" },
+    rules: "moodle",
+    enrolled: new Set(),
+    lineItems: new Map(),
+    tokenRequests: 0,
+    trustTool(jwksUrl) {
+      toolKeys = createRemoteJWKSet(new URL(jwksUrl));
+    },
+    async returnDeepLink(jwt) {
+      const response = await fetch(`${base}/deep-link-return`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ JWT: jwt }),
+      });
+      if (!response.ok) throw new Error(`deep-linking return answered ${response.status}: ${await response.text()}`);
+      const { id } = (await response.json()) as { id: string };
+      const item = double.lineItems.get(id);
+      if (!item) throw new Error("no line item was created");
+      return item;
+    },
+    async authorize(location) {
+      const html = await (await fetch(location)).text();
+      const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? "";
+      return { action: /action="([^"]*)"/.exec(html)?.[1] ?? "", id_token: field("id_token"), state: field("state") };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+
+  let toolKeys: ReturnType<typeof createRemoteJWKSet> | undefined;
+  const accessTokens = new Set<string>();
+
+  async function idToken(nonce: string): Promise<string> {
+    const spec = double.nextLaunch;
+    const key: CryptoKey = spec.unpublishedKey ? unpublished.privateKey : published.privateKey;
+    const messageType = spec.messageType ?? "LtiResourceLinkRequest";
+    const now = Math.floor(Date.now() / 1000);
+    const builder = new SignJWT({
+      iss: double.issuer,
+      aud: double.clientId,
+      sub: spec.sub,
+      nonce,
+      "https://purl.imsglobal.org/spec/lti/claim/message_type": messageType,
+      "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+      "https://purl.imsglobal.org/spec/lti/claim/deployment_id": double.deploymentId,
+      "https://purl.imsglobal.org/spec/lti/claim/roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+      ...(messageType === "LtiResourceLinkRequest"
+        ? { "https://purl.imsglobal.org/spec/lti/claim/resource_link": { id: "resource-link-1" } }
+        : {
+            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+              deep_link_return_url: `${base}/deep-link-return`,
+              accept_types: ["ltiResourceLink"],
+              data: "opaque-platform-data",
+            },
+          }),
+      ...(spec.custom ? { "https://purl.imsglobal.org/spec/lti/claim/custom": spec.custom } : {}),
+      ...(spec.placement
+        ? {
+            "https://purl.imsglobal.org/spec/lti/claim/resource_link": { id: spec.placement.resourceLinkId },
+            "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+              scope: ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+              lineitem: double.lineItems.get(spec.placement.lineItemId)?.url,
+            },
+          }
+        : {}),
+      ...spec.claims,
+    })
+      .setProtectedHeader({ alg: "RS256", kid: spec.unpublishedKey ? randomUUID() : kid })
+      .setIssuedAt(now - 5);
+    if (!spec.withoutExp) builder.setExpirationTime(now + (spec.expiresIn ?? 300));
+    const token = await builder.sign(key);
+    if (!spec.tamper) return token;
+    const [header, payload, signature = ""] = token.split(".");
+    const flipped = `${signature.slice(0, 10)}${signature[10] === "A" ? "B" : "A"}${signature.slice(11)}`;
+    return [header, payload, flipped].join(".");
+  }
+
+  async function route(request: IncomingMessage, response: ServerResponse) {
+    const url = new URL(request.url ?? "/", base);
+    if (url.pathname === "/jwks") return send(response, 200, JSON.stringify({ keys: [publicJwk] }), "application/json");
+    if (url.pathname === "/auth") {
+      const q = url.searchParams;
+      // What a platform checks before it answers a login: its own client, the registered redirect, a nonce.
+      const valid =
+        q.get("client_id") === double.clientId &&
+        q.get("response_type") === "id_token" &&
+        q.get("response_mode") === "form_post" &&
+        q.get("scope") === "openid" &&
+        q.get("prompt") === "none" &&
+        Boolean(q.get("nonce")) &&
+        Boolean(q.get("login_hint"));
+      if (!valid) return send(response, 400, "invalid authorization request");
+      const form =
+        `<form method="post" action="${q.get("redirect_uri")}">` +
+        `<input type="hidden" name="id_token" value="${await idToken(q.get("nonce") ?? "")}">` +
+        `<input type="hidden" name="state" value="${q.get("state")}"></form>`;
+      return send(response, 200, form, "text/html");
+    }
+    if (url.pathname === "/token" && request.method === "POST") {
+      const form = new URLSearchParams(await read(request));
+      if (!toolKeys) return send(response, 500, "the test did not say where the tool's keys are");
+      try {
+        await jwtVerify(form.get("client_assertion") ?? "", toolKeys, {
+          issuer: double.clientId,
+          subject: double.clientId,
+          audience: double.tokenUrl,
+        });
+      } catch {
+        return send(response, 401, JSON.stringify({ error: "invalid_client" }), "application/json");
+      }
+      const valid =
+        form.get("grant_type") === "client_credentials" &&
+        form.get("client_assertion_type") === "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" &&
+        (form.get("scope") ?? "").split(" ").includes("https://purl.imsglobal.org/spec/lti-ags/scope/score");
+      if (!valid) return send(response, 400, JSON.stringify({ error: "invalid_request" }), "application/json");
+      double.tokenRequests++;
+      const token = randomUUID();
+      accessTokens.add(token);
+      return send(
+        response,
+        200,
+        JSON.stringify({ access_token: token, token_type: "Bearer", expires_in: 3600 }),
+        "application/json",
+      );
+    }
+    if (url.pathname === "/deep-link-return" && request.method === "POST") {
+      if (!toolKeys) return send(response, 500, "the test did not say where the tool's keys are");
+      const jwt = new URLSearchParams(await read(request)).get("JWT") ?? "";
+      const { payload } = await jwtVerify(jwt, toolKeys, { issuer: double.clientId, audience: double.issuer });
+      const [item] = payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
+        lineItem: { scoreMaximum: number; resourceId: string; label: string };
+      }[];
+      if (!item) return send(response, 400, "no content item");
+      const id = String(double.lineItems.size + 1);
+      // Moodle's line item URLs carry a query; Canvas's do not.
+      const lineItemUrl =
+        double.rules === "moodle" ? `${base}/lineitems/${id}/lineitem?type_id=1` : `${base}/lineitems/${id}`;
+      double.lineItems.set(id, { id, url: lineItemUrl, ...item.lineItem, scores: [], lastTimestamp: new Map() });
+      return send(response, 200, JSON.stringify({ id }), "application/json");
+    }
+    const scores = /^\/lineitems\/([^/]+)(?:\/lineitem)?\/scores$/.exec(url.pathname);
+    if (scores && request.method === "POST") {
+      const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+      if (!token || !accessTokens.has(token)) return send(response, 401, "");
+      if (request.headers["content-type"] !== "application/vnd.ims.lis.v1.score+json") return send(response, 415, "");
+      const item = double.lineItems.get(scores[1] ?? "");
+      if (!item) return send(response, 404, "");
+      const score = JSON.parse(await read(request)) as { userId: string; timestamp: string };
+      if (!double.enrolled.has(score.userId)) {
+        return double.rules === "moodle"
+          ? send(response, 400, "Incorrect score received")
+          : send(
+              response,
+              422,
+              JSON.stringify({ errors: { message: "User not found in course or is not a student" } }),
+            );
+      }
+      const last = item.lastTimestamp.get(score.userId);
+      if (last && Date.parse(score.timestamp) <= Date.parse(last)) {
+        return double.rules === "moodle"
+          ? send(response, 409, "Refusing score with an earlier timestamp for item")
+          : send(
+              response,
+              400,
+              JSON.stringify({
+                errors: {
+                  type: "bad_request",
+                  message: `Provided timestamp of ${score.timestamp} before last updated timestamp of ${last}`,
+                },
+              }),
+              "application/json",
+            );
+      }
+      item.scores.push(score);
+      item.lastTimestamp.set(score.userId, score.timestamp);
+      return send(response, double.rules === "moodle" ? 204 : 200, double.rules === "moodle" ? "" : "{}");
+    }
+    return send(response, 404, "");
+  }
+  return double;
+}
+
+async function read(request: IncomingMessage): Promise<string> {
+  let body = "";
+  for await (const chunk of request) body += chunk;
+  return body;
+}
+
+function send(response: ServerResponse, status: number, body: string, type = "text/plain") {
+  response.writeHead(status, { "content-type": type });
+  response.end(body);
+}
