@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { type AuthenticatedClient, findClientByKey } from "../clients/api-clients.js";
+import { type ApiKeyCache, type AuthenticatedClient, createApiKeyCache } from "../clients/api-clients.js";
 import { hasScope, type Scope } from "../clients/scopes.js";
 import { ScopeMissing, Unauthenticated } from "../errors/domain-errors.js";
 
@@ -8,6 +8,10 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The API client that sent the request; null when no key was sent (public routes only). */
     client: AuthenticatedClient | null;
+  }
+  interface FastifyInstance {
+    /** Authenticates keys from a short-lived cache; `forget` after a revocation on this replica. */
+    apiKeys: ApiKeyCache;
   }
   interface FastifyContextConfig {
     /**
@@ -21,13 +25,15 @@ declare module "fastify" {
 /**
  * Authenticates `Authorization: Bearer <key>` before anything else runs (so the rate limit can count
  * per client), then enforces the route's declared scope. A key that is sent must be valid, even on
- * public routes, so a revoked key is noticed at once rather than silently downgraded to anonymous.
+ * public routes, so a revoked key is refused (within CACHE_TTL_MS, see ApiKeyCache) rather than silently
+ * downgraded to anonymous.
  * Unknown and malformed keys count against the sender's IP (app.authFailures); a request without a
  * key guesses nothing and is not counted.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, options: { requireAuth: boolean }) => {
+  async (app: FastifyInstance, options: { requireAuth: boolean; cacheTtlMs: number }) => {
     app.decorateRequest("client", null);
+    app.decorate("apiKeys", createApiKeyCache(app.sql, options.cacheTtlMs));
 
     app.addHook("onRequest", async (request) => {
       request.client = await authenticate(app, request);
@@ -46,7 +52,7 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
   if (header === undefined) return null;
   await app.authFailures.refuseIfExhausted(request);
   const key = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-  const client = key ? await findClientByKey(app.prisma, key) : null;
+  const client = key ? await app.apiKeys.authenticate(key) : null;
   if (client) return client;
   await app.authFailures.count(request);
   throw new Unauthenticated(
