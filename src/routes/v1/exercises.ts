@@ -91,9 +91,9 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const language = negotiateLanguage(request, reply, request.query.lang);
       const client = clientOf(request);
-      const { submission, replayed } = await submitExercise(
+      const { submission, replayed, enqueued } = await submitExercise(
         {
-          db: app.prisma,
+          sql: app.sql,
           course: app.curriculum,
           engineFor: app.engineForLearner,
         },
@@ -108,7 +108,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       );
       if (replayed) reply.header("idempotent-replayed", "true");
-      else app.pokeWebhooks();
+      if (enqueued > 0) app.pokeWebhooks();
       reply.header("location", `/v1/submissions/${submission.id}`);
       return reply.code(201).send(submission);
     },
