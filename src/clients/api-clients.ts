@@ -68,7 +68,8 @@ export async function createApiClient(
   return { client: toView(row), key };
 }
 
-const findClientByKeyHash = statement<[keyHash: string], AuthenticatedClient>(
+/** Exported for the benchmark's EXPLAIN ANALYZE of the hot queries. */
+export const findClientByKeyHash = statement<[keyHash: string], AuthenticatedClient>(
   "find-client-by-key-hash",
   `SELECT id, name, scopes, home_page AS "homePage" FROM api_clients WHERE key_hash = $1 AND revoked_at IS NULL`,
 );

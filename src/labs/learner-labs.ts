@@ -106,7 +106,8 @@ function toLab(row: { learnerId: string; engineUrl: string; tlsCert: string | nu
   };
 }
 
-const findLabOf = statement<
+/** Exported for the benchmark's EXPLAIN ANALYZE of the hot queries. */
+export const findLabOf = statement<
   [clientId: string, learnerId: string],
   { engineUrl: string; tlsCa: string | null; tlsCert: string | null; tlsKeyEncrypted: string | null }
 >(

@@ -56,7 +56,8 @@ export interface CourseExercises {
 /** Timestamps leave PostgreSQL as the ISO strings the API answers (columns hold UTC wall-clock time). */
 const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
-const readProgressOf = statement<
+/** Exported for the progress benchmark's lean baseline server, which sends the same SQL through plain pg. */
+export const readProgressOf = statement<
   [clientId: string, learnerId: string],
   {
     exercises: {

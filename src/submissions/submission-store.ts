@@ -165,18 +165,26 @@ export async function recordSubmission(
   return recorded;
 }
 
-/** What a new submission reads back as once stored: the same mapper as every row read from the table. */
+/**
+ * What a new submission reads back as once stored. Built from the typed grade, not parsed: zod
+ * checks rows read from the table, where old or foreign data can hide, not what the grader just made.
+ */
 export function asStored(submission: NewSubmission): StoredSubmission {
   const { grade } = submission;
-  return toStoredSubmission({
-    ...submission,
+  return {
+    id: submission.id,
+    learnerId: submission.learnerId,
+    exerciseId: submission.exerciseId,
+    containerName: submission.containerName,
     passed: grade.status === "passed",
     score: grade.score,
     maxScore: grade.maxScore,
-    checks: grade.checks,
-    hints: grade.hints,
+    grade: { kind: "neutral", checks: grade.checks, hints: grade.hints },
+    language: submission.language,
     evidence: grade.evidence,
-  });
+    gradedAt: submission.gradedAt,
+    durationMs: submission.durationMs,
+  };
 }
 
 /** Another client's submission is answered exactly like a missing one. */
@@ -207,9 +215,22 @@ const listStatements = new Map<string, Statement<ListParams, SummaryRow>>();
  */
 export async function listSubmissions(
   sql: Sql,
-  query: { clientId: string; learnerId: string; exerciseId?: string | undefined; order: "newest" | "oldest" },
+  query: SubmissionListQuery,
   page: PageQuery,
 ): Promise<Page<SubmissionSummary>> {
+  const { statement: list, params } = submissionListStatement(query, page);
+  return toPage(await sql.rows(list, params), page, (row) => row.gradedAt, toSubmissionSummary);
+}
+
+type SubmissionListQuery = {
+  clientId: string;
+  learnerId: string;
+  exerciseId?: string | undefined;
+  order: "newest" | "oldest";
+};
+
+/** The statement and parameters of one page; exported so the benchmark can EXPLAIN exactly this SQL. */
+export function submissionListStatement(query: SubmissionListQuery, page: PageQuery) {
   const filterParams = query.exerciseId ? [query.exerciseId] : [];
   const keyset = keysetSql("graded_at", query.order === "newest" ? "desc" : "asc", page, 4 + filterParams.length);
   const shape = `${query.order}/${query.exerciseId ? "exercise" : "all"}/${keyset.shape}`;
@@ -223,8 +244,8 @@ export async function listSubmissions(
     );
     listStatements.set(shape, list);
   }
-  const rows = await sql.rows(list, [query.clientId, query.learnerId, keyset.limit, ...filterParams, ...keyset.params]);
-  return toPage(rows, page, (row) => row.gradedAt, toSubmissionSummary);
+  const params: ListParams = [query.clientId, query.learnerId, keyset.limit, ...filterParams, ...keyset.params];
+  return { statement: list, params };
 }
 
 function toSubmissionSummary(row: SummaryRow): SubmissionSummary {
