@@ -103,7 +103,7 @@ export async function benchGrowth(context: BenchContext & { serviceDatabaseUrl: 
     planText,
     "",
   ].join("\n");
-  console.log(`\n$table\n`);
+  console.log(`\n${table}\n`);
   return { name: "growth", before, after, targets: rows, explains, table };
 }
 

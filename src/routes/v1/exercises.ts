@@ -4,6 +4,7 @@ import { hasScope } from "../../clients/scopes.js";
 import { ExerciseDetailSchema, ExerciseListSchema } from "../../content/exercise-views.js";
 import { NotFound } from "../../errors/domain-errors.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
+import { compiledSerializerCompiler } from "../../http/compiled-serializer.js";
 import { LangQuerySchema, negotiateLanguage } from "../../http/negotiate-language.js";
 import { sendRepresentation } from "../../http/representation.js";
 import { clientOf } from "../../plugins/auth.js";
@@ -55,6 +56,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     "/v1/exercises/:id/submissions",
     {
+      serializerCompiler: compiledSerializerCompiler,
       config: { scope: "submissions:write" },
       schema: {
         tags: ["exercises"],

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { maxScoreOf } from "../../../content/exercise-views.js";
 import { authErrorResponses } from "../../../http/auth-responses.js";
+import { compiledSerializerCompiler } from "../../../http/compiled-serializer.js";
 import { clientOf } from "../../../plugins/auth.js";
 import { LearnerProgressSchema, readLearnerProgress } from "../../../progress/learner-progress.js";
 import { ProblemSchema } from "../../../schemas/problem.js";
@@ -10,6 +11,7 @@ export const progressRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/v1/learners/:learnerId/progress",
     {
+      serializerCompiler: compiledSerializerCompiler,
       config: { scope: "progress:read" },
       schema: {
         tags: ["progress"],

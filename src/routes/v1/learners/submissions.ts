@@ -3,6 +3,7 @@ import { NotFound } from "../../../errors/domain-errors.js";
 import { toGradedSubmission } from "../../../exports/graded-submission.js";
 import { toXapiStatement, XapiStatementSchema } from "../../../exports/xapi.js";
 import { authErrorResponses } from "../../../http/auth-responses.js";
+import { compiledSerializerCompiler } from "../../../http/compiled-serializer.js";
 import { requireKnownLearner } from "../../../learners/learners.js";
 import { clientOf } from "../../../plugins/auth.js";
 import { ExerciseIdSchema } from "../../../schemas/ids.js";
@@ -17,6 +18,7 @@ export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/v1/learners/:learnerId/submissions",
     {
+      serializerCompiler: compiledSerializerCompiler,
       config: { scope: "progress:read" },
       schema: {
         tags: ["submissions"],
