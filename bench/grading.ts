@@ -13,6 +13,8 @@ import { printTable, ratio, type TargetRow } from "./support/report.js";
 const EXERCISE = "example2-detenido-con-kill";
 const LEARNERS = 48;
 const CONCURRENCY = 16;
+// The engine is shared: another checkout's bench run must not remove (or grade) this run's containers.
+const CONTAINER_PREFIX = `bench-grading-${process.pid}`;
 
 /**
  * POST /v1/exercises/{id}/submissions for LEARNERS learners, each with a running container of
@@ -22,7 +24,7 @@ const CONCURRENCY = 16;
 export async function benchGrading(
   context: BenchContext & { database: BenchDatabaseServer; serviceDatabaseUrl: string },
 ) {
-  const containers = await createLearnerContainers("bench-grading", LEARNERS);
+  const containers = await createLearnerContainers(CONTAINER_PREFIX, LEARNERS);
   const baselineUrl = await context.database.createDatabase("grading_baseline");
   const serviceKey = await newClient(context.serviceDatabaseUrl);
   const baselineClient = await newClient(baselineUrl);
@@ -31,7 +33,7 @@ export async function benchGrading(
     let next = 0;
     const body = () => {
       const i = next++ % LEARNERS;
-      return JSON.stringify({ learnerId: `bench-learner-${i}`, containerName: `bench-grading-${i}` });
+      return JSON.stringify({ learnerId: `bench-learner-${i}`, containerName: `${CONTAINER_PREFIX}-${i}` });
     };
     const request = {
       url: `http://127.0.0.1:${context.service.port}/v1/exercises/${EXERCISE}/submissions?lang=es`,
@@ -139,6 +141,7 @@ async function startBaseline(databaseUrl: string, clientId: string) {
       BENCH_EXERCISE: EXERCISE,
       BENCH_LEARNERS: String(LEARNERS),
       BENCH_CONCURRENCY: String(CONCURRENCY),
+      BENCH_CONTAINER_PREFIX: CONTAINER_PREFIX,
       LOG_LEVEL: "silent",
     },
     stdio: ["pipe", "pipe", "inherit"],

@@ -20,7 +20,10 @@ const clientId = process.env.BENCH_CLIENT_ID ?? "";
 const exerciseId = process.env.BENCH_EXERCISE ?? "";
 const learners = Number(process.env.BENCH_LEARNERS);
 const concurrency = Number(process.env.BENCH_CONCURRENCY);
-if (!databaseUrl || !clientId || !exerciseId || !learners || !concurrency) throw new Error("missing BENCH_* settings");
+const containerPrefix = process.env.BENCH_CONTAINER_PREFIX;
+if (!databaseUrl || !clientId || !exerciseId || !learners || !concurrency || !containerPrefix) {
+  throw new Error("missing BENCH_* settings");
+}
 
 const curriculum = await loadCurriculum(config.contentDir);
 const exercise = curriculum.exercises.get(exerciseId);
@@ -31,7 +34,7 @@ let next = 0;
 
 async function gradeOnce(i: number) {
   const learnerId = `bench-learner-${i}`;
-  const containerName = `bench-grading-${i}`;
+  const containerName = `${containerPrefix}-${i}`;
   const started = performance.now();
   const facts = containerFactsFromInspect(await docker.getContainer(containerName).inspect());
   const grade = gradeSubmission(exercise as NonNullable<typeof exercise>, { containerName, facts });
@@ -89,8 +92,9 @@ async function runFor(seconds: number) {
       try {
         await gradeOnce(next++ % learners);
         latencies.push(performance.now() - t0);
-      } catch {
-        failures++;
+      } catch (error) {
+        // The first one says why; the count says how often.
+        if (failures++ === 0) console.error(`baseline grading failed: ${String(error)}`);
       }
     }
   };
