@@ -27,6 +27,7 @@ export const INSERT_LEARNER_SQL = "INSERT INTO learners (client_id, id) VALUES (
 
 const insertLearner = statement<[clientId: string, learnerId: string], never>("insert-learner", INSERT_LEARNER_SQL);
 
+/** In a pg transaction (lesson completion) or a Prisma one (setting a lab): one SQL text for both. */
 export async function ensureLearner(tx: Prisma.TransactionClient | Sql, clientId: string, learnerId: string) {
   if ("rows" in tx) await tx.rows(insertLearner, [clientId, learnerId]);
   else await tx.$executeRawUnsafe(INSERT_LEARNER_SQL, clientId, learnerId);
