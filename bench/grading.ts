@@ -7,21 +7,24 @@ import { createLearnerContainers } from "./support/containers.js";
 import type { BenchDatabaseServer } from "./support/database.js";
 import { type LoadResult, measureInRounds } from "./support/load.js";
 import { projectRoot, readCpuSeconds, readPeakRssMiB, resetPeakRss } from "./support/processes.js";
-import { printTable, ratio } from "./support/report.js";
+import { printTable, ratio, type TargetRow } from "./support/report.js";
 
-const EXERCISE = "example2-en-segundo-plano";
+// Inspect-only: one engine call, so the service's own cost per grading is what is measured.
+const EXERCISE = "example2-detenido-con-kill";
 const LEARNERS = 48;
 const CONCURRENCY = 16;
+// The engine is shared: another checkout's bench run must not remove (or grade) this run's containers.
+const CONTAINER_PREFIX = `bench-grading-${process.pid}`;
 
 /**
  * POST /v1/exercises/{id}/submissions for LEARNERS learners, each with a running container of
- * their own, at fixed concurrency; against a plain script that calls the same library functions
- * (engine reads, grader, one-transaction write with its outbox events) on its own database.
+ * their own, one at a time and at fixed concurrency; against a plain script (dockerode, the pure
+ * grader, the same two statements through plain pg in one transaction) on its own database.
  */
 export async function benchGrading(
   context: BenchContext & { database: BenchDatabaseServer; serviceDatabaseUrl: string },
 ) {
-  const containers = await createLearnerContainers("bench-grading", LEARNERS);
+  const containers = await createLearnerContainers(CONTAINER_PREFIX, LEARNERS);
   const baselineUrl = await context.database.createDatabase("grading_baseline");
   const serviceKey = await newClient(context.serviceDatabaseUrl);
   const baselineClient = await newClient(baselineUrl);
@@ -30,20 +33,20 @@ export async function benchGrading(
     let next = 0;
     const body = () => {
       const i = next++ % LEARNERS;
-      return JSON.stringify({ learnerId: `bench-learner-${i}`, containerName: `bench-grading-${i}` });
+      return JSON.stringify({ learnerId: `bench-learner-${i}`, containerName: `${CONTAINER_PREFIX}-${i}` });
+    };
+    const request = {
+      url: `http://127.0.0.1:${context.service.port}/v1/exercises/${EXERCISE}/submissions?lang=es`,
+      method: "POST" as const,
+      headers: { "content-type": "application/json", authorization: `Bearer ${serviceKey.key}` },
+      body,
+      expectStatus: 201,
+      process: context.service,
     };
     const results = await measureInRounds(
       [
-        {
-          target: `service, ${CONCURRENCY} connections`,
-          url: `http://127.0.0.1:${context.service.port}/v1/exercises/${EXERCISE}/submissions?lang=es`,
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${serviceKey.key}` },
-          body,
-          expectStatus: 201,
-          process: context.service,
-          connections: CONCURRENCY,
-        },
+        { target: "service, 1 at a time", ...request, connections: 1 },
+        { target: `service, ${CONCURRENCY} connections`, ...request, connections: CONCURRENCY },
         {
           target: `baseline script, ${CONCURRENCY} in flight`,
           url: "",
@@ -54,7 +57,7 @@ export async function benchGrading(
       ],
       context,
     );
-    const [service, script] = results as [LoadResult, LoadResult];
+    const [single, service, script] = results as [LoadResult, LoadResult, LoadResult];
     const ratios = [
       ratio("service / baseline script, gradings/s", service.requestsPerSecond, script.requestsPerSecond, 0.7),
       ratio(
@@ -70,8 +73,40 @@ export async function benchGrading(
       results,
       ratios,
     );
+    const cpu = service.cpuMicrosPerRequest ?? Number.POSITIVE_INFINITY;
+    const targets: TargetRow[] = [
+      {
+        target: "Grading (inspect-only): service CPU per grading, transaction included",
+        value: `${(cpu / 1000).toFixed(2)} ms`,
+        goal: "≤ 3 ms",
+        baseline: `script ${((script.cpuMicrosPerRequest ?? 0) / 1000).toFixed(2)} ms`,
+        met: cpu <= 3000,
+      },
+      {
+        target: "Grading: p50 one at a time",
+        value: `${single.latencyMs.p50.toFixed(1)} ms`,
+        goal: "≤ 8 ms",
+        baseline: "—",
+        met: single.latencyMs.p50 <= 8,
+      },
+      {
+        target: `Grading: gradings/s at ${CONCURRENCY} in flight`,
+        value: service.requestsPerSecond.toFixed(0),
+        goal: "≥ 250",
+        baseline: `script ${script.requestsPerSecond.toFixed(0)}`,
+        met: service.requestsPerSecond >= 250,
+      },
+      {
+        target: "Grading: service / baseline script, gradings/s",
+        value: `${(ratios[0]?.value ?? 0).toFixed(2)}×`,
+        goal: "≥ 0.7×",
+        baseline: `script ${script.requestsPerSecond.toFixed(0)}/s`,
+        met: ratios[0]?.met === true,
+      },
+    ];
     return {
       name: "grading",
+      targets,
       exercise: EXERCISE,
       learners: LEARNERS,
       concurrency: CONCURRENCY,
@@ -106,6 +141,7 @@ async function startBaseline(databaseUrl: string, clientId: string) {
       BENCH_EXERCISE: EXERCISE,
       BENCH_LEARNERS: String(LEARNERS),
       BENCH_CONCURRENCY: String(CONCURRENCY),
+      BENCH_CONTAINER_PREFIX: CONTAINER_PREFIX,
       LOG_LEVEL: "silent",
     },
     stdio: ["pipe", "pipe", "inherit"],

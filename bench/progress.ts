@@ -1,12 +1,15 @@
+import path from "node:path";
 import { createApiClient } from "../src/clients/api-clients.js";
+import { findFreePort } from "../src/db/find-free-port.js";
 import { createDatabaseClient } from "../src/db/prisma.js";
 import type { BenchContext } from "./lesson.js";
 import type { BenchDatabaseServer } from "./support/database.js";
-import { measureInRounds } from "./support/load.js";
-import { log } from "./support/processes.js";
-import { markdownTable, printTable } from "./support/report.js";
+import { type LoadResult, measureInRounds } from "./support/load.js";
+import { log, startNodeProcess } from "./support/processes.js";
+import { markdownTable, printTable, type TargetRow } from "./support/report.js";
 
 const SAMPLE_REQUESTS = 20;
+const CONCURRENCY = 16;
 
 /**
  * GET /v1/learners/{id}/progress for a learner with a submission on every exercise, and the
@@ -18,7 +21,7 @@ export async function benchProgress(
 ) {
   const base = `http://127.0.0.1:${context.service.port}`;
   const db = createDatabaseClient(context.serviceDatabaseUrl);
-  const { key } = await createApiClient(db, { name: "bench-progress", scopes: ["admin"] }).finally(() =>
+  const { key, client } = await createApiClient(db, { name: "bench-progress", scopes: ["admin"] }).finally(() =>
     db.$disconnect(),
   );
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
@@ -61,25 +64,73 @@ export async function benchProgress(
     `SQL statements per progress request: ${counts.map((c) => c.statements).join(", ")} (${constant ? "constant" : "NOT constant"})`,
   );
 
-  const results = await measureInRounds(
-    [
-      {
-        target: `service, learner with all ${exercises.length} exercises`,
-        url: `${base}/v1/learners/bench-every/progress`,
-        headers: { authorization: headers.authorization },
-        expectStatus: 200,
-        process: context.service,
-      },
-    ],
-    context,
-  );
+  const lean = await startNodeProcess({
+    name: "progress-baseline",
+    entry: "bench/baselines/progress-server.ts",
+    env: {
+      DATABASE_URL: context.serviceDatabaseUrl,
+      BENCH_CLIENT_ID: client.id,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+    },
+    port: await findFreePort(),
+    readyPath: "/progress/bench-every",
+    logFile: path.join(context.directory, "progress-baseline.log"),
+  });
+  let results: LoadResult[];
+  try {
+    results = await measureInRounds(
+      [
+        {
+          target: `service, learner with all ${exercises.length} exercises`,
+          url: `${base}/v1/learners/bench-every/progress`,
+          headers: { authorization: headers.authorization },
+          expectStatus: 200,
+          process: context.service,
+        },
+        {
+          target: "lean Fastify + pg, same statement",
+          url: `http://127.0.0.1:${lean.port}/progress/bench-every`,
+          expectStatus: 200,
+          process: lean,
+        },
+      ],
+      { ...context, connections: CONCURRENCY },
+    );
+  } finally {
+    await lean.stop();
+  }
+  const [service, baseline] = results as [LoadResult, LoadResult];
+  const cpu = service.cpuMicrosPerRequest ?? Number.POSITIVE_INFINITY;
+  const targets: TargetRow[] = [
+    {
+      target: "Progress read: service CPU per read",
+      value: `${cpu.toFixed(0)} µs`,
+      goal: "≤ 500 µs",
+      baseline: `lean server ${(baseline.cpuMicrosPerRequest ?? 0).toFixed(0)} µs`,
+      met: cpu <= 500,
+    },
+    {
+      target: `Progress read: reads/s at ${CONCURRENCY} in flight`,
+      value: service.requestsPerSecond.toFixed(0),
+      goal: "≥ 1500",
+      baseline: `lean server ${baseline.requestsPerSecond.toFixed(0)}/s`,
+      met: service.requestsPerSecond >= 1500,
+    },
+    {
+      target: "Progress read: SQL statements per read, constant",
+      value: counts.map((c) => c.statements).join(", "),
+      goal: "constant",
+      baseline: "4 before (key, learner, progress, completions)",
+      met: constant,
+    },
+  ];
   const table = `${printTable(
-    `Progress read: GET /v1/learners/{id}/progress, ${context.connections} connections, ${context.rounds} rounds of ${context.durationSeconds} s`,
+    `Progress read: GET /v1/learners/{id}/progress, ${CONCURRENCY} connections, ${context.rounds} rounds of ${context.durationSeconds} s`,
     results,
     [],
   )}\n${countTable}\n\nStatements per request constant: ${constant ? "yes" : "NO"}\n`;
   console.log(`\n${countTable}\n`);
-  return { name: "progress", exercises: exercises.length, counts, constant, results, table };
+  return { name: "progress", exercises: exercises.length, counts, constant, results, targets, table };
 }
 
 /** Fewest statements over three sequential batches: a background poll can only add, never remove. */

@@ -1,5 +1,8 @@
 // `npm run bench`: every benchmark with its baselines, measured in this one run on this machine.
-// Options: --only=lesson,page,grading,exercises,progress  --rounds=3 --duration=4 (seconds per target per round)  --connections=32
+// Options: --only=lesson,page,grading,exercises,progress,growth  --rounds=3 --duration=4 (seconds per target per round)
+//          --connections=32 (lesson)  --cpu-prof (the service writes a V8 CPU profile per run into bench/results)
+//          --service-root=DIR (measure the service of another checkout, e.g. main, with this run's baselines;
+//          that checkout needs node_modules and its generated Prisma client)
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,20 +10,23 @@ import { parseArgs } from "node:util";
 import { findFreePort } from "../src/db/find-free-port.js";
 import { benchExercises } from "./exercises.js";
 import { benchGrading } from "./grading.js";
+import { benchGrowth } from "./growth.js";
 import { benchLessons } from "./lesson.js";
 import { benchPage } from "./page.js";
 import { benchProgress } from "./progress.js";
 import { startBenchDatabaseServer } from "./support/database.js";
-import { log, startNodeProcess } from "./support/processes.js";
-import { machineDescription, writeResults } from "./support/report.js";
+import { log, projectRoot, startNodeProcess } from "./support/processes.js";
+import { machineDescription, type TargetRow, targetTable, writeResults } from "./support/report.js";
 import { startStatementCounter } from "./support/statement-counter.js";
 
 const { values } = parseArgs({
   options: {
-    only: { type: "string", default: "lesson,page,grading,exercises,progress" },
+    only: { type: "string", default: "lesson,page,grading,exercises,progress,growth" },
     duration: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
+    "cpu-prof": { type: "boolean", default: false },
+    "service-root": { type: "string" },
   },
 });
 const only = new Set(values.only.split(","));
@@ -34,11 +40,13 @@ log(`machine: ${JSON.stringify(machine)}`);
 const directory = await mkdtemp(path.join(os.tmpdir(), "aprendiendo-bench-"));
 const database = await startBenchDatabaseServer(directory);
 const cleanups: (() => Promise<void>)[] = [() => database.stop()];
-const sections: Record<string, unknown>[] = [];
+const sections: (Record<string, unknown> & { table: string; targets?: TargetRow[] })[] = [];
 let failed = false;
 
 try {
-  log("starting the service: node --import tsx src/server.ts, on its own database");
+  log(
+    `starting the service: node --import tsx src/server.ts in ${values["service-root"] ?? projectRoot}, on its own database`,
+  );
   const serviceDatabaseUrl = await database.createDatabase("service");
   // The service reaches PostgreSQL through a relay that counts its SQL statements (progress benchmark).
   const counter = await startStatementCounter(database.address);
@@ -56,6 +64,9 @@ try {
     port: await findFreePort(),
     readyPath: "/ready",
     logFile: path.join(directory, "service.log"),
+    // The profile is written when the service exits, i.e. after the whole run.
+    cwd: values["service-root"],
+    nodeArgs: values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", path.join(projectRoot, "bench", "results")] : [],
   });
   cleanups.unshift(() => service.stop());
   log(`service pid ${service.pid} on 127.0.0.1:${service.port}, log level ${process.env.LOG_LEVEL ?? "info"}`);
@@ -89,6 +100,10 @@ try {
       sections.push(await benchProgress({ ...context, database, serviceDatabaseUrl }));
     } else log("SKIPPED progress: the service has no GET /v1/learners/{learnerId}/progress yet");
   }
+  // Last: it grows the service's database by 100,000 submissions.
+  if (only.has("growth") && engineUp && gradingExists) {
+    sections.push(await benchGrowth({ ...context, serviceDatabaseUrl }));
+  }
 } catch (error) {
   failed = true;
   log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -99,7 +114,15 @@ try {
 }
 if (failed) process.exit(1);
 
-const file = await writeResults("bench", { durationSeconds, rounds, connections, sections });
+const file = await writeResults("bench", {
+  durationSeconds,
+  rounds,
+  connections,
+  sections,
+  targets: sections.flatMap((section) => section.targets ?? []),
+});
 console.log("");
 for (const section of sections) console.log(section.table);
+const targets = sections.flatMap((section) => section.targets ?? []);
+console.log(`\n## Targets (issue 12), this run\n\n${targetTable(targets)}\n`);
 log(`results written to ${file}; the whole run took ${((Date.now() - started) / 1000).toFixed(0)} s`);

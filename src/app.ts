@@ -96,7 +96,7 @@ export async function buildApp(
     perMinute: config.rateLimitPerMinute,
     authFailuresPerMinute: config.authFailuresPerMinute,
   });
-  await app.register(authPlugin, { requireAuth: config.requireAuth });
+  await app.register(authPlugin, { requireAuth: config.requireAuth, cacheTtlMs: config.cacheTtlMs });
   await app.register(webhooksPlugin, {
     ...config.webhooks,
     allowPrivateUrls: config.webhookAllowPrivateUrls,

@@ -1,26 +1,85 @@
-// Baseline for the grading benchmark: the same library calls the route makes (engine reads,
-// grading, the one-transaction write), from a plain loop at the same concurrency, without
-// HTTP or Fastify. Driven over stdin: "run <seconds>" answers one JSON line; "exit" ends it.
+// Baseline for the grading benchmark: what a lean script needs to grade one submission, with none
+// of the service around it. Plain dockerode inspects the container (the exercise is inspect-only),
+// the pure grader scores the facts, and plain pg sends the service's own two grading statements
+// (the same SQL text, prepared) in one transaction. No HTTP, no Fastify, no Prisma, no auth.
+// Driven over stdin: "run <seconds>" answers one JSON line; "exit" ends it.
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
+import Docker from "dockerode";
+import pg from "pg";
 import { loadConfig } from "../../src/config/config.js";
 import { loadCurriculum } from "../../src/content/load-curriculum.js";
-import { createDatabaseClient } from "../../src/db/prisma.js";
-import { createDockerEngine } from "../../src/docker/engine.js";
-import { submitExercise } from "../../src/submissions/submit-exercise.js";
+import { containerFactsFromInspect } from "../../src/docker/container-facts.js";
+import { parseDockerHost } from "../../src/docker/engine.js";
+import { gradeSubmission } from "../../src/grading/grade-submission.js";
+import { lockLearnerExercise, recordGradedSubmission } from "../../src/submissions/submission-store.js";
 
 const config = loadConfig();
 const databaseUrl = process.env.DATABASE_URL;
 const clientId = process.env.BENCH_CLIENT_ID ?? "";
-const exerciseId = process.env.BENCH_EXERCISE;
+const exerciseId = process.env.BENCH_EXERCISE ?? "";
 const learners = Number(process.env.BENCH_LEARNERS);
 const concurrency = Number(process.env.BENCH_CONCURRENCY);
-if (!databaseUrl || !clientId || !exerciseId || !learners || !concurrency) throw new Error("missing BENCH_* settings");
+const containerPrefix = process.env.BENCH_CONTAINER_PREFIX;
+if (!databaseUrl || !clientId || !exerciseId || !learners || !concurrency || !containerPrefix) {
+  throw new Error("missing BENCH_* settings");
+}
 
 const curriculum = await loadCurriculum(config.contentDir);
-const gradedExercise: string = exerciseId;
-const db = createDatabaseClient(databaseUrl);
-const engine = createDockerEngine(config.docker);
+const exercise = curriculum.exercises.get(exerciseId);
+if (!exercise) throw new Error(`no exercise ${exerciseId}`);
+const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+const docker = new Docker(parseDockerHost(config.docker.host).modemOptions);
 let next = 0;
+
+async function gradeOnce(i: number) {
+  const learnerId = `bench-learner-${i}`;
+  const containerName = `${containerPrefix}-${i}`;
+  const started = performance.now();
+  const facts = containerFactsFromInspect(await docker.getContainer(containerName).inspect());
+  const grade = gradeSubmission(exercise as NonNullable<typeof exercise>, { containerName, facts });
+  const id = randomUUID();
+  const gradedAt = new Date().toISOString();
+  const passed = grade.status === "passed";
+  const durationMs = Math.round(performance.now() - started);
+  const answer = { id, exerciseId, learnerId, containerName, passed, score: grade.score, gradedAt, durationMs };
+  const event = (type: string) => JSON.stringify({ id: randomUUID(), type, createdAt: gradedAt, data: answer });
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query({
+      name: lockLearnerExercise.name,
+      text: lockLearnerExercise.text,
+      values: [clientId, learnerId, `${clientId}/${learnerId}/${exerciseId}`],
+    });
+    await client.query({
+      name: recordGradedSubmission.name,
+      text: recordGradedSubmission.text,
+      values: [
+        clientId,
+        learnerId,
+        exerciseId,
+        id,
+        containerName,
+        passed,
+        grade.score,
+        grade.maxScore,
+        JSON.stringify(grade.checks),
+        JSON.stringify(grade.hints),
+        JSON.stringify(grade.evidence),
+        "es",
+        gradedAt,
+        durationMs,
+        event("submission.graded"),
+        event("exercise.passed"),
+      ],
+    });
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
+  return JSON.stringify(answer);
+}
 
 async function runFor(seconds: number) {
   const deadline = performance.now() + seconds * 1000;
@@ -29,26 +88,13 @@ async function runFor(seconds: number) {
   const started = performance.now();
   const worker = async () => {
     while (performance.now() < deadline) {
-      const i = next++ % learners;
       const t0 = performance.now();
       try {
-        // What POST /v1/exercises/{id}/submissions does once the request is parsed and authenticated.
-        await submitExercise(
-          { db, course: curriculum, engineFor: async () => engine },
-          {
-            clientId,
-            mayUseSharedEngine: true,
-            exerciseId: gradedExercise,
-            learnerId: `bench-learner-${i}`,
-            containerName: `bench-grading-${i}`,
-            language: "es",
-            idempotencyKey: undefined,
-            xapiHomePage: "https://aprendiendo-docker.dev/learners",
-          },
-        );
+        await gradeOnce(next++ % learners);
         latencies.push(performance.now() - t0);
-      } catch {
-        failures++;
+      } catch (error) {
+        // The first one says why; the count says how often.
+        if (failures++ === 0) console.error(`baseline grading failed: ${String(error)}`);
       }
     }
   };
@@ -62,6 +108,5 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (command === "run") console.log(JSON.stringify(await runFor(Number(argument))));
   if (command === "exit") break;
 }
-engine.close();
-await db.$disconnect();
+await pool.end();
 process.exit(0); // stdin stays open in the parent; do not wait for it

@@ -84,10 +84,12 @@ export async function startNodeProcess(options: {
   readyPath: string;
   logFile: string;
   nodeArgs?: string[];
+  /** Where `entry` is and the process runs; default: this checkout. */
+  cwd?: string;
 }): Promise<MeasuredProcess> {
   const output = openSync(options.logFile, "w");
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", options.entry], {
-    cwd: projectRoot,
+    cwd: options.cwd ?? projectRoot,
     env: { ...process.env, ...options.env, PORT: String(options.port), HOST: "127.0.0.1" },
     stdio: ["ignore", output, output],
   });

@@ -86,3 +86,21 @@ export async function writeResults(name: string, data: unknown): Promise<string>
   await writeFile(file, `${JSON.stringify({ machine: machineDescription(), ...(data as object) }, null, 2)}\n`);
   return path.relative(projectRoot, file);
 }
+
+/** One target of issue 12, with what it is measured against and whether this run met it. */
+export interface TargetRow {
+  target: string;
+  /** What this run measured. */
+  value: string;
+  goal: string;
+  /** The same measure for the baseline in this run, or "—" when the goal is absolute. */
+  baseline: string;
+  met: boolean;
+}
+
+export function targetTable(rows: TargetRow[]): string {
+  return markdownTable(
+    ["target", "measured", "goal", "baseline (same run)", "met"],
+    rows.map((r) => [r.target, r.value, r.goal, r.baseline, r.met ? "met" : "NOT MET"]),
+  );
+}

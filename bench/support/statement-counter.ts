@@ -10,6 +10,9 @@ export async function startStatementCounter(target: { host: string; port: number
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
+    // As pg does on its own socket: without it, a reply split over segments waits for a delayed ACK (40 ms).
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     sockets.add(client).add(upstream);
     let buffered = Buffer.alloc(0);
     let startedUp = false;

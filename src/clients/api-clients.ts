@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
+import { type Sql, statement } from "../db/sql.js";
 import { NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from "./api-key.js";
@@ -67,16 +68,60 @@ export async function createApiClient(
   return { client: toView(row), key };
 }
 
-/** The client a bearer token belongs to, or null for any unknown or malformed token. */
-export async function findClientByKey(db: Database, token: string): Promise<AuthenticatedClient | null> {
-  if (!isWellFormedApiKey(token)) return null;
-  const client = await db.apiClient.findUnique({
-    where: { keyHash: hashApiKey(token) },
-    select: { id: true, name: true, scopes: true, homePage: true, revokedAt: true },
-  });
-  if (!client || client.revokedAt) return null;
-  return { id: client.id, name: client.name, scopes: client.scopes, homePage: client.homePage };
+/** Exported for the benchmark's EXPLAIN ANALYZE of the hot queries. */
+export const findClientByKeyHash = statement<[keyHash: string], AuthenticatedClient>(
+  "find-client-by-key-hash",
+  `SELECT id, name, scopes, home_page AS "homePage" FROM api_clients WHERE key_hash = $1 AND revoked_at IS NULL`,
+);
+
+/** Beyond this many distinct keys the oldest entry goes: a bound on memory, not a policy. */
+const MAX_CACHED_KEYS = 10_000;
+
+/**
+ * The client a bearer token belongs to, or null for any unknown, revoked or malformed token.
+ * Known keys are remembered for `ttlMs` by their hash, so most requests authenticate without a
+ * statement. That is also the bound on revocation: a key revoked through another replica keeps
+ * working here for at most `ttlMs` (CACHE_TTL_MS); `forget` makes a revocation on this replica
+ * immediate. Unknown keys are never remembered, so the failed-auth budget still counts each guess.
+ * Concurrent requests with one key share one lookup.
+ */
+export function createApiKeyCache(sql: Sql, ttlMs: number) {
+  type Entry = { expiresAt: number; client: Promise<AuthenticatedClient | null>; clientId?: string };
+  const entries = new Map<string, Entry>();
+  const drop = (keyHash: string, entry: Entry) => {
+    if (entries.get(keyHash) === entry) entries.delete(keyHash);
+  };
+  return {
+    async authenticate(token: string): Promise<AuthenticatedClient | null> {
+      if (!isWellFormedApiKey(token)) return null;
+      const keyHash = hashApiKey(token);
+      const now = performance.now();
+      const cached = entries.get(keyHash);
+      if (cached && cached.expiresAt > now) return cached.client;
+      entries.delete(keyHash);
+      if (entries.size >= MAX_CACHED_KEYS) entries.delete(entries.keys().next().value as string);
+      const entry: Entry = {
+        expiresAt: now + ttlMs,
+        client: sql.rows(findClientByKeyHash, [keyHash]).then(([row]) => row ?? null),
+      };
+      entries.set(keyHash, entry);
+      const found = await entry.client.catch((error: unknown) => {
+        drop(keyHash, entry);
+        throw error;
+      });
+      if (found) entry.clientId = found.id;
+      else drop(keyHash, entry);
+      return found;
+    },
+    /** Revoked here: stop trusting this client's keys now (and lookups still in flight, to be safe). */
+    forget(clientId: string): void {
+      for (const [keyHash, entry] of entries) {
+        if (entry.clientId === undefined || entry.clientId === clientId) entries.delete(keyHash);
+      }
+    },
+  };
 }
+export type ApiKeyCache = ReturnType<typeof createApiKeyCache>;
 
 export async function listApiClients(db: Database, page: PageQuery) {
   const { where, ...order } = keysetArgs("createdAt", "asc", page);
@@ -85,7 +130,8 @@ export async function listApiClients(db: Database, page: PageQuery) {
 }
 
 /**
- * Revokes a client: its key stops working at once, on every replica (keys are not cached). The row
+ * Revokes a client: its key stops working at once on the replica that revokes it (which then calls
+ * ApiKeyCache.forget) and within CACHE_TTL_MS on the others. The row
  * stays, so the learners, grades and webhooks it owns are kept for audit and reach no one else.
  */
 export async function deleteApiClient(db: Database, id: string): Promise<void> {

@@ -20,6 +20,7 @@ const EnvSchema = z
     DOCKER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
     DOCKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
     DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
     BODY_LIMIT_BYTES: z.coerce
@@ -112,6 +113,11 @@ export interface Config {
   docker: { host: string | undefined; timeoutMs: number; concurrency: number };
   /** Deadlines on the database: one statement, and the wait for a pooled connection. */
   database: { queryTimeoutMs: number; poolWaitMs: number };
+  /**
+   * How long a replica trusts what it read of an API key and that a learner has no lab: a
+   * revocation or a new lab made through another replica takes effect here within this time.
+   */
+  cacheTtlMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
   /** Slow and greedy clients: time for a request's headers, for the whole request, and open sockets. */
@@ -171,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contentDir: path.resolve(e.CONTENT_DIR),
     docker: { host: e.DOCKER_HOST, timeoutMs: e.DOCKER_TIMEOUT_MS, concurrency: e.DOCKER_CONCURRENCY },
     database: { queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS, poolWaitMs: e.DATABASE_POOL_WAIT_MS },
+    cacheTtlMs: e.CACHE_TTL_MS,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     http: {

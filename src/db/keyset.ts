@@ -18,7 +18,27 @@ export function keysetArgs<F extends string>(sortField: F, direction: Direction,
   };
 }
 
-/** Turns the `limit + 1` rows that keysetArgs fetched into a page and the cursor after it. */
+/**
+ * The same page as SQL, for lists read with plain pg: the cursor as a row comparison
+ * `(column, id) < ($n, $n+1)`, which an index on (…, column, id) answers by seeking to the cursor
+ * (the OR form of keysetArgs is filtered row by row). `firstParam` is the number of the first
+ * placeholder it may use; `shape` tells statements with and without a cursor apart.
+ */
+export function keysetSql(sortColumn: string, direction: Direction, page: PageQuery, firstParam: number) {
+  const after = page.cursor;
+  const comparison = direction === "asc" ? ">" : "<";
+  return {
+    condition: after
+      ? ` AND (${sortColumn}, id) ${comparison} ($${firstParam}::timestamptz AT TIME ZONE 'UTC', $${firstParam + 1}::uuid)`
+      : "",
+    params: after ? [after.at.toISOString(), after.id] : [],
+    orderBy: `${sortColumn} ${direction.toUpperCase()}, id ${direction.toUpperCase()}`,
+    limit: page.limit + 1,
+    shape: `${direction}${after ? "-after" : ""}`,
+  };
+}
+
+/** Turns the `limit + 1` rows that keysetArgs or keysetSql fetched into a page and the cursor after it. */
 export function toPage<Row extends { id: string }, Item>(
   rows: Row[],
   page: PageQuery,

@@ -2,7 +2,7 @@ import type { Exercise } from "../grading/exercise.js";
 import type { CheckResult } from "../grading/localize-grade.js";
 import type { Language, LocalizedText } from "../schemas/language.js";
 import { gradeInWords } from "../submissions/present-submission.js";
-import type { StoredSubmission } from "../submissions/submission-store.js";
+import type { SubmissionSummary } from "../submissions/submission-store.js";
 
 /**
  * What every export reads: one stored, graded submission in words, and the exercise it answers.
@@ -29,7 +29,7 @@ export interface ExportedExercise {
   title: LocalizedText;
 }
 
-export function toGradedSubmission(stored: StoredSubmission, exercise: Exercise): GradedSubmission {
+export function toGradedSubmission(stored: SubmissionSummary, exercise: Exercise): GradedSubmission {
   const { checks, hints } = gradeInWords(stored, exercise, stored.language);
   return {
     id: stored.id,

@@ -2,7 +2,7 @@ import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Page, PageQuery } from "../schemas/page.js";
-import type { StoredSubmission } from "../submissions/submission-store.js";
+import type { SubmissionSummary } from "../submissions/submission-store.js";
 import { type XapiStatement, XapiStatementSchema } from "./xapi.js";
 
 /**
@@ -41,8 +41,8 @@ export async function freezeStatement(
 export async function frozenStatements(
   db: Database,
   clientId: string,
-  submissions: readonly StoredSubmission[],
-  render: (submission: StoredSubmission) => XapiStatement,
+  submissions: readonly SubmissionSummary[],
+  render: (submission: SubmissionSummary) => XapiStatement,
 ): Promise<XapiStatement[]> {
   const ids = submissions.map((submission) => submission.id);
   let rows = await db.xapiStatement.findMany({ where: { clientId, id: { in: ids } } });
@@ -63,8 +63,8 @@ export async function frozenStatements(
 export async function frozenStatement(
   db: Database,
   clientId: string,
-  submission: StoredSubmission,
-  render: (submission: StoredSubmission) => XapiStatement,
+  submission: SubmissionSummary,
+  render: (submission: SubmissionSummary) => XapiStatement,
 ): Promise<XapiStatement> {
   const [statement] = await frozenStatements(db, clientId, [submission], render);
   if (!statement) throw new Error(`statement ${submission.id} is missing`);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Database } from "../db/prisma.js";
+import { type Sql, statement } from "../db/sql.js";
 import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
 import { LabRefused, NotFound, SharedEngineNotGranted } from "../errors/domain-errors.js";
 import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
@@ -109,17 +110,37 @@ function toLab(row: { learnerId: string; engineUrl: string; tlsCert: string | nu
   };
 }
 
+/** Exported for the benchmark's EXPLAIN ANALYZE of the hot queries. */
+export const findLabOf = statement<
+  [clientId: string, learnerId: string],
+  { engineUrl: string; tlsCa: string | null; tlsCert: string | null; tlsKeyEncrypted: string | null }
+>(
+  "find-lab-of-learner",
+  `SELECT engine_url AS "engineUrl", tls_ca AS "tlsCa", tls_cert AS "tlsCert", tls_key_encrypted AS "tlsKeyEncrypted"
+     FROM learner_labs WHERE client_id = $1 AND learner_id = $2`,
+);
+
+/** Beyond this many learners remembered without a lab, the oldest is forgotten: a bound on memory. */
+const MAX_REMEMBERED_WITHOUT_LAB = 10_000;
+
 /**
  * Engines per lab, created on first use and reused (each keeps its negotiated API version and its
  * concurrency bound). The allowlist is checked again on use, so narrowing it takes effect at once.
+ *
+ * Most learners have no lab, and labs change rarely, so "no lab" is remembered for `noLabTtlMs`
+ * (CACHE_TTL_MS): a lab set through another replica is used here within that time, and until then
+ * the learner is graded on the shared engine only if the client holds engine:shared anyway. A lab
+ * that exists is read every time, so removing one, or its TLS material, takes effect at once.
  */
 export function createLabEngines(options: {
-  db: Database;
+  sql: Sql;
   settings: LabSettings;
   defaultEngine: DockerEngine;
   engineOptions: Omit<EngineOptions, "host" | "tls">;
+  noLabTtlMs: number;
 }) {
   const engines = new Map<string, DockerEngine>();
+  const withoutLab = new Map<string, number>();
   return {
     /**
      * The learner's lab engine; without a lab, the shared engine, but only for a client granted
@@ -130,8 +151,17 @@ export function createLabEngines(options: {
       learnerId: string,
     ): Promise<DockerEngine> {
       const { clientId } = caller;
-      const lab = await options.db.learnerLab.findUnique({ where: { clientId_learnerId: { clientId, learnerId } } });
+      const rememberedAs = `${clientId}/${learnerId}`;
+      const now = performance.now();
+      const knownWithoutLab = (withoutLab.get(rememberedAs) ?? 0) > now;
+      const [lab] = knownWithoutLab ? [] : await options.sql.rows(findLabOf, [clientId, learnerId]);
       if (!lab) {
+        if (!knownWithoutLab) {
+          withoutLab.delete(rememberedAs);
+          if (withoutLab.size >= MAX_REMEMBERED_WITHOUT_LAB)
+            withoutLab.delete(withoutLab.keys().next().value as string);
+          withoutLab.set(rememberedAs, now + options.noLabTtlMs);
+        }
         if (caller.mayUseSharedEngine) return options.defaultEngine;
         throw new SharedEngineNotGranted(
           `Learner "${learnerId}" has no lab, and this API client may not grade on the service's shared Docker ` +
@@ -161,6 +191,10 @@ export function createLabEngines(options: {
         engines.set(cacheKey, engine);
       }
       return engine;
+    },
+    /** A lab was set through this replica: use it from the next submission on. */
+    labSet(clientId: string, learnerId: string): void {
+      withoutLab.delete(`${clientId}/${learnerId}`);
     },
     close() {
       for (const engine of engines.values()) engine.close();

@@ -1,4 +1,5 @@
 import type { Database } from "../db/prisma.js";
+import { type Sql, statement } from "../db/sql.js";
 import { NotFound } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 
@@ -11,14 +12,23 @@ export async function requireKnownLearner(db: Database, clientId: string, learne
     where: { clientId_id: { clientId, id: learnerId } },
     select: { id: true },
   });
-  if (!learner) {
-    throw new NotFound(
-      `This API client has no learner "${learnerId}". Learners appear with their first submission, lesson completion or lab.`,
-    );
-  }
+  if (!learner) throw unknownLearner(learnerId);
 }
 
-/** Creates the learner on first contact; a no-op afterwards. */
-export async function ensureLearner(tx: Prisma.TransactionClient, clientId: string, learnerId: string): Promise<void> {
-  await tx.$executeRaw`INSERT INTO learners (client_id, id) VALUES (${clientId}::uuid, ${learnerId}) ON CONFLICT DO NOTHING`;
+/** The one answer for a learner this client never used, whichever query found out. */
+export function unknownLearner(learnerId: string): NotFound {
+  return new NotFound(
+    `This API client has no learner "${learnerId}". Learners appear with their first submission, lesson completion or lab.`,
+  );
+}
+
+/** Creates the learner on first contact, a no-op afterwards: $1 the client, $2 the learner. Other statements embed it. */
+export const INSERT_LEARNER_SQL = "INSERT INTO learners (client_id, id) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING";
+
+const insertLearner = statement<[clientId: string, learnerId: string], never>("insert-learner", INSERT_LEARNER_SQL);
+
+/** In a pg transaction (lesson completion) or a Prisma one (setting a lab): one SQL text for both. */
+export async function ensureLearner(tx: Prisma.TransactionClient | Sql, clientId: string, learnerId: string) {
+  if ("rows" in tx) await tx.rows(insertLearner, [clientId, learnerId]);
+  else await tx.$executeRawUnsafe(INSERT_LEARNER_SQL, clientId, learnerId);
 }

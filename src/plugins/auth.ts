@@ -1,7 +1,7 @@
 import fastifyCookie from "@fastify/cookie";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { type AuthenticatedClient, findClientByKey } from "../clients/api-clients.js";
+import { type ApiKeyCache, type AuthenticatedClient, createApiKeyCache } from "../clients/api-clients.js";
 import { hasScope, type Scope } from "../clients/scopes.js";
 import { ScopeMissing, SessionRefused, Unauthenticated } from "../errors/domain-errors.js";
 import { SESSION_COOKIE } from "../http/session-cookie.js";
@@ -17,6 +17,10 @@ declare module "fastify" {
     client: AuthenticatedClient | null;
     /** Set when the caller is a learner session rather than an API key; it acts for this learner only. */
     learnerSession: AuthenticatedSession | null;
+  }
+  interface FastifyInstance {
+    /** Authenticates keys from a short-lived cache; `forget` after a revocation on this replica. */
+    apiKeys: ApiKeyCache;
   }
   interface FastifyContextConfig {
     /**
@@ -39,16 +43,18 @@ const NEEDS_KEY = "This operation needs an API key: Authorization: Bearer <key>.
  * Authenticates the caller before anything else runs (so the rate limit can count per caller), then
  * enforces what the route declared. Callers are API clients (`Bearer adk_…`) or learner sessions
  * (`Bearer ads_…`, or the session cookie). A credential that is sent must be valid, even on public
- * routes, so a revoked key is noticed at once rather than silently downgraded to anonymous. The
+ * routes, so a revoked key is refused (within CACHE_TTL_MS, see ApiKeyCache) rather than silently
+ * downgraded to anonymous. The
  * cookie is only read on routes that accept sessions: an ambient credential should reach no further.
  * Unknown and malformed credentials count against the sender's IP (app.authFailures); a request
  * without one guesses nothing and is not counted.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, options: { requireAuth: boolean }) => {
+  async (app: FastifyInstance, options: { requireAuth: boolean; cacheTtlMs: number }) => {
     await app.register(fastifyCookie, { hook: "onRequest" });
     app.decorateRequest("client", null);
     app.decorateRequest("learnerSession", null);
+    app.decorate("apiKeys", createApiKeyCache(app.sql, options.cacheTtlMs));
 
     app.addHook("onRequest", async (request) => {
       const config = request.routeOptions.config;
@@ -88,7 +94,7 @@ async function authenticate(
   await app.authFailures.refuseIfExhausted(request);
   const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
   if (token?.startsWith(SESSION_TOKEN_PREFIX)) return sessionFor(app, request, token);
-  const client = token ? await findClientByKey(app.prisma, token) : null;
+  const client = token ? await app.apiKeys.authenticate(token) : null;
   if (client) return { client, learnerSession: null };
   await app.authFailures.count(request);
   throw new Unauthenticated(

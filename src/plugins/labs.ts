@@ -10,18 +10,22 @@ declare module "fastify" {
       caller: { clientId: string; mayUseSharedEngine: boolean },
       learnerId: string,
     ): Promise<DockerEngine>;
+    /** Call after setting a learner's lab, so this replica stops grading them on the shared engine at once. */
+    labSet(clientId: string, learnerId: string): void;
   }
 }
 
 export const labsPlugin = fp(
   async (app: FastifyInstance) => {
     const labs = createLabEngines({
-      db: app.prisma,
+      sql: app.sql,
       settings: { allowlist: app.config.labEngineAllowlist, secretsKey: app.config.secretsKey },
       defaultEngine: app.docker,
       engineOptions: { timeoutMs: app.config.docker.timeoutMs, concurrency: app.config.docker.concurrency },
+      noLabTtlMs: app.config.cacheTtlMs,
     });
     app.decorate("engineForLearner", labs.forLearner);
+    app.decorate("labSet", labs.labSet);
     app.addHook("onClose", async () => labs.close());
   },
   { name: "labs", dependencies: ["prisma", "docker"] },

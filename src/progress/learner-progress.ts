@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { Database } from "../db/prisma.js";
+import { type Sql, statement } from "../db/sql.js";
+import { unknownLearner } from "../learners/learners.js";
 
 export const ExerciseProgressSchema = z
   .object({
@@ -52,22 +53,50 @@ export interface CourseExercises {
   maxScoreOf(exerciseId: string): number;
 }
 
+/** Timestamps leave PostgreSQL as the ISO strings the API answers (columns hold UTC wall-clock time). */
+const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/** Exported for the progress benchmark's lean baseline server, which sends the same SQL through plain pg. */
+export const readProgressOf = statement<
+  [clientId: string, learnerId: string],
+  {
+    exercises: {
+      exerciseId: string;
+      attempts: number;
+      bestScore: number;
+      passed: boolean;
+      firstPassedAt: string | null;
+    }[];
+    completions: { lesson: string; completedAt: string }[];
+  }
+>(
+  "read-learner-progress",
+  `SELECT
+     COALESCE((SELECT json_agg(json_build_object(
+                'exerciseId', p.exercise_id, 'attempts', p.attempts, 'bestScore', p.best_score,
+                'passed', p.passed, 'firstPassedAt', to_char(p.first_passed_at, ${ISO_UTC})))
+                 FROM exercise_progress p WHERE p.client_id = l.client_id AND p.learner_id = l.id), '[]') AS exercises,
+     COALESCE((SELECT json_agg(json_build_object('lesson', c.lesson_slug, 'completedAt', to_char(c.completed_at, ${ISO_UTC})))
+                 FROM lesson_completions c WHERE c.client_id = l.client_id AND c.learner_id = l.id), '[]') AS completions
+     FROM learners l WHERE l.client_id = $1 AND l.id = $2`,
+);
+
 /**
- * One query whatever the number of exercises: the learner's progress rows; the rest is derived
- * from the course. A learner we have never seen simply has no progress yet.
+ * One statement whatever the number of exercises: whether this client knows the learner (no row:
+ * 404), their progress rows and their lesson completions; the rest is derived from the course. A
+ * learner who has submitted nothing simply has no progress yet.
  */
 export async function readLearnerProgress(
-  db: Database,
+  sql: Sql,
   course: CourseExercises,
   clientId: string,
   learnerId: string,
 ): Promise<LearnerProgress> {
-  const [rows, completions] = await Promise.all([
-    db.exerciseProgress.findMany({ where: { clientId, learnerId } }),
-    db.lessonCompletion.findMany({ where: { clientId, learnerId } }),
-  ]);
+  const [found] = await sql.rows(readProgressOf, [clientId, learnerId]);
+  if (!found) throw unknownLearner(learnerId);
+  const { exercises: rows, completions } = found;
   const byExercise = new Map(rows.map((row) => [row.exerciseId, row]));
-  const completedAt = new Map(completions.map((row) => [row.lessonSlug, row.completedAt.toISOString()]));
+  const completedAt = new Map(completions.map((row) => [row.lesson, row.completedAt]));
 
   const exercises: LearnerProgress["exercises"] = [];
   const lessons: LearnerProgress["lessons"] = [];
@@ -95,7 +124,7 @@ export async function readLearnerProgress(
         bestScore: row?.bestScore ?? 0,
         maxScore: course.maxScoreOf(exerciseId),
         passed: row?.passed ?? false,
-        firstPassedAt: row?.firstPassedAt?.toISOString() ?? null,
+        firstPassedAt: row?.firstPassedAt ?? null,
       });
     }
     lessons.push({

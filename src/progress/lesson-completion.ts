@@ -1,6 +1,5 @@
-import type { Database } from "../db/prisma.js";
+import { type Sql, type SqlPool, statement } from "../db/sql.js";
 import { LessonHasExercises } from "../errors/domain-errors.js";
-import type { Prisma } from "../generated/prisma/client.js";
 import { ensureLearner } from "../learners/learners.js";
 import { enqueueWebhookEvent } from "../webhooks/events.js";
 
@@ -9,33 +8,51 @@ export interface LessonShape {
   exercises: readonly string[];
 }
 
+/** Completion times leave PostgreSQL as ISO strings (the column holds UTC wall-clock time). */
+const COMPLETED_AT = `to_char(completed_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "completedAt"`;
+
+const insertLessonCompletion = statement<
+  [clientId: string, learnerId: string, lesson: string],
+  { completedAt: string }
+>(
+  "insert-lesson-completion",
+  `INSERT INTO lesson_completions (client_id, learner_id, lesson_slug) VALUES ($1::uuid, $2, $3)
+   ON CONFLICT DO NOTHING RETURNING ${COMPLETED_AT}`,
+);
+
+const findLessonCompletion = statement<[clientId: string, learnerId: string, lesson: string], { completedAt: string }>(
+  "find-lesson-completion",
+  `SELECT ${COMPLETED_AT} FROM lesson_completions WHERE client_id = $1::uuid AND learner_id = $2 AND lesson_slug = $3`,
+);
+
+const countPassedOf = statement<[clientId: string, learnerId: string, exerciseIds: string[]], { passed: number }>(
+  "count-passed-exercises",
+  `SELECT count(*)::int AS passed FROM exercise_progress
+    WHERE client_id = $1::uuid AND learner_id = $2 AND exercise_id = ANY($3::text[]) AND passed`,
+);
+
 /**
  * Inserts the completion unless it exists and, only when this call inserted it, emits
  * lesson.completed in the same transaction: exactly one event per learner and lesson, even
- * when two replicas complete the same lesson at once (the primary key decides).
+ * when two replicas complete the same lesson at once (the primary key decides). Answers the
+ * completion time and how many deliveries were enqueued, or undefined if it existed already.
  */
 async function insertCompletion(
-  tx: Prisma.TransactionClient,
+  tx: Sql,
   clientId: string,
   learnerId: string,
   lesson: string,
   how: "read" | "exercises-passed",
-): Promise<Date | undefined> {
-  const inserted = await tx.$queryRaw<{ completed_at: Date }[]>`
-    INSERT INTO lesson_completions (client_id, learner_id, lesson_slug)
-    VALUES (${clientId}::uuid, ${learnerId}, ${lesson})
-    ON CONFLICT DO NOTHING
-    RETURNING completed_at`;
-  const completedAt = inserted[0]?.completed_at;
-  if (completedAt) {
-    await enqueueWebhookEvent(tx, clientId, "lesson.completed", {
-      learnerId,
-      lesson,
-      completedAt: completedAt.toISOString(),
-      completedBy: how,
-    });
-  }
-  return completedAt;
+): Promise<{ completedAt: Date; enqueued: number } | undefined> {
+  const [inserted] = await tx.rows(insertLessonCompletion, [clientId, learnerId, lesson]);
+  if (!inserted) return undefined;
+  const enqueued = await enqueueWebhookEvent(tx, clientId, "lesson.completed", {
+    learnerId,
+    lesson,
+    completedAt: inserted.completedAt,
+    completedBy: how,
+  });
+  return { completedAt: new Date(inserted.completedAt), enqueued };
 }
 
 /**
@@ -43,7 +60,7 @@ async function insertCompletion(
  * answers the first completion time and emits nothing new.
  */
 export async function completeReadingLesson(
-  db: Database,
+  sql: SqlPool,
   input: { clientId: string; learnerId: string; lesson: LessonShape },
 ): Promise<{ completedAt: Date; firstTime: boolean }> {
   const { clientId, learnerId, lesson } = input;
@@ -52,26 +69,27 @@ export async function completeReadingLesson(
       `Lesson "${lesson.slug}" is completed by passing its exercises (${lesson.exercises.join(", ")}), not by reading it.`,
     );
   }
-  return db.$transaction(async (tx) => {
+  return sql.transaction(async (tx) => {
     await ensureLearner(tx, clientId, learnerId);
     const inserted = await insertCompletion(tx, clientId, learnerId, lesson.slug, "read");
-    if (inserted) return { completedAt: inserted, firstTime: true };
-    const existing = await tx.lessonCompletion.findUniqueOrThrow({
-      where: { clientId_learnerId_lessonSlug: { clientId, learnerId, lessonSlug: lesson.slug } },
-    });
-    return { completedAt: existing.completedAt, firstTime: false };
+    if (inserted) return { completedAt: inserted.completedAt, firstTime: true };
+    const [existing] = await tx.rows(findLessonCompletion, [clientId, learnerId, lesson.slug]);
+    if (!existing) throw new Error(`lesson completion ${lesson.slug} vanished within its transaction`);
+    return { completedAt: new Date(existing.completedAt), firstTime: false };
   });
 }
 
-/** Called in a submission's transaction after a first pass: completes the lesson once all its exercises pass. */
+/**
+ * Called in a submission's transaction after a first pass: completes the lesson once all its
+ * exercises pass. Answers how many webhook deliveries that enqueued.
+ */
 export async function completeLessonIfAllPassed(
-  tx: Prisma.TransactionClient,
+  tx: Sql,
   input: { clientId: string; learnerId: string; lesson: LessonShape },
-): Promise<void> {
+): Promise<number> {
   const { clientId, learnerId, lesson } = input;
-  const passed = await tx.exerciseProgress.count({
-    where: { clientId, learnerId, exerciseId: { in: [...lesson.exercises] }, passed: true },
-  });
-  if (passed === lesson.exercises.length)
-    await insertCompletion(tx, clientId, learnerId, lesson.slug, "exercises-passed");
+  const [count] = await tx.rows(countPassedOf, [clientId, learnerId, [...lesson.exercises]]);
+  if (count?.passed !== lesson.exercises.length) return 0;
+  const inserted = await insertCompletion(tx, clientId, learnerId, lesson.slug, "exercises-passed");
+  return inserted?.enqueued ?? 0;
 }

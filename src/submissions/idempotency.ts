@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Database } from "../db/prisma.js";
+import { type Sql, statement } from "../db/sql.js";
 import { IdempotencyKeyInProgress, IdempotencyKeyReused } from "../errors/domain-errors.js";
-import type { Prisma } from "../generated/prisma/client.js";
 
 /** How long a key is remembered: retries within this window replay; afterwards the key may be reused. */
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
@@ -28,29 +28,53 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+const claimKey = statement<[clientId: string, key: string, fingerprint: string], { key: string }>(
+  "claim-idempotency-key",
+  `INSERT INTO idempotency_keys (client_id, key, request_hash)
+   VALUES ($1::uuid, $2, $3)
+   ON CONFLICT (client_id, key) DO UPDATE SET created_at = now()
+     WHERE idempotency_keys.response_status IS NULL
+       AND idempotency_keys.request_hash = EXCLUDED.request_hash
+       AND idempotency_keys.created_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
+   RETURNING key`,
+);
+
+const findKey = statement<
+  [clientId: string, key: string],
+  { requestHash: string; responseStatus: number | null; responseBody: unknown }
+>(
+  "find-idempotency-key",
+  `SELECT request_hash AS "requestHash", response_status AS "responseStatus", response_body AS "responseBody"
+     FROM idempotency_keys WHERE client_id = $1::uuid AND key = $2`,
+);
+
+const completeKey = statement<[clientId: string, key: string, status: number, body: string], { key: string }>(
+  "complete-idempotency-key",
+  `UPDATE idempotency_keys SET response_status = $3, response_body = $4::jsonb
+    WHERE client_id = $1::uuid AND key = $2 RETURNING key`,
+);
+
+const releaseKey = statement<[clientId: string, key: string], never>(
+  "release-idempotency-key",
+  "DELETE FROM idempotency_keys WHERE client_id = $1::uuid AND key = $2 AND response_status IS NULL",
+);
+
 /**
  * Claims an Idempotency-Key for this client. The table's primary key makes the claim atomic across
  * replicas: the first request proceeds; a retry of it replays its stored answer; the same key with
  * another request is 422; a retry while the first is still being graded is 409 (try again shortly).
  */
 export async function claimIdempotencyKey(
-  db: Database,
+  sql: Sql,
   clientId: string,
   key: string,
   fingerprint: string,
 ): Promise<IdempotencyOutcome> {
-  const claimed = await db.$queryRaw<{ key: string }[]>`
-    INSERT INTO idempotency_keys (client_id, key, request_hash)
-    VALUES (${clientId}::uuid, ${key}, ${fingerprint})
-    ON CONFLICT (client_id, key) DO UPDATE SET created_at = now()
-      WHERE idempotency_keys.response_status IS NULL
-        AND idempotency_keys.request_hash = EXCLUDED.request_hash
-        AND idempotency_keys.created_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
-    RETURNING key`;
+  const claimed = await sql.rows(claimKey, [clientId, key, fingerprint]);
   if (claimed.length > 0) return { kind: "proceed" };
 
-  const existing = await db.idempotencyKey.findUnique({ where: { clientId_key: { clientId, key } } });
-  if (!existing) return claimIdempotencyKey(db, clientId, key, fingerprint); // released meanwhile
+  const [existing] = await sql.rows(findKey, [clientId, key]);
+  if (!existing) return claimIdempotencyKey(sql, clientId, key, fingerprint); // released meanwhile
   if (existing.requestHash !== fingerprint) {
     throw new IdempotencyKeyReused(
       "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
@@ -66,20 +90,19 @@ export async function claimIdempotencyKey(
 
 /** Stores the answer in the transaction that stores what it describes: both commit, or neither. */
 export async function completeIdempotencyKey(
-  tx: Prisma.TransactionClient,
+  tx: Sql,
   clientId: string,
   key: string,
-  response: { status: number; body: Prisma.InputJsonValue },
+  response: { status: number; body: unknown },
 ): Promise<void> {
-  await tx.idempotencyKey.update({
-    where: { clientId_key: { clientId, key } },
-    data: { responseStatus: response.status, responseBody: response.body },
-  });
+  const updated = await tx.rows(completeKey, [clientId, key, response.status, JSON.stringify(response.body)]);
+  // The claim is gone (pruned or taken over): fail the transaction rather than store an answer for no one.
+  if (updated.length === 0) throw new Error(`Idempotency-Key ${key} was no longer claimed when its answer was stored`);
 }
 
 /** The request failed without storing anything (e.g. engine down): free the key so a retry can run. */
-export async function releaseIdempotencyKey(db: Database, clientId: string, key: string): Promise<void> {
-  await db.idempotencyKey.deleteMany({ where: { clientId, key, responseStatus: null } });
+export async function releaseIdempotencyKey(sql: Sql, clientId: string, key: string): Promise<void> {
+  await sql.rows(releaseKey, [clientId, key]);
 }
 
 /** Forgets keys past their TTL, so the table holds about a day of submissions. Any replica may run it. */

@@ -2,11 +2,11 @@ import type { Exercise } from "../grading/exercise.js";
 import { type LocalizedGrade, localizeGrade } from "../grading/localize-grade.js";
 import type { Language } from "../schemas/language.js";
 import type { Submission, SubmissionDetail } from "./submission-schema.js";
-import type { StoredSubmission } from "./submission-store.js";
+import type { StoredSubmission, SubmissionSummary } from "./submission-store.js";
 
 /** The stored grade in words, in one language; rows stored before grades were neutral keep their own words. */
 export function gradeInWords(
-  stored: StoredSubmission,
+  stored: SubmissionSummary,
   exercise: Exercise | undefined,
   language: Language,
 ): LocalizedGrade {
@@ -15,7 +15,7 @@ export function gradeInWords(
 }
 
 /** A submission as every route answers it, in the language the learner was graded in. */
-export function presentSubmission(stored: StoredSubmission, exercise: Exercise | undefined): Submission {
+export function presentSubmission(stored: SubmissionSummary, exercise: Exercise | undefined): Submission {
   const { checks, hints } = gradeInWords(stored, exercise, stored.language);
   return {
     id: stored.id,

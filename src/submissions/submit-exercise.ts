@@ -1,4 +1,5 @@
-import type { Database } from "../db/prisma.js";
+import { randomUUID } from "node:crypto";
+import type { SqlPool } from "../db/sql.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { NotFound } from "../errors/domain-errors.js";
 import { recordGradeForLms } from "../exports/grade-outbox.js";
@@ -6,7 +7,7 @@ import type { Exercise } from "../grading/exercise.js";
 import { gradeSubmission } from "../grading/grade-submission.js";
 import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
 import type { Language } from "../schemas/language.js";
-import { enqueueSubmissionEvents } from "../webhooks/submission-events.js";
+import { submissionEventPayloads } from "../webhooks/submission-events.js";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -16,10 +17,10 @@ import {
 import { observeContainer } from "./observe-container.js";
 import { presentSubmission } from "./present-submission.js";
 import { type Submission, SubmissionSchema } from "./submission-schema.js";
-import { recordSubmission } from "./submission-store.js";
+import { asStored, recordSubmission } from "./submission-store.js";
 
 export interface SubmitExerciseDeps {
-  db: Database;
+  sql: SqlPool;
   course: { exercises: ReadonlyMap<string, Exercise>; lessons: readonly LessonShape[] };
   /** The engine that grades this learner: their lab's, or the shared one when the caller holds the grant. */
   engineFor(caller: { clientId: string; mayUseSharedEngine: boolean }, learnerId: string): Promise<DockerEngine>;
@@ -45,13 +46,9 @@ export interface SubmitExerciseResult {
   submission: Submission;
   /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
   replayed: boolean;
+  /** Webhook deliveries this submission put in the outbox: none, and no worker needs waking. */
+  enqueued: number;
 }
-
-/**
- * Submissions for one learner and exercise queue on a lock, so under load a transaction may wait
- * longer than Prisma's defaults (2 s for a connection, 5 s in all) before it can finish.
- */
-const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 20_000 };
 
 /**
  * Grades a learner's container for one exercise and records the attempt. Everything the attempt
@@ -79,8 +76,10 @@ export async function submitExercise(
       url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,
       body: { learnerId, containerName: input.containerName },
     });
-    const claim = await claimIdempotencyKey(deps.db, clientId, key, fingerprint);
-    if (claim.kind === "replay") return { submission: SubmissionSchema.parse(claim.body), replayed: true };
+    const claim = await claimIdempotencyKey(deps.sql, clientId, key, fingerprint);
+    if (claim.kind === "replay") {
+      return { submission: SubmissionSchema.parse(claim.body), replayed: true, enqueued: 0 };
+    }
   }
 
   try {
@@ -91,8 +90,9 @@ export async function submitExercise(
     const durationMs = Math.round(performance.now() - started);
     const lesson = deps.course.lessons.find((candidate) => candidate.exercises.includes(exercise.id));
 
-    const submission = await deps.db.$transaction(async (tx) => {
-      const { stored, firstPass } = await recordSubmission(tx, {
+    const recorded = await deps.sql.transaction(async (tx) => {
+      const newSubmission = {
+        id: randomUUID(),
         clientId,
         learnerId,
         exerciseId: exercise.id,
@@ -101,18 +101,20 @@ export async function submitExercise(
         grade,
         gradedAt: new Date(),
         durationMs,
-      });
+      };
+      // The events carry the submission as the API answers it, so it is presented before it is stored.
+      const stored = asStored(newSubmission);
       const submission = presentSubmission(stored, exercise);
-      await enqueueSubmissionEvents(tx, clientId, { submission, firstPass });
+      const { firstPass, enqueued } = await recordSubmission(tx, newSubmission, submissionEventPayloads(submission));
       // Learning platforms (xAPI statement, LRS and LTI outbox): see exports/grade-outbox.ts.
       await recordGradeForLms(tx, { clientId, stored, exercise, xapiHomePage: input.xapiHomePage });
-      if (firstPass && lesson) await completeLessonIfAllPassed(tx, { clientId, learnerId, lesson });
+      const completion = firstPass && lesson ? await completeLessonIfAllPassed(tx, { clientId, learnerId, lesson }) : 0;
       if (key) await completeIdempotencyKey(tx, clientId, key, { status: 201, body: submission });
-      return submission;
-    }, TRANSACTION_LIMITS);
-    return { submission, replayed: false };
+      return { submission, enqueued: enqueued + completion };
+    });
+    return { ...recorded, replayed: false };
   } catch (error) {
-    if (key) await releaseIdempotencyKey(deps.db, clientId, key);
+    if (key) await releaseIdempotencyKey(deps.sql, clientId, key);
     throw error;
   }
 }

@@ -1,5 +1,4 @@
-import type { Prisma } from "../generated/prisma/client.js";
-import { enqueueWebhookEvent } from "./events.js";
+import { newWebhookPayload, type WebhookPayload } from "./events.js";
 
 /** What the events say of a graded submission; the whole submission rides along in submission.graded. */
 interface GradedSubmissionFacts {
@@ -12,23 +11,23 @@ interface GradedSubmissionFacts {
 }
 
 /**
- * The events one recorded submission causes, written into the outbox in the submission's own
- * transaction: submission.graded always, and exercise.passed on the learner's first pass.
+ * The events one recorded submission causes: submission.graded always, and exercise.passed on the
+ * learner's first pass. Only the submission's write knows whether it is the first pass, so both
+ * payloads are built here and that write enqueues the second one only then, in its own transaction.
  */
-export async function enqueueSubmissionEvents(
-  tx: Prisma.TransactionClient,
-  clientId: string,
-  recorded: { submission: GradedSubmissionFacts; firstPass: boolean },
-): Promise<void> {
-  const { submission, firstPass } = recorded;
-  await enqueueWebhookEvent(tx, clientId, "submission.graded", { submission });
-  if (!firstPass) return;
-  await enqueueWebhookEvent(tx, clientId, "exercise.passed", {
-    learnerId: submission.learnerId,
-    exerciseId: submission.exerciseId,
-    submissionId: submission.id,
-    score: submission.score,
-    maxScore: submission.maxScore,
-    passedAt: submission.gradedAt,
-  });
+export function submissionEventPayloads(submission: GradedSubmissionFacts): {
+  graded: WebhookPayload;
+  firstPass: WebhookPayload;
+} {
+  return {
+    graded: newWebhookPayload("submission.graded", { submission }),
+    firstPass: newWebhookPayload("exercise.passed", {
+      learnerId: submission.learnerId,
+      exerciseId: submission.exerciseId,
+      submissionId: submission.id,
+      score: submission.score,
+      maxScore: submission.maxScore,
+      passedAt: submission.gradedAt,
+    }),
+  };
 }

@@ -1,6 +1,7 @@
 import request from "supertest";
 import { expect } from "vitest";
 import type { AppConfig } from "../../src/app.js";
+import { createPool, createSqlPool } from "../../src/db/sql.js";
 import { enqueueWebhookEvent } from "../../src/webhooks/events.js";
 import type { TestApp } from "../helper.js";
 
@@ -15,9 +16,14 @@ export async function registerWebhook(t: TestApp, auth: string, url: string, eve
   return response.body as { id: string; secret: string };
 }
 
-/** Emits an event the way the services do: inside a transaction. */
+/** Emits an event the way the services do: inside a transaction (on a pool of its own: the app may be closed). */
 export async function emit(t: TestApp, clientId: string, data: Record<string, unknown> = { submissionId: "s1" }) {
-  await t.prisma.$transaction((tx) => enqueueWebhookEvent(tx, clientId, "submission.graded", data));
+  const sql = createSqlPool(createPool(t.databaseUrl));
+  try {
+    await sql.transaction((tx) => enqueueWebhookEvent(tx, clientId, "submission.graded", data));
+  } finally {
+    await sql.pool.end();
+  }
 }
 
 /** What the tenant sees: GET /v1/webhooks/:id/deliveries. */

@@ -9,7 +9,11 @@ let lms: { id: string; auth: string };
 let submissionId: string;
 
 beforeAll(async () => {
-  t = await buildTestApp({ webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50 } });
+  // The client's homePage is changed straight in the database below: no cached copy of the client.
+  t = await buildTestApp({
+    cacheTtlMs: 0,
+    webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50 },
+  });
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"]);
   await t.prisma.apiClient.update({ where: { id: lms.id }, data: { homePage: "https://moodle.example" } });
   // A real grade from the real engine: the container does not exist, so every check fails.

@@ -62,13 +62,15 @@ export const clientRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { scope: "admin" },
       schema: {
         tags: ["clients"],
-        summary: "Revoke an API client: its key stops working at once (admin)",
+        summary:
+          "Revoke an API client: its key stops working at once here, within CACHE_TTL_MS on other replicas (admin)",
         params: z.object({ id: z.uuid() }),
         response: { 204: z.null().describe("Revoked"), 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
       },
     },
     async (request, reply) => {
       await deleteApiClient(app.prisma, request.params.id);
+      app.apiKeys.forget(request.params.id);
       return reply.code(204).send(null);
     },
   );

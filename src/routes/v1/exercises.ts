@@ -4,6 +4,7 @@ import { hasScope } from "../../clients/scopes.js";
 import { ExerciseDetailSchema, ExerciseListSchema } from "../../content/exercise-views.js";
 import { NotFound } from "../../errors/domain-errors.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
+import { compiledSerializerCompiler } from "../../http/compiled-serializer.js";
 import { LangQuerySchema, negotiateLanguage } from "../../http/negotiate-language.js";
 import { sendRepresentation } from "../../http/representation.js";
 import { clientOf } from "../../plugins/auth.js";
@@ -55,6 +56,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     "/v1/exercises/:id/submissions",
     {
+      serializerCompiler: compiledSerializerCompiler,
       config: { scope: "submissions:write", learnerSession: "own-learner" },
       schema: {
         tags: ["exercises"],
@@ -91,9 +93,9 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const language = negotiateLanguage(request, reply, request.query.lang);
       const client = clientOf(request);
-      const { submission, replayed } = await submitExercise(
+      const { submission, replayed, enqueued } = await submitExercise(
         {
-          db: app.prisma,
+          sql: app.sql,
           course: app.curriculum,
           engineFor: app.engineForLearner,
         },
@@ -109,7 +111,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       );
       if (replayed) reply.header("idempotent-replayed", "true");
-      else app.pokeWebhooks();
+      if (enqueued > 0) app.pokeWebhooks();
       reply.header("location", `/v1/submissions/${submission.id}`);
       return reply.code(201).send(submission);
     },

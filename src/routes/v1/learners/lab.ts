@@ -24,12 +24,16 @@ export const labRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: LabSchema, 400: ProblemSchema, 422: ProblemSchema, ...authErrorResponses },
       },
     },
-    async (request) =>
-      setLab(app.prisma, settings, {
-        clientId: clientOf(request).id,
+    async (request) => {
+      const clientId = clientOf(request).id;
+      const lab = await setLab(app.prisma, settings, {
+        clientId,
         learnerId: request.params.learnerId,
         ...request.body,
-      }),
+      });
+      app.labSet(clientId, request.params.learnerId);
+      return lab;
+    },
   );
 
   app.get(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { maxScoreOf } from "../../../content/exercise-views.js";
 import { authErrorResponses } from "../../../http/auth-responses.js";
-import { requireKnownLearner } from "../../../learners/learners.js";
+import { compiledSerializerCompiler } from "../../../http/compiled-serializer.js";
 import { clientOf } from "../../../plugins/auth.js";
 import { LearnerProgressSchema, readLearnerProgress } from "../../../progress/learner-progress.js";
 import { ProblemSchema } from "../../../schemas/problem.js";
@@ -11,6 +11,7 @@ export const progressRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/v1/learners/:learnerId/progress",
     {
+      serializerCompiler: compiledSerializerCompiler,
       config: { scope: "progress:read", learnerSession: "own-learner" },
       schema: {
         tags: ["progress"],
@@ -29,10 +30,9 @@ export const progressRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const clientId = clientOf(request).id;
-      await requireKnownLearner(app.prisma, clientId, request.params.learnerId);
       const { lessons, exercises } = app.curriculum;
       return readLearnerProgress(
-        app.prisma,
+        app.sql,
         {
           lessons,
           maxScoreOf: (id) => {
