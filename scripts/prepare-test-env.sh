@@ -3,6 +3,8 @@
 #   - a Docker engine: DOCKER_HOST, or the default socket /var/run/docker.sock
 #   - the offline stand-in images the lessons use: alpine:latest and nginx:latest
 #   - Debian's redis-server, for the shared rate limit's tests (scripts/redis-lab.sh installs it)
+#   - a stand-in node:20-bookworm-slim for the service's own Dockerfile (scripts/node-base-image.sh
+#     makes it offline with debootstrap, about a minute the first time)
 # When all is there it only checks, in well under a second. Otherwise, as root, it runs
 # scripts/docker-lab.sh up, which says what it installs (Debian's docker.io, busybox-static) and
 # builds. Not root, it lists what is missing and how to get it, and stops before the suite would
@@ -45,6 +47,7 @@ fi
 check
 if [ "${#missing[@]}" -eq 0 ]; then
   "$redis_ready" || exit 1
+  bash scripts/node-base-image.sh
   say "ready: engine $(docker version --format '{{.Server.Version}}') on ${DOCKER_HOST:-unix:///var/run/docker.sock}, images ${IMAGES[*]}"
   exit 0
 fi
@@ -68,4 +71,5 @@ if [ "${#missing[@]}" -ne 0 ]; then
   exit 1
 fi
 "$redis_ready" || exit 1
+bash scripts/node-base-image.sh
 say "ready"
