@@ -4,8 +4,7 @@ import { stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "../../src/db/find-free-port.js";
-import { createDatabaseClient } from "../../src/db/prisma.js";
-import { createTestClient, createTestDatabase, type TestDatabase } from "../helper.js";
+import { createTestDatabase, type TestDatabase } from "../helper.js";
 import { waitFor } from "../support/polling.js";
 
 /**
@@ -106,13 +105,24 @@ describe.skipIf(!engineAnswers)("the service's image", () => {
 
   it("grades a learner's container through the mounted engine socket", async () => {
     await docker("run", "--detach", "--name", LEARNER_CONTAINER, "alpine", "tail", "-f", "/dev/null");
-    const db = createDatabaseClient(database.url);
-    const lms = await createTestClient(db, ["submissions:write", "engine:shared"], "image test").finally(() =>
-      db.$disconnect(),
+    // The README's way to the first key, inside the container: the key is alone on the last line.
+    const created = await docker(
+      "exec",
+      SERVICE,
+      "node",
+      "--import",
+      "tsx",
+      "scripts/create-client.ts",
+      "--name",
+      "image test",
+      "--scopes",
+      "submissions:write,engine:shared",
     );
+    const key = created.stdout.trim().split("\n").at(-1) ?? "";
+    expect(key).toMatch(/^adk_/);
     const response = await fetch(`${url}/v1/exercises/example2-en-segundo-plano/submissions`, {
       method: "POST",
-      headers: { authorization: lms.auth, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify({ learnerId: "in-a-container", containerName: LEARNER_CONTAINER }),
     });
     const body = (await response.json()) as { status: string; score: number; maxScore: number };

@@ -16,8 +16,8 @@ const ACKNOWLEDGED_BEFORE_KILL = 60;
 const ACKNOWLEDGED_AFTER_KILL = 60;
 /** Short, so that the dead replica's claims come back within the test; the default is 60 s. */
 const LEASE_MS = 5000;
-/** Slow enough that every replica always has deliveries in flight, so the kill strands some. */
-const RECEIVER_DELAY_MS = 300;
+/** Slow enough that every replica always has deliveries in flight, so the kill strands some (300 ms did not always). */
+const RECEIVER_DELAY_MS = 2000;
 const EXERCISE = "example2-en-segundo-plano";
 
 let database: TestDatabase;
