@@ -3,6 +3,9 @@
 #   - a Docker engine: DOCKER_HOST, or the default socket /var/run/docker.sock
 #   - the offline stand-in images the lessons use: alpine:latest and nginx:latest
 #   - Debian's chromium, for the browser tests
+#   - Debian's redis-server, for the shared rate limit's tests (scripts/redis-lab.sh installs it)
+#   - a stand-in node:20-bookworm-slim for the service's own Dockerfile (scripts/node-base-image.sh
+#     makes it offline with debootstrap, about a minute the first time)
 # When all is there it only checks, in well under a second. Otherwise, as root, it runs
 # scripts/docker-lab.sh up, which says what it installs (Debian's docker.io, busybox-static) and
 # builds. Not root, it lists what is missing and how to get it, and stops before the suite would
@@ -12,6 +15,10 @@ cd "$(dirname "$0")/.."
 
 say() { echo "prepare-test-env: $*"; }
 IMAGES=(alpine:latest nginx:latest)
+
+# Redis first: it does not depend on the engine, and its script says what it installs or lacks.
+redis_ready=true
+bash scripts/redis-lab.sh || redis_ready=false
 
 missing=()
 check() {
@@ -52,6 +59,8 @@ fi
 
 check
 if [ "${#missing[@]}" -eq 0 ]; then
+  "$redis_ready" || exit 1
+  bash scripts/node-base-image.sh
   say "ready: engine $(docker version --format '{{.Server.Version}}') on ${DOCKER_HOST:-unix:///var/run/docker.sock}, images ${IMAGES[*]}"
   exit 0
 fi
@@ -74,4 +83,6 @@ if [ "${#missing[@]}" -ne 0 ]; then
   say "still missing after docker-lab.sh: $(printf '%s; ' "${missing[@]}")" >&2
   exit 1
 fi
+"$redis_ready" || exit 1
+bash scripts/node-base-image.sh
 say "ready"

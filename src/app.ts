@@ -95,6 +95,7 @@ export async function buildApp(
   await app.register(rateLimitPlugin, {
     perMinute: config.rateLimitPerMinute,
     authFailuresPerMinute: config.authFailuresPerMinute,
+    redisUrl: config.redisUrl,
   });
   await app.register(authPlugin, { requireAuth: config.requireAuth, cacheTtlMs: config.cacheTtlMs });
   await app.register(webhooksPlugin, {

@@ -9,10 +9,10 @@ export interface ReceivedWebhook {
 /**
  * An HTTP receiver on 127.0.0.1 (or `host`, and a given `port`) that records every POST. `respond`
  * picks the status per request (e.g. fail the first two); `hang` keeps requests open, as a stuck
- * receiver would.
+ * receiver would; `delayMs` answers each one that much later, as a slow receiver would.
  */
 export async function startWebhookReceiver(
-  options: { respond?: (n: number) => number; hang?: boolean; host?: string; port?: number } = {},
+  options: { respond?: (n: number) => number; hang?: boolean; delayMs?: number; host?: string; port?: number } = {},
 ) {
   const received: ReceivedWebhook[] = [];
   const waiters: (() => void)[] = [];
@@ -27,7 +27,7 @@ export async function startWebhookReceiver(
       for (const wake of waiters.splice(0)) wake();
       if (options.hang) return;
       response.statusCode = options.respond?.(received.length) ?? 204;
-      response.end();
+      setTimeout(() => response.end(), options.delayMs ?? 0);
     });
   });
   const host = options.host ?? "127.0.0.1";

@@ -57,6 +57,9 @@ const EnvSchema = z
       .default([]),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
     AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
+    REDIS_URL: z
+      .url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL, e.g. redis://redis.internal:6379" })
+      .optional(),
     LAB_ENGINE_ALLOWLIST: z
       .string()
       .transform((value) =>
@@ -84,6 +87,7 @@ const EnvSchema = z
     WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
     WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
     WEBHOOK_WORKER: z.stringbool().default(true),
+    WEBHOOK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
     WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
     FRAME_ANCESTORS: z
       .string()
@@ -135,6 +139,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Unknown or malformed API keys per minute per IP before it gets 429, counted by each replica. */
   authFailuresPerMinute: number;
+  /** Where replicas count both rate limits together; absent: each replica counts in its own memory. */
+  redisUrl: string | undefined;
   /** Engine URLs a learner's lab may point at; empty: labs cannot be set. */
   labEngineAllowlist: string[];
   /** 32-byte key that encrypts lab TLS keys at rest; absent: labs with TLS material are refused. */
@@ -142,7 +148,14 @@ export interface Config {
   /** xAPI actor account homePage for clients that have none of their own. */
   xapiHomePage: string;
   /** Outbox delivery: attempts before giving up, and the first retry delay (doubled each time). */
-  webhooks: { workerEnabled: boolean; maxAttempts: number; retryBaseMs: number; pollIntervalMs: number };
+  webhooks: {
+    workerEnabled: boolean;
+    maxAttempts: number;
+    retryBaseMs: number;
+    pollIntervalMs: number;
+    /** How long a claimed delivery stays hidden from other workers; a dead worker's claims wait this long. */
+    leaseMs: number;
+  };
   /** Let webhooks target loopback and private addresses (off: that would be server-side request forgery). */
   webhookAllowPrivateUrls: boolean;
   /** Origins (LMSs) whose pages may show the learner's page in an iframe, besides this service's own. */
@@ -190,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    redisUrl: e.REDIS_URL,
     labEngineAllowlist: e.LAB_ENGINE_ALLOWLIST,
     secretsKey: e.SECRETS_KEY ? Buffer.from(e.SECRETS_KEY, "hex") : undefined,
     xapiHomePage: e.XAPI_HOMEPAGE,
@@ -198,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       pollIntervalMs: 1000,
+      leaseMs: e.WEBHOOK_LEASE_MS,
     },
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     frameAncestors: e.FRAME_ANCESTORS.map((origin) => new URL(origin).origin),

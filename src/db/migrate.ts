@@ -7,11 +7,28 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 
+/** How often a start waits for another replica's migrations (each wait is Prisma's 10 s lock timeout). */
+const LOCK_WAITS = 12;
+
 /**
  * Applies pending migrations with Prisma's own `migrate deploy`, so the
  * `_prisma_migrations` table stays compatible with a deployment that uses native engines.
+ * Replicas that start together take turns: `migrate deploy` holds a PostgreSQL advisory lock and
+ * gives up after 10 s without it, which on a busy machine is less than another replica's whole run.
  */
 export async function migrateDatabase(databaseUrl: string, log: (message: string) => void): Promise<void> {
+  for (let wait = 1; ; wait++) {
+    try {
+      return await migrateOnce(databaseUrl, log);
+    } catch (error) {
+      const lockHeld = error instanceof Error && /P1002[\s\S]*advisory lock/.test(error.message);
+      if (!lockHeld || wait >= LOCK_WAITS) throw error;
+      log(`another process is applying migrations (it holds their advisory lock): waiting, ${wait} of ${LOCK_WAITS}`);
+    }
+  }
+}
+
+async function migrateOnce(databaseUrl: string, log: (message: string) => void): Promise<void> {
   const cli = require.resolve("prisma/build/index.js");
   const placeholder = path.join(projectRoot, "package.json");
   const { stdout } = await run(process.execPath, [cli, "migrate", "deploy"], {

@@ -1,6 +1,7 @@
 import rateLimit, { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { Redis } from "ioredis";
 import { RateLimited, TooManyFailedAuthentications } from "../errors/domain-errors.js";
 
 declare module "fastify" {
@@ -22,16 +23,24 @@ export interface AuthFailureLimit {
 
 /**
  * Requests per minute per API client (per IP for anonymous calls), and failed authentications per
- * minute per IP. The counters live in each replica's memory: with N replicas behind a balancer a
- * client gets up to N times each limit. That is documented rather than shared, to keep PostgreSQL
- * off the hot path of every request.
+ * minute per IP. Without `redisUrl` the counters live in each replica's memory: with N replicas behind
+ * a balancer a client gets up to N times each limit. With it, every replica counts in one Redis.
+ *
+ * Redis down fails open: the limits are not counted until it answers again, and a warning says so.
+ * A rate limit that turned a Redis outage into an API outage would stop every grading to guard
+ * against a few greedy clients, and guessing a 256-bit key stays hopeless without the budget.
  */
 export const rateLimitPlugin = fp(
-  async (app: FastifyInstance, options: { perMinute: number; authFailuresPerMinute: number }) => {
+  async (
+    app: FastifyInstance,
+    options: { perMinute: number; authFailuresPerMinute: number; redisUrl: string | undefined },
+  ) => {
+    const redis = options.redisUrl ? await connectRedis(options.redisUrl, app) : undefined;
     await app.register(rateLimit, {
       global: true,
       max: options.perMinute,
       timeWindow: 60_000,
+      ...(redis ? { redis, nameSpace: "aprendiendo:rate-limit:", skipOnError: true } : {}),
       // Runs after the auth hook (route-level onRequest hooks follow the app-level ones).
       // A learner session has a budget of its own: one LMS's learners must not exhaust each other's.
       keyGenerator: (request) =>
@@ -47,7 +56,8 @@ export const rateLimitPlugin = fp(
     const failures = app.createRateLimit({
       max: options.authFailuresPerMinute,
       timeWindow: 60_000,
-      keyGenerator: (request) => normalizeIP(request.ip),
+      // Its own prefix: in Redis both limits share one key space.
+      keyGenerator: (request) => `auth-failures:${normalizeIP(request.ip)}`,
     });
     const refuseWhenExceeded = (limit: Awaited<ReturnType<typeof failures>>) => {
       if (!limit.isAllowed && limit.isExceeded) {
@@ -61,3 +71,34 @@ export const rateLimitPlugin = fp(
   },
   { name: "rate-limit" },
 );
+
+/** Every replica's connection to the shared counters; closed with the app. */
+async function connectRedis(url: string, app: FastifyInstance): Promise<Redis> {
+  const log = app.log.child({ component: "rate-limit" });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    // Without a connection a command fails at once (the request goes on uncounted) instead of
+    // waiting in a queue; a Redis that accepts but does not answer fails after the command timeout.
+    enableOfflineQueue: false,
+    commandTimeout: 500,
+    connectTimeout: 2000,
+  });
+  let shared = false;
+  redis.on("ready", () => {
+    shared = true;
+    log.info("rate limits are counted in Redis, shared by every replica");
+  });
+  // ioredis reports every failed reconnect; one warning per outage is what an operator needs.
+  redis.on("error", (error) => {
+    if (!shared) return;
+    shared = false;
+    log.warn({ err: error }, "Redis is unreachable: rate limits are not enforced until it answers again");
+  });
+  await redis.connect().catch((error: Error) => {
+    log.warn({ err: error }, "Redis is unreachable at start-up: rate limits are not enforced until it answers");
+  });
+  app.addHook("onClose", async () => {
+    redis.disconnect();
+  });
+  return redis;
+}

@@ -15,8 +15,11 @@ export interface DeliverySettings {
   /** Opens webhook secrets stored encrypted; absent, only plaintext ones can sign. */
   secretsKey?: Buffer;
   resolveHost?: ResolveHost;
-  /** Time a claimed delivery stays invisible to other workers while this one sends it. */
-  leaseMs?: number;
+  /**
+   * Time a claimed delivery stays invisible to other workers while this one sends it: how long the
+   * claims of a replica that died mid-send wait before another replica retries them.
+   */
+  leaseMs: number;
   requestTimeoutMs?: number;
 }
 
@@ -165,9 +168,8 @@ export function startDeliveryWorker(
   let timer: NodeJS.Timeout | undefined;
 
   const round = async () => {
-    const leaseMs = settings.leaseMs ?? 60_000;
     for (;;) {
-      const claimed = await claimDueDeliveries(db, leaseMs);
+      const claimed = await claimDueDeliveries(db, settings.leaseMs);
       await Promise.all(claimed.map((delivery) => sendDelivery(db, delivery, settings, log)));
       let more = claimed.length >= BATCH;
       for (const outbox of otherOutboxes) more = (await outbox(db, settings, log)) || more;

@@ -17,7 +17,9 @@ const container = `alpine-una-vez-${uniqueSuffix()}`;
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  t = await buildTestApp({ webhooks: { workerEnabled: true, maxAttempts: 3, retryBaseMs: 50, pollIntervalMs: 50 } });
+  t = await buildTestApp({
+    webhooks: { workerEnabled: true, maxAttempts: 3, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
+  });
   const created = await request(t.app.server)
     .post("/v1/clients")
     .set("authorization", (await createTestClient(t.prisma, ["admin"])).auth)

@@ -56,7 +56,7 @@ describe("a committed event across a crash", () => {
 
       accepting = true;
       const second = await buildReplica(database.url, {
-        webhooks: { workerEnabled: true, maxAttempts: 8, retryBaseMs: 300, pollIntervalMs: 100 },
+        webhooks: { workerEnabled: true, maxAttempts: 8, retryBaseMs: 300, pollIntervalMs: 100, leaseMs: 60_000 },
       });
       try {
         const deadline = Date.now() + 30_000;

@@ -10,7 +10,7 @@ import { buildTestApp, type TestApp } from "../helper.js";
 let t: TestApp;
 beforeAll(async () => {
   t = await buildTestApp({
-    webhooks: { workerEnabled: false, maxAttempts: 3, retryBaseMs: 1000, pollIntervalMs: 1000 },
+    webhooks: { workerEnabled: false, maxAttempts: 3, retryBaseMs: 1000, pollIntervalMs: 1000, leaseMs: 60_000 },
   });
 });
 afterAll(async () => {

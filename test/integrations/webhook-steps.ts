@@ -7,7 +7,7 @@ import type { TestApp } from "../helper.js";
 
 /** A worker that polls every 50 ms and retries after 50 ms, so a story takes a fraction of a second. */
 export const fast = (over: Partial<AppConfig["webhooks"]> = {}): Partial<AppConfig> => ({
-  webhooks: { workerEnabled: true, maxAttempts: 5, retryBaseMs: 50, pollIntervalMs: 50, ...over },
+  webhooks: { workerEnabled: true, maxAttempts: 5, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000, ...over },
 });
 
 export async function registerWebhook(t: TestApp, auth: string, url: string, events = ["submission.graded"]) {

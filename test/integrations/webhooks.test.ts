@@ -12,7 +12,9 @@ import { deliveriesOf, emit, fast, registerWebhook } from "./webhook-steps.js";
 describe("webhook registrations", () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await buildTestApp({ webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50 } });
+    t = await buildTestApp({
+      webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
+    });
   });
   afterAll(() => t.close());
 
@@ -80,7 +82,7 @@ describe("destinations", () => {
   it("refuse loopback, private and link-local URLs unless WEBHOOK_ALLOW_PRIVATE_URLS", async () => {
     const strict = await buildTestApp({
       webhookAllowPrivateUrls: false,
-      webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50 },
+      webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
     });
     try {
       const lms = await createTestClient(strict.prisma, ["webhooks:manage"]);

@@ -12,7 +12,7 @@ beforeAll(async () => {
   // The client's homePage is changed straight in the database below: no cached copy of the client.
   t = await buildTestApp({
     cacheTtlMs: 0,
-    webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50 },
+    webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
   });
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"]);
   await t.prisma.apiClient.update({ where: { id: lms.id }, data: { homePage: "https://moodle.example" } });
