@@ -186,7 +186,7 @@ describe("navigation", () => {
     await page.getByLabel("Search the course").fill("volumen");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.url()).toBe(`${origin}/search?q=volumen`);
-    expect(await page.locator(".search-results li").count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator(".search-results li").count()).toBeGreaterThan(0);
     await page.getByRole("button", { name: "Español" }).click();
     await expect.poll(() => page.locator("html").getAttribute("lang")).toBe("es");
   });
