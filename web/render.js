@@ -145,8 +145,19 @@ const RENDERERS = {
   list,
 };
 
+/**
+ * A block corrected from the original tutorial says so in words, right after itself. Added blocks carry no mark:
+ * most of a lesson is added, and a mark on nearly every block would tell a learner nothing.
+ */
+function correction(block, t) {
+  return h("p", { className: "provenance" }, h("strong", null, `${t.corrected}: `), block.provenance.reason);
+}
+
 export function renderBlocks(blocks, t) {
-  return blocks.map((block) => RENDERERS[block.type](block, t));
+  return blocks.flatMap((block) => {
+    const node = RENDERERS[block.type](block, t);
+    return block.provenance.source === "corrected" ? [node, correction(block, t)] : [node];
+  });
 }
 
 /**

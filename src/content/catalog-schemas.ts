@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LanguageSchema } from "../schemas/language.js";
-import { BlockSchema } from "./blocks.js";
+import { BlockSchema, LessonSourceSchema } from "./blocks.js";
 import { CommandCategorySchema } from "./content-files.js";
 
 /** What the content API answers: one schema per concept, in the language the client negotiated. */
@@ -40,6 +40,9 @@ export const LessonSchema = z
     summary: z.string(),
     minutes: z.number().int(),
     objectives: z.array(z.string()),
+    source: LessonSourceSchema.describe(
+      "tutorial: made from the original tutorial «Aprendiendo Docker»; added: written for this course. Each block's provenance says which of its blocks are original, added or corrected",
+    ),
     blocks: z.array(BlockSchema).describe("The lesson body as typed blocks, in reading order"),
     markdown: z.string().describe("The same body as the original Markdown"),
     commands: z.array(z.object({ slug: z.string(), command: z.string(), synopsis: z.string(), href: z.string() })),

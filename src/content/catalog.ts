@@ -180,6 +180,7 @@ function lessonView(
     summary: lesson.summary[language],
     minutes: lesson.minutes,
     objectives: lesson.objectives[language],
+    source: lesson.source,
     blocks: lesson.body[language].blocks,
     markdown: lesson.body[language].markdown,
     commands: lesson.commands.map((slug) => {

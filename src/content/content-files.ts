@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LocalizedTextSchema } from "../schemas/language.js";
+import { LessonSourceSchema } from "./blocks.js";
 
 /** The shapes of the files under content/, as authors write them. */
 
@@ -18,6 +19,8 @@ export const LessonFileSchema = z.strictObject({
   slug: Slug,
   order: z.number().int().positive(),
   module: Slug,
+  /** The provenance of the lesson's blocks unless a marker in es.md/en.md says otherwise. */
+  source: LessonSourceSchema,
   minutes: z.number().int().min(1).max(240),
   title: LocalizedTextSchema,
   summary: LocalizedTextSchema,

@@ -13,7 +13,7 @@ import {
   ModuleFileSchema,
 } from "./content-files.js";
 import { dockerCommandSlugs, slugForCommand } from "./docker-commands.js";
-import { MarkdownError, markdownToBlocks } from "./markdown-to-blocks.js";
+import { MarkdownError, markdownToBlocks, type ProvenanceMarker } from "./markdown-to-blocks.js";
 
 export interface LessonBody {
   markdown: string;
@@ -118,6 +118,7 @@ export async function loadCurriculum(folder: string): Promise<Curriculum> {
       );
     }
     const body = {} as Record<Language, LessonBody>;
+    const markers = new Map<string, ProvenanceMarker[]>();
     for (const language of SUPPORTED_LANGUAGES) {
       const file = path.join(dir, `${language}.md`);
       let markdown = "";
@@ -128,7 +129,8 @@ export async function loadCurriculum(folder: string): Promise<Curriculum> {
       }
       let blocks: Block[] = [];
       try {
-        blocks = markdownToBlocks(markdown, {
+        const parsed = markdownToBlocks(markdown, {
+          source: meta.source,
           resolveImage: (href) => {
             const target = path.resolve(dir, href);
             const name = path.basename(target);
@@ -138,6 +140,9 @@ export async function loadCurriculum(folder: string): Promise<Curriculum> {
             return DIAGRAM_URL_PREFIX + name;
           },
         });
+        blocks = parsed.blocks;
+        markdown = parsed.markdown;
+        markers.set(relative(file), parsed.markers);
       } catch (error) {
         if (!(error instanceof MarkdownError)) throw error;
         problems.push(`${relative(file)}: ${error.message}`);
@@ -145,6 +150,7 @@ export async function loadCurriculum(folder: string): Promise<Curriculum> {
       body[language] = { markdown, blocks };
       checkCommandsUsed(meta, blocks, relative(file), problems);
     }
+    checkSameMarkers(markers, problems);
     lessons.push({ ...meta, body });
   }
   lessons.sort((a, b) => a.order - b.order);
@@ -163,6 +169,32 @@ function checkCommandsUsed(lesson: LessonFile, blocks: Block[], file: string, pr
           `${file}: a code block runs "docker ${slug.replace("-", " ")}" but lesson.yaml's commands does not list "${slug}"`,
         );
       }
+    }
+  }
+}
+
+/**
+ * Both languages must mark the same blocks the same way: a teacher reading either must be told the same thing.
+ * Markers are matched by the block they mark too, since a marker moved to a neighbouring block keeps the kinds in order.
+ */
+function checkSameMarkers(markersByFile: Map<string, ProvenanceMarker[]>, problems: string[]) {
+  const [first, ...others] = [...markersByFile];
+  if (!first) return;
+  const [file, markers] = first;
+  const name = path.basename(file);
+  const describe = (marker: ProvenanceMarker) => `"${marker.provenance.source}" on block ${marker.block + 1}`;
+  for (const [otherFile, otherMarkers] of others) {
+    for (let index = 0; index < Math.max(markers.length, otherMarkers.length); index++) {
+      const mine = markers[index];
+      const theirs = otherMarkers[index];
+      if (mine?.provenance.source === theirs?.provenance.source && mine?.block === theirs?.block) continue;
+      const expected = mine ? `${name} line ${mine.line} has ${describe(mine)}` : `${name} has no such marker`;
+      problems.push(
+        theirs
+          ? `${otherFile}: line ${theirs.line}: provenance marker ${describe(theirs)} does not match: ${expected}`
+          : `${otherFile}: provenance marker missing: ${expected}`,
+      );
+      break;
     }
   }
 }

@@ -1,27 +1,97 @@
 import { marked, type Token, type Tokens } from "marked";
-import type { Block, Inline } from "./blocks.js";
+import type { Block, Inline, LessonSource, Provenance, UnmarkedBlock } from "./blocks.js";
 
 export class MarkdownError extends Error {}
 
 export interface BlockContext {
   /** Turns an image path as written in the Markdown into the URL the API serves it at. */
   resolveImage(href: string): string;
+  /** The lesson's source: the provenance of every block without a marker. */
+  source: LessonSource;
+}
+
+/** A `<!-- provenance: … -->` line, and the block it marks. */
+export interface ProvenanceMarker {
+  provenance: Provenance;
+  line: number;
+  /** Index of the marked block in the lesson's blocks. */
+  block: number;
+}
+
+export interface ParsedLesson {
+  blocks: Block[];
+  markers: ProvenanceMarker[];
+  /** The Markdown without its provenance markers: those are metadata, carried by the blocks. */
+  markdown: string;
 }
 
 const CALLOUT = /^\[!(NOTE|TIP|WARNING)\]\s*/;
+const MARKER = /^<!--\s*provenance\b([\s\S]*?)-->\s*$/;
+const MARKER_SYNTAX =
+  "<!-- provenance: added -->, <!-- provenance: tutorial --> or <!-- provenance: corrected: <reason> -->";
 
-/** Converts a lesson's Markdown into typed blocks once, at start-up. */
-export function markdownToBlocks(markdown: string, context: BlockContext): Block[] {
+/**
+ * Converts a lesson's Markdown into typed blocks once, at start-up. A provenance marker line gives the next block
+ * its provenance; every other block takes the lesson's source. Errors name the line they are about.
+ */
+export function markdownToBlocks(markdown: string, context: BlockContext): ParsedLesson {
   const headingIds = new Map<string, number>();
   const blocks: Block[] = [];
+  const markers: ProvenanceMarker[] = [];
+  const kept: string[] = [];
+  let pending: { provenance: Provenance; line: number } | undefined;
+  let line = 1;
   for (const token of marked.lexer(markdown)) {
-    const block = toBlock(token, context, headingIds);
-    if (block) blocks.push(block);
+    const at = line;
+    // The tokens' raw text concatenates back to the source, so counting its line breaks tracks the line.
+    line += token.raw.split("\n").length - 1;
+    const marker = token.type === "html" ? MARKER.exec(token.raw.trim()) : null;
+    if (marker) {
+      if (pending) throw unfollowed(pending.line, `another marker follows on line ${at}`);
+      pending = { provenance: atLine(at, () => parseMarker(marker[1] ?? "", token.raw.trim())), line: at };
+      continue;
+    }
+    kept.push(token.raw);
+    if (pending && token.type === "hr") throw unfollowed(pending.line, `a rule follows on line ${at}`);
+    const block = atLine(at, () => toBlock(token, context, headingIds));
+    if (!block) continue;
+    if (pending) markers.push({ ...pending, block: blocks.length });
+    // The spread keeps the block's variant; TypeScript cannot see that through Omit, hence the cast.
+    blocks.push({ ...block, provenance: pending?.provenance ?? { source: context.source } } as Block);
+    pending = undefined;
   }
-  return blocks;
+  if (pending) throw unfollowed(pending.line, "the file ends");
+  return { blocks, markers, markdown: kept.join("") };
 }
 
-function toBlock(token: Token, context: BlockContext, headingIds: Map<string, number>): Block | undefined {
+function atLine<T>(line: number, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof MarkdownError) throw new MarkdownError(`line ${line}: ${error.message}`);
+    throw error;
+  }
+}
+
+const unfollowed = (line: number, why: string) =>
+  new MarkdownError(`line ${line}: the provenance marker is not followed by a block: ${why}`);
+
+/** `text` is what follows "provenance" in the `comment`: ": added", ": corrected: why", … */
+function parseMarker(text: string, comment: string): Provenance {
+  const [, kind, reason] = /^\s*:\s*(\S+?)\s*(?::([\s\S]*))?$/.exec(text) ?? [];
+  const because = reason?.replace(/\s+/g, " ").trim();
+  if (kind === "corrected") {
+    if (!because) throw new MarkdownError(`"corrected" needs a reason: <!-- provenance: corrected: <reason> -->`);
+    return { source: "corrected", reason: because };
+  }
+  if (kind === "tutorial" || kind === "added") {
+    if (reason !== undefined) throw new MarkdownError(`only "corrected" takes a reason; found "${kind}: ${because}"`);
+    return { source: kind };
+  }
+  throw new MarkdownError(`unknown provenance marker ${comment}: expected ${MARKER_SYNTAX}`);
+}
+
+function toBlock(token: Token, context: BlockContext, headingIds: Map<string, number>): UnmarkedBlock | undefined {
   switch (token.type) {
     case "space":
     case "hr":
@@ -65,13 +135,15 @@ function toBlock(token: Token, context: BlockContext, headingIds: Map<string, nu
   }
 }
 
-function toList(list: Tokens.List, depth: number): Extract<Block, { type: "list" }> {
+type ListBlock = Extract<UnmarkedBlock, { type: "list" }>;
+
+function toList(list: Tokens.List, depth: number): ListBlock {
   return {
     type: "list",
     ordered: list.ordered,
     items: list.items.map((item) => {
       const content: Inline[] = [];
-      let sublist: Extract<Block, { type: "list" }> | undefined;
+      let sublist: ListBlock | undefined;
       for (const child of item.tokens) {
         if (child.type === "list") {
           if (depth > 1) throw new MarkdownError("lists nest one level deep at most");
@@ -91,7 +163,7 @@ function toList(list: Tokens.List, depth: number): Extract<Block, { type: "list"
   };
 }
 
-function toCallout(quote: Tokens.Blockquote): Block {
+function toCallout(quote: Tokens.Blockquote): UnmarkedBlock {
   const [first, ...rest] = quote.tokens.filter((token) => token.type !== "space");
   const marker = first?.type === "paragraph" ? CALLOUT.exec((first as Tokens.Paragraph).text) : null;
   if (!first || !marker?.[1])
@@ -152,6 +224,8 @@ function toInlines(tokens: Token[], marks: Mark[] = [], href?: string): Inline[]
         push(" ");
         break;
       default:
+        if (token.type === "html" && MARKER.test(token.raw.trim()))
+          throw new MarkdownError("a provenance marker goes on a line of its own, before the block it marks");
         throw new MarkdownError(
           `unsupported inline element "${token.type}": ${JSON.stringify(token.raw.slice(0, 60))}`,
         );

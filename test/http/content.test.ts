@@ -52,6 +52,9 @@ describe("GET /v1/lessons/{slug}", () => {
     expect(lesson).toMatchObject({ slug: "modo-interactivo", language: "es", title: "Modo interactivo" });
     expect(lesson.markdown).toContain("docker run -it alpine");
     const types = new Set(lesson.blocks.map((block: { type: string }) => block.type));
+    expect(lesson.source).toBe("tutorial");
+    const sources = new Set(lesson.blocks.map((block: { provenance: { source: string } }) => block.provenance.source));
+    expect(sources).toEqual(new Set(["tutorial", "added", "corrected"]));
     expect(types).toContain("code");
     expect(types).toContain("paragraph");
     expect(lesson.commands.map((c: { slug: string }) => c.slug)).toContain("run");

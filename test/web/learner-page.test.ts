@@ -157,9 +157,18 @@ describe("navigation", () => {
     expect(
       await page.evaluate(() => document.getElementById("un-contenedor-que-no-termina")?.getBoundingClientRect().top),
     ).toBeLessThan(300);
+    // What the course corrected from the original tutorial is said in words, in the page's language.
+    const corrections = page.locator(".provenance");
+    expect(await corrections.count()).toBe(3);
+    expect(await corrections.first().textContent()).toMatch(
+      /^Corregido respecto al tutorial original: El tutorial dice que el proceso principal es \/bin\/bash/,
+    );
 
     await page.getByRole("button", { name: "English" }).click();
     await expect.poll(() => page.locator("h1").textContent()).toBe("A container's life cycle");
+    expect(await corrections.first().textContent()).toMatch(
+      /^Corrected from the original tutorial: The tutorial says the main process is \/bin\/bash/,
+    );
     expect(await page.locator("html").getAttribute("lang")).toBe("en");
     await page.reload();
     await expect.poll(() => page.locator("h1").textContent()).toBe("A container's life cycle");
