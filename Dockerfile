@@ -25,6 +25,7 @@ COPY package.json package-lock.json tsconfig.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY content ./content
 COPY src ./src
+COPY web ./web
 # The first API key: docker compose exec aprendiendo node --import tsx scripts/create-client.ts …
 COPY scripts/create-client.ts ./scripts/
 # Only the embedded database's folder is writable, for a run without DATABASE_URL.

@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabaseClient, type Database } from "../../src/db/prisma.js";
 import { createTestClient, createTestDatabase, type TestDatabase } from "../helper.js";
@@ -16,7 +18,7 @@ const ACKNOWLEDGED_BEFORE_KILL = 60;
 const ACKNOWLEDGED_AFTER_KILL = 60;
 /** Short, so that the dead replica's claims come back within the test; the default is 60 s. */
 const LEASE_MS = 5000;
-/** Slow enough that every replica always has deliveries in flight, so the kill strands some (300 ms did not always). */
+/** Slow enough that a delivery stays in flight for a while, so the kill can catch one. */
 const RECEIVER_DELAY_MS = 2000;
 const EXERCISE = "example2-en-segundo-plano";
 
@@ -25,6 +27,13 @@ let db: Database;
 let auth: string;
 const receiver = await startWebhookReceiver({ delayMs: RECEIVER_DELAY_MS });
 const replicas: { url: string; server: ReturnType<typeof startServer>; dead: boolean }[] = [];
+const run = promisify(execFile);
+
+/** Whether a process holds an open connection to the receiver: a delivery it is sending right now. */
+async function sendingToReceiver(pid: number): Promise<boolean> {
+  const { stdout } = await run("ss", ["-tnpH", "state", "established", `dport = :${receiver.port}`]);
+  return stdout.includes(`pid=${pid},`);
+}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -123,6 +132,14 @@ describe("three replicas as real processes, one killed with SIGKILL mid-load", (
     await Promise.race([until(ACKNOWLEDGED_BEFORE_KILL), load]);
     const victim = replicas[0];
     if (!victim) throw new Error("no replica to kill");
+    // Killed while it is sending a delivery, so it certainly leaves a leased one behind.
+    await waitFor(
+      async () => {
+        if (!(await sendingToReceiver(victim.server.child.pid ?? -1))) throw new Error("not sending a delivery yet");
+      },
+      "the replica to kill sending a delivery",
+      30_000,
+    );
     victim.dead = true;
     victim.server.child.kill("SIGKILL");
     const killedAt = new Date();
