@@ -148,8 +148,8 @@ SH
   chmod 755 "$root/bin/printenv"
 }
 
-# busybox httpd serving nginx's document root; `nginx` itself (as in a Dockerfile's
-# CMD ["nginx", "-g", "daemon off;"]) starts the same httpd and ignores nginx's options.
+# busybox httpd serving nginx's document root, started by `nginx` (the image's CMD, as in the real
+# image: ["nginx", "-g", "daemon off;"]), which ignores nginx's options.
 add_nginx_files() {
   local root=$1
   mkdir -p "$root/usr/share/nginx/html"
@@ -158,8 +158,15 @@ add_nginx_files() {
 <html><head><title>Welcome to nginx!</title></head>
 <body><h1>Welcome to nginx!</h1><p>Aprendiendo Docker: busybox httpd standing in for nginx.</p></body></html>
 HTML
-  printf '#!/bin/sh\n# Stand-in: busybox httpd in the foreground; the options of nginx are ignored.\nexec httpd -f -p 80 -h /usr/share/nginx/html\n' \
-    >"$root/usr/sbin/nginx"
+  # As PID 1, httpd would ignore SIGTERM (no handler) and `docker stop` would wait 10 s; real nginx
+  # stops at once with 0, and so does this shell, which handles the signal for it.
+  cat >"$root/usr/sbin/nginx" <<'SH'
+#!/bin/sh
+# Stand-in: busybox httpd; the options of nginx are ignored.
+httpd -f -p 80 -h /usr/share/nginx/html &
+trap 'kill $!; exit 0' TERM INT QUIT
+wait
+SH
   chmod 755 "$root/usr/sbin/nginx"
 }
 
@@ -241,7 +248,7 @@ build_images() {
   hash=$(stand_in_hash)
   build_stand_in "$work" "$hash" alpine "alpine:latest alpine:3.20" "" 'CMD ["/bin/sh"]'
   build_stand_in "$work" "$hash" nginx "nginx:latest nginx:1.27-alpine" add_nginx_files \
-    'CMD ["httpd", "-f", "-p", "80", "-h", "/usr/share/nginx/html"]' 'EXPOSE 80'
+    'CMD ["nginx", "-g", "daemon off;"]' 'EXPOSE 80'
   build_stand_in "$work" "$hash" redis "redis:7-alpine" add_redis_files \
     'CMD ["redis-server"]' 'EXPOSE 6379' 'WORKDIR /data'
   build_stand_in "$work" "$hash" hello-world "hello-world:latest" add_hello_files 'CMD ["cat", "/hello.txt"]'
