@@ -125,8 +125,8 @@ image_label() {
 }
 
 # A minimal root fs: busybox and one symlink per applet, enough for sh, tail, sleep, httpd, ls...
-# The files Alpine users look for are there too: /etc/alpine-release, and printenv (Debian's
-# busybox-static has no printenv applet, so a script over awk's ENVIRON stands in for it).
+# The files Alpine users look for are there too: /etc/alpine-release, and printenv, adduser and
+# addgroup (applets Debian's busybox-static lacks; small scripts stand in for them).
 make_busybox_rootfs() {
   local root=$1
   mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/usr/bin" "$root/usr/sbin" "$root/usr/local/bin"
@@ -146,6 +146,37 @@ make_busybox_rootfs() {
 exec awk 'BEGIN { s = 0; for (i = 1; i < ARGC; i++) if (ARGV[i] in ENVIRON) print ENVIRON[ARGV[i]]; else s = 1; exit s }' "$@"
 SH
   chmod 755 "$root/bin/printenv"
+  # Debian's busybox has no adduser/addgroup applets either: these cover what Dockerfiles use,
+  # `addgroup [-S] [-g GID] NAME` and `adduser [-D] [-S] [-H] [-u UID] [-G GROUP] [-h HOME] [-s SHELL] NAME`.
+  cat >"$root/usr/sbin/addgroup" <<'SH'
+#!/bin/sh
+gid= first=1000
+while getopts Sg: o; do case $o in S) first=100 ;; g) gid=$OPTARG ;; *) exit 2 ;; esac; done
+shift $((OPTIND - 1)); name=$1
+[ -n "$name" ] || { echo "usage: addgroup [-S] [-g GID] GROUP" >&2; exit 2; }
+grep -q "^$name:" /etc/group && { echo "addgroup: group '$name' in use" >&2; exit 1; }
+[ -n "$gid" ] || gid=$(awk -F: -v n="$first" '$3 >= n && $3 < 60000 && $3 >= n { n = $3 + 1 } END { print n }' /etc/group)
+echo "$name:x:$gid:" >>/etc/group
+SH
+  cat >"$root/usr/sbin/adduser" <<'SH'
+#!/bin/sh
+uid= group= home= shell=/bin/sh nohome= first=1000
+while getopts DSHu:G:h:s:g: o; do
+  case $o in D) ;; S) first=100 shell=/sbin/nologin ;; H) nohome=1 ;; u) uid=$OPTARG ;; G) group=$OPTARG ;;
+    h) home=$OPTARG ;; s) shell=$OPTARG ;; g) ;; *) exit 2 ;; esac
+done
+shift $((OPTIND - 1)); name=$1
+[ -n "$name" ] || { echo "usage: adduser [-D] [-S] [-H] [-u UID] [-G GROUP] [-h HOME] [-s SHELL] USER" >&2; exit 2; }
+grep -q "^$name:" /etc/passwd && { echo "adduser: user '$name' in use" >&2; exit 1; }
+[ -n "$uid" ] || uid=$(awk -F: -v n="$first" '$3 >= n && $3 < 60000 { n = $3 + 1 } END { print n }' /etc/passwd)
+if [ -z "$group" ]; then group=$name; grep -q "^$group:" /etc/group || echo "$group:x:$uid:" >>/etc/group; fi
+gid=$(awk -F: -v g="$group" '$1 == g { print $3 }' /etc/group)
+[ -n "$gid" ] || { echo "adduser: unknown group $group" >&2; exit 1; }
+[ -n "$home" ] || home=/home/$name
+echo "$name:x:$uid:$gid:$name:$home:$shell" >>/etc/passwd
+[ -n "$nohome" ] || { mkdir -p "$home" && chown "$uid:$gid" "$home"; }
+SH
+  chmod 755 "$root/usr/sbin/addgroup" "$root/usr/sbin/adduser"
 }
 
 # busybox httpd serving nginx's document root, started by `nginx` (the image's CMD, as in the real
