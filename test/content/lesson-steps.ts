@@ -24,7 +24,7 @@ export type LessonStep =
 
 /** What the lesson prints when a command fails on purpose. "Unable to find image" is not one: a pull follows. */
 const SHOWN_ERROR =
-  /Error response from daemon|^docker: Error|^Error: No such|can't|bad address|Read-only file system|Permission denied|Operation not permitted|not permitted|Killed$/m;
+  /Error response from daemon|^docker: Error|^Error: No such|No such file or directory|can't|bad address|Read-only file system|Permission denied|Operation not permitted|not permitted|Killed$/m;
 const FOLLOWS = /\blogs\b.*\s(-f|--follow)\b/;
 const HOST_PROMPT = /^\s*\$\s+(.*)$/;
 /** busybox's prompt inside a container: `/ # ls`, `/data # exit`. */
