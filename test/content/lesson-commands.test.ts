@@ -90,6 +90,9 @@ function scriptFor(steps: LessonStep[], dir: string): string {
       lines.push(`timeout -s INT 3 sh -c ${quote(step.command)} </dev/null ${out}`);
     } else if (step.answer !== undefined) {
       lines.push(`printf '%s\\n' ${quote(step.answer)} | { ${step.command}\n} ${out}`);
+    } else if (startsInBackground(steps[index - 1])) {
+      // The service just started may not listen yet; a learner reading the output gives it that second.
+      lines.push(`{ ${step.command}\n} </dev/null ${out} || { sleep 1; { ${step.command}\n} </dev/null ${out}; }`);
     } else {
       lines.push(`{ ${step.command}\n} </dev/null ${out}`);
     }
@@ -97,6 +100,9 @@ function scriptFor(steps: LessonStep[], dir: string): string {
   });
   return `${lines.join("\n")}\n`;
 }
+
+const startsInBackground = (step: LessonStep | undefined) =>
+  step?.kind === "run" && /^docker (run|compose up)\b.*\s(-d|--detach)\b/.test(step.command);
 
 /** What the two languages must share: the commands, the files and what each command should do. */
 const shape = (steps: LessonStep[]) =>
