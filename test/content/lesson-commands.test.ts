@@ -197,7 +197,7 @@ describe("every exercise's reference solution earns full marks on a clean engine
       for (const exercise of curriculum.exercises.values()) {
         const started = Date.now();
         const dir = await mkdtemp(path.join(work, `exercise-${exercise.id}-`));
-        const solution = exercise.solution.join("\n");
+        const solution = (exercise.accept[0]?.run ?? []).join("\n");
         // -it solutions need a terminal; the learner then leaves it with `exit`.
         const command = /\s-(it|ti)\b/.test(solution)
           ? ["script", "-qec", `sh -e ${path.join(dir, "solution.sh")}`, "/dev/null"]
