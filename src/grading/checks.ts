@@ -73,6 +73,37 @@ const showBindings = (record: Record<string, PortBinding[]>) =>
     list.map((b) => `${b.hostIp || "0.0.0.0"}:${b.hostPort || "?"}->${port}`),
   );
 
+/** Sizes the way `--memory` takes them: 64m, 1g, 512k, or bytes. */
+function showBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ["g", 1024 ** 3],
+    ["m", 1024 ** 2],
+    ["k", 1024],
+  ] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
+
+/** root by name or uid, with or without a group; "" is the default user, root. */
+const isRoot = (user: string) => ["", "root", "0"].includes(user.split(":")[0] ?? "");
+
+/** A bare user ("1000") matches it with any group ("1000:1000"); one with a group must match whole. */
+const sameUser = (actual: string, expected: string) =>
+  expected.includes(":") ? actual === expected : actual.split(":")[0] === expected;
+
+const capabilitiesCheck =
+  <T extends "capAdd" | "capDrop">(field: T): Evaluator<T> =>
+  (check: { includes: string[] }, { facts }) => {
+    const list = facts[field];
+    return {
+      passed: check.includes.every((cap) => list.includes(cap) || list.includes("ALL")),
+      expected: check.includes.join(", "),
+      actual: list.length > 0 ? list.join(", ") : say("none"),
+      evidence: { [field]: list },
+    };
+  };
+
 const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   exists: (_check, { facts, observations }) => ({
     // The engine also resolves id prefixes: only an exact name match is the learner's container.
@@ -343,6 +374,60 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     }
     return { passed: true, expected, actual: say("upFor", { ms: check.afterMs }), evidence };
   },
+
+  health: (check, { facts }) => {
+    // A stopped container keeps its last health status, but nothing checks it any more.
+    const health = facts.health;
+    return {
+      passed: facts.running && health?.status === check.status,
+      expected: check.status,
+      actual: !health
+        ? say("noHealthcheck")
+        : facts.running
+          ? health.status
+          : say("containerIs", { state: facts.status }),
+      evidence: { status: facts.status, health },
+    };
+  },
+
+  oomKilled: (check, { facts }) => ({
+    passed: facts.oomKilled === check.equals,
+    expected: `OOMKilled=${check.equals}`,
+    actual: `OOMKilled=${facts.oomKilled}`,
+    evidence: { status: facts.status, oomKilled: facts.oomKilled, exitCode: facts.exitCode },
+  }),
+
+  memoryLimit: (check, { facts }) => ({
+    passed: facts.memoryLimit === check.bytes,
+    expected: showBytes(check.bytes),
+    actual: facts.memoryLimit > 0 ? showBytes(facts.memoryLimit) : say("noLimit"),
+    evidence: { memoryLimit: facts.memoryLimit },
+  }),
+
+  cpuLimit: (check, { facts }) => ({
+    // NanoCpus is an integer and a quota a ratio of two: compare to a billionth, not exactly.
+    passed: Math.abs(facts.cpuLimit - check.cpus) < 1e-9,
+    expected: String(check.cpus),
+    actual: facts.cpuLimit > 0 ? String(Number(facts.cpuLimit.toFixed(9))) : say("noLimit"),
+    evidence: { cpuLimit: facts.cpuLimit },
+  }),
+
+  user: (check, { facts }) => ({
+    passed: check.equals === undefined ? !isRoot(facts.user) : sameUser(facts.user, check.equals),
+    expected: check.equals ?? say("anyUserButRoot"),
+    actual: facts.user === "" ? say("rootUser") : facts.user,
+    evidence: { user: facts.user },
+  }),
+
+  readOnlyRootfs: (check, { facts }) => ({
+    passed: facts.readOnlyRootfs === check.equals,
+    expected: `ReadonlyRootfs=${check.equals}`,
+    actual: `ReadonlyRootfs=${facts.readOnlyRootfs}`,
+    evidence: { readOnlyRootfs: facts.readOnlyRootfs },
+  }),
+
+  capDrop: capabilitiesCheck("capDrop"),
+  capAdd: capabilitiesCheck("capAdd"),
 
   exec: (check, { facts, observations }): CheckOutcome => {
     const outcome = observations.exec?.[check.id];

@@ -29,6 +29,8 @@ const check = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.strictObject({ type: z.literal(type), ...checkFields, ...shape });
 
 const Argv = z.array(z.string().min(1)).min(1);
+/** As the kernel names them, without CAP_: the grader normalizes what the learner typed the same way. */
+const Capabilities = z.array(z.string().regex(/^(ALL|[A-Z][A-Z_]*)$/, "a capability such as NET_RAW, or ALL")).min(1);
 
 export const CheckSchema = z.discriminatedUnion("type", [
   check("exists", {}),
@@ -71,6 +73,23 @@ export const CheckSchema = z.discriminatedUnion("type", [
   check("processRunning", { commandContains: z.string().min(1) }),
   check("logsContain", { text: z.string().min(1), tailLines: z.number().int().min(1).max(1000).default(100) }),
   check("stillRunning", { afterMs: z.number().int().min(100).max(5000).default(1500) }),
+  check("health", {
+    /** State.Health.Status while it runs: "starting" until the first checks have answered. */
+    status: z.enum(["starting", "healthy", "unhealthy"]),
+  }),
+  check("oomKilled", { equals: z.boolean().default(true) }),
+  /** `--memory`, in bytes as the engine keeps it: 64m is 67108864. */
+  check("memoryLimit", { bytes: z.number().int().min(1) }),
+  /** `--cpus`, or the same limit as `--cpu-quota` over `--cpu-period`. */
+  check("cpuLimit", { cpus: z.number().positive() }),
+  check("user", {
+    /** A name or uid, optionally with `:group`; a bare user matches any group. Absent: any user but root. */
+    equals: z.string().min(1).optional(),
+  }),
+  check("readOnlyRootfs", { equals: z.boolean().default(true) }),
+  /** Each of these was dropped, by name or by dropping ALL. */
+  check("capDrop", { includes: Capabilities }),
+  check("capAdd", { includes: Capabilities }),
   check("exec", {
     /** Fixed here, in content: nothing from a request is ever executed. */
     argv: Argv,

@@ -72,6 +72,10 @@ export const GRADER_MESSAGES = {
     es: "en ejecución, y aún en ejecución tras {ms} ms",
     en: "running, and still running after {ms} ms",
   },
+  noHealthcheck: { es: "sin health check", en: "no health check" },
+  noLimit: { es: "sin límite", en: "no limit" },
+  rootUser: { es: "root (ni USER ni --user dicen otro)", en: "root (neither USER nor --user says otherwise)" },
+  anyUserButRoot: { es: "cualquier usuario menos root", en: "any user but root" },
   execExpected: { es: "código {exitCode}", en: "exit {exitCode}" },
   execExpectedOutput: {
     es: 'código {exitCode}, con "{output}" en la salida',
