@@ -92,17 +92,13 @@ const isRoot = (user: string) => ["", "root", "0"].includes(user.split(":")[0] ?
 const sameUser = (actual: string, expected: string) =>
   expected.includes(":") ? actual === expected : actual.split(":")[0] === expected;
 
-const capabilitiesCheck =
-  <T extends "capAdd" | "capDrop">(field: T): Evaluator<T> =>
-  (check: { includes: string[] }, { facts }) => {
-    const list = facts[field];
-    return {
-      passed: check.includes.every((cap) => list.includes(cap) || list.includes("ALL")),
-      expected: check.includes.join(", "),
-      actual: list.length > 0 ? list.join(", ") : say("none"),
-      evidence: { [field]: list },
-    };
-  };
+/** The flags that gave these capability changes, in Docker's own words. */
+const showCapabilities = (facts: ContainerFacts) => {
+  const flags = [...facts.capDrop.map((cap) => `--cap-drop ${cap}`), ...facts.capAdd.map((cap) => `--cap-add ${cap}`)];
+  return flags.length > 0 ? flags.join(" ") : say("none");
+};
+
+const capabilityEvidence = (facts: ContainerFacts) => ({ capDrop: facts.capDrop, capAdd: facts.capAdd });
 
 const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   exists: (_check, { facts, observations }) => ({
@@ -426,8 +422,28 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     evidence: { readOnlyRootfs: facts.readOnlyRootfs },
   }),
 
-  capDrop: capabilitiesCheck("capDrop"),
-  capAdd: capabilitiesCheck("capAdd"),
+  capDrop: (check, { facts }) => {
+    // Docker drops first and adds back after: `--cap-drop ALL --cap-add CHOWN` leaves CHOWN, so a
+    // capability counts as dropped only if nothing added it back, and ALL only if nothing was.
+    const addedBack = (cap: string) => facts.capAdd.includes(cap) || facts.capAdd.includes("ALL");
+    const dropped = (cap: string) =>
+      cap === "ALL"
+        ? facts.capDrop.includes("ALL") && facts.capAdd.length === 0
+        : (facts.capDrop.includes(cap) || facts.capDrop.includes("ALL")) && !addedBack(cap);
+    return {
+      passed: check.includes.every(dropped),
+      expected: check.includes.map((cap) => `--cap-drop ${cap}`).join(" "),
+      actual: showCapabilities(facts),
+      evidence: capabilityEvidence(facts),
+    };
+  },
+
+  capAdd: (check, { facts }) => ({
+    passed: check.includes.every((cap) => facts.capAdd.includes(cap) || facts.capAdd.includes("ALL")),
+    expected: check.includes.map((cap) => `--cap-add ${cap}`).join(" "),
+    actual: showCapabilities(facts),
+    evidence: capabilityEvidence(facts),
+  }),
 
   exec: (check, { facts, observations }): CheckOutcome => {
     const outcome = observations.exec?.[check.id];

@@ -87,7 +87,7 @@ export const CheckSchema = z.discriminatedUnion("type", [
     equals: z.string().min(1).optional(),
   }),
   check("readOnlyRootfs", { equals: z.boolean().default(true) }),
-  /** Each of these was dropped, by name or by dropping ALL. */
+  /** Each of these was dropped, by name or by dropping ALL, and not added back; ALL: every one, none added back. */
   check("capDrop", { includes: Capabilities }),
   check("capAdd", { includes: Capabilities }),
   check("exec", {

@@ -524,14 +524,32 @@ describe("readOnlyRootfs", () => {
 });
 
 describe("capDrop and capAdd", () => {
-  it("count a dropped ALL for every capability, and match an added one however it was typed", () => {
-    // Recorded from `--cap-drop ALL --cap-add net_bind_service`; the engine keeps CAP_NET_BIND_SERVICE.
-    const locked = observe("limits-and-security.json");
-    expect(grade({ type: "capDrop", includes: ["ALL"] }, locked).passed).toBe(true);
+  // Recorded from `--cap-drop ALL --cap-add net_bind_service`; the engine keeps CAP_NET_BIND_SERVICE.
+  const locked = observe("limits-and-security.json");
+
+  it("count a dropped ALL for every capability not added back", () => {
     expect(grade({ type: "capDrop", includes: ["NET_RAW", "CHOWN"] }, locked).passed).toBe(true);
+    expect(grade({ type: "capDrop", includes: ["NET_BIND_SERVICE"] }, locked).passed).toBe(false);
+  });
+
+  it("do not count ALL as dropped when one was added back, and say which", () => {
+    expect(grade({ type: "capDrop", includes: ["ALL"] }, locked)).toMatchObject({
+      passed: false,
+      expected: "--cap-drop ALL",
+      actual: "--cap-drop ALL --cap-add NET_BIND_SERVICE",
+    });
+    const onlyDropped = { ...recordedFacts("limits-and-security.json"), capAdd: [] };
+    const result = grade(
+      { type: "capDrop", includes: ["ALL"] },
+      { containerName: onlyDropped.name, facts: onlyDropped },
+    );
+    expect(result).toMatchObject({ passed: true, actual: "--cap-drop ALL" });
+  });
+
+  it("match an added capability however it was typed", () => {
     expect(grade({ type: "capAdd", includes: ["NET_BIND_SERVICE"] }, locked)).toMatchObject({
       passed: true,
-      actual: "NET_BIND_SERVICE",
+      expected: "--cap-add NET_BIND_SERVICE",
     });
   });
 
@@ -542,9 +560,9 @@ describe("capDrop and capAdd", () => {
   });
 
   it("do not take one dropped capability for ALL", () => {
-    const facts = { ...recordedFacts("limits-and-security.json"), capDrop: ["NET_RAW"] };
+    const facts = { ...recordedFacts("limits-and-security.json"), capDrop: ["NET_RAW"], capAdd: [] };
     const result = grade({ type: "capDrop", includes: ["ALL"] }, { containerName: facts.name, facts });
-    expect(result).toMatchObject({ passed: false, expected: "ALL", actual: "NET_RAW" });
+    expect(result).toMatchObject({ passed: false, actual: "--cap-drop NET_RAW" });
   });
 });
 
@@ -555,7 +573,7 @@ describe("evidence of the new checks", () => {
       exerciseWith(
         { type: "user" },
         { type: "memoryLimit", bytes: 64 * 1024 ** 2 },
-        { type: "capDrop", includes: ["ALL"] },
+        { type: "capDrop", includes: ["NET_RAW"] },
         { type: "readOnlyRootfs" },
       ),
       locked,
@@ -565,7 +583,7 @@ describe("evidence of the new checks", () => {
       existe: expect.any(Object),
       "check-1": { user: "1000:1000" },
       "check-2": { memoryLimit: 64 * 1024 ** 2 },
-      "check-3": { capDrop: ["ALL"] },
+      "check-3": { capDrop: ["ALL"], capAdd: ["NET_BIND_SERVICE"] },
       "check-4": { readOnlyRootfs: true },
     });
   });
