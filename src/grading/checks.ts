@@ -1,7 +1,7 @@
 import type { ContainerFacts, PortBinding } from "../docker/container-facts.js";
 import type { Check, CheckOf, CheckType } from "./exercise.js";
 import type { Json, Shown } from "./grade.js";
-import { normalizeImageReference } from "./image-reference.js";
+import { normalizeImageReference, repositoryOf } from "./image-reference.js";
 import type { GraderMessage } from "./messages.js";
 import { engineMillisBetween, isUnobservable, type Observations, type Unobservable } from "./observations.js";
 
@@ -152,6 +152,22 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
         repoTags: image?.repoTags ?? [],
         repoDigests: image?.repoDigests ?? [],
       },
+    };
+  },
+
+  imageFromRegistry: (check, { facts, observations }) => {
+    const image = observations.image;
+    const repository = repositoryOf(check.repository);
+    const through = [...new Set((image?.repoDigests ?? []).map(repositoryOf))];
+    return {
+      passed: through.includes(repository),
+      expected: repository,
+      actual: !image
+        ? say("imageGone", { image: facts.image })
+        : through.length > 0
+          ? through.join(", ")
+          : say("neverThroughRegistry", { image: facts.image }),
+      evidence: { imageId: facts.imageId, repoDigests: image?.repoDigests ?? [] },
     };
   },
 

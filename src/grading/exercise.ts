@@ -42,6 +42,15 @@ export const CheckSchema = z.discriminatedUnion("type", [
     /** And is the very image this other reference names: a tag made with `docker tag`, not a look-alike. */
     sameImageAs: z.string().min(1).optional(),
   }),
+  check("imageFromRegistry", {
+    /**
+     * The container's image went through this repository: the engine records a RepoDigest for it
+     * only after a push to, or a pull from, that registry; a tag alone records none.
+     */
+    repository: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, "a registry and repository, such as localhost:5000/mi-alpine"),
+  }),
   check("command", {
     /** What the main process runs: Entrypoint then Cmd. A bare program name matches its path on PATH. */
     equals: Argv,

@@ -59,6 +59,10 @@ export const GRADER_MESSAGES = {
   imageTagged: { es: "{image} (etiquetas: {tags})", en: "{image} (tags: {tags})" },
   imageSameAs: { es: "{image}, la misma imagen que {other}", en: "{image}, the same image as {other}" },
   imageGone: { es: "{image} (la imagen ya no existe)", en: "{image} (the image no longer exists)" },
+  neverThroughRegistry: {
+    es: "{image}, que nunca se subió a un registro ni se descargó de uno",
+    en: "{image}, never pushed to nor pulled from a registry",
+  },
   commandAdded: {
     es: "{argv}, añadido en docker run (la imagen dice {image})",
     en: "{argv}, added on docker run (the image says {image})",

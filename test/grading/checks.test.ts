@@ -588,3 +588,46 @@ describe("evidence of the new checks", () => {
     });
   });
 });
+
+describe("imageFromRegistry", () => {
+  const facts = recordedFacts("alpine-exited-0.json");
+  const digest = `sha256:${"b".repeat(64)}`;
+  const withDigests = (repoDigests: string[]) =>
+    observe("alpine-exited-0.json", {
+      image: {
+        id: facts.imageId,
+        repoTags: ["localhost:5000/mi-alpine:1.0"],
+        repoDigests,
+        cmd: ["/bin/sh"],
+        entrypoint: null,
+      },
+    });
+  const check = { type: "imageFromRegistry", repository: "localhost:5000/mi-alpine" };
+
+  it("passes when the engine keeps a digest from that repository: it was pushed there or pulled from there", () => {
+    expect(grade(check, withDigests([`localhost:5000/mi-alpine@${digest}`]))).toMatchObject({
+      passed: true,
+      actual: "localhost:5000/mi-alpine",
+    });
+  });
+
+  it("fails for an image that was only tagged with the registry's name", () => {
+    const result = grade(check, withDigests([]), "en");
+    expect(result).toMatchObject({
+      passed: false,
+      expected: "localhost:5000/mi-alpine",
+      actual: "alpine, never pushed to nor pulled from a registry",
+    });
+  });
+
+  it("fails for an image pushed to another repository, and names it", () => {
+    expect(grade(check, withDigests([`localhost:5000/alpine-mia@${digest}`]))).toMatchObject({
+      passed: false,
+      actual: "localhost:5000/alpine-mia",
+    });
+  });
+
+  it("says so when the image is gone", () => {
+    expect(grade(check, observe("alpine-exited-0.json")).actual).toBe("alpine (the image no longer exists)");
+  });
+});
