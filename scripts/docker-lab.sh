@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real Docker engine for grading and tests, on a machine with no registry access.
 #
-#   scripts/docker-lab.sh [up]   install (if needed) and start the engine, build the stand-in images
-#   scripts/docker-lab.sh down   stop the engine this script started
+#   scripts/docker-lab.sh [up]   install (if needed) and start the engine and a local registry on
+#                                127.0.0.1:5000, build the stand-in images
+#   scripts/docker-lab.sh down   stop the engine and the registry this script started
 #
 # Idempotent: every step checks first and does nothing when already done.
 set -euo pipefail
@@ -11,6 +12,12 @@ SOCKET_PATH=/var/run/docker.sock
 DOCKERD_LOG=/var/log/docker-lab-dockerd.log
 DOCKERD_PIDFILE=/var/run/docker-lab-dockerd.pid
 READY_TIMEOUT_SECONDS=60
+# Debian's docker-registry (Distribution 2.8), on the host: what the registry lesson's exercise pushes
+# to. The engine treats 127.0.0.0/8 registries as insecure by itself, so plain HTTP needs no daemon flag.
+REGISTRY_ADDR=127.0.0.1:5000
+REGISTRY_DIR=/var/lib/docker-lab/registry
+REGISTRY_LOG=/var/log/docker-lab-registry.log
+REGISTRY_PIDFILE=/var/run/docker-lab-registry.pid
 
 say() { echo "docker-lab: $*"; }
 
@@ -30,8 +37,9 @@ install_packages() {
   # Compose v1 (Python, 1.29): Debian 12 has no `docker compose` v2 plugin. It names containers
   # PROJECT_SERVICE_1 where v2 says PROJECT-SERVICE-1.
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   if [ "${#missing[@]}" -eq 0 ]; then
-    say "docker.io, busybox-static and docker-compose already installed"
+    say "docker.io, busybox-static, docker-compose and docker-registry already installed"
     return
   fi
   say "installing ${missing[*]} with apt-get"
@@ -61,14 +69,54 @@ start_engine() {
   done
 }
 
+registry_answers() {
+  curl -sf -o /dev/null "http://$REGISTRY_ADDR/v2/"
+}
+
+# The packaged /etc/docker/registry/config.yml asks for htpasswd auth and listens on every
+# address; this one has no auth, listens on loopback only and lets images be deleted.
+start_registry() {
+  if registry_answers; then
+    say "registry already answering on http://$REGISTRY_ADDR"
+    return
+  fi
+  mkdir -p "$REGISTRY_DIR/data"
+  cat >"$REGISTRY_DIR/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_DIR/data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+YAML
+  say "starting docker-registry on http://$REGISTRY_ADDR (log: $REGISTRY_LOG)"
+  setsid docker-registry serve "$REGISTRY_DIR/config.yml" >>"$REGISTRY_LOG" 2>&1 </dev/null &
+  echo $! >"$REGISTRY_PIDFILE"
+  local waited=0
+  until registry_answers; do
+    if [ "$waited" -ge 20 ]; then
+      say "registry not answering after 10s; last log lines:" >&2
+      tail -n 20 "$REGISTRY_LOG" >&2 || true
+      exit 1
+    fi
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+}
+
 STAND_IN_LABEL=dev.aprendiendo-docker.stand-in
 
 # The label value an image built from this script's current definition carries: a hash of the
 # functions that define the stand-ins, their import options and the busybox binary. Editing any of
 # them changes the hash, and `up` rebuilds.
 stand_in_hash() {
-  { declare -f make_busybox_rootfs add_nginx_files add_redis_files add_hello_files build_stand_in build_images
-    sha256sum /bin/busybox; } | sha256sum | cut -c1-16
+  { declare -f make_busybox_rootfs add_nginx_files add_redis_files add_hello_files add_registry_files \
+      build_stand_in build_images
+    sha256sum /bin/busybox /usr/bin/docker-registry; } | sha256sum | cut -c1-16
 }
 
 image_label() {
@@ -77,8 +125,8 @@ image_label() {
 }
 
 # A minimal root fs: busybox and one symlink per applet, enough for sh, tail, sleep, httpd, ls...
-# The files Alpine users look for are there too: /etc/alpine-release, and printenv (Debian's
-# busybox-static has no printenv applet, so a script over awk's ENVIRON stands in for it).
+# The files Alpine users look for are there too: /etc/alpine-release, and printenv, adduser and
+# addgroup (applets Debian's busybox-static lacks; small scripts stand in for them).
 make_busybox_rootfs() {
   local root=$1
   mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/usr/bin" "$root/usr/sbin" "$root/usr/local/bin"
@@ -98,10 +146,41 @@ make_busybox_rootfs() {
 exec awk 'BEGIN { s = 0; for (i = 1; i < ARGC; i++) if (ARGV[i] in ENVIRON) print ENVIRON[ARGV[i]]; else s = 1; exit s }' "$@"
 SH
   chmod 755 "$root/bin/printenv"
+  # Debian's busybox has no adduser/addgroup applets either: these cover what Dockerfiles use,
+  # `addgroup [-S] [-g GID] NAME` and `adduser [-D] [-S] [-H] [-u UID] [-G GROUP] [-h HOME] [-s SHELL] NAME`.
+  cat >"$root/usr/sbin/addgroup" <<'SH'
+#!/bin/sh
+gid= first=1000
+while getopts Sg: o; do case $o in S) first=100 ;; g) gid=$OPTARG ;; *) exit 2 ;; esac; done
+shift $((OPTIND - 1)); name=$1
+[ -n "$name" ] || { echo "usage: addgroup [-S] [-g GID] GROUP" >&2; exit 2; }
+grep -q "^$name:" /etc/group && { echo "addgroup: group '$name' in use" >&2; exit 1; }
+[ -n "$gid" ] || gid=$(awk -F: -v n="$first" '$3 >= n && $3 < 60000 && $3 >= n { n = $3 + 1 } END { print n }' /etc/group)
+echo "$name:x:$gid:" >>/etc/group
+SH
+  cat >"$root/usr/sbin/adduser" <<'SH'
+#!/bin/sh
+uid= group= home= shell=/bin/sh nohome= first=1000
+while getopts DSHu:G:h:s:g: o; do
+  case $o in D) ;; S) first=100 shell=/sbin/nologin ;; H) nohome=1 ;; u) uid=$OPTARG ;; G) group=$OPTARG ;;
+    h) home=$OPTARG ;; s) shell=$OPTARG ;; g) ;; *) exit 2 ;; esac
+done
+shift $((OPTIND - 1)); name=$1
+[ -n "$name" ] || { echo "usage: adduser [-D] [-S] [-H] [-u UID] [-G GROUP] [-h HOME] [-s SHELL] USER" >&2; exit 2; }
+grep -q "^$name:" /etc/passwd && { echo "adduser: user '$name' in use" >&2; exit 1; }
+[ -n "$uid" ] || uid=$(awk -F: -v n="$first" '$3 >= n && $3 < 60000 { n = $3 + 1 } END { print n }' /etc/passwd)
+if [ -z "$group" ]; then group=$name; grep -q "^$group:" /etc/group || echo "$group:x:$uid:" >>/etc/group; fi
+gid=$(awk -F: -v g="$group" '$1 == g { print $3 }' /etc/group)
+[ -n "$gid" ] || { echo "adduser: unknown group $group" >&2; exit 1; }
+[ -n "$home" ] || home=/home/$name
+echo "$name:x:$uid:$gid:$name:$home:$shell" >>/etc/passwd
+[ -n "$nohome" ] || { mkdir -p "$home" && chown "$uid:$gid" "$home"; }
+SH
+  chmod 755 "$root/usr/sbin/addgroup" "$root/usr/sbin/adduser"
 }
 
-# busybox httpd serving nginx's document root; `nginx` itself (as in a Dockerfile's
-# CMD ["nginx", "-g", "daemon off;"]) starts the same httpd and ignores nginx's options.
+# busybox httpd serving nginx's document root, started by `nginx` (the image's CMD, as in the real
+# image: ["nginx", "-g", "daemon off;"]), which ignores nginx's options.
 add_nginx_files() {
   local root=$1
   mkdir -p "$root/usr/share/nginx/html"
@@ -110,8 +189,15 @@ add_nginx_files() {
 <html><head><title>Welcome to nginx!</title></head>
 <body><h1>Welcome to nginx!</h1><p>Aprendiendo Docker: busybox httpd standing in for nginx.</p></body></html>
 HTML
-  printf '#!/bin/sh\n# Stand-in: busybox httpd in the foreground; the options of nginx are ignored.\nexec httpd -f -p 80 -h /usr/share/nginx/html\n' \
-    >"$root/usr/sbin/nginx"
+  # As PID 1, httpd would ignore SIGTERM (no handler) and `docker stop` would wait 10 s; real nginx
+  # stops at once with 0, and so does this shell, which handles the signal for it.
+  cat >"$root/usr/sbin/nginx" <<'SH'
+#!/bin/sh
+# Stand-in: busybox httpd; the options of nginx are ignored.
+httpd -f -p 80 -h /usr/share/nginx/html &
+trap 'kill $!; exit 0' TERM INT QUIT
+wait
+SH
   chmod 755 "$root/usr/sbin/nginx"
 }
 
@@ -133,6 +219,29 @@ This message shows that your installation appears to be working correctly.
 
 (Aprendiendo Docker: an offline stand-in for the hello-world image.)
 TXT
+}
+
+# The registry lessons run as `docker run -d -p 5000:5000 registry:2`: Debian's docker-registry binary
+# (it needs only glibc, copied in beside it) with the official image's config file and data folder.
+add_registry_files() {
+  local root=$1
+  mkdir -p "$root/lib/x86_64-linux-gnu" "$root/lib64" "$root/etc/docker/registry" "$root/var/lib/registry"
+  cp /usr/bin/docker-registry "$root/bin/registry"
+  cp -L /lib/x86_64-linux-gnu/libc.so.6 "$root/lib/x86_64-linux-gnu/"
+  cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+  cat >"$root/etc/docker/registry/config.yml" <<'YAML'
+version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  filesystem:
+    rootdirectory: /var/lib/registry
+  delete:
+    enabled: true
+http:
+  addr: :5000
+YAML
 }
 
 # Builds NAME's root fs, adds FILES (a function, or "") and imports it under the first of TAGS
@@ -170,10 +279,12 @@ build_images() {
   hash=$(stand_in_hash)
   build_stand_in "$work" "$hash" alpine "alpine:latest alpine:3.20" "" 'CMD ["/bin/sh"]'
   build_stand_in "$work" "$hash" nginx "nginx:latest nginx:1.27-alpine" add_nginx_files \
-    'CMD ["httpd", "-f", "-p", "80", "-h", "/usr/share/nginx/html"]' 'EXPOSE 80'
+    'CMD ["nginx", "-g", "daemon off;"]' 'EXPOSE 80'
   build_stand_in "$work" "$hash" redis "redis:7-alpine" add_redis_files \
     'CMD ["redis-server"]' 'EXPOSE 6379' 'WORKDIR /data'
   build_stand_in "$work" "$hash" hello-world "hello-world:latest" add_hello_files 'CMD ["cat", "/hello.txt"]'
+  build_stand_in "$work" "$hash" registry "registry:2" add_registry_files \
+    'CMD ["registry", "serve", "/etc/docker/registry/config.yml"]' 'EXPOSE 5000' 'VOLUME ["/var/lib/registry"]'
 }
 
 up() {
@@ -183,10 +294,16 @@ up() {
   api=$(DOCKER_HOST="unix://$SOCKET_PATH" docker version --format '{{.Server.APIVersion}}')
   say "engine ready (API $api)"
   build_images
+  start_registry
   say "done"
 }
 
 down() {
+  if [ -f "$REGISTRY_PIDFILE" ] && kill -0 "$(cat "$REGISTRY_PIDFILE")" 2>/dev/null; then
+    say "stopping docker-registry (pid $(cat "$REGISTRY_PIDFILE"))"
+    kill "$(cat "$REGISTRY_PIDFILE")"
+    rm -f "$REGISTRY_PIDFILE"
+  fi
   if [ -f "$DOCKERD_PIDFILE" ] && kill -0 "$(cat "$DOCKERD_PIDFILE")" 2>/dev/null; then
     local pid
     pid=$(cat "$DOCKERD_PIDFILE")

@@ -1,5 +1,6 @@
 import { marked, type Token, type Tokens } from "marked";
 import type { Block, Inline, LessonSource, Provenance, UnmarkedBlock } from "./blocks.js";
+import { CodeInfoError, parseCodeInfo } from "./code-info.js";
 
 export class MarkdownError extends Error {}
 
@@ -114,7 +115,12 @@ function toBlock(token: Token, context: BlockContext, headingIds: Map<string, nu
     case "code": {
       const { lang, text } = token as Tokens.Code;
       if (!lang) throw new MarkdownError(`a code block has no language: ${JSON.stringify(text.slice(0, 40))}`);
-      return { type: "code", language: lang.trim(), code: text };
+      try {
+        return { type: "code", language: parseCodeInfo(lang).language, code: text };
+      } catch (error) {
+        if (error instanceof CodeInfoError) throw new MarkdownError(`code block "${lang.trim()}": ${error.message}`);
+        throw error;
+      }
     }
     case "table": {
       const table = token as Tokens.Table;

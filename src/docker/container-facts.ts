@@ -33,6 +33,8 @@ const InspectSchema = z.object({
     FinishedAt: z.string().default(""),
     OOMKilled: z.boolean().default(false),
     Error: z.string().default(""),
+    /** Only for a container with a health check (the image's HEALTHCHECK or `--health-cmd`). */
+    Health: z.object({ Status: z.string(), FailingStreak: z.number().int().default(0) }).nullish(),
   }),
   Config: z.object({
     Image: z.string(),
@@ -40,11 +42,22 @@ const InspectSchema = z.object({
     Entrypoint: z.array(z.string()).nullish(),
     Tty: z.boolean().default(false),
     OpenStdin: z.boolean().default(false),
+    User: z.string().default(""),
     Env: nullableArray(z.string()),
     Labels: nullableRecord(z.string()),
   }),
   HostConfig: z.object({
     PortBindings: PortBindingsSchema,
+    /** Bytes; 0 is no limit. */
+    Memory: z.number().int().default(0),
+    /** `--cpus` in billionths of a CPU; 0 is no limit. */
+    NanoCpus: z.number().int().default(0),
+    /** `--cpu-quota` and `--cpu-period` (microseconds), the older way to say the same as `--cpus`. */
+    CpuQuota: z.number().int().default(0),
+    CpuPeriod: z.number().int().default(0),
+    ReadonlyRootfs: z.boolean().default(false),
+    CapAdd: nullableArray(z.string()),
+    CapDrop: nullableArray(z.string()),
     RestartPolicy: z
       .object({ Name: z.string().default("no"), MaximumRetryCount: z.number().int().default(0) })
       .nullish()
@@ -104,6 +117,8 @@ export interface ContainerFacts {
   /** Why the engine could not start it (a port already allocated...), or "". */
   error: string;
   restartCount: number;
+  /** "starting", "healthy" or "unhealthy"; null for a container without a health check. */
+  health: { status: string; failingStreak: number } | null;
   /** As the learner typed it: a name, name:tag, name@digest, an ID or an ID prefix. */
   image: string;
   /** The ID of the image it was created from. */
@@ -112,6 +127,15 @@ export interface ContainerFacts {
   entrypoint: string[] | null;
   tty: boolean;
   openStdin: boolean;
+  /** As `USER` or `--user` set it: a name or uid, with an optional group; "" means root. */
+  user: string;
+  /** Limits in bytes and CPUs; 0 is no limit. */
+  memoryLimit: number;
+  cpuLimit: number;
+  readOnlyRootfs: boolean;
+  /** As the learner typed them ("NET_RAW", "cap_net_raw", "ALL"), normalized to "NET_RAW" and "ALL". */
+  capAdd: string[];
+  capDrop: string[];
   /** Keyed "80/tcp": what was asked for (HostConfig), kept after the container stops. */
   portBindings: Record<string, PortBinding[]>;
   /** Keyed "80/tcp": what the engine bound (NetworkSettings), only while the container runs. */
@@ -139,6 +163,19 @@ export class UnreadableInspectError extends Error {
     super(`the engine's inspect data could not be read: ${detail}`);
     this.name = "UnreadableInspectError";
   }
+}
+
+/** The engine keeps capabilities as typed; the kernel's name has no CAP_ prefix and is upper case. */
+export const capabilityName = (typed: string) => typed.toUpperCase().replace(/^CAP_/, "");
+
+/**
+ * `--cpus 0.5` sets NanoCpus; `--cpu-period 100000 --cpu-quota 50000` limits the same way through
+ * the scheduler's quota (a period of 0 means the kernel's 100 ms).
+ */
+function cpusOf(host: { NanoCpus: number; CpuQuota: number; CpuPeriod: number }): number {
+  if (host.NanoCpus > 0) return host.NanoCpus / 1e9;
+  if (host.CpuQuota > 0) return host.CpuQuota / (host.CpuPeriod || 100_000);
+  return 0;
 }
 
 export function containerFactsFromInspect(inspect: unknown): ContainerFacts {
@@ -170,12 +207,21 @@ export function containerFactsFromInspect(inspect: unknown): ContainerFacts {
     oomKilled: data.State.OOMKilled,
     error: data.State.Error,
     restartCount: data.RestartCount,
+    health: data.State.Health
+      ? { status: data.State.Health.Status, failingStreak: data.State.Health.FailingStreak }
+      : null,
     image: data.Config.Image,
     imageId: data.Image,
     cmd: data.Config.Cmd ?? null,
     entrypoint: data.Config.Entrypoint ?? null,
     tty: data.Config.Tty,
     openStdin: data.Config.OpenStdin,
+    user: data.Config.User,
+    memoryLimit: data.HostConfig.Memory,
+    cpuLimit: cpusOf(data.HostConfig),
+    readOnlyRootfs: data.HostConfig.ReadonlyRootfs,
+    capAdd: data.HostConfig.CapAdd.map(capabilityName),
+    capDrop: data.HostConfig.CapDrop.map(capabilityName),
     portBindings: ports(data.HostConfig.PortBindings),
     boundPorts: ports(data.NetworkSettings.Ports),
     env,

@@ -1,7 +1,7 @@
 import type { ContainerFacts, PortBinding } from "../docker/container-facts.js";
 import type { Check, CheckOf, CheckType } from "./exercise.js";
 import type { Json, Shown } from "./grade.js";
-import { normalizeImageReference } from "./image-reference.js";
+import { normalizeImageReference, repositoryOf } from "./image-reference.js";
 import type { GraderMessage } from "./messages.js";
 import { engineMillisBetween, isUnobservable, type Observations, type Unobservable } from "./observations.js";
 
@@ -73,6 +73,33 @@ const showBindings = (record: Record<string, PortBinding[]>) =>
     list.map((b) => `${b.hostIp || "0.0.0.0"}:${b.hostPort || "?"}->${port}`),
   );
 
+/** Sizes the way `--memory` takes them: 64m, 1g, 512k, or bytes. */
+function showBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ["g", 1024 ** 3],
+    ["m", 1024 ** 2],
+    ["k", 1024],
+  ] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
+
+/** root by name or uid, with or without a group; "" is the default user, root. */
+const isRoot = (user: string) => ["", "root", "0"].includes(user.split(":")[0] ?? "");
+
+/** A bare user ("1000") matches it with any group ("1000:1000"); one with a group must match whole. */
+const sameUser = (actual: string, expected: string) =>
+  expected.includes(":") ? actual === expected : actual.split(":")[0] === expected;
+
+/** The flags that gave these capability changes, in Docker's own words. */
+const showCapabilities = (facts: ContainerFacts) => {
+  const flags = [...facts.capDrop.map((cap) => `--cap-drop ${cap}`), ...facts.capAdd.map((cap) => `--cap-add ${cap}`)];
+  return flags.length > 0 ? flags.join(" ") : say("none");
+};
+
+const capabilityEvidence = (facts: ContainerFacts) => ({ capDrop: facts.capDrop, capAdd: facts.capAdd });
+
 const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   exists: (_check, { facts, observations }) => ({
     // The engine also resolves id prefixes: only an exact name match is the learner's container.
@@ -125,6 +152,22 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
         repoTags: image?.repoTags ?? [],
         repoDigests: image?.repoDigests ?? [],
       },
+    };
+  },
+
+  imageFromRegistry: (check, { facts, observations }) => {
+    const image = observations.image;
+    const repository = repositoryOf(check.repository);
+    const through = [...new Set((image?.repoDigests ?? []).map(repositoryOf))];
+    return {
+      passed: through.includes(repository),
+      expected: repository,
+      actual: !image
+        ? say("imageGone", { image: facts.image })
+        : through.length > 0
+          ? through.join(", ")
+          : say("neverThroughRegistry", { image: facts.image }),
+      evidence: { imageId: facts.imageId, repoDigests: image?.repoDigests ?? [] },
     };
   },
 
@@ -343,6 +386,80 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     }
     return { passed: true, expected, actual: say("upFor", { ms: check.afterMs }), evidence };
   },
+
+  health: (check, { facts }) => {
+    // A stopped container keeps its last health status, but nothing checks it any more.
+    const health = facts.health;
+    return {
+      passed: facts.running && health?.status === check.status,
+      expected: check.status,
+      actual: !health
+        ? say("noHealthcheck")
+        : facts.running
+          ? health.status
+          : say("containerIs", { state: facts.status }),
+      evidence: { status: facts.status, health },
+    };
+  },
+
+  oomKilled: (check, { facts }) => ({
+    passed: facts.oomKilled === check.equals,
+    expected: `OOMKilled=${check.equals}`,
+    actual: `OOMKilled=${facts.oomKilled}`,
+    evidence: { status: facts.status, oomKilled: facts.oomKilled, exitCode: facts.exitCode },
+  }),
+
+  memoryLimit: (check, { facts }) => ({
+    passed: facts.memoryLimit === check.bytes,
+    expected: showBytes(check.bytes),
+    actual: facts.memoryLimit > 0 ? showBytes(facts.memoryLimit) : say("noLimit"),
+    evidence: { memoryLimit: facts.memoryLimit },
+  }),
+
+  cpuLimit: (check, { facts }) => ({
+    // NanoCpus is an integer and a quota a ratio of two: compare to a billionth, not exactly.
+    passed: Math.abs(facts.cpuLimit - check.cpus) < 1e-9,
+    expected: String(check.cpus),
+    actual: facts.cpuLimit > 0 ? String(Number(facts.cpuLimit.toFixed(9))) : say("noLimit"),
+    evidence: { cpuLimit: facts.cpuLimit },
+  }),
+
+  user: (check, { facts }) => ({
+    passed: check.equals === undefined ? !isRoot(facts.user) : sameUser(facts.user, check.equals),
+    expected: check.equals ?? say("anyUserButRoot"),
+    actual: facts.user === "" ? say("rootUser") : facts.user,
+    evidence: { user: facts.user },
+  }),
+
+  readOnlyRootfs: (check, { facts }) => ({
+    passed: facts.readOnlyRootfs === check.equals,
+    expected: `ReadonlyRootfs=${check.equals}`,
+    actual: `ReadonlyRootfs=${facts.readOnlyRootfs}`,
+    evidence: { readOnlyRootfs: facts.readOnlyRootfs },
+  }),
+
+  capDrop: (check, { facts }) => {
+    // Docker drops first and adds back after: `--cap-drop ALL --cap-add CHOWN` leaves CHOWN, so a
+    // capability counts as dropped only if nothing added it back, and ALL only if nothing was.
+    const addedBack = (cap: string) => facts.capAdd.includes(cap) || facts.capAdd.includes("ALL");
+    const dropped = (cap: string) =>
+      cap === "ALL"
+        ? facts.capDrop.includes("ALL") && facts.capAdd.length === 0
+        : (facts.capDrop.includes(cap) || facts.capDrop.includes("ALL")) && !addedBack(cap);
+    return {
+      passed: check.includes.every(dropped),
+      expected: check.includes.map((cap) => `--cap-drop ${cap}`).join(" "),
+      actual: showCapabilities(facts),
+      evidence: capabilityEvidence(facts),
+    };
+  },
+
+  capAdd: (check, { facts }) => ({
+    passed: check.includes.every((cap) => facts.capAdd.includes(cap) || facts.capAdd.includes("ALL")),
+    expected: check.includes.map((cap) => `--cap-add ${cap}`).join(" "),
+    actual: showCapabilities(facts),
+    evidence: capabilityEvidence(facts),
+  }),
 
   exec: (check, { facts, observations }): CheckOutcome => {
     const outcome = observations.exec?.[check.id];

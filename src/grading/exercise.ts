@@ -29,6 +29,8 @@ const check = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.strictObject({ type: z.literal(type), ...checkFields, ...shape });
 
 const Argv = z.array(z.string().min(1)).min(1);
+/** As the kernel names them, without CAP_: the grader normalizes what the learner typed the same way. */
+const Capabilities = z.array(z.string().regex(/^(ALL|[A-Z][A-Z_]*)$/, "a capability such as NET_RAW, or ALL")).min(1);
 
 export const CheckSchema = z.discriminatedUnion("type", [
   check("exists", {}),
@@ -39,6 +41,15 @@ export const CheckSchema = z.discriminatedUnion("type", [
     reference: z.string().min(1),
     /** And is the very image this other reference names: a tag made with `docker tag`, not a look-alike. */
     sameImageAs: z.string().min(1).optional(),
+  }),
+  check("imageFromRegistry", {
+    /**
+     * The container's image went through this repository: the engine records a RepoDigest for it
+     * only after a push to, or a pull from, that registry; a tag alone records none.
+     */
+    repository: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, "a registry and repository, such as localhost:5000/mi-alpine"),
   }),
   check("command", {
     /** What the main process runs: Entrypoint then Cmd. A bare program name matches its path on PATH. */
@@ -71,6 +82,23 @@ export const CheckSchema = z.discriminatedUnion("type", [
   check("processRunning", { commandContains: z.string().min(1) }),
   check("logsContain", { text: z.string().min(1), tailLines: z.number().int().min(1).max(1000).default(100) }),
   check("stillRunning", { afterMs: z.number().int().min(100).max(5000).default(1500) }),
+  check("health", {
+    /** State.Health.Status while it runs: "starting" until the first checks have answered. */
+    status: z.enum(["starting", "healthy", "unhealthy"]),
+  }),
+  check("oomKilled", { equals: z.boolean().default(true) }),
+  /** `--memory`, in bytes as the engine keeps it: 64m is 67108864. */
+  check("memoryLimit", { bytes: z.number().int().min(1) }),
+  /** `--cpus`, or the same limit as `--cpu-quota` over `--cpu-period`. */
+  check("cpuLimit", { cpus: z.number().positive() }),
+  check("user", {
+    /** A name or uid, optionally with `:group`; a bare user matches any group. Absent: any user but root. */
+    equals: z.string().min(1).optional(),
+  }),
+  check("readOnlyRootfs", { equals: z.boolean().default(true) }),
+  /** Each of these was dropped, by name or by dropping ALL, and not added back; ALL: every one, none added back. */
+  check("capDrop", { includes: Capabilities }),
+  check("capAdd", { includes: Capabilities }),
   check("exec", {
     /** Fixed here, in content: nothing from a request is ever executed. */
     argv: Argv,

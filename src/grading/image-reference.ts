@@ -35,3 +35,11 @@ export function normalizeImageReference(reference: string): string {
   if (!tag && !digest) tag = ":latest";
   return `${registry}/${rest}${tag}${digest}`;
 }
+
+/** The repository a reference names, without tag or digest: `localhost:5000/mi-alpine:1.0` → `localhost:5000/mi-alpine`. */
+export function repositoryOf(reference: string): string {
+  const normalized = normalizeImageReference(reference).split("@")[0] ?? "";
+  const slash = normalized.lastIndexOf("/");
+  const colon = normalized.lastIndexOf(":");
+  return colon > slash ? normalized.slice(0, colon) : normalized;
+}

@@ -59,6 +59,10 @@ export const GRADER_MESSAGES = {
   imageTagged: { es: "{image} (etiquetas: {tags})", en: "{image} (tags: {tags})" },
   imageSameAs: { es: "{image}, la misma imagen que {other}", en: "{image}, the same image as {other}" },
   imageGone: { es: "{image} (la imagen ya no existe)", en: "{image} (the image no longer exists)" },
+  neverThroughRegistry: {
+    es: "{image}, que nunca se subió a un registro ni se descargó de uno",
+    en: "{image}, never pushed to nor pulled from a registry",
+  },
   commandAdded: {
     es: "{argv}, añadido en docker run (la imagen dice {image})",
     en: "{argv}, added on docker run (the image says {image})",
@@ -72,6 +76,10 @@ export const GRADER_MESSAGES = {
     es: "en ejecución, y aún en ejecución tras {ms} ms",
     en: "running, and still running after {ms} ms",
   },
+  noHealthcheck: { es: "sin health check", en: "no health check" },
+  noLimit: { es: "sin límite", en: "no limit" },
+  rootUser: { es: "root (ni USER ni --user dicen otro)", en: "root (neither USER nor --user says otherwise)" },
+  anyUserButRoot: { es: "cualquier usuario menos root", en: "any user but root" },
   execExpected: { es: "código {exitCode}", en: "exit {exitCode}" },
   execExpectedOutput: {
     es: 'código {exitCode}, con "{output}" en la salida',

@@ -69,7 +69,9 @@ export function planObservations(exercise: Exercise): ObservationPlan {
     if (check.type === "processRunning") plan.top = true;
     if (check.type === "logsContain") plan.logsTailLines = Math.max(plan.logsTailLines, check.tailLines);
     if (check.type === "exec") plan.execs.push(check);
-    if (check.type === "image" || (check.type === "command" && check.fromImage)) plan.image = true;
+    if (check.type === "image" || check.type === "imageFromRegistry" || (check.type === "command" && check.fromImage)) {
+      plan.image = true;
+    }
     if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
   }
   return plan;

@@ -23,8 +23,8 @@ const fold = (text: string) =>
 const spanish = () => fold(curriculum.lessons.map((lesson) => lesson.body.es.markdown.replace(/[*`]/g, "")).join("\n"));
 
 describe("the course", () => {
-  it("has at least 12 lessons, each in Spanish and English", () => {
-    expect(curriculum.lessons.length).toBeGreaterThanOrEqual(12);
+  it("has at least 15 lessons, each in Spanish and English", () => {
+    expect(curriculum.lessons.length).toBeGreaterThanOrEqual(15);
     for (const lesson of curriculum.lessons) {
       expect(lesson.body.es.blocks.length, lesson.slug).toBeGreaterThan(0);
       expect(lesson.body.en.blocks.length, lesson.slug).toBeGreaterThan(0);
@@ -164,6 +164,25 @@ describe("invalid content stops start-up", () => {
     await copyContent();
     await edit("lessons/05-modo-interactivo/es.md", (text) => `${text}\n\n\`\`\`sh\ndocker frobnicate --now\n\`\`\`\n`);
     await expect(loadCurriculum(broken)).rejects.toThrow(/es\.md: a code block runs "docker frobnicate"/);
+  });
+
+  it("fails on a code block marker it does not know: a block is never skipped without a known reason", async () => {
+    await copyContent();
+    await edit(
+      "lessons/05-modo-interactivo/es.md",
+      (text) => `${text}\n\n\`\`\`console norun=flaky\n$ docker ps\n\`\`\`\n`,
+    );
+    await edit(
+      "lessons/05-modo-interactivo/en.md",
+      (text) => `${text}\n\n\`\`\`yaml norun=no-registry\nx: 1\n\`\`\`\n`,
+    );
+    const failure = loadCurriculum(broken);
+    await expect(failure).rejects.toThrow(
+      /es\.md: line \d+: code block "console norun=flaky": "norun=flaky": a norun reason is one of no-registry, /,
+    );
+    await expect(failure).rejects.toThrow(
+      /en\.md: line \d+: code block "yaml norun=no-registry": .*only shell blocks run/,
+    );
   });
 
   it("fails when a link between lessons and commands points nowhere", async () => {

@@ -6,6 +6,8 @@ import { docker } from "./learner-shell.js";
 
 export interface SecondEngine {
   host: string;
+  /** The daemon's network namespace (/proc/PID/ns/net): `nsenter --net=…` reaches its published ports on 127.0.0.1. */
+  netns(): Promise<string>;
   /** Stops the daemon and waits for it to exit. */
   stop(): Promise<void>;
   /** Starts it again on the same folder and socket, with its images and containers: a daemon restart. */
@@ -28,6 +30,11 @@ export async function startSecondEngine(
      * the namespace's loopback is brought up first (it starts down), so such a listener can bind.
      */
     extraArgs?: string[];
+    /**
+     * "bridge": a default bridge network (docker0) and iptables rules, as a learner's engine has, all
+     * inside the daemon's own namespace, so `-p` and user-defined networks work there. Default "none".
+     */
+    network?: "none" | "bridge";
   } = {},
 ): Promise<SecondEngine> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "engine-"));
@@ -44,7 +51,8 @@ export async function startSecondEngine(
 
   const start = async () => {
     const extraArgs = options.extraArgs ?? [];
-    const loopbackUp = extraArgs.length > 0 ? ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"] : [];
+    const bridge = options.network === "bridge";
+    const loopbackUp = extraArgs.length > 0 || bridge ? ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"] : [];
     const child = spawn(
       "unshare",
       [
@@ -59,9 +67,7 @@ export async function startSecondEngine(
         `${dir}/exec`,
         "--pidfile",
         `${dir}/docker.pid`,
-        "--bridge",
-        "none",
-        "--iptables=false",
+        ...(bridge ? [] : ["--bridge", "none", "--iptables=false"]),
         // Containers get 1 s to stop, not 10: tests stop this engine on purpose.
         "--shutdown-timeout=1",
         ...extraArgs,
@@ -99,6 +105,7 @@ export async function startSecondEngine(
   }
   return {
     host,
+    netns: async () => `/proc/${Number(await readFile(`${dir}/docker.pid`, "utf8"))}/ns/net`,
     stop,
     start,
     dispose: async () => {

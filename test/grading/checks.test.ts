@@ -418,3 +418,216 @@ describe("exec", () => {
     expect(grade(check, withExec({ unobservable: "not-running" })).passed).toBe(false);
   });
 });
+
+describe("health", () => {
+  it("reads the status the engine's health checks reached", () => {
+    expect(grade({ type: "health", status: "healthy" }, observe("health-healthy.json"))).toMatchObject({
+      passed: true,
+      actual: "healthy",
+    });
+    expect(grade({ type: "health", status: "healthy" }, observe("health-unhealthy.json"))).toMatchObject({
+      passed: false,
+      actual: "unhealthy",
+    });
+  });
+
+  it("says so when the container has no health check at all", () => {
+    const result = grade({ type: "health", status: "healthy" }, observe("example2-running.json"), "es");
+    expect(result).toMatchObject({ passed: false, actual: "sin health check" });
+  });
+
+  it("does not count the last status of a container that stopped: nothing checks it any more", () => {
+    const facts = { ...recordedFacts("health-healthy.json"), status: "exited", running: false };
+    const result = grade({ type: "health", status: "healthy" }, { containerName: facts.name, facts });
+    expect(result).toMatchObject({ passed: false, actual: "the container is exited" });
+  });
+});
+
+describe("oomKilled", () => {
+  it("reads the kernel's out-of-memory kill of tail /dev/zero under -m 16m", () => {
+    expect(grade({ type: "oomKilled" }, observe("oom-killed.json"))).toMatchObject({
+      passed: true,
+      actual: "OOMKilled=true",
+    });
+  });
+
+  it("tells a kill -9 apart: the same 137, but not the kernel's doing", () => {
+    const result = grade({ type: "oomKilled" }, observe("example2-killed.json"));
+    expect(result).toMatchObject({ passed: false, expected: "OOMKilled=true", actual: "OOMKilled=false" });
+  });
+});
+
+describe("memoryLimit and cpuLimit", () => {
+  it("read --memory 64m and --cpus 0.5 as the engine keeps them", () => {
+    const locked = observe("limits-and-security.json");
+    expect(grade({ type: "memoryLimit", bytes: 64 * 1024 ** 2 }, locked)).toMatchObject({
+      passed: true,
+      actual: "64m",
+    });
+    expect(grade({ type: "cpuLimit", cpus: 0.5 }, locked)).toMatchObject({ passed: true, actual: "0.5" });
+    expect(grade({ type: "memoryLimit", bytes: 32 * 1024 ** 2 }, locked)).toMatchObject({
+      passed: false,
+      expected: "32m",
+      actual: "64m",
+    });
+  });
+
+  it("count --cpu-quota 25000 over the default 100 ms period as a quarter of a CPU", () => {
+    expect(grade({ type: "cpuLimit", cpus: 0.25 }, observe("cpu-quota.json")).passed).toBe(true);
+    expect(grade({ type: "cpuLimit", cpus: 0.5 }, observe("cpu-quota.json"))).toMatchObject({
+      passed: false,
+      actual: "0.25",
+    });
+  });
+
+  it("say when there is no limit", () => {
+    const result = grade({ type: "memoryLimit", bytes: 1024 ** 3 }, observe("example2-running.json"), "es");
+    expect(result).toMatchObject({ passed: false, expected: "1g", actual: "sin límite" });
+  });
+});
+
+describe("user", () => {
+  it("passes --user 1000:1000 as not root, and as user 1000 with any group", () => {
+    const locked = observe("limits-and-security.json");
+    expect(grade({ type: "user" }, locked).passed).toBe(true);
+    expect(grade({ type: "user", equals: "1000" }, locked).passed).toBe(true);
+    expect(grade({ type: "user", equals: "1000:1000" }, locked).passed).toBe(true);
+    expect(grade({ type: "user", equals: "1000:0" }, locked).passed).toBe(false);
+  });
+
+  it("takes no USER and no --user for root, and says why", () => {
+    const result = grade({ type: "user" }, observe("example2-running.json"));
+    expect(result).toMatchObject({
+      passed: false,
+      expected: "any user but root",
+      actual: "root (neither USER nor --user says otherwise)",
+    });
+  });
+
+  it("takes root by name or uid, with a group, for root", () => {
+    const facts = recordedFacts("limits-and-security.json");
+    for (const user of ["root", "0", "0:1000", "root:root"]) {
+      const result = grade({ type: "user" }, { containerName: facts.name, facts: { ...facts, user } });
+      expect(result, user).toMatchObject({ passed: false, actual: user });
+    }
+  });
+});
+
+describe("readOnlyRootfs", () => {
+  it("reads --read-only", () => {
+    expect(grade({ type: "readOnlyRootfs" }, observe("limits-and-security.json")).passed).toBe(true);
+    expect(grade({ type: "readOnlyRootfs" }, observe("example2-running.json"))).toMatchObject({
+      passed: false,
+      actual: "ReadonlyRootfs=false",
+    });
+  });
+});
+
+describe("capDrop and capAdd", () => {
+  // Recorded from `--cap-drop ALL --cap-add net_bind_service`; the engine keeps CAP_NET_BIND_SERVICE.
+  const locked = observe("limits-and-security.json");
+
+  it("count a dropped ALL for every capability not added back", () => {
+    expect(grade({ type: "capDrop", includes: ["NET_RAW", "CHOWN"] }, locked).passed).toBe(true);
+    expect(grade({ type: "capDrop", includes: ["NET_BIND_SERVICE"] }, locked).passed).toBe(false);
+  });
+
+  it("do not count ALL as dropped when one was added back, and say which", () => {
+    expect(grade({ type: "capDrop", includes: ["ALL"] }, locked)).toMatchObject({
+      passed: false,
+      expected: "--cap-drop ALL",
+      actual: "--cap-drop ALL --cap-add NET_BIND_SERVICE",
+    });
+    const onlyDropped = { ...recordedFacts("limits-and-security.json"), capAdd: [] };
+    const result = grade(
+      { type: "capDrop", includes: ["ALL"] },
+      { containerName: onlyDropped.name, facts: onlyDropped },
+    );
+    expect(result).toMatchObject({ passed: true, actual: "--cap-drop ALL" });
+  });
+
+  it("match an added capability however it was typed", () => {
+    expect(grade({ type: "capAdd", includes: ["NET_BIND_SERVICE"] }, locked)).toMatchObject({
+      passed: true,
+      expected: "--cap-add NET_BIND_SERVICE",
+    });
+  });
+
+  it("fail with none dropped or added", () => {
+    const plain = observe("example2-running.json");
+    expect(grade({ type: "capDrop", includes: ["ALL"] }, plain)).toMatchObject({ passed: false, actual: "none" });
+    expect(grade({ type: "capAdd", includes: ["NET_BIND_SERVICE"] }, plain).passed).toBe(false);
+  });
+
+  it("do not take one dropped capability for ALL", () => {
+    const facts = { ...recordedFacts("limits-and-security.json"), capDrop: ["NET_RAW"], capAdd: [] };
+    const result = grade({ type: "capDrop", includes: ["ALL"] }, { containerName: facts.name, facts });
+    expect(result).toMatchObject({ passed: false, actual: "--cap-drop NET_RAW" });
+  });
+});
+
+describe("evidence of the new checks", () => {
+  it("keep exactly what each read, nothing more", () => {
+    const locked = observe("limits-and-security.json");
+    const result = gradeInWords(
+      exerciseWith(
+        { type: "user" },
+        { type: "memoryLimit", bytes: 64 * 1024 ** 2 },
+        { type: "capDrop", includes: ["NET_RAW"] },
+        { type: "readOnlyRootfs" },
+      ),
+      locked,
+      "en",
+    );
+    expect(result.evidence.checks).toEqual({
+      existe: expect.any(Object),
+      "check-1": { user: "1000:1000" },
+      "check-2": { memoryLimit: 64 * 1024 ** 2 },
+      "check-3": { capDrop: ["ALL"], capAdd: ["NET_BIND_SERVICE"] },
+      "check-4": { readOnlyRootfs: true },
+    });
+  });
+});
+
+describe("imageFromRegistry", () => {
+  const facts = recordedFacts("alpine-exited-0.json");
+  const digest = `sha256:${"b".repeat(64)}`;
+  const withDigests = (repoDigests: string[]) =>
+    observe("alpine-exited-0.json", {
+      image: {
+        id: facts.imageId,
+        repoTags: ["localhost:5000/mi-alpine:1.0"],
+        repoDigests,
+        cmd: ["/bin/sh"],
+        entrypoint: null,
+      },
+    });
+  const check = { type: "imageFromRegistry", repository: "localhost:5000/mi-alpine" };
+
+  it("passes when the engine keeps a digest from that repository: it was pushed there or pulled from there", () => {
+    expect(grade(check, withDigests([`localhost:5000/mi-alpine@${digest}`]))).toMatchObject({
+      passed: true,
+      actual: "localhost:5000/mi-alpine",
+    });
+  });
+
+  it("fails for an image that was only tagged with the registry's name", () => {
+    const result = grade(check, withDigests([]), "en");
+    expect(result).toMatchObject({
+      passed: false,
+      expected: "localhost:5000/mi-alpine",
+      actual: "alpine, never pushed to nor pulled from a registry",
+    });
+  });
+
+  it("fails for an image pushed to another repository, and names it", () => {
+    expect(grade(check, withDigests([`localhost:5000/alpine-mia@${digest}`]))).toMatchObject({
+      passed: false,
+      actual: "localhost:5000/alpine-mia",
+    });
+  });
+
+  it("says so when the image is gone", () => {
+    expect(grade(check, observe("alpine-exited-0.json")).actual).toBe("alpine (the image no longer exists)");
+  });
+});

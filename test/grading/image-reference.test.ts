@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalizeImageReference } from "../../src/grading/image-reference.js";
+import { normalizeImageReference, repositoryOf } from "../../src/grading/image-reference.js";
 
 describe("normalizeImageReference", () => {
   it.each([
@@ -24,5 +24,16 @@ describe("normalizeImageReference", () => {
   it("leaves image ids as they are", () => {
     const id = `sha256:${"a".repeat(64)}`;
     expect(normalizeImageReference(id)).toBe(id);
+  });
+});
+
+describe("repositoryOf", () => {
+  it.each([
+    ["localhost:5000/mi-alpine:1.0", "localhost:5000/mi-alpine"],
+    [`localhost:5000/mi-alpine@sha256:${"c".repeat(64)}`, "localhost:5000/mi-alpine"],
+    ["localhost:5000/mi-alpine", "localhost:5000/mi-alpine"],
+    ["alpine", "docker.io/library/alpine"],
+  ])("%s is in %s", (reference, repository) => {
+    expect(repositoryOf(reference)).toBe(repository);
   });
 });

@@ -1,0 +1,258 @@
+import { execFile } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { NORUN_REASONS } from "../../src/content/code-info.js";
+import { type Curriculum, loadCurriculum } from "../../src/content/load-curriculum.js";
+import { createDockerEngine } from "../../src/docker/engine.js";
+import { gradeSubmission } from "../../src/grading/grade-submission.js";
+import { observeContainer } from "../../src/submissions/observe-container.js";
+import { type SecondEngine, startSecondEngine } from "../docker/second-engine.js";
+import { type LessonStep, lessonSteps } from "./lesson-steps.js";
+
+/**
+ * Every shell block of every lesson, typed in course order as a learner would, on a throw-away engine
+ * per module, the modules side by side, each engine in its own network namespace (its `-p 8080:80`
+ * and `curl localhost:8080` never meet another's), with the stand-in images of scripts/docker-lab.sh.
+ * A command fails the test when it fails and the lesson does not show an error, or succeeds where the
+ * lesson shows one. Blocks marked `norun=REASON` are listed, never silently skipped. Beside them,
+ * every exercise's reference solution (its first accept) runs on an engine of its own and must earn
+ * full marks.
+ */
+
+const run = promisify(execFile);
+const IMAGES = [
+  "alpine:latest",
+  "alpine:3.20",
+  "nginx:latest",
+  "nginx:1.27-alpine",
+  "redis:7-alpine",
+  "hello-world:latest",
+  "registry:2",
+];
+const LESSON_TIMEOUT_MS = 90_000;
+/** A module's lessons, or every exercise's solution, engine start-up included. */
+const MODULE_TIMEOUT_MS = 110_000;
+/** Compose v1 names a service's container PROJECT_SERVICE_1, where the exercise (v2) says PROJECT-SERVICE-1. */
+const COMPOSE_V1_CONTAINER: Record<string, string> = { "compose-servicio-web": "tienda_web_1" };
+
+/** `docker compose …` as Compose v1, for this session only: Debian 12 has no v2 plugin. */
+const COMPOSE_V1_PLUGIN = `#!/bin/sh
+if [ "$1" = docker-cli-plugin-metadata ]; then
+  echo '{"SchemaVersion":"0.1.0","Vendor":"Aprendiendo Docker tests","Version":"v1-shim","ShortDescription":"Compose v1 as docker compose"}'
+  exit 0
+fi
+shift
+exec docker-compose "$@"
+`;
+
+// Loaded before the tests are collected: there is one test per module.
+const curriculum: Curriculum = await loadCurriculum("content");
+let work: string;
+let dockerConfig: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), "lesson-commands-"));
+  dockerConfig = path.join(work, "docker-config");
+  await mkdir(path.join(dockerConfig, "cli-plugins"), { recursive: true });
+  await writeFile(path.join(dockerConfig, "cli-plugins", "docker-compose"), COMPOSE_V1_PLUGIN);
+  await chmod(path.join(dockerConfig, "cli-plugins", "docker-compose"), 0o755);
+});
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** A throw-away engine with the stand-in images, in its own network namespace, and the env that reaches it. */
+async function withEngine<T>(
+  label: string,
+  use: (engine: { host: string; netns: string; env: NodeJS.ProcessEnv }) => Promise<T>,
+) {
+  const started = Date.now();
+  const engine: SecondEngine = await startSecondEngine({ network: "bridge", images: IMAGES });
+  try {
+    const env = { ...process.env, DOCKER_HOST: engine.host, DOCKER_CONFIG: dockerConfig, HOME: work };
+    console.log(
+      `lesson-commands: ${label}: engine with ${IMAGES.length} stand-in images ready in ${Date.now() - started} ms`,
+    );
+    return await use({ host: engine.host, netns: await engine.netns(), env });
+  } finally {
+    await engine.dispose();
+  }
+}
+
+const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/** One bash script per lesson: each step records its exit code and output, and `cd` carries over. */
+function scriptFor(steps: LessonStep[], dir: string): string {
+  const lines = ["set +e", `S=${quote(dir)}`];
+  steps.forEach((step, index) => {
+    const out = `>"$S/${index}.out" 2>&1`;
+    if (step.kind === "skip") return;
+    if (step.kind === "file") {
+      lines.push(
+        `mkdir -p "$(dirname ${quote(step.path)})" && cat >${quote(step.path)} <<'__LESSON_FILE__'`,
+        step.content.replace(/\n$/, ""),
+        "__LESSON_FILE__",
+      );
+    } else if (step.terminalInput !== undefined) {
+      lines.push(`script -qec ${quote(step.command)} /dev/null <"$S/${index}.in" ${out}`);
+    } else if (step.interrupt) {
+      lines.push(`timeout -s INT 3 sh -c ${quote(step.command)} </dev/null ${out}`);
+    } else if (step.answer !== undefined) {
+      lines.push(`printf '%s\\n' ${quote(step.answer)} | { ${step.command}\n} ${out}`);
+    } else if (startsInBackground(steps[index - 1])) {
+      // The service just started may not listen yet; a learner reading the output gives it that second.
+      lines.push(`{ ${step.command}\n} </dev/null ${out} || { sleep 1; { ${step.command}\n} </dev/null ${out}; }`);
+    } else {
+      lines.push(`{ ${step.command}\n} </dev/null ${out}`);
+    }
+    lines.push(`echo "${index} $?" >>"$S/status"`);
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+const startsInBackground = (step: LessonStep | undefined) =>
+  step?.kind === "run" && /^docker (run|compose up)\b.*\s(-d|--detach)\b/.test(step.command);
+
+/** What the two languages must share: the commands, the files and what each command should do. */
+const shape = (steps: LessonStep[]) =>
+  steps.map((step) =>
+    step.kind === "file" ? `file ${step.path}` : step.kind === "skip" ? `skip ${step.reason}` : JSON.stringify(step),
+  );
+
+describe.concurrent("every lesson's commands run as written", () => {
+  it("the Spanish and English lessons give the same commands", ({ expect }) => {
+    for (const lesson of curriculum.lessons) {
+      expect(shape(lessonSteps(lesson.body.en.markdown)), lesson.slug).toEqual(
+        shape(lessonSteps(lesson.body.es.markdown)),
+      );
+    }
+  });
+
+  // Each module's lessons run in course order on an engine of their own (later lessons may use what
+  // earlier ones left), and the modules run side by side: most of a lesson's time is spent waiting.
+  it.for(curriculum.modules.map((m) => m.slug))(
+    "module %s, in course order",
+    { timeout: MODULE_TIMEOUT_MS },
+    async (module, { expect }) => {
+      const problems: string[] = [];
+      await withEngine(module, async ({ netns, env }) => {
+        for (const lesson of curriculum.lessons.filter((l) => l.module === module)) {
+          const started = Date.now();
+          const steps = lessonSteps(lesson.body.es.markdown);
+          const dir = path.join(work, String(lesson.order));
+          const home = path.join(dir, "home");
+          await mkdir(home, { recursive: true });
+          for (const [index, step] of steps.entries()) {
+            if (step.kind === "run" && step.terminalInput !== undefined) {
+              await writeFile(path.join(dir, `${index}.in`), step.terminalInput);
+            }
+          }
+          await writeFile(path.join(dir, "lesson.sh"), scriptFor(steps, dir));
+          await run("nsenter", [`--net=${netns}`, "bash", path.join(dir, "lesson.sh")], {
+            cwd: home,
+            env,
+            timeout: LESSON_TIMEOUT_MS,
+          }).catch((error) => problems.push(`${lesson.slug}: the lesson's script did not finish: ${String(error)}`));
+          const codes = new Map(
+            (await readFile(path.join(dir, "status"), "utf8").catch(() => ""))
+              .split("\n")
+              .filter(Boolean)
+              .map((line) => line.split(" ").map(Number) as [number, number]),
+          );
+          let ran = 0;
+          const skipped: string[] = [];
+          for (const [index, step] of steps.entries()) {
+            if (step.kind === "skip") {
+              skipped.push(`${step.commands.join(" && ")} (${step.reason}: ${NORUN_REASONS[step.reason]})`);
+              continue;
+            }
+            const code = codes.get(index);
+            const output = async () =>
+              (await readFile(path.join(dir, `${index}.out`), "utf8").catch(() => "")).trim().slice(-600);
+            const what = step.kind === "file" ? `writing ${step.path}` : `$ ${step.command}`;
+            if (code === undefined) {
+              problems.push(`${lesson.slug}: ${what} never ran`);
+              continue;
+            }
+            ran++;
+            if (step.kind === "file") {
+              if (code !== 0) problems.push(`${lesson.slug}: ${what} failed (${code}): ${await output()}`);
+              continue;
+            }
+            const succeeded = code === 0 || (step.interrupt === true && code === 124);
+            if (step.expect === "success" && !succeeded) {
+              problems.push(`${lesson.slug}: ${what} failed with ${code}:\n${await output()}`);
+            } else if (step.expect === "failure" && succeeded) {
+              problems.push(`${lesson.slug}: ${what} succeeded, but the lesson shows an error:\n${await output()}`);
+            }
+          }
+          console.log(
+            `lesson-commands: ${String(lesson.order).padStart(2)} ${lesson.slug}: ${ran} steps in ${Date.now() - started} ms` +
+              (skipped.length ? `; not run here: ${skipped.join("; ")}` : ""),
+          );
+        }
+      });
+      expect(problems).toEqual([]);
+    },
+  );
+
+  it("every exercise's reference solution earns full marks on a clean engine", { timeout: MODULE_TIMEOUT_MS }, async ({
+    expect,
+  }) => {
+    const problems: string[] = [];
+    await withEngine("exercises", async ({ host, netns, env }) => {
+      const grader = createDockerEngine({ host, timeoutMs: 10_000, concurrency: 4 });
+      try {
+        // docker-lab.sh serves a registry on 127.0.0.1:5000 to the shared engine; this one gets its own.
+        await run("docker", ["run", "-d", "--name", "registro-del-laboratorio", "-p", "5000:5000", "registry:2"], {
+          env,
+        });
+        for (const exercise of curriculum.exercises.values()) {
+          const started = Date.now();
+          const dir = await mkdtemp(path.join(work, `exercise-${exercise.id}-`));
+          const solution = (exercise.accept[0]?.run ?? []).join("\n");
+          // -it solutions need a terminal; the learner then leaves it with `exit`.
+          const command = /\s-(it|ti)\b/.test(solution)
+            ? ["script", "-qec", `sh -e ${path.join(dir, "solution.sh")}`, "/dev/null"]
+            : ["sh", "-e", path.join(dir, "solution.sh")];
+          await writeFile(path.join(dir, "solution.sh"), `${solution}\n`);
+          const failed = await new Promise<string | undefined>((resolve) => {
+            const child = execFile(
+              "nsenter",
+              [`--net=${netns}`, ...command],
+              { cwd: dir, env, timeout: 30_000 },
+              (error) => resolve(error ? String(error) : undefined),
+            );
+            child.stdin?.end("exit\n");
+          });
+          if (failed) {
+            problems.push(`${exercise.id}: the solution failed: ${failed}`);
+          } else {
+            const name = COMPOSE_V1_CONTAINER[exercise.id] ?? exercise.containerName;
+            // A solution that ends a container (kill, an exit) may still be on its way out.
+            await run("docker", ["wait", name], { env, timeout: 1_000 }).catch(() => {});
+            const grade = gradeSubmission(exercise, await observeContainer(grader, exercise, name));
+            const failing = grade.checks.filter((check) => !check.passed).map((check) => check.id);
+            if (failing.length > 0) problems.push(`${exercise.id}: checks ${failing.join(", ")} failed`);
+          }
+          const cleanup = COMPOSE_V1_CONTAINER[exercise.id]
+            ? [`docker rm -f ${COMPOSE_V1_CONTAINER[exercise.id]}`, ...exercise.cleanup]
+            : exercise.cleanup;
+          for (const line of cleanup) {
+            await run("nsenter", [`--net=${netns}`, "sh", "-c", line], { cwd: dir, env, timeout: 30_000 }).catch(
+              () => {},
+            );
+          }
+          console.log(`lesson-commands: exercise ${exercise.id} graded in ${Date.now() - started} ms`);
+        }
+      } finally {
+        grader.close();
+      }
+    });
+    expect(problems).toEqual([]);
+  });
+});
