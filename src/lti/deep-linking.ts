@@ -2,24 +2,56 @@ import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
 import type { Database } from "../db/prisma.js";
 import type { Exercise } from "../grading/exercise.js";
+import type { LocalizedText } from "../schemas/language.js";
 import type { Launch } from "./launch.js";
 import { currentSigningKey, TOOL_ALG } from "./tool-keys.js";
 
-/** What a teacher can place: one exercise, graded out of its checks' points. */
-export interface Placeable {
-  exercise: Exercise;
-  /** The exercise's points: the line item's scoreMaximum, so the gradebook column matches our scores. */
-  scoreMaximum: number;
-}
+/**
+ * What a teacher can place: an exercise, graded out of its checks' points, or a lesson to read,
+ * which has no gradebook column of its own (its exercises are placed one by one).
+ */
+export type Placeable =
+  | {
+      kind: "exercise";
+      exercise: Exercise;
+      /** The exercise's points: the line item's scoreMaximum, so the gradebook column matches our scores. */
+      scoreMaximum: number;
+    }
+  | { kind: "lesson"; slug: string; title: LocalizedText };
 
 export function placeable(exercise: Exercise): Placeable {
   const points = exercise.checks.reduce((sum, check) => sum + check.points, 0);
-  return { exercise, scoreMaximum: points > 0 ? points : 1 };
+  return { kind: "exercise", exercise, scoreMaximum: points > 0 ? points : 1 };
+}
+
+export function placeableLesson(lesson: { slug: string; title: LocalizedText }): Placeable {
+  return { kind: "lesson", slug: lesson.slug, title: lesson.title };
+}
+
+function contentItem(item: Placeable, launchUrl: string) {
+  if (item.kind === "lesson") {
+    return {
+      type: "ltiResourceLink",
+      title: item.title.es,
+      text: item.title.en,
+      url: launchUrl,
+      custom: { lesson_slug: item.slug },
+    };
+  }
+  const { exercise, scoreMaximum } = item;
+  return {
+    type: "ltiResourceLink",
+    title: exercise.title.es,
+    text: exercise.title.en,
+    url: launchUrl,
+    custom: { exercise_id: exercise.id },
+    lineItem: { scoreMaximum, label: exercise.title.es, resourceId: exercise.id },
+  };
 }
 
 /**
- * The signed LtiDeepLinkingResponse (Deep Linking 2.0 §4.2) that places one exercise: an LTI
- * resource link to our launch URL whose custom exercise_id names it, with a line item, so the
+ * The signed LtiDeepLinkingResponse (Deep Linking 2.0 §4.2) that places one item: an LTI resource
+ * link to our launch URL whose custom parameter names it; an exercise also gets a line item, so the
  * platform creates the gradebook column that scores are later posted to.
  */
 export async function deepLinkingResponse(
@@ -30,7 +62,6 @@ export async function deepLinkingResponse(
   launchUrl: string,
 ): Promise<string> {
   const { kid, key } = await currentSigningKey(db, secretsKey);
-  const { exercise, scoreMaximum } = item;
   return new SignJWT({
     nonce: randomBytes(16).toString("base64url"),
     "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",
@@ -39,16 +70,7 @@ export async function deepLinkingResponse(
     ...(launch.deepLinking?.data
       ? { "https://purl.imsglobal.org/spec/lti-dl/claim/data": launch.deepLinking.data }
       : {}),
-    "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": [
-      {
-        type: "ltiResourceLink",
-        title: exercise.title.es,
-        text: exercise.title.en,
-        url: launchUrl,
-        custom: { exercise_id: exercise.id },
-        lineItem: { scoreMaximum, label: exercise.title.es, resourceId: exercise.id },
-      },
-    ],
+    "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": [contentItem(item, launchUrl)],
   })
     .setProtectedHeader({ alg: TOOL_ALG, kid, typ: "JWT" })
     .setIssuer(launch.platform.platformClientId)

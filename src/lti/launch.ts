@@ -63,6 +63,8 @@ export interface Launch {
   learnerId: string;
   /** The exercise the placement names in its custom parameters (set by our deep linking). */
   exerciseId: string | undefined;
+  /** The lesson a reading placement names instead (custom lesson_slug). */
+  lessonSlug: string | undefined;
   resourceLinkId: string | undefined;
   lineItemUrl: string | undefined;
   deepLinking: { returnUrl: string; data: string | undefined } | undefined;
@@ -178,6 +180,7 @@ export async function verifyLaunch(
   const learnerId = learnerIdForSub(claims.sub);
   const custom = claims[`${LTI}custom`];
   const exerciseId = typeof custom?.exercise_id === "string" ? custom.exercise_id : undefined;
+  const lessonSlug = typeof custom?.lesson_slug === "string" ? custom.lesson_slug : undefined;
   const resourceLinkId = claims[`${LTI}resource_link`]?.id;
   const lineItemUrl = claims[AGS_ENDPOINT]?.lineitem;
   await db.$transaction(async (tx) => {
@@ -204,6 +207,7 @@ export async function verifyLaunch(
     sub: claims.sub,
     learnerId,
     exerciseId,
+    lessonSlug,
     resourceLinkId,
     lineItemUrl,
     deepLinking: deepLinking ? { returnUrl: deepLinking.deep_link_return_url, data: deepLinking.data } : undefined,

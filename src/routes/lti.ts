@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { authErrorResponses } from "../http/auth-responses.js";
-import { deepLinkingResponse, placeable } from "../lti/deep-linking.js";
+import { deepLinkingResponse, type Placeable, placeable, placeableLesson } from "../lti/deep-linking.js";
 import { deepLinkingPicker, landLearner } from "../lti/landing.js";
 import {
   LaunchFormSchema,
@@ -237,7 +237,8 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: "LTI 1.3 launch (resource link or deep linking request), posted by the platform",
         body: LaunchFormSchema,
         response: {
-          200: z.string().describe("text/html: the learner's landing page, or the teacher's exercise picker"),
+          200: z.string().describe("text/html: the teacher's picker of lessons and exercises (deep linking)"),
+          303: z.null().describe("A learner's launch: signs the browser in and redirects to the placed lesson"),
           400: ProblemSchema,
           401: ProblemSchema.describe("The launch cannot be trusted; detail says why"),
         },
@@ -247,21 +248,24 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       const launch = await verifyLaunch(app.prisma, request.body, cookie(request, LTI_STATE_COOKIE));
       if (launch.messageType === "LtiDeepLinkingRequest" && launch.deepLinking) {
         const { launchUrl } = toolUrls(request);
+        // Each lesson, to read, followed by its exercises, to grade: the course in its own order.
+        const items: { title: string; item: Placeable }[] = app.curriculum.lessons.flatMap((lesson) => [
+          { title: `Lección: ${lesson.title.es}`, item: placeableLesson(lesson) },
+          ...lesson.exercises.flatMap((id) => {
+            const exercise = app.curriculum.exercises.get(id);
+            return exercise ? [{ title: `Ejercicio: ${exercise.title.es}`, item: placeable(exercise) }] : [];
+          }),
+        ]);
         const choices = [];
-        for (const exercise of app.curriculum.exercises.values()) {
-          const jwt = await deepLinkingResponse(
-            app.prisma,
-            app.config.secretsKey,
-            launch,
-            placeable(exercise),
-            launchUrl,
-          );
-          choices.push({ title: exercise.title.es, jwt });
+        for (const { title, item } of items) {
+          const jwt = await deepLinkingResponse(app.prisma, app.config.secretsKey, launch, item, launchUrl);
+          choices.push({ title, jwt });
         }
         return deepLinkingPicker(reply, launch, launch.deepLinking.returnUrl, choices);
       }
       const exercise = launch.exerciseId ? app.curriculum.exercises.get(launch.exerciseId) : undefined;
-      return landLearner(reply, request, app.prisma, launch, exercise?.lesson);
+      const lesson = launch.lessonSlug && app.catalog.lessons.has(launch.lessonSlug) ? launch.lessonSlug : undefined;
+      return landLearner(reply, request, app.prisma, launch, exercise?.lesson ?? lesson);
     },
   );
 };

@@ -99,7 +99,7 @@ describe("an exercise placed with deep linking", () => {
     platform.nextLaunch = { sub: "teacher-1", messageType: "LtiDeepLinkingRequest" };
     const picker = await launch();
     const choice = [...picker.text.matchAll(/name="JWT" value="([^"]+)"><button type="submit">([^<]+)</g)].find(
-      (match) => match[2] === t.app.curriculum.exercises.get("alpine-una-vez")?.title.es,
+      (match) => match[2] === `Ejercicio: ${t.app.curriculum.exercises.get("alpine-una-vez")?.title.es}`,
     );
     lineItem = await platform.returnDeepLink(choice?.[1] ?? "");
     expect(lineItem).toMatchObject({ resourceId: "alpine-una-vez", url: expect.stringContaining("?type_id=1") });

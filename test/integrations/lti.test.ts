@@ -86,6 +86,13 @@ describe("a learner's launch", () => {
     expect(page.headers["content-security-policy"]).toContain(`frame-ancestors 'self' ${platform.issuer}`);
   });
 
+  it("a placed lesson lands on that lesson, signed in", async () => {
+    platform.nextLaunch = { sub: "canvas-user-43", custom: { lesson_slug: "redes" } };
+    const { response } = await launch();
+    expect(response.status, response.text).toBe(303);
+    expect(response.headers.location).toBe("/lessons/redes");
+  });
+
   it("maps a sub of any printable ASCII, up to 255 characters, to a learner id usable in paths", async () => {
     const sub = `moodle|${"x".repeat(240)}/é`.replace("é", "~");
     platform.nextLaunch = { sub };
@@ -179,19 +186,33 @@ describe("launches that are refused with 401 and say why", () => {
 });
 
 describe("deep linking", () => {
-  it("offers every exercise as a signed content item with a line item, verifiable with the tool's JWKS", async () => {
+  it("offers every lesson and exercise as a signed content item, exercises with a line item, verifiable with the tool's JWKS", async () => {
     platform.nextLaunch = { sub: "teacher-1", messageType: "LtiDeepLinkingRequest" };
     const { response } = await launch();
     expect(response.status, response.text).toBe(200);
     expect(response.headers["content-security-policy"]).toContain(`form-action 'self' ${platform.issuer}`);
     const jwts = [...response.text.matchAll(/name="JWT" value="([^"]+)"/g)].map((match) => match[1] ?? "");
-    expect(jwts.length).toBe(t.app.curriculum.exercises.size);
+    expect(jwts.length).toBe(t.app.curriculum.exercises.size + t.app.curriculum.lessons.length);
 
     const jwks = (await request(t.app.server).get("/lti/jwks").expect(200)).body;
-    const { payload, protectedHeader } = await jwtVerify(jwts[0] ?? "", createLocalJWKSet(jwks), {
-      issuer: platform.clientId,
-      audience: platform.issuer,
-    });
+    const verified = await Promise.all(
+      jwts.map((jwt) =>
+        jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: platform.clientId, audience: platform.issuer }),
+      ),
+    );
+    const itemsOf = (payload: Record<string, unknown>) =>
+      payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
+        custom: { exercise_id?: string; lesson_slug?: string };
+        lineItem?: unknown;
+      }[];
+    const lessons = verified.flatMap(({ payload }) => itemsOf(payload)).filter((item) => item.custom.lesson_slug);
+    expect(lessons.map((item) => item.custom.lesson_slug)).toEqual(t.app.curriculum.lessons.map((l) => l.slug));
+    // A lesson is read, not graded: no gradebook column of its own.
+    for (const item of lessons) expect(item.lineItem).toBeUndefined();
+
+    const firstExercise = verified.find(({ payload }) => itemsOf(payload)[0]?.custom.exercise_id);
+    if (!firstExercise) throw new Error("no exercise was offered");
+    const { payload, protectedHeader } = firstExercise;
     expect(protectedHeader.kid).toBe(jwks.keys[0].kid);
     expect(payload).toMatchObject({
       "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",
