@@ -1,5 +1,4 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabaseClient, type Database } from "../../src/db/prisma.js";
 import { createTestClient, createTestDatabase, type TestDatabase } from "../helper.js";
@@ -27,12 +26,28 @@ let db: Database;
 let auth: string;
 const receiver = await startWebhookReceiver({ delayMs: RECEIVER_DELAY_MS });
 const replicas: { url: string; server: ReturnType<typeof startServer>; dead: boolean }[] = [];
-const run = promisify(execFile);
-
-/** Whether a process holds an open connection to the receiver: a delivery it is sending right now. */
+/**
+ * Whether a process holds an open connection to the receiver: a delivery it is sending right now.
+ * Read from /proc: the sockets connected to the receiver's port (/proc/net/tcp, state 01 =
+ * established), and whether one of them is among the process's open files.
+ */
 async function sendingToReceiver(pid: number): Promise<boolean> {
-  const { stdout } = await run("ss", ["-tnpH", "state", "established", `dport = :${receiver.port}`]);
-  return stdout.includes(`pid=${pid},`);
+  const portHex = receiver.port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const lines = (await readFile(table, "utf8").catch(() => "")).split("\n").slice(1);
+    for (const line of lines) {
+      const [, , remote, state, , , , , , inode] = line.trim().split(/\s+/);
+      if (remote?.endsWith(`:${portHex}`) && state === "01" && inode) inodes.add(inode);
+    }
+  }
+  if (inodes.size === 0) return false;
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
+    if (inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? "")) return true;
+  }
+  return false;
 }
 
 beforeAll(async () => {
