@@ -262,7 +262,9 @@ describe("when things go wrong", () => {
     await page.close();
   });
 
-  it("the engine down is explained in plain words, and nothing is stored", async () => {
+  // It builds a second app on a database of its own before the browser starts: on a loaded machine
+  // that alone can take most of the default 30 s.
+  it("the engine down is explained in plain words, and nothing is stored", { timeout: 90_000 }, async () => {
     const down = await buildTestApp({
       docker: { host: "unix:///tmp/no-engine-here.sock", timeoutMs: 1000, concurrency: 2 },
     });
