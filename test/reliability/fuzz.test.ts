@@ -48,7 +48,9 @@ beforeAll(async () => {
     lessons: [...app.catalog.lessons.keys()],
     commands: [...app.catalog.commands.keys()],
     diagrams: [...app.catalog.diagrams.keys()],
-    containers: [...app.curriculum.exercises.values()].map((exercise) => exercise.containerName),
+    containers: [...app.curriculum.exercises.values()].flatMap((exercise) =>
+      exercise.kind === "container" ? [exercise.containerName] : [],
+    ),
   };
   knownIds = Object.values(idsByCollection).flat();
 });
