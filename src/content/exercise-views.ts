@@ -41,8 +41,7 @@ export const ExerciseSummarySchema = z
       .describe("container: graded on the learner's container; question: graded on the answers submitted"),
     containerName: z
       .string()
-      .optional()
-      .describe("The container name the exercise asks for; submissions default to it. Container exercises only"),
+      .describe("The container name the exercise asks for; submissions default to it. Empty for a question exercise"),
     maxScore: z.number().int(),
   })
   .meta({ id: "ExerciseSummary" });
@@ -64,7 +63,8 @@ export function exerciseSummary(exercise: Exercise, language: Language): z.infer
     lesson: exercise.lesson,
     title: exercise.title[language],
     kind: exercise.kind,
-    ...(exercise.kind === "container" && { containerName: exercise.containerName }),
+    // Kept, and empty, for questions: clients read containerName as always present.
+    containerName: exercise.kind === "container" ? exercise.containerName : "",
     maxScore: maxScoreOf(exercise),
   };
 }

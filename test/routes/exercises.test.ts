@@ -27,6 +27,7 @@ describe("GET /v1/exercises", () => {
       lesson: "que-es-docker",
       title: "Questions: what is Docker?",
       kind: "question",
+      containerName: "",
       maxScore: 3,
     });
     expect(response.body.items).toContainEqual({
