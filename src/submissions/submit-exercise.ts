@@ -55,9 +55,9 @@ export interface SubmitExerciseResult {
 }
 
 /**
- * Grades a learner's container, or their answers to a question exercise, for one exercise and records the attempt. Everything the attempt
- * changes commits together: the submission, progress, lesson completion, webhook events and the
- * Idempotency-Key's answer. When the engine cannot be asked, nothing is stored and no attempt is
+ * Grades a learner's container, or their answers to a question exercise, and records the attempt.
+ * Everything the attempt changes commits together: the submission, progress, lesson completion,
+ * webhook events and the Idempotency-Key's answer. When the engine cannot be asked, nothing is stored and no attempt is
  * counted: the learner did nothing wrong.
  *
  * The key is claimed in its own statement before the engine is asked, not inside the transaction:

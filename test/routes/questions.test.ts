@@ -114,6 +114,24 @@ describe("a question exercise, graded through the submissions API", () => {
   });
 });
 
+describe("an Idempotency-Key on answers", () => {
+  it("replays the same answers and refuses other answers under the same key", async () => {
+    const send = (answer: string) =>
+      request(t.app.server)
+        .post("/v1/exercises/preguntas-comandos-basicos/submissions")
+        .set("authorization", auth)
+        .set("idempotency-key", "marta-intento-1")
+        .send({ learnerId: "marta", answers: { "dentro-de-uno-en-marcha": answer } });
+    const first = await send("exec");
+    expect(first.status).toBe(201);
+    const again = await send("exec");
+    expect(again.status).toBe(201);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.body.id).toBe(first.body.id);
+    expect((await send("run")).status).toBe(422);
+  });
+});
+
 describe("the answer key", () => {
   /** What a view must never carry: the right option ids, the accepted texts, and the feedback. */
   const secretsOf = (question: Question, language: "es" | "en") => {
