@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { loadCurriculum } from "../src/content/load-curriculum.js";
-import type { Exercise } from "../src/grading/exercise.js";
+import type { ContainerExercise } from "../src/grading/exercise.js";
 import { newClient } from "./grading.js";
 import type { BenchContext } from "./lesson.js";
 import { log, projectRoot } from "./support/processes.js";
@@ -25,6 +25,8 @@ export async function benchExercises(context: BenchContext & { serviceDatabaseUr
   const rows: string[][] = [];
   const results: { exercise: string; p50: number; p90: number; max: number }[] = [];
   for (const exercise of exercises.values()) {
+    // Questions never reach an engine: there is no grading time to measure.
+    if (exercise.kind !== "container") continue;
     const directory = await mkdtemp(path.join(os.tmpdir(), "bench-attempt-"));
     try {
       await runSolution(exercise, directory);
@@ -65,7 +67,7 @@ export async function benchExercises(context: BenchContext & { serviceDatabaseUr
 }
 
 /** As a learner types it; lines with -t need a terminal, which `script` gives them. */
-async function runSolution(exercise: Exercise, directory: string) {
+async function runSolution(exercise: ContainerExercise, directory: string) {
   const lines = exercise.accept[0]?.run ?? [];
   const file = path.join(directory, "commands.sh");
   await writeFile(file, `${lines.join("\n")}\n`);
@@ -82,7 +84,7 @@ async function runSolution(exercise: Exercise, directory: string) {
   });
 }
 
-async function cleanUp(exercise: Exercise, directory: string) {
+async function cleanUp(exercise: ContainerExercise, directory: string) {
   for (const line of exercise.cleanup) await run("sh", ["-c", line], { timeout: 30_000 }).catch(() => {});
   await rm(directory, { recursive: true, force: true });
 }

@@ -309,6 +309,10 @@ async function exercisePanel(exerciseId, refreshProgress) {
     spellcheck: "false",
     required: true,
   });
+  // A question exercise is answered in the form; a container exercise names the container to grade.
+  const questions = exercise.kind === "question" ? exercise.questions.map((q) => questionField(id, q, strings)) : [];
+  const answers = () =>
+    Object.fromEntries(questions.flatMap((q) => (q.value() === undefined ? [] : [[q.id, q.value()]])));
   const checkButton = h("button", { type: "submit", className: "primary" }, strings.check);
   const form = h(
     "form",
@@ -327,7 +331,10 @@ async function exercisePanel(exerciseId, refreshProgress) {
           const submission = await api(`/v1/exercises/${encodeURIComponent(exercise.id)}/submissions`, {
             method: "POST",
             lang: state.lang,
-            body: { learnerId: state.session.learnerId, containerName: nameInput.value.trim() },
+            body:
+              exercise.kind === "question"
+                ? { learnerId: state.session.learnerId, answers: answers() }
+                : { learnerId: state.session.learnerId, containerName: nameInput.value.trim() },
           });
           result.replaceChildren(submissionView(submission));
           live.textContent =
@@ -345,8 +352,9 @@ async function exercisePanel(exerciseId, refreshProgress) {
         }
       },
     },
-    h("label", { for: nameInput.id }, strings.containerName),
-    nameInput,
+    exercise.kind === "question"
+      ? questions.map((q) => q.element)
+      : [h("label", { for: nameInput.id }, strings.containerName), nameInput],
     checkButton,
   );
 
@@ -356,23 +364,73 @@ async function exercisePanel(exerciseId, refreshProgress) {
     { className: "exercise", id, "aria-labelledby": `${id}-title` },
     h("h3", { id: `${id}-title` }, exercise.title),
     renderInstructions(exercise.instructions, strings),
-    h(
-      "details",
-      { className: "checks-preview" },
-      h("summary", null, strings.checksTitle),
+    exercise.checks.length > 0 &&
       h(
-        "ul",
-        null,
-        exercise.checks.map((check) =>
-          h("li", null, check.description, h("span", { className: "points" }, ` · ${strings.points(check.points)}`)),
+        "details",
+        { className: "checks-preview" },
+        h("summary", null, strings.checksTitle),
+        h(
+          "ul",
+          null,
+          exercise.checks.map((check) =>
+            h("li", null, check.description, h("span", { className: "points" }, ` · ${strings.points(check.points)}`)),
+          ),
         ),
       ),
-    ),
     state.session ? form : h("p", { className: "problem" }, strings.signInToCheck),
     live,
     result,
     attempts,
   );
+}
+
+/** One question's inputs, and what they answer: undefined while unanswered. */
+function questionField(exerciseId, question, strings) {
+  const name = `${exerciseId}-${question.id}`;
+  const legend = h(
+    "legend",
+    null,
+    inlineMarkdown(question.prompt),
+    h("span", { className: "points" }, ` · ${strings.points(question.points)}`),
+  );
+  const field = (...children) =>
+    h("fieldset", { className: "question", "data-question": question.id }, legend, children);
+  if (question.type === "short") {
+    const input = h("input", { name, autocomplete: "off", spellcheck: "false", "aria-label": question.prompt });
+    return { id: question.id, element: field(input), value: () => input.value.trim() || undefined };
+  }
+  if (question.type === "order") {
+    const selects = question.items.map((_, position) =>
+      h(
+        "select",
+        { name: `${name}-${position + 1}`, "aria-label": strings.position(position + 1) },
+        h("option", { value: "" }, "—"),
+        question.items.map((item) => h("option", { value: item.id }, item.text)),
+      ),
+    );
+    const value = () => (selects.every((select) => select.value) ? selects.map((select) => select.value) : undefined);
+    return {
+      id: question.id,
+      element: field(
+        h(
+          "ol",
+          null,
+          selects.map((select) => h("li", null, select)),
+        ),
+      ),
+      value,
+    };
+  }
+  const type = question.type === "single" ? "radio" : "checkbox";
+  const boxes = question.options.map((option) => h("input", { type, name, value: option.id }));
+  const labels = question.options.map((option, index) =>
+    h("label", { className: "option" }, boxes[index], " ", inlineMarkdown(option.text)),
+  );
+  const value = () => {
+    const chosen = boxes.filter((box) => box.checked).map((box) => box.value);
+    return type === "radio" ? chosen[0] : chosen;
+  };
+  return { id: question.id, element: field(labels), value };
 }
 
 function submissionView(submission) {

@@ -26,8 +26,9 @@ if (!databaseUrl || !clientId || !exerciseId || !learners || !concurrency || !co
 }
 
 const curriculum = await loadCurriculum(config.contentDir);
-const exercise = curriculum.exercises.get(exerciseId);
-if (!exercise) throw new Error(`no exercise ${exerciseId}`);
+const found = curriculum.exercises.get(exerciseId);
+if (found?.kind !== "container") throw new Error(`no container exercise ${exerciseId}`);
+const exercise = found;
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
 const docker = new Docker(parseDockerHost(config.docker.host).modemOptions);
 let next = 0;
@@ -37,7 +38,7 @@ async function gradeOnce(i: number) {
   const containerName = `${containerPrefix}-${i}`;
   const started = performance.now();
   const facts = containerFactsFromInspect(await docker.getContainer(containerName).inspect());
-  const grade = gradeSubmission(exercise as NonNullable<typeof exercise>, { containerName, facts });
+  const grade = gradeSubmission(exercise, { containerName, facts });
   const id = randomUUID();
   const gradedAt = new Date().toISOString();
   const passed = grade.status === "passed";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Exercise } from "../grading/exercise.js";
+import { type Exercise, maxScoreOf, type Question } from "../grading/exercise.js";
 import { localize } from "../grading/messages.js";
 import { type Language, LanguageSchema } from "../schemas/language.js";
 
@@ -13,12 +13,35 @@ export const ExerciseCheckViewSchema = z
   })
   .meta({ id: "ExerciseCheck" });
 
+const ChoiceViewSchema = z.object({ id: z.string(), text: z.string() });
+
+/** A question as learners see it: its options or items, never which are right nor in what order. */
+export const ExerciseQuestionViewSchema = z
+  .object({
+    id: z.string(),
+    type: z
+      .enum(["single", "multiple", "order", "short"])
+      .describe(
+        "single: answer one option id; multiple: an array of option ids; order: every item id, in order; short: a text",
+      ),
+    prompt: z.string().describe("Markdown"),
+    points: z.number().int(),
+    options: z.array(ChoiceViewSchema).optional().describe("For single and multiple"),
+    items: z.array(ChoiceViewSchema).optional().describe("For order, in no particular order"),
+  })
+  .meta({ id: "ExerciseQuestion" });
+
 export const ExerciseSummarySchema = z
   .object({
     id: z.string(),
     lesson: z.string().describe("Slug of the lesson this exercise belongs to"),
     title: z.string(),
-    containerName: z.string().describe("The container name the exercise asks for; submissions default to it"),
+    kind: z
+      .enum(["container", "question"])
+      .describe("container: graded on the learner's container; question: graded on the answers submitted"),
+    containerName: z
+      .string()
+      .describe("The container name the exercise asks for; submissions default to it. Empty for a question exercise"),
     maxScore: z.number().int(),
   })
   .meta({ id: "ExerciseSummary" });
@@ -30,29 +53,30 @@ export const ExerciseListSchema = z
 export const ExerciseDetailSchema = ExerciseSummarySchema.extend({
   language: LanguageSchema,
   instructions: z.string().describe("Markdown"),
-  checks: z.array(ExerciseCheckViewSchema),
+  checks: z.array(ExerciseCheckViewSchema).describe("Empty for a question exercise"),
+  questions: z.array(ExerciseQuestionViewSchema).optional().describe("Question exercises only"),
 }).meta({ id: "Exercise" });
-
-export function maxScoreOf(exercise: Exercise): number {
-  return exercise.checks.reduce((sum, check) => sum + check.points, 0);
-}
 
 export function exerciseSummary(exercise: Exercise, language: Language): z.infer<typeof ExerciseSummarySchema> {
   return {
     id: exercise.id,
     lesson: exercise.lesson,
     title: exercise.title[language],
-    containerName: exercise.containerName,
+    kind: exercise.kind,
+    // Kept, and empty, for questions: clients read containerName as always present.
+    containerName: exercise.kind === "container" ? exercise.containerName : "",
     maxScore: maxScoreOf(exercise),
   };
 }
 
 export function exerciseDetail(exercise: Exercise, language: Language): z.infer<typeof ExerciseDetailSchema> {
+  const base = { ...exerciseSummary(exercise, language), language, instructions: exercise.instructions[language] };
+  if (exercise.kind === "question") {
+    return { ...base, checks: [], questions: exercise.questions.map((question) => questionView(question, language)) };
+  }
   const name = exercise.containerName;
   return {
-    ...exerciseSummary(exercise, language),
-    language,
-    instructions: exercise.instructions[language],
+    ...base,
     checks: exercise.checks.map((check) => ({
       id: check.id,
       type: check.type,
@@ -60,4 +84,15 @@ export function exerciseDetail(exercise: Exercise, language: Language): z.infer<
       points: check.points,
     })),
   };
+}
+
+/** Built field by field, so nothing of the answer key (answer, alsoAccept, feedback) can slip through. */
+function questionView(question: Question, language: Language): z.infer<typeof ExerciseQuestionViewSchema> {
+  const choices = (list: readonly { id: string; text: { es: string; en: string } }[]) =>
+    list.map((choice) => ({ id: choice.id, text: choice.text[language] }));
+  const view = { id: question.id, type: question.type, prompt: question.prompt[language], points: question.points };
+  if (question.type === "single" || question.type === "multiple")
+    return { ...view, options: choices(question.options) };
+  if (question.type === "order") return { ...view, items: choices(question.items) };
+  return view;
 }

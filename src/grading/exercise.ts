@@ -145,13 +145,19 @@ export type Reject = z.infer<typeof RejectSchema>;
 /** A container Compose made: found by its labels, so any Compose version's naming is accepted. */
 const ComposeServiceSchema = z.strictObject({ project: z.string().min(1), service: z.string().min(1) });
 
-export const ExerciseSchema = z
+const exerciseFields = {
+  id: Slug,
+  lesson: Slug,
+  title: LocalizedTextSchema,
+  /** Markdown. */
+  instructions: LocalizedTextSchema,
+};
+
+export const ContainerExerciseSchema = z
   .strictObject({
-    id: Slug,
-    lesson: Slug,
-    title: LocalizedTextSchema,
-    /** Markdown. */
-    instructions: LocalizedTextSchema,
+    /** Every exercise written before questions existed is a container exercise, so it is the default. */
+    kind: z.literal("container").default("container"),
+    ...exerciseFields,
     /** The container graded when a submission names none. */
     containerName: ContainerNameSchema,
     /** Grade the container of this Compose service instead, whatever Compose named it. */
@@ -217,4 +223,99 @@ export const ExerciseSchema = z
       }
     }
   });
+export type ContainerExercise = z.infer<typeof ContainerExerciseSchema>;
+
+const questionFields = {
+  id: Slug,
+  points: z.number().int().min(1).max(100),
+  /** Markdown. */
+  prompt: LocalizedTextSchema,
+  /** Said after answering, before the chosen options' own feedback: never the right answer itself. */
+  feedback: FeedbackSchema,
+};
+
+const OptionSchema = z.strictObject({
+  id: Slug,
+  text: LocalizedTextSchema,
+  /** Why this option is right or wrong, shown to whoever chose it. */
+  feedback: LocalizedTextSchema,
+});
+const Options = z.array(OptionSchema).min(2);
+const OrderItemSchema = z.strictObject({ id: Slug, text: LocalizedTextSchema });
+
+export const QuestionSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("single"), ...questionFields, options: Options, answer: Slug }),
+  z.strictObject({ type: z.literal("multiple"), ...questionFields, options: Options, answer: z.array(Slug).min(1) }),
+  z.strictObject({
+    type: z.literal("order"),
+    ...questionFields,
+    /** As learners see them: never already in the right order, or the question would answer itself. */
+    items: z.array(OrderItemSchema).min(2),
+    /** The item ids in the right order. */
+    answer: z.array(Slug).min(2),
+  }),
+  z.strictObject({
+    type: z.literal("short"),
+    ...questionFields,
+    /** Compared after trimming, case folding and collapsing spaces, like what the learner typed. */
+    answer: z.string().min(1),
+    alsoAccept: z.array(z.string().min(1)).default([]),
+  }),
+]);
+export type Question = z.infer<typeof QuestionSchema>;
+
+/** Conceptual lessons end with questions: graded like containers, without an engine. */
+export const QuestionExerciseSchema = z
+  .strictObject({
+    kind: z.literal("question"),
+    ...exerciseFields,
+    questions: z.array(QuestionSchema).min(1),
+  })
+  .superRefine((exercise, context) => {
+    const ids = exercise.questions.map((q) => q.id);
+    for (const [index, question] of exercise.questions.entries()) {
+      const at = (...path: (string | number)[]) => ["questions", index, ...path];
+      if (ids.indexOf(question.id) !== index) {
+        context.addIssue({ code: "custom", path: at("id"), message: `duplicate question id "${question.id}"` });
+      }
+      if (question.type === "short") continue;
+      const choices = (question.type === "order" ? question.items : question.options).map((choice) => choice.id);
+      if (new Set(choices).size !== choices.length) {
+        context.addIssue({
+          code: "custom",
+          path: at(question.type === "order" ? "items" : "options"),
+          message: "duplicate id",
+        });
+      }
+      const answer = typeof question.answer === "string" ? [question.answer] : question.answer;
+      for (const [position, id] of answer.entries()) {
+        if (!choices.includes(id))
+          context.addIssue({ code: "custom", path: at("answer", position), message: `no option has id "${id}"` });
+      }
+      if (new Set(answer).size !== answer.length) {
+        context.addIssue({ code: "custom", path: at("answer"), message: "an id appears twice" });
+      }
+      if (question.type === "order") {
+        if (answer.length !== choices.length) {
+          context.addIssue({ code: "custom", path: at("answer"), message: "must order every item" });
+        }
+        if (answer.join() === choices.join()) {
+          context.addIssue({
+            code: "custom",
+            path: at("items"),
+            message: "items are shown as listed: list them out of order",
+          });
+        }
+      }
+    }
+  });
+export type QuestionExercise = z.infer<typeof QuestionExerciseSchema>;
+
+export const ExerciseSchema = z.discriminatedUnion("kind", [ContainerExerciseSchema, QuestionExerciseSchema]);
 export type Exercise = z.infer<typeof ExerciseSchema>;
+
+/** What a whole exercise is worth: the sum of its checks' or questions' points. */
+export function maxScoreOf(exercise: Exercise): number {
+  const graded = exercise.kind === "question" ? exercise.questions : exercise.checks;
+  return graded.reduce((sum, item) => sum + item.points, 0);
+}

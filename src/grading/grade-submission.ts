@@ -1,6 +1,6 @@
 import type { ContainerFacts } from "../docker/container-facts.js";
 import { evaluateCheck } from "./checks.js";
-import type { Exercise } from "./exercise.js";
+import type { ContainerExercise } from "./exercise.js";
 import type { EvidenceSnapshot, Grade, GradedCheck, HintRef } from "./grade.js";
 import type { GraderHint } from "./messages.js";
 import type { Observations } from "./observations.js";
@@ -17,7 +17,7 @@ const STATE_HINTS: Partial<Record<string, GraderHint>> = {
 };
 
 /** Grades one exercise on what the engine reported. Pure, and language-neutral: see grade.ts. */
-export function gradeSubmission(exercise: Exercise, observations: Observations): Grade {
+export function gradeSubmission(exercise: ContainerExercise, observations: Observations): Grade {
   const name = observations.containerName;
   const facts = observations.facts;
   const evidence: EvidenceSnapshot = {
@@ -58,7 +58,7 @@ export function gradeSubmission(exercise: Exercise, observations: Observations):
 }
 
 function hintsFor(
-  exercise: Exercise,
+  exercise: ContainerExercise,
   facts: ContainerFacts | undefined,
   failed: ReadonlySet<string>,
   name: string,

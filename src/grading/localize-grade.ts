@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { Language } from "../schemas/language.js";
-import type { Exercise, Hint } from "./exercise.js";
+import type { Exercise, Hint, QuestionExercise } from "./exercise.js";
 import type { GradedCheck, HintRef, Shown } from "./grade.js";
+import { ID_SEPARATOR } from "./grade-answers.js";
 import { GRADER_MESSAGES, localize } from "./messages.js";
 
 /** One check of a grade as a learner reads it, in one language. */
@@ -33,6 +34,8 @@ export function localizeGrade(
   grade: { containerName: string; checks: readonly GradedCheck[]; hints: readonly HintRef[] },
   language: Language,
 ): LocalizedGrade {
+  if (exercise?.kind === "question")
+    return { checks: grade.checks.map((graded) => localizeAnswer(exercise, graded, language)), hints: [] };
   const name = grade.containerName;
   const checks = grade.checks.map((graded): CheckResult => {
     const check = exercise?.checks.find((candidate) => candidate.id === graded.id);
@@ -66,6 +69,31 @@ export function localizeGrade(
     return hint ? [localize(hint.text, language, ref.with)] : [];
   });
   return { checks, hints: [...new Set(hints)] };
+}
+
+/** A question's check: its pass or fail words, then what each chosen option says about itself. */
+function localizeAnswer(exercise: QuestionExercise, graded: GradedCheck, language: Language): CheckResult {
+  const question = exercise.questions.find((candidate) => candidate.id === graded.id);
+  const expected = show(graded.expected, language);
+  const actual = graded.actual === null ? null : show(graded.actual, language);
+  const chosen = typeof graded.actual === "string" ? graded.actual.split(ID_SEPARATOR) : [];
+  const options =
+    question && "options" in question ? question.options.filter((option) => chosen.includes(option.id)) : [];
+  const feedback = question
+    ? [question.feedback[graded.passed ? "pass" : "fail"], ...options.map((option) => option.feedback)]
+        .map((text) => localize(text, language, { expected, actual: actual ?? "" }))
+        .join(" ")
+    : "";
+  return {
+    id: graded.id,
+    description: question ? localize(question.prompt, language) : graded.id,
+    passed: graded.passed,
+    points: graded.points,
+    maxPoints: graded.maxPoints,
+    feedback,
+    expected,
+    actual,
+  };
 }
 
 export function show(value: Shown, language: Language): string {

@@ -36,6 +36,9 @@ export const GRADER_MESSAGES = {
     en: "Not checked: there is no container named {name}.",
   },
   noContainer: { es: "ningún contenedor", en: "no container" },
+  // A question's key is never shown, not even after answering: the feedback explains instead.
+  rightAnswer: { es: "la respuesta correcta", en: "the right answer" },
+  noAnswer: { es: "sin respuesta", en: "no answer" },
   none: { es: "ninguno", en: "none" },
   // Kept for grades stored before `containerIs` said the state itself.
   notRunning: { es: "el contenedor no está en ejecución", en: "the container is not running" },

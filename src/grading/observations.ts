@@ -1,5 +1,5 @@
 import type { ContainerFacts, ImageFacts } from "../docker/container-facts.js";
-import type { CheckOf, Exercise } from "./exercise.js";
+import type { CheckOf, ContainerExercise } from "./exercise.js";
 
 /**
  * Something the engine could not tell us about a container that exists: `top` and `exec` need it
@@ -63,7 +63,7 @@ export interface ObservationPlan {
 export const LOGS_MAX_BYTES = 64 * 1024;
 export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
 
-export function planObservations(exercise: Exercise): ObservationPlan {
+export function planObservations(exercise: ContainerExercise): ObservationPlan {
   const plan: ObservationPlan = { top: false, logsTailLines: 0, execs: [], image: false, stillRunningAfterMs: 0 };
   for (const check of exercise.checks) {
     if (check.type === "processRunning") plan.top = true;

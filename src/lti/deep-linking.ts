@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
 import type { Database } from "../db/prisma.js";
-import type { Exercise } from "../grading/exercise.js";
+import { type Exercise, maxScoreOf } from "../grading/exercise.js";
 import type { LocalizedText } from "../schemas/language.js";
 import type { Launch } from "./launch.js";
 import { currentSigningKey, TOOL_ALG } from "./tool-keys.js";
@@ -20,7 +20,7 @@ export type Placeable =
   | { kind: "lesson"; slug: string; title: LocalizedText };
 
 export function placeable(exercise: Exercise): Placeable {
-  const points = exercise.checks.reduce((sum, check) => sum + check.points, 0);
+  const points = maxScoreOf(exercise);
   return { kind: "exercise", exercise, scoreMaximum: points > 0 ? points : 1 };
 }
 

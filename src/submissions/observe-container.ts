@@ -1,6 +1,6 @@
 import type { DockerEngine } from "../docker/engine.js";
 import { ContainerStateError } from "../docker/errors.js";
-import type { Exercise } from "../grading/exercise.js";
+import type { ContainerExercise } from "../grading/exercise.js";
 import {
   EXEC_OUTPUT_MAX_BYTES,
   engineMillisBetween,
@@ -21,7 +21,7 @@ import {
  */
 export async function observeContainer(
   engine: DockerEngine,
-  exercise: Exercise,
+  exercise: ContainerExercise,
   requestedName: string | undefined,
 ): Promise<Observations> {
   const plan = planObservations(exercise);

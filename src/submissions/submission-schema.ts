@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ContainerNameSchema } from "../docker/container-name.js";
 import { GradeStatusSchema } from "../grading/grade.js";
+import { AnswersSchema } from "../grading/grade-answers.js";
 import { CheckResultSchema } from "../grading/localize-grade.js";
 import { LearnerIdSchema } from "../schemas/ids.js";
 import { LanguageSchema } from "../schemas/language.js";
@@ -9,8 +10,9 @@ export const SubmissionRequestSchema = z
   .strictObject({
     learnerId: LearnerIdSchema,
     containerName: ContainerNameSchema.optional().describe(
-      "The container to grade; defaults to the exercise's containerName. Must match Docker's rule ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$ (max 128).",
+      "The container to grade; defaults to the exercise's containerName. Must match Docker's rule ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$ (max 128). Container exercises only.",
     ),
+    answers: AnswersSchema.optional(),
   })
   .meta({ id: "SubmissionRequest" });
 
@@ -20,7 +22,7 @@ export const SubmissionSchema = z
     id: z.uuid(),
     exerciseId: z.string(),
     learnerId: z.string(),
-    containerName: z.string(),
+    containerName: z.string().describe("The container graded; empty for a question exercise"),
     status: GradeStatusSchema,
     score: z.number().int(),
     maxScore: z.number().int(),

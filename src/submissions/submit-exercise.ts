@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { SqlPool } from "../db/sql.js";
 import type { DockerEngine } from "../docker/engine.js";
-import { NotFound } from "../errors/domain-errors.js";
+import { InvalidInput, NotFound } from "../errors/domain-errors.js";
 import { recordGradeForLms } from "../exports/grade-outbox.js";
-import type { Exercise } from "../grading/exercise.js";
+import type { ContainerExercise, Exercise } from "../grading/exercise.js";
+import type { Grade } from "../grading/grade.js";
+import { type Answers, gradeAnswers, misfitAnswer } from "../grading/grade-answers.js";
 import { gradeSubmission } from "../grading/grade-submission.js";
 import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
 import type { Language } from "../schemas/language.js";
@@ -35,6 +37,8 @@ export interface SubmitExerciseInput {
   learnerId: string;
   /** Defaults to the exercise's container (for a Compose service, the one Compose made). */
   containerName: string | undefined;
+  /** What a learner answered: question exercises only. */
+  answers: Answers | undefined;
   language: Language;
   /** With a key, a retry of the same request answers the first answer and stores nothing new. */
   idempotencyKey: string | undefined;
@@ -51,9 +55,9 @@ export interface SubmitExerciseResult {
 }
 
 /**
- * Grades a learner's container for one exercise and records the attempt. Everything the attempt
- * changes commits together: the submission, progress, lesson completion, webhook events and the
- * Idempotency-Key's answer. When the engine cannot be asked, nothing is stored and no attempt is
+ * Grades a learner's container, or their answers to a question exercise, and records the attempt.
+ * Everything the attempt changes commits together: the submission, progress, lesson completion,
+ * webhook events and the Idempotency-Key's answer. When the engine cannot be asked, nothing is stored and no attempt is
  * counted: the learner did nothing wrong.
  *
  * The key is claimed in its own statement before the engine is asked, not inside the transaction:
@@ -67,14 +71,24 @@ export async function submitExercise(
   const exercise = deps.course.exercises.get(input.exerciseId);
   if (!exercise) throw new NotFound(`There is no exercise "${input.exerciseId}". GET /v1/exercises lists them.`);
   const { clientId, learnerId, language, idempotencyKey: key } = input;
-  // Before the key is claimed: a refused engine stores nothing and asks the engine nothing.
-  const engine = await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId);
+  refuseTheOtherKind(exercise, input);
+  // The engine is chosen before the key is claimed: a refused engine stores nothing and asks the
+  // engine nothing. Questions need no engine, so no grant either.
+  const grade =
+    exercise.kind === "question"
+      ? () => Promise.resolve({ containerName: "", grade: gradeAnswers(exercise, input.answers ?? {}) })
+      : containerGrader(
+          await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId),
+          exercise,
+          input.containerName,
+        );
 
   if (key) {
     const fingerprint = requestFingerprint({
       method: "POST",
       url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,
-      body: { learnerId, containerName: input.containerName },
+      // A container request fingerprints as it always has, so keys stored before questions still replay.
+      body: input.answers ? { learnerId, answers: input.answers } : { learnerId, containerName: input.containerName },
     });
     const claim = await claimIdempotencyKey(deps.sql, clientId, key, fingerprint);
     if (claim.kind === "replay") {
@@ -84,9 +98,7 @@ export async function submitExercise(
 
   try {
     const started = performance.now();
-    const observations = await observeContainer(engine, exercise, input.containerName);
-    const containerName = observations.containerName;
-    const grade = gradeSubmission(exercise, observations);
+    const graded = await grade();
     const durationMs = Math.round(performance.now() - started);
     const lesson = deps.course.lessons.find((candidate) => candidate.exercises.includes(exercise.id));
 
@@ -96,9 +108,9 @@ export async function submitExercise(
         clientId,
         learnerId,
         exerciseId: exercise.id,
-        containerName,
+        containerName: graded.containerName,
         language,
-        grade,
+        grade: graded.grade,
         gradedAt: new Date(),
         durationMs,
       };
@@ -117,4 +129,30 @@ export async function submitExercise(
     if (key) await releaseIdempotencyKey(deps.sql, clientId, key);
     throw error;
   }
+}
+
+/** The submissions table names a container for every attempt; an attempt at questions names "". */
+type Graded = { containerName: string; grade: Grade };
+
+function containerGrader(engine: DockerEngine, exercise: ContainerExercise, containerName: string | undefined) {
+  return async (): Promise<Graded> => {
+    const observations = await observeContainer(engine, exercise, containerName);
+    return { containerName: observations.containerName, grade: gradeSubmission(exercise, observations) };
+  };
+}
+
+/** Each kind is graded on its own field: the other one is a mistake worth naming, not ignoring. */
+function refuseTheOtherKind(exercise: Exercise, input: SubmitExerciseInput) {
+  if (exercise.kind === "container") {
+    if (input.answers) {
+      throw new InvalidInput("body.answers", "this exercise grades a container: send containerName, or nothing");
+    }
+    return;
+  }
+  if (input.containerName !== undefined) {
+    throw new InvalidInput("body.containerName", "this exercise grades answers, not a container: send answers");
+  }
+  if (!input.answers) throw new InvalidInput("body.answers", "required: this exercise grades answers");
+  const misfit = misfitAnswer(exercise, input.answers);
+  if (misfit) throw new InvalidInput(misfit.path, misfit.problem);
 }

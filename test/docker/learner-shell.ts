@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { Exercise } from "../../src/grading/exercise.js";
+import type { ContainerExercise } from "../../src/grading/exercise.js";
 
 const run = promisify(execFile);
 
@@ -58,7 +58,7 @@ function runWithInput(command: string, args: string[], cwd: string, input: strin
 }
 
 /** Removes what an exercise's solution created; tolerates what is already gone. */
-export async function cleanUp(exercise: Exercise, containerName: string): Promise<void> {
+export async function cleanUp(exercise: ContainerExercise, containerName: string): Promise<void> {
   for (const line of withContainerName(exercise.cleanup, exercise.containerName, containerName)) {
     await run("sh", ["-c", line], { timeout: 30_000 }).catch(() => {});
   }

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { type ContainerFacts, containerFactsFromInspect } from "../../src/docker/container-facts.js";
-import type { Exercise } from "../../src/grading/exercise.js";
-import { type Check, ExerciseSchema } from "../../src/grading/exercise.js";
+import { type Check, type ContainerExercise, ContainerExerciseSchema } from "../../src/grading/exercise.js";
 import { gradeSubmission } from "../../src/grading/grade-submission.js";
 import { localizeGrade } from "../../src/grading/localize-grade.js";
 import type { Observations } from "../../src/grading/observations.js";
@@ -24,7 +23,7 @@ export function observe(file: string, extra: Partial<Observations> = {}): Observ
 }
 
 /** A grade as a learner reads it: graded (neutral), then written in one language. */
-export function gradeInWords(exercise: Exercise, observations: Observations, language: "es" | "en") {
+export function gradeInWords(exercise: ContainerExercise, observations: Observations, language: "es" | "en") {
   const grade = gradeSubmission(exercise, observations);
   return { ...grade, ...localizeGrade(exercise, { containerName: observations.containerName, ...grade }, language) };
 }
@@ -32,8 +31,8 @@ export function gradeInWords(exercise: Exercise, observations: Observations, lan
 const text = (es: string, en: string) => ({ es, en });
 
 /** An exercise with `exists` plus the checks under test, written as an author would in YAML. */
-export function exerciseWith(...checks: Record<string, unknown>[]): Exercise {
-  return ExerciseSchema.parse({
+export function exerciseWith(...checks: Record<string, unknown>[]): ContainerExercise {
+  return ContainerExerciseSchema.parse({
     id: "prueba",
     lesson: "prueba",
     title: text("Prueba", "Test"),

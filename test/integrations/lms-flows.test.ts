@@ -4,12 +4,15 @@ import { GRADE_EXPORTS } from "../../src/exports/grade-exports.js";
 import { XapiStatementSchema } from "../../src/exports/xapi.js";
 import { pruneIdempotencyKeys } from "../../src/submissions/idempotency.js";
 import { verifyWebhookSignature } from "../../src/webhooks/signature.js";
+import { contentWithoutQuestions } from "../content/without-questions.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
 
 /** What an LMS does end to end, on the real engine and database. */
 let t: TestApp;
+// Lessons completed by reading need lessons without exercises: the course without its questions.
+let content: Awaited<ReturnType<typeof contentWithoutQuestions>>;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let lms: { id: string; auth: string };
 let secret: string;
@@ -17,7 +20,9 @@ const container = `alpine-una-vez-${uniqueSuffix()}`;
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
+  content = await contentWithoutQuestions();
   t = await buildTestApp({
+    contentDir: content.dir,
     webhooks: { workerEnabled: true, maxAttempts: 3, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
   });
   const created = await request(t.app.server)
@@ -42,6 +47,7 @@ afterAll(async () => {
   await docker(["rm", "-f", container]).catch(() => {});
   await t?.close();
   await receiver?.close();
+  await content?.remove();
 });
 
 const submit = (body: Record<string, unknown>, key?: string, app = t.app) => {

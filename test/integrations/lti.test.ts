@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { maxScoreOf } from "../../src/grading/exercise.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
 
@@ -227,7 +228,7 @@ describe("deep linking", () => {
     const exercise = t.app.curriculum.exercises.get(item?.custom.exercise_id ?? "");
     expect(exercise).toBeDefined();
     expect(item?.lineItem.resourceId).toBe(exercise?.id);
-    expect(item?.lineItem.scoreMaximum).toBe(exercise?.checks.reduce((sum, check) => sum + check.points, 0));
+    expect(item?.lineItem.scoreMaximum).toBe(exercise && maxScoreOf(exercise));
   });
 
   it("after a key rotation, signs with the new key and still publishes the old one", async () => {

@@ -1,5 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentWithoutQuestions } from "../content/without-questions.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 
 /**
@@ -7,6 +8,8 @@ import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
  * does not exist: a graded result (the exists check fails), so no container is needed here.
  */
 let t: TestApp;
+// Lessons completed by reading need lessons without exercises: the course without its questions.
+let content: Awaited<ReturnType<typeof contentWithoutQuestions>>;
 let a: { id: string; auth: string };
 let b: { id: string; auth: string };
 let submissionOfA: string;
@@ -19,13 +22,17 @@ const submit = (auth: string, learnerId = "ana") =>
     .send({ learnerId, containerName: "tenancy-no-such-container" });
 
 beforeAll(async () => {
-  t = await buildTestApp();
+  content = await contentWithoutQuestions();
+  t = await buildTestApp({ contentDir: content.dir });
   a = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"], "LMS A");
   b = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"], "LMS B");
   const created = await submit(a.auth).expect(201);
   submissionOfA = created.body.id;
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await t?.close();
+  await content?.remove();
+});
 
 describe("another client's learner and submissions", () => {
   it.each([

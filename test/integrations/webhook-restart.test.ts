@@ -37,10 +37,19 @@ describe("a committed event across a crash", () => {
         .set("authorization", lms.auth)
         .send({ url: receiver.url, events: ["lesson.completed"] })
         .expect(201);
+      // Passing the lesson's questions completes it: a committed event, and no engine to wait for.
       await request(base)
-        .post("/v1/learners/superviviente/lessons/que-es-docker/complete")
+        .post("/v1/exercises/preguntas-que-es-docker/submissions")
         .set("authorization", lms.auth)
-        .expect(200);
+        .send({
+          learnerId: "superviviente",
+          answers: {
+            "para-que-sirve": "en-mi-maquina-funciona",
+            "tres-tareas": ["construccion", "distribucion", "ejecucion"],
+            "comprobar-instalacion": "docker run hello-world",
+          },
+        })
+        .expect(201);
       await receiver.waitFor(1, 20_000); // the first instance tried, and the receiver refused
       // Kill it once that refusal is recorded, i.e. between attempts. (A kill in the middle of a send
       // leaves the delivery leased for a minute; it is retried after that, which this test does not wait for.)

@@ -19,12 +19,22 @@ describe("GET /v1/exercises", () => {
     const courseOrder = [...t.app.curriculum.lessons]
       .sort((a, b) => a.order - b.order)
       .flatMap((lesson) => lesson.exercises);
-    expect(courseOrder.slice(0, 2)).toEqual(["alpine-una-vez", "alpine-interactivo"]);
+    expect(courseOrder.slice(0, 2)).toEqual(["preguntas-que-es-docker", "preguntas-docker-vs-maquina-virtual"]);
     expect(response.body.items.map((e: { id: string }) => e.id)).toEqual(courseOrder);
+    // A question exercise names no container; a container exercise reads as it always has, plus its kind.
     expect(response.body.items[0]).toEqual({
+      id: "preguntas-que-es-docker",
+      lesson: "que-es-docker",
+      title: "Questions: what is Docker?",
+      kind: "question",
+      containerName: "",
+      maxScore: 3,
+    });
+    expect(response.body.items).toContainEqual({
       id: "alpine-una-vez",
       lesson: "modo-interactivo",
       title: "Run alpine once",
+      kind: "container",
       containerName: "alpine-una-vez",
       maxScore: 5,
     });

@@ -1,5 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentWithoutQuestions } from "../content/without-questions.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, type TestApp } from "../helper.js";
 
@@ -10,18 +11,22 @@ import { buildTestApp, type TestApp } from "../helper.js";
  */
 
 let t: TestApp;
+// Lessons completed by reading need lessons without exercises: the course without its questions.
+let content: Awaited<ReturnType<typeof contentWithoutQuestions>>;
 const done = `alpine-una-vez-${uniqueSuffix()}`;
 const notInteractive = `alpine-interactivo-${uniqueSuffix()}`;
 const CONCURRENT = 12;
 
 beforeAll(async () => {
-  t = await buildTestApp();
+  content = await contentWithoutQuestions();
+  t = await buildTestApp({ contentDir: content.dir });
   await docker(["run", "--name", done, "alpine"]);
   await docker(["run", "--name", notInteractive, "alpine"]);
 });
 afterAll(async () => {
   await docker(["rm", "-f", done, notInteractive]).catch(() => {});
   await t?.close();
+  await content?.remove();
 });
 
 const submit = (exerciseId: string, containerName: string, learnerId = "lucia") =>

@@ -60,14 +60,15 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { scope: "submissions:write", learnerSession: "own-learner" },
       schema: {
         tags: ["exercises"],
-        summary: "Grade the learner's container for this exercise and record the attempt",
+        summary: "Grade the learner's container, or answers, for this exercise and record the attempt",
         description:
           "Reads the container through the Docker Engine API and scores each check. A missing container is a " +
           "graded result (the `exists` check fails), not a 404. If the engine is unreachable or slow the answer " +
           "is 503 with Retry-After, and nothing is stored. Feedback uses the language negotiated from ?lang or " +
           "Accept-Language. With an Idempotency-Key header, a retry of the same request (same key, same body) " +
           "answers the original response and stores nothing new, on any replica; the same key with another " +
-          "request is 422.",
+          "request is 422. A question exercise (kind: question) is graded on `answers` instead, without the engine: " +
+          "each question is one check, and `containerName` is then a 400, as `answers` is for a container exercise.",
         params: ExerciseParamsSchema,
         querystring: LangQuerySchema,
         headers: z.object({
@@ -105,6 +106,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
           exerciseId: request.params.id,
           learnerId: request.body.learnerId,
           containerName: request.body.containerName,
+          answers: request.body.answers,
           language,
           idempotencyKey: request.headers["idempotency-key"],
           xapiHomePage: client.homePage ?? app.config.xapiHomePage,

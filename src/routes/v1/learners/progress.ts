@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { maxScoreOf } from "../../../content/exercise-views.js";
+import { maxScoreOf } from "../../../grading/exercise.js";
 import { authErrorResponses } from "../../../http/auth-responses.js";
 import { compiledSerializerCompiler } from "../../../http/compiled-serializer.js";
 import { clientOf } from "../../../plugins/auth.js";
