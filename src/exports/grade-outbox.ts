@@ -1,12 +1,11 @@
 import { type Sql, statement } from "../db/sql.js";
 import type { Exercise } from "../grading/exercise.js";
-import type { StoredSubmission } from "../submissions/submission-store.js";
-import { toGradedSubmission } from "./graded-submission.js";
+import type { GradedSubmission } from "./graded-submission.js";
 import { toXapiStatement } from "./xapi.js";
 
 export interface GradeForLms {
   clientId: string;
-  stored: StoredSubmission;
+  submission: GradedSubmission;
   exercise: Exercise;
   /** The xAPI actor account homePage: the client's own, else XAPI_HOMEPAGE. */
   xapiHomePage: string;
@@ -41,7 +40,8 @@ const RECORD_GRADE_FOR_LMS = statement<[string, string, string, string, string],
  * stored if and only if the grade commits; the delivery worker sends the pushes afterwards.
  */
 export async function recordGradeForLms(tx: Sql, grade: GradeForLms): Promise<void> {
-  const { clientId, stored, exercise } = grade;
-  const statement = toXapiStatement(toGradedSubmission(stored, exercise), exercise, { homePage: grade.xapiHomePage });
-  await tx.rows(RECORD_GRADE_FOR_LMS, [stored.id, clientId, stored.learnerId, JSON.stringify(statement), exercise.id]);
+  const { clientId, submission, exercise } = grade;
+  const statement = toXapiStatement(submission, exercise, { homePage: grade.xapiHomePage });
+  const params = [submission.id, clientId, submission.learnerId, JSON.stringify(statement), exercise.id] as const;
+  await tx.rows(RECORD_GRADE_FOR_LMS, [...params]);
 }

@@ -1,8 +1,5 @@
-import type { Exercise } from "../grading/exercise.js";
 import type { CheckResult } from "../grading/localize-grade.js";
 import type { Language, LocalizedText } from "../schemas/language.js";
-import { gradeInWords } from "../submissions/present-submission.js";
-import type { SubmissionSummary } from "../submissions/submission-store.js";
 
 /**
  * What every export reads: one stored, graded submission in words, and the exercise it answers.
@@ -27,23 +24,6 @@ export interface ExportedExercise {
   id: string;
   lesson: string;
   title: LocalizedText;
-}
-
-export function toGradedSubmission(stored: SubmissionSummary, exercise: Exercise): GradedSubmission {
-  const { checks, hints } = gradeInWords(stored, exercise, stored.language);
-  return {
-    id: stored.id,
-    learnerId: stored.learnerId,
-    exerciseId: stored.exerciseId,
-    passed: stored.passed,
-    score: stored.score,
-    maxScore: stored.maxScore,
-    checks,
-    hints,
-    language: stored.language,
-    gradedAt: stored.gradedAt,
-    durationMs: stored.durationMs,
-  };
 }
 
 /** Score as a fraction in [0, 1]; an exercise with no points counts as done when passed. */

@@ -2,7 +2,6 @@ import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Page, PageQuery } from "../schemas/page.js";
-import type { SubmissionSummary } from "../submissions/submission-store.js";
 import { type XapiStatement, XapiStatementSchema } from "./xapi.js";
 
 /**
@@ -12,6 +11,12 @@ import { type XapiStatement, XapiStatementSchema } from "./xapi.js";
  */
 
 type Writer = Prisma.TransactionClient | Database;
+
+/** What freezing needs of a submission: its id (the statement's) and its learner. */
+interface GradedRecord {
+  id: string;
+  learnerId: string;
+}
 
 /** Stores the statement unless one is already frozen for its submission (then that one wins). */
 export async function freezeStatement(
@@ -38,11 +43,11 @@ export async function freezeStatement(
  * rendered by `render` and frozen now; the stored row is read back, so two readers racing to freeze
  * the same statement both answer whichever row committed.
  */
-export async function frozenStatements(
+export async function frozenStatements<S extends GradedRecord>(
   db: Database,
   clientId: string,
-  submissions: readonly SubmissionSummary[],
-  render: (submission: SubmissionSummary) => XapiStatement,
+  submissions: readonly S[],
+  render: (submission: S) => XapiStatement,
 ): Promise<XapiStatement[]> {
   const ids = submissions.map((submission) => submission.id);
   let rows = await db.xapiStatement.findMany({ where: { clientId, id: { in: ids } } });
@@ -60,11 +65,11 @@ export async function frozenStatements(
 }
 
 /** One submission's frozen statement (see frozenStatements). */
-export async function frozenStatement(
+export async function frozenStatement<S extends GradedRecord>(
   db: Database,
   clientId: string,
-  submission: SubmissionSummary,
-  render: (submission: SubmissionSummary) => XapiStatement,
+  submission: S,
+  render: (submission: S) => XapiStatement,
 ): Promise<XapiStatement> {
   const [statement] = await frozenStatements(db, clientId, [submission], render);
   if (!statement) throw new Error(`statement ${submission.id} is missing`);

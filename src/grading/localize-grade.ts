@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Language } from "../schemas/language.js";
 import type { Exercise, Hint, QuestionExercise } from "./exercise.js";
-import type { GradedCheck, HintRef, Shown } from "./grade.js";
+import { type GradedCheck, GradedCheckSchema, type HintRef, HintRefSchema, type Shown } from "./grade.js";
 import { ID_SEPARATOR } from "./grade-answers.js";
 import { GRADER_MESSAGES, localize } from "./messages.js";
 
@@ -102,4 +102,21 @@ export function show(value: Shown, language: Language): string {
 
 function sameCondition(a: Hint["when"], b: { state?: string | undefined; failed?: string | undefined }) {
   return a.state === b.state && a.failed === b.failed;
+}
+
+/** Grades are stored language-neutral; rows written before that hold text in the language they were graded in. */
+export const StoredGradeSchema = z.union([
+  z.object({ kind: z.literal("neutral"), checks: z.array(GradedCheckSchema), hints: z.array(HintRefSchema) }),
+  z.object({ kind: z.literal("localized"), checks: z.array(CheckResultSchema), hints: z.array(z.string()) }),
+]);
+export type StoredGrade = z.infer<typeof StoredGradeSchema>;
+
+/** A stored grade in words, in one language; rows stored before grades were neutral keep their own words. */
+export function gradeInWords(
+  stored: { containerName: string; grade: StoredGrade },
+  exercise: Exercise | undefined,
+  language: Language,
+): LocalizedGrade {
+  if (stored.grade.kind === "localized") return { checks: stored.grade.checks, hints: stored.grade.hints };
+  return localizeGrade(exercise, { containerName: stored.containerName, ...stored.grade }, language);
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import type { Database } from "../db/prisma.js";
-import { toGradedSubmission } from "../exports/graded-submission.js";
 import { toLtiAgsScore } from "../exports/lti-ags.js";
 import type { Exercise } from "../grading/exercise.js";
+import { toGradedSubmission } from "../submissions/present-submission.js";
 import { findSubmission } from "../submissions/submission-store.js";
 import { type DeliverySettings, type OutboxRound, retryDelayMs } from "../webhooks/delivery-worker.js";
 import { currentSigningKey, TOOL_ALG } from "./tool-keys.js";

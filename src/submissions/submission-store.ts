@@ -3,8 +3,8 @@ import { keysetSql, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { type Sql, type Statement, statement } from "../db/sql.js";
 import type { Submission as SubmissionRow } from "../generated/prisma/client.js";
-import { EvidenceSnapshotSchema, type Grade, GradedCheckSchema, HintRefSchema } from "../grading/grade.js";
-import { CheckResultSchema } from "../grading/localize-grade.js";
+import { EvidenceSnapshotSchema, type Grade, GradedCheckSchema } from "../grading/grade.js";
+import { type StoredGrade, StoredGradeSchema } from "../grading/localize-grade.js";
 import { INSERT_LEARNER_SQL } from "../learners/learners.js";
 import { LanguageSchema } from "../schemas/language.js";
 import type { Page, PageQuery } from "../schemas/page.js";
@@ -14,13 +14,6 @@ import { insertDeliveriesSql, type WebhookPayload } from "../webhooks/events.js"
  * The only reader and writer of the submissions table. Stored JSON is validated on the way out,
  * so a row that does not hold what we think fails loudly here instead of far away.
  */
-
-/** Grades are stored language-neutral; rows written before that hold text in the language they were graded in. */
-const StoredGradeSchema = z.union([
-  z.object({ kind: z.literal("neutral"), checks: z.array(GradedCheckSchema), hints: z.array(HintRefSchema) }),
-  z.object({ kind: z.literal("localized"), checks: z.array(CheckResultSchema), hints: z.array(z.string()) }),
-]);
-export type StoredGrade = z.infer<typeof StoredGradeSchema>;
 
 /** A stored submission as lists return it: everything but the evidence, which only the detail shows. */
 export interface SubmissionSummary {

@@ -17,7 +17,7 @@ import {
   requestFingerprint,
 } from "./idempotency.js";
 import { observeContainer } from "./observe-container.js";
-import { presentSubmission } from "./present-submission.js";
+import { presentSubmission, toGradedSubmission } from "./present-submission.js";
 import { type Submission, SubmissionSchema } from "./submission-schema.js";
 import { asStored, recordSubmission } from "./submission-store.js";
 
@@ -119,7 +119,13 @@ export async function submitExercise(
       const submission = presentSubmission(stored, exercise);
       const { firstPass, enqueued } = await recordSubmission(tx, newSubmission, submissionEventPayloads(submission));
       // Learning platforms (xAPI statement, LRS and LTI outbox): see exports/grade-outbox.ts.
-      await recordGradeForLms(tx, { clientId, stored, exercise, xapiHomePage: input.xapiHomePage });
+      const forLms = {
+        clientId,
+        submission: toGradedSubmission(stored, exercise),
+        exercise,
+        xapiHomePage: input.xapiHomePage,
+      };
+      await recordGradeForLms(tx, forLms);
       const completion = firstPass && lesson ? await completeLessonIfAllPassed(tx, { clientId, learnerId, lesson }) : 0;
       if (key) await completeIdempotencyKey(tx, clientId, key, { status: 201, body: submission });
       return { submission, enqueued: enqueued + completion };

@@ -2,14 +2,13 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { NotFound } from "../../errors/domain-errors.js";
 import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../exports/grade-exports.js";
-import { toGradedSubmission } from "../../exports/graded-submission.js";
 import { toXapiStatement } from "../../exports/xapi.js";
 import { frozenStatement } from "../../exports/xapi-statement-store.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
 import { subOfLearner } from "../../lti/placements.js";
 import { clientOf } from "../../plugins/auth.js";
 import { ProblemSchema } from "../../schemas/problem.js";
-import { presentSubmissionDetail } from "../../submissions/present-submission.js";
+import { presentSubmissionDetail, toGradedSubmission } from "../../submissions/present-submission.js";
 import { SubmissionDetailSchema } from "../../submissions/submission-schema.js";
 import { findSubmission } from "../../submissions/submission-store.js";
 

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { NotFound } from "../../../errors/domain-errors.js";
-import { toGradedSubmission } from "../../../exports/graded-submission.js";
 import { toXapiStatement, XapiStatementSchema } from "../../../exports/xapi.js";
 import { frozenStatements } from "../../../exports/xapi-statement-store.js";
 import { authErrorResponses } from "../../../http/auth-responses.js";
@@ -10,7 +9,7 @@ import { clientOf } from "../../../plugins/auth.js";
 import { ExerciseIdSchema } from "../../../schemas/ids.js";
 import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../../schemas/page.js";
 import { ProblemSchema } from "../../../schemas/problem.js";
-import { presentSubmission } from "../../../submissions/present-submission.js";
+import { presentSubmission, toGradedSubmission } from "../../../submissions/present-submission.js";
 import { SubmissionSchema } from "../../../submissions/submission-schema.js";
 import { listSubmissions } from "../../../submissions/submission-store.js";
 import { LearnerParamsSchema } from "./learner-params.js";
