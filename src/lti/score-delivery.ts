@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
+import { claimDue, type Outbox } from "../db/outbox.js";
 import type { Database } from "../db/prisma.js";
 import { toLtiAgsScore } from "../exports/lti-ags.js";
 import type { Exercise } from "../grading/exercise.js";
@@ -29,23 +30,13 @@ interface ClaimedScore {
 /** Access tokens per platform, kept until they expire (LTI Security Framework §4.1: client credentials). */
 const tokens = new Map<string, { accessToken: string; expiresAt: number }>();
 
-async function claimDueScores(db: Database, leaseMs: number): Promise<ClaimedScore[]> {
-  return db.$queryRaw<ClaimedScore[]>`
-    UPDATE lti_score_deliveries AS d
-       SET attempts = d.attempts + 1,
-           next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}::float8)
-      FROM (SELECT id FROM lti_score_deliveries
-             WHERE status = 'pending' AND next_attempt_at <= now()
-             ORDER BY next_attempt_at
-             LIMIT ${BATCH}
-             FOR UPDATE SKIP LOCKED) AS due,
-           lti_placements AS p,
-           lti_platforms AS f
-     WHERE d.id = due.id AND p.id = d.placement_id AND f.id = p.platform_id
- RETURNING d.id, d.sub, d.submission_id AS "submissionId", d.attempts, f.client_id AS "clientId",
-           f.id AS "platformId", f.platform_client_id AS "platformClientId", f.token_url AS "tokenUrl",
-           p.lineitem_url AS "lineitemUrl", p.grade_policy AS "gradePolicy"`;
-}
+const SCORE_OUTBOX: Outbox = {
+  table: "lti_score_deliveries",
+  with: { tables: "lti_placements AS p, lti_platforms AS f", on: "p.id = d.placement_id AND f.id = p.platform_id" },
+  returning: `d.id, d.sub, d.submission_id AS "submissionId", d.attempts, f.client_id AS "clientId",
+              f.id AS "platformId", f.platform_client_id AS "platformClientId", f.token_url AS "tokenUrl",
+              p.lineitem_url AS "lineitemUrl", p.grade_policy AS "gradePolicy"`,
+};
 
 /**
  * A bearer token for the score scope, from the platform's token endpoint with a JWT signed by the
@@ -152,7 +143,7 @@ async function postScore(
 /** The worker round for AGS scores (see OutboxRound); exercises come from the loaded course. */
 export function pushDueScores(exercises: ReadonlyMap<string, Exercise>): OutboxRound {
   return async (db, settings, log) => {
-    const claimed = await claimDueScores(db, settings.leaseMs ?? 60_000);
+    const claimed = await claimDue<ClaimedScore>(db, SCORE_OUTBOX, settings.leaseMs ?? 60_000, BATCH);
     for (const score of claimed) {
       const outcome = await postScore(db, settings, exercises, score);
       const exhausted = outcome.status === null && score.attempts >= settings.maxAttempts;

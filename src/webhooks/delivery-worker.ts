@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from "fastify";
+import { claimDue, type Outbox } from "../db/outbox.js";
 import type { Database } from "../db/prisma.js";
 import { type ResolveHost, resolveDestination, systemResolver } from "./destination.js";
 import { postToPinnedAddress } from "./pinned-post.js";
@@ -50,25 +51,16 @@ export function retryDelayMs(attempt: number, baseMs: number, random = Math.rand
   return Math.round(delay * (0.8 + 0.4 * random()));
 }
 
-/**
- * Claims due deliveries for this worker. The inner SELECT … FOR UPDATE SKIP LOCKED lets concurrent
- * workers (other replicas) pass over rows another one is claiming, and moving next_attempt_at past the
- * lease hides them afterwards, so no delivery is sent twice at once. A worker that dies mid-send loses
- * its lease and another replica retries: delivery is at least once, never lost.
- */
-export async function claimDueDeliveries(db: Database, leaseMs: number, limit = BATCH): Promise<ClaimedDelivery[]> {
-  return db.$queryRaw<ClaimedDelivery[]>`
-    UPDATE webhook_deliveries AS d
-       SET attempts = d.attempts + 1,
-           next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}::float8)
-      FROM (SELECT id FROM webhook_deliveries
-             WHERE status = 'pending' AND next_attempt_at <= now()
-             ORDER BY next_attempt_at
-             LIMIT ${limit}
-             FOR UPDATE SKIP LOCKED) AS due,
-           webhook_endpoints AS e
-     WHERE d.id = due.id AND e.id = d.endpoint_id
- RETURNING d.id, d.event_id AS "eventId", d.event, d.payload, d.attempts, e.url, e.secret, e.secret_encrypted AS "secretEncrypted"`;
+const WEBHOOK_OUTBOX: Outbox = {
+  table: "webhook_deliveries",
+  with: { tables: "webhook_endpoints AS e", on: "e.id = d.endpoint_id" },
+  returning: `d.id, d.event_id AS "eventId", d.event, d.payload, d.attempts, e.url, e.secret,
+              e.secret_encrypted AS "secretEncrypted"`,
+};
+
+/** Claims due deliveries for this worker (see claimDue: SKIP LOCKED, then a lease). */
+export function claimDueDeliveries(db: Database, leaseMs: number, limit = BATCH): Promise<ClaimedDelivery[]> {
+  return claimDue<ClaimedDelivery>(db, WEBHOOK_OUTBOX, leaseMs, limit);
 }
 
 /** Sends one claimed delivery and records the attempt and the outcome. */

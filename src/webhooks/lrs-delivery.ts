@@ -1,4 +1,4 @@
-import type { Database } from "../db/prisma.js";
+import { claimDue, type Outbox } from "../db/outbox.js";
 import { open } from "../labs/secret-box.js";
 import { type DeliverySettings, type OutboxRound, REFUSED, retryDelayMs } from "./delivery-worker.js";
 import { resolveDestination, systemResolver } from "./destination.js";
@@ -21,23 +21,15 @@ interface ClaimedStatement {
 
 type Outcome = { statusCode: number | null; error: string | null; status: "delivered" | "already-stored" | null };
 
-/** Claims due statements like the webhook outbox does (see claimDueDeliveries): SKIP LOCKED, then a lease. */
-async function claimDueStatements(db: Database, leaseMs: number): Promise<ClaimedStatement[]> {
-  return db.$queryRaw<ClaimedStatement[]>`
-    UPDATE lrs_deliveries AS d
-       SET attempts = d.attempts + 1,
-           next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}::float8)
-      FROM (SELECT id FROM lrs_deliveries
-             WHERE status = 'pending' AND next_attempt_at <= now()
-             ORDER BY next_attempt_at
-             LIMIT ${BATCH}
-             FOR UPDATE SKIP LOCKED) AS due,
-           lrs_endpoints AS e,
-           xapi_statements AS s
-     WHERE d.id = due.id AND e.client_id = d.client_id AND s.id = d.statement_id
- RETURNING d.id, d.client_id AS "clientId", d.attempts, s.statement, e.url, e.username,
-           e.password_encrypted AS "passwordEncrypted"`;
-}
+const LRS_OUTBOX: Outbox = {
+  table: "lrs_deliveries",
+  with: {
+    tables: "lrs_endpoints AS e, xapi_statements AS s",
+    on: "e.client_id = d.client_id AND s.id = d.statement_id",
+  },
+  returning: `d.id, d.client_id AS "clientId", d.attempts, s.statement, e.url, e.username,
+              e.password_encrypted AS "passwordEncrypted"`,
+};
 
 /** One POST of statements to the LRS's statements resource; what it answered, or why it could not be asked. */
 async function postStatements(
@@ -111,7 +103,7 @@ function outcomeOf(sent: { statusCode: number | null; error: string | null }): O
 
 /** One round: claims due statements, POSTs them per LRS in batches, records each outcome. True: more may be due. */
 export const pushDueStatements: OutboxRound = async (db, settings, log) => {
-  const claimed = await claimDueStatements(db, settings.leaseMs ?? 60_000);
+  const claimed = await claimDue<ClaimedStatement>(db, LRS_OUTBOX, settings.leaseMs ?? 60_000, BATCH);
   const byClient = new Map<string, ClaimedStatement[]>();
   for (const row of claimed) byClient.set(row.clientId, [...(byClient.get(row.clientId) ?? []), row]);
   const outcomes = await Promise.all([...byClient.values()].map((group) => sendToOneLrs(group, settings)));
