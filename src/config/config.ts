@@ -3,6 +3,24 @@ import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
+/** A comma-separated list, blanks ignored, each entry checked by `entry`. */
+function commaSeparated<T>(entry: z.ZodType<T, string>) {
+  return z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(entry))
+    .default([]);
+}
+
+const originList = commaSeparated(
+  z.url({ protocol: /^https?$/, error: "expected comma-separated origins like https://lms.example" }),
+);
+
 const EnvSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -43,42 +61,20 @@ const EnvSchema = z
       )
       .default(false),
     REQUIRE_AUTH: z.stringbool().default(false),
-    CORS_ORIGINS: z
-      .string()
-      .transform((value) =>
-        value
-          .split(",")
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      )
-      .pipe(
-        z.array(z.url({ protocol: /^https?$/, error: "expected comma-separated origins like https://lms.example" })),
-      )
-      .default([]),
+    CORS_ORIGINS: originList,
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
     AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
     REDIS_URL: z
       .url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL, e.g. redis://redis.internal:6379" })
       .optional(),
-    LAB_ENGINE_ALLOWLIST: z
-      .string()
-      .transform((value) =>
-        value
-          .split(",")
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      )
-      .pipe(
-        z.array(
-          z
-            .string()
-            .regex(
-              /^(unix:\/\/\/.+|tcp:\/\/[^/*]+:(\d+|\*))$/,
-              "expected entries like unix:///run/labs/* or tcp://10.0.0.5:2376 (a trailing * matches any rest)",
-            ),
+    LAB_ENGINE_ALLOWLIST: commaSeparated(
+      z
+        .string()
+        .regex(
+          /^(unix:\/\/\/.+|tcp:\/\/[^/*]+:(\d+|\*))$/,
+          "expected entries like unix:///run/labs/* or tcp://10.0.0.5:2376 (a trailing * matches any rest)",
         ),
-      )
-      .default([]),
+    ),
     SECRETS_KEY: z
       .string()
       .regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex characters (32 random bytes): openssl rand -hex 32")
@@ -89,18 +85,7 @@ const EnvSchema = z
     WEBHOOK_WORKER: z.stringbool().default(true),
     WEBHOOK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
     WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
-    FRAME_ANCESTORS: z
-      .string()
-      .transform((value) =>
-        value
-          .split(",")
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      )
-      .pipe(
-        z.array(z.url({ protocol: /^https?$/, error: "expected comma-separated origins like https://lms.example" })),
-      )
-      .default([]),
+    FRAME_ANCESTORS: originList,
   })
   .refine((env) => env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
     path: ["HEADERS_TIMEOUT_MS"],
