@@ -2,6 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { authErrorResponses } from "../http/auth-responses.js";
+import { pagedList } from "../http/paged-list.js";
 import { deepLinkingResponse, type Placeable, placeable, placeableLesson } from "../lti/deep-linking.js";
 import { deepLinkingPicker, landLearner } from "../lti/landing.js";
 import {
@@ -29,7 +30,6 @@ import {
 } from "../lti/platforms.js";
 import { rotateToolKey, toolJwks } from "../lti/tool-keys.js";
 import { clientOf } from "../plugins/auth.js";
-import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../schemas/page.js";
 import { ProblemSchema } from "../schemas/problem.js";
 
 /** The URLs a platform administrator types into Moodle or Canvas, from where this request arrived. */
@@ -91,13 +91,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["lti"],
         summary: "Registered LTI platforms, oldest first (admin)",
-        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
-        querystring: PageQuerySchema,
-        response: {
-          200: pageSchema(LtiPlatformSchema).meta({ id: "LtiPlatformPage" }),
-          400: ProblemSchema,
-          ...authErrorResponses,
-        },
+        ...pagedList(LtiPlatformSchema, "LtiPlatformPage"),
       },
     },
     async (request) => listPlatforms(app.prisma, request.query),
@@ -140,13 +134,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["lti"],
         summary: "Exercises placed in courses on this client's platforms, with their line item and grade policy",
-        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
-        querystring: PageQuerySchema,
-        response: {
-          200: pageSchema(LtiPlacementSchema).meta({ id: "LtiPlacementPage" }),
-          400: ProblemSchema,
-          ...authErrorResponses,
-        },
+        ...pagedList(LtiPlacementSchema, "LtiPlacementPage"),
       },
     },
     async (request) => listPlacements(app.prisma, clientOf(request).id, request.query),
@@ -174,13 +162,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["lti"],
         summary: "Scores posted to platforms' line items, newest first, with their status and attempts",
-        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
-        querystring: PageQuerySchema,
-        response: {
-          200: pageSchema(LtiScoreDeliverySchema).meta({ id: "LtiScoreDeliveryPage" }),
-          400: ProblemSchema,
-          ...authErrorResponses,
-        },
+        ...pagedList(LtiScoreDeliverySchema, "LtiScoreDeliveryPage"),
       },
     },
     async (request) => listScoreDeliveries(app.prisma, clientOf(request).id, request.query),

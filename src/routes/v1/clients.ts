@@ -8,7 +8,7 @@ import {
   NewApiClientSchema,
 } from "../../clients/api-clients.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
-import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../schemas/page.js";
+import { pagedList } from "../../http/paged-list.js";
 import { ProblemSchema } from "../../schemas/problem.js";
 
 const CreatedApiClientSchema = ApiClientSchema.extend({
@@ -44,13 +44,7 @@ export const clientRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["clients"],
         summary: "List API clients, oldest first (admin)",
-        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page. Keys are never shown again.`,
-        querystring: PageQuerySchema,
-        response: {
-          200: pageSchema(ApiClientSchema).meta({ id: "ApiClientPage" }),
-          400: ProblemSchema,
-          ...authErrorResponses,
-        },
+        ...pagedList(ApiClientSchema, "ApiClientPage", { note: "Keys are never shown again." }),
       },
     },
     async (request) => listApiClients(app.prisma, request.query),

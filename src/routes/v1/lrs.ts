@@ -3,8 +3,9 @@ import { z } from "zod";
 import { XapiStatementSchema } from "../../exports/xapi.js";
 import { listFrozenStatements } from "../../exports/xapi-statement-store.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
+import { pagedList } from "../../http/paged-list.js";
 import { clientOf } from "../../plugins/auth.js";
-import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../schemas/page.js";
+import { MAX_PAGE_SIZE, PageQuerySchema } from "../../schemas/page.js";
 import { ProblemSchema } from "../../schemas/problem.js";
 import { XAPI_VERSION } from "../../webhooks/lrs-delivery.js";
 import {
@@ -112,13 +113,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["xapi"],
         summary: "Pushes of statements to the LRS, newest first, with their status and attempts",
-        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`,
-        querystring: PageQuerySchema,
-        response: {
-          200: pageSchema(LrsDeliverySchema).meta({ id: "LrsDeliveryPage" }),
-          400: ProblemSchema,
-          ...authErrorResponses,
-        },
+        ...pagedList(LrsDeliverySchema, "LrsDeliveryPage"),
       },
     },
     async (request) => listLrsDeliveries(app.prisma, clientOf(request).id, request.query),

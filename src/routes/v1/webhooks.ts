@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { authErrorResponses } from "../../http/auth-responses.js";
+import { pagedList } from "../../http/paged-list.js";
 import { clientOf } from "../../plugins/auth.js";
-import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../schemas/page.js";
 import { ProblemSchema } from "../../schemas/problem.js";
 import { SIGNATURE_HEADER } from "../../webhooks/signature.js";
 import {
@@ -26,7 +26,6 @@ const CreatedWebhookSchema = WebhookSchema.extend({
 }).meta({ id: "CreatedWebhook" });
 
 const IdParams = z.object({ id: z.uuid() });
-const PAGED = `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page.`;
 
 export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
@@ -66,13 +65,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["webhooks"],
         summary: "This client's webhooks, oldest first",
-        description: PAGED,
-        querystring: PageQuerySchema,
-        response: {
-          200: pageSchema(WebhookSchema).meta({ id: "WebhookPage" }),
-          400: ProblemSchema,
-          ...authErrorResponses,
-        },
+        ...pagedList(WebhookSchema, "WebhookPage"),
       },
     },
     async (request) => listWebhooks(app.prisma, clientOf(request).id, request.query),
@@ -102,15 +95,8 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["webhooks"],
         summary: "Deliveries to one webhook, newest first, each with its attempts",
-        description: PAGED,
         params: IdParams,
-        querystring: PageQuerySchema,
-        response: {
-          200: pageSchema(WebhookDeliverySchema).meta({ id: "WebhookDeliveryPage" }),
-          400: ProblemSchema,
-          404: ProblemSchema,
-          ...authErrorResponses,
-        },
+        ...pagedList(WebhookDeliverySchema, "WebhookDeliveryPage", { notFound: "No such webhook for this client" }),
       },
     },
     async (request) => listDeliveries(app.prisma, clientOf(request).id, request.params.id, request.query),

@@ -2,13 +2,12 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { NotFound } from "../../../errors/domain-errors.js";
 import { toXapiStatement, XapiStatementSchema } from "../../../exports/xapi.js";
 import { frozenStatements } from "../../../exports/xapi-statement-store.js";
-import { authErrorResponses } from "../../../http/auth-responses.js";
 import { compiledSerializerCompiler } from "../../../http/compiled-serializer.js";
+import { pagedList } from "../../../http/paged-list.js";
 import { requireKnownLearner } from "../../../learners/learners.js";
 import { clientOf } from "../../../plugins/auth.js";
 import { ExerciseIdSchema } from "../../../schemas/ids.js";
-import { MAX_PAGE_SIZE, PageQuerySchema, pageSchema } from "../../../schemas/page.js";
-import { ProblemSchema } from "../../../schemas/problem.js";
+import { PageQuerySchema } from "../../../schemas/page.js";
 import { presentSubmission, toGradedSubmission } from "../../../submissions/present-submission.js";
 import { SubmissionSchema } from "../../../submissions/submission-schema.js";
 import { listSubmissions } from "../../../submissions/submission-store.js";
@@ -23,17 +22,13 @@ export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["submissions"],
         summary: "A learner's submissions, newest first",
-        description: `Cursor-paginated: pass the previous page's nextCursor as cursor. At most ${MAX_PAGE_SIZE} per page.`,
         params: LearnerParamsSchema,
-        querystring: PageQuerySchema.extend({
-          exerciseId: ExerciseIdSchema.optional().describe("Only this exercise's submissions"),
+        ...pagedList(SubmissionSchema, "SubmissionPage", {
+          query: PageQuerySchema.extend({
+            exerciseId: ExerciseIdSchema.optional().describe("Only this exercise's submissions"),
+          }),
+          notFound: "This API client has no such learner",
         }),
-        response: {
-          200: pageSchema(SubmissionSchema).meta({ id: "SubmissionPage" }),
-          400: ProblemSchema,
-          404: ProblemSchema.describe("This API client has no such learner"),
-          ...authErrorResponses,
-        },
       },
     },
     async (request) => {
@@ -57,15 +52,11 @@ export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["exports"],
         summary: "Every xAPI statement of one learner, oldest first, for import into an LRS",
-        description: `Cursor-paginated, at most ${MAX_PAGE_SIZE} per page. One statement per graded submission.`,
         params: LearnerParamsSchema,
-        querystring: PageQuerySchema,
-        response: {
-          200: pageSchema(XapiStatementSchema).meta({ id: "XapiStatementPage" }),
-          400: ProblemSchema,
-          404: ProblemSchema.describe("This API client has no such learner"),
-          ...authErrorResponses,
-        },
+        ...pagedList(XapiStatementSchema, "XapiStatementPage", {
+          note: "One statement per graded submission.",
+          notFound: "This API client has no such learner",
+        }),
       },
     },
     async (request) => {
