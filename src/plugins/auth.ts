@@ -51,31 +51,66 @@ const NEEDS_KEY = "This operation needs an API key: Authorization: Bearer <key>.
  */
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { requireAuth: boolean; cacheTtlMs: number }) => {
-    await app.register(fastifyCookie, { hook: "onRequest" });
+    // Cookies are parsed only where a session cookie is read (see sessionCookie), not on every request.
+    await app.register(fastifyCookie, { hook: false });
     app.decorateRequest("client", null);
     app.decorateRequest("learnerSession", null);
     app.decorate("apiKeys", createApiKeyCache(app.sql, options.cacheTtlMs));
 
-    app.addHook("onRequest", async (request) => {
+    const authorize = (request: FastifyRequest, caller: Authenticated | null): void => {
       const config = request.routeOptions.config;
-      const caller = await authenticate(app, request, config.learnerSession === "own-learner");
       request.client = caller?.client ?? null;
       request.learnerSession = caller?.learnerSession ?? null;
       // A session's client already held submissions:write when it minted the session.
-      if (request.learnerSession) return refuseBeyondTheLearner(request, config.scope);
+      if (request.learnerSession) {
+        refuseBeyondTheLearner(request, config.scope);
+        return;
+      }
       const scope = config.scope;
       if (!scope || (scope === "content:read" && !options.requireAuth)) return;
       if (!request.client) throw new Unauthenticated(NEEDS_KEY, false);
       if (!hasScope(request.client.scopes, scope)) throw new ScopeMissing(scope);
+    };
+
+    // Callback-style: most requests to public routes carry no credential, and an async hook would
+    // cost each of them a promise for nothing to wait on.
+    app.addHook("onRequest", (request, _reply, done) => {
+      const readCookie = request.routeOptions.config.learnerSession === "own-learner";
+      if (!carriesCredential(request, readCookie)) return doneWith(done, () => authorize(request, null));
+      authenticate(app, request, readCookie).then(
+        (caller) => doneWith(done, () => authorize(request, caller)),
+        (error: Error) => done(error),
+      );
     });
 
     // After validation, so the body's learnerId is known and well-formed.
-    app.addHook("preHandler", async (request) => {
-      if (request.learnerSession) requireOwnLearner(request, request.learnerSession);
+    app.addHook("preHandler", (request, _reply, done) => {
+      const session = request.learnerSession;
+      doneWith(done, () => session && requireOwnLearner(request, session));
     });
   },
   { name: "auth", dependencies: ["prisma", "rate-limit"] },
 );
+
+/** Runs `step` and ends the hook with what it threw, if anything. */
+function doneWith(done: (error?: Error) => void, step: () => void): void {
+  let failure: Error | undefined;
+  try {
+    step();
+  } catch (error) {
+    failure = error as Error;
+  }
+  done(failure);
+}
+
+function carriesCredential(request: FastifyRequest, readCookie: boolean): boolean {
+  return request.headers.authorization !== undefined || (readCookie && request.headers.cookie !== undefined);
+}
+
+function sessionCookie(app: FastifyInstance, request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header === undefined ? undefined : app.parseCookie(header)[SESSION_COOKIE];
+}
 
 type Authenticated = { client: AuthenticatedClient; learnerSession: AuthenticatedSession | null };
 
@@ -86,7 +121,7 @@ async function authenticate(
 ): Promise<Authenticated | null> {
   const header = request.headers.authorization;
   if (header === undefined) {
-    const cookie = readCookie ? request.cookies[SESSION_COOKIE] : undefined;
+    const cookie = readCookie ? sessionCookie(app, request) : undefined;
     if (cookie === undefined) return null;
     refuseCrossSiteWrite(request);
     return sessionFor(app, request, cookie);

@@ -8,26 +8,33 @@ import { InvalidInput } from "../errors/domain-errors.js";
  */
 export const inputHygienePlugin = fp(
   async (app: FastifyInstance) => {
-    app.addHook("preValidation", async (request) => {
+    app.addHook("preValidation", (request, _reply, done) => {
       const found =
         nulPath(request.params, "params") ?? nulPath(request.query, "querystring") ?? nulPath(request.body, "body");
-      if (found) throw new InvalidInput(found, "must not contain the NUL character (U+0000)");
+      done(found ? new InvalidInput(found, "must not contain the NUL character (U+0000)") : undefined);
     });
   },
   { name: "input-hygiene" },
 );
 
-/** Iterative, so a deeply nested body (which JSON.parse accepts) cannot overflow the stack. */
+/**
+ * Iterative, so a deeply nested body (which JSON.parse accepts) cannot overflow the stack. Paths are
+ * only spelled out for objects that are entered: every request pays for the scan, few for a path.
+ */
 function nulPath(root: unknown, rootPath: string): string | undefined {
-  const pending: [unknown, string][] = [[root, rootPath]];
+  if (typeof root === "string") return root.includes("\u0000") ? rootPath : undefined;
+  if (!root || typeof root !== "object") return undefined;
+  const pending: [Record<string, unknown>, string][] = [[root as Record<string, unknown>, rootPath]];
   for (let next = pending.pop(); next; next = pending.pop()) {
-    const [value, path] = next;
-    if (typeof value === "string") {
-      if (value.includes("\u0000")) return path;
-    } else if (value && typeof value === "object") {
-      for (const [key, item] of Object.entries(value)) {
-        if (key.includes("\u0000")) return `${path}.${key}`;
-        pending.push([item, `${path}.${key}`]);
+    const [object, path] = next;
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue;
+      if (key.includes("\u0000")) return `${path}.${key}`;
+      const item = object[key];
+      if (typeof item === "string") {
+        if (item.includes("\u0000")) return `${path}.${key}`;
+      } else if (item && typeof item === "object") {
+        pending.push([item as Record<string, unknown>, `${path}.${key}`]);
       }
     }
   }

@@ -13,10 +13,11 @@ export const shutdownPlugin = fp(
     app.addHook("preClose", async () => {
       closing = true;
     });
-    app.addHook("onRequest", async (_request, reply) => {
-      if (!closing) return;
+    // Callback-style, like every per-request hook here: an async hook costs every request a promise.
+    app.addHook("onRequest", (_request, reply, done) => {
+      if (!closing) return done();
       reply.header("connection", "close");
-      throw new ShuttingDown("The service is shutting down. Retry in a moment.");
+      done(new ShuttingDown("The service is shutting down. Retry in a moment."));
     });
   },
   { name: "shutdown" },
