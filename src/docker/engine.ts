@@ -69,6 +69,11 @@ export interface DockerEngine {
    * this Compose version names it (tienda-web-1 in v2, tienda_web_1 in v1); undefined when none.
    */
   findComposeContainer(project: string, service: string): Promise<string | undefined>;
+  /**
+   * Whether the engine logged an "oom" event for this container (by ID) between two times on its
+   * clock. An `until` still to come is waited for: the engine streams events until then.
+   */
+  oomEventSeen(containerId: string, since: string, until: string): Promise<boolean>;
   top(name: string): Promise<ProcessList>;
   logsTail(name: string, options: { lines: number; maxBytes: number }): Promise<BoundedOutput>;
   /** Runs a command that comes from exercise content only; never from a request. */
@@ -219,6 +224,23 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
       return first?.Names[0]?.replace(/^\//, "");
     },
 
+    async oomEventSeen(containerId, since, until) {
+      const { docker } = await client();
+      const filters = JSON.stringify({ container: [containerId], event: ["oom"], type: ["container"] });
+      const waitMs = Math.max(0, Date.parse(until) - Date.now());
+      return call(
+        `oom events of ${containerId.slice(0, 12)}`,
+        async (signal) => {
+          const query = { since: unixSeconds(since), until: unixSeconds(until, "up"), filters, abortSignal: signal };
+          const stream = (await docker.getEvents(query as Docker.GetEventsOptions)) as Readable;
+          let text = "";
+          for await (const chunk of stream) text += String(chunk);
+          return text.includes('"oom"');
+        },
+        options.timeoutMs + waitMs,
+      );
+    },
+
     async top(name) {
       const { target } = await container(name);
       return call(`top ${name}`, async (signal) => {
@@ -309,6 +331,16 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
       limit.clearQueue();
     },
   };
+}
+
+/**
+ * An RFC 3339 time as the Unix seconds (with a fraction) the events endpoint reads. JavaScript keeps
+ * milliseconds only: `round: "up"` keeps an `until` from cutting off events in its last millisecond.
+ */
+function unixSeconds(time: string, round: "down" | "up" = "down"): number {
+  const millis = Date.parse(time);
+  const truncated = round === "up" && /\.\d{4,}/.test(time);
+  return (millis + (truncated ? 1 : 0)) / 1000;
 }
 
 /** dockerode reads `abortSignal` from every method's options; its type definitions omit it for some. */

@@ -402,12 +402,21 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     };
   },
 
-  oomKilled: (check, { facts }) => ({
-    passed: facts.oomKilled === check.equals,
-    expected: `OOMKilled=${check.equals}`,
-    actual: `OOMKilled=${facts.oomKilled}`,
-    evidence: { status: facts.status, oomKilled: facts.oomKilled, exitCode: facts.exitCode },
-  }),
+  oomKilled: (check, { facts, observations }) => {
+    // The engine's "oom" event counts as much as the flag: see Observations.oomEvent.
+    const killed = facts.oomKilled || observations.oomEvent === true;
+    return {
+      passed: killed === check.equals,
+      expected: `OOMKilled=${check.equals}`,
+      actual: `OOMKilled=${killed}`,
+      evidence: {
+        status: facts.status,
+        oomKilled: facts.oomKilled,
+        oomEvent: observations.oomEvent ?? null,
+        exitCode: facts.exitCode,
+      },
+    };
+  },
 
   memoryLimit: (check, { facts }) => ({
     passed: facts.memoryLimit === check.bytes,

@@ -46,6 +46,12 @@ export interface Observations {
    * check's afterMs: taken once that much time has passed since it started. Undefined facts: it vanished.
    */
   later?: { facts: ContainerFacts | undefined };
+  /**
+   * For a container that ended by SIGKILL without OOMKilled: whether the engine logged an "oom"
+   * event for it. Docker sets OOMKilled only when the kernel's OOM notice reaches it before the
+   * exit does; under load the exit can win the race, and only the event log still tells.
+   */
+  oomEvent?: boolean;
 }
 
 /** The engine calls beyond the first inspect that an exercise's checks need. */
@@ -58,13 +64,25 @@ export interface ObservationPlan {
   image: boolean;
   /** 0: no `stillRunning` check. Otherwise the longest afterMs: read the engine's clock. */
   stillRunningAfterMs: number;
+  /** An `oomKilled` check: a SIGKILLed container without OOMKilled gets its event log read. */
+  oomEvents: boolean;
 }
+
+/** How long after a container's exit its OOM notice may still reach the engine. */
+export const OOM_NOTICE_GRACE_MS = 500;
 
 export const LOGS_MAX_BYTES = 64 * 1024;
 export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
 
 export function planObservations(exercise: ContainerExercise): ObservationPlan {
-  const plan: ObservationPlan = { top: false, logsTailLines: 0, execs: [], image: false, stillRunningAfterMs: 0 };
+  const plan: ObservationPlan = {
+    top: false,
+    logsTailLines: 0,
+    execs: [],
+    image: false,
+    stillRunningAfterMs: 0,
+    oomEvents: false,
+  };
   for (const check of exercise.checks) {
     if (check.type === "processRunning") plan.top = true;
     if (check.type === "logsContain") plan.logsTailLines = Math.max(plan.logsTailLines, check.tailLines);
@@ -72,6 +90,7 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     if (check.type === "image" || check.type === "imageFromRegistry" || (check.type === "command" && check.fromImage)) {
       plan.image = true;
     }
+    if (check.type === "oomKilled") plan.oomEvents = true;
     if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
   }
   return plan;

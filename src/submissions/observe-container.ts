@@ -4,8 +4,10 @@ import type { ContainerExercise } from "../grading/exercise.js";
 import {
   EXEC_OUTPUT_MAX_BYTES,
   engineMillisBetween,
+  happened,
   LOGS_MAX_BYTES,
   type Observations,
+  OOM_NOTICE_GRACE_MS,
   planObservations,
   type Unobservable,
 } from "../grading/observations.js";
@@ -100,6 +102,15 @@ export async function observeContainer(
         .then((later) => {
           observations.later = { facts: later?.id === facts.id ? later : undefined };
         }),
+    );
+  }
+  if (plan.oomEvents && !running && !facts.oomKilled && facts.exitCode === 137 && happened(facts.finishedAt)) {
+    // Asked until a moment after the exit: a notice that lost the race to the exit is logged by then.
+    const until = new Date(Date.parse(facts.finishedAt) + OOM_NOTICE_GRACE_MS).toISOString();
+    calls.push(
+      engine.oomEventSeen(facts.id, facts.startedAt, until).then((seen) => {
+        observations.oomEvent = seen;
+      }),
     );
   }
   await Promise.all(calls);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDockerEngine } from "../../src/docker/engine.js";
 import { ContainerStateError } from "../../src/docker/errors.js";
 import { EngineUnavailable } from "../../src/errors/domain-errors.js";
+import { OOM_NOTICE_GRACE_MS } from "../../src/grading/observations.js";
 import { docker, uniqueSuffix } from "./learner-shell.js";
 
 /** The engine module against the real shared engine (scripts/docker-lab.sh up). */
@@ -80,6 +81,30 @@ describe("read-only calls", () => {
     const slow = await engine.execFixed(sleeper, ["sleep", "10"], { timeoutMs: 300, maxBytes: 100 });
     expect(slow).toMatchObject({ exitCode: null, timedOut: true });
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe("the event log", () => {
+  it("holds an oom event for a container the kernel killed for memory, none for one docker kill ended", async () => {
+    const hungry = `engine-test-oom-${uniqueSuffix()}`;
+    const killed = `engine-test-kill-${uniqueSuffix()}`;
+    try {
+      await docker(["run", "--name", hungry, "-m", "16m", "alpine", "tail", "/dev/zero"]).catch(() => {});
+      await docker(["run", "-d", "--name", killed, "-m", "16m", "alpine", "tail", "-f", "/dev/null"]);
+      await docker(["kill", killed]);
+      await docker(["wait", killed]);
+      const seen = async (name: string) => {
+        const facts = await engine.inspectContainer(name);
+        if (!facts) throw new Error(`${name} is gone`);
+        expect(facts.exitCode).toBe(137);
+        const until = new Date(Date.parse(facts.finishedAt) + OOM_NOTICE_GRACE_MS).toISOString();
+        return engine.oomEventSeen(facts.id, facts.startedAt, until);
+      };
+      expect(await seen(hungry)).toBe(true);
+      expect(await seen(killed)).toBe(false);
+    } finally {
+      await docker(["rm", "-f", hungry, killed]).catch(() => {});
+    }
   });
 });
 

@@ -455,6 +455,16 @@ describe("oomKilled", () => {
     const result = grade({ type: "oomKilled" }, observe("example2-killed.json"));
     expect(result).toMatchObject({ passed: false, expected: "OOMKilled=true", actual: "OOMKilled=false" });
   });
+
+  it("believes the engine's oom event when the flag lost the race to the exit", () => {
+    const killed = observe("example2-killed.json");
+    expect(killed.facts?.oomKilled).toBe(false);
+    expect(grade({ type: "oomKilled" }, { ...killed, oomEvent: true })).toMatchObject({
+      passed: true,
+      actual: "OOMKilled=true",
+    });
+    expect(grade({ type: "oomKilled" }, { ...killed, oomEvent: false })).toMatchObject({ passed: false });
+  });
 });
 
 describe("memoryLimit and cpuLimit", () => {
