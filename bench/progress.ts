@@ -25,16 +25,21 @@ export async function benchProgress(
     db.$disconnect(),
   );
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-  const exercises = ((await (await fetch(`${base}/v1/exercises`, { headers })).json()) as { items: { id: string }[] })
-    .items;
-  const submit = async (learnerId: string, exerciseId: string) => {
-    const response = await fetch(`${base}/v1/exercises/${exerciseId}/submissions`, {
+  const exercises = (
+    (await (await fetch(`${base}/v1/exercises`, { headers })).json()) as {
+      items: { id: string; kind: "container" | "question" }[];
+    }
+  ).items;
+  const submit = async (learnerId: string, exercise: (typeof exercises)[number]) => {
+    // A question exercise takes answers; none at all is a wrong attempt, recorded like any other.
+    const body = exercise.kind === "question" ? { learnerId, answers: {} } : { learnerId };
+    const response = await fetch(`${base}/v1/exercises/${exercise.id}/submissions`, {
       method: "POST",
       headers,
-      body: JSON.stringify({ learnerId }),
+      body: JSON.stringify(body),
     });
     if (response.status !== 201)
-      throw new Error(`submission for ${exerciseId}: ${response.status} ${await response.text()}`);
+      throw new Error(`submission for ${exercise.id}: ${response.status} ${await response.text()}`);
   };
   // A learner exists from their first submission (an unknown id is a 404), so the smallest case is one.
   const learners = [
@@ -44,7 +49,7 @@ export async function benchProgress(
   ] as const;
   for (const [learner, submitted] of learners) {
     log(`recording submissions on ${submitted} of the ${exercises.length} exercises for learner ${learner}`);
-    for (const exercise of exercises.slice(0, submitted)) await submit(learner, exercise.id);
+    for (const exercise of exercises.slice(0, submitted)) await submit(learner, exercise);
   }
 
   const counts: { learner: string; submitted: number; statements: number }[] = [];
