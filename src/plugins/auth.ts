@@ -57,13 +57,12 @@ export const authPlugin = fp(
     app.decorateRequest("learnerSession", null);
     app.decorate("apiKeys", createApiKeyCache(app.sql, options.cacheTtlMs));
 
-    const authorize = (request: FastifyRequest, caller: Authenticated | null): void => {
-      const config = request.routeOptions.config;
+    const authorize = (request: FastifyRequest, config: RouteAccess, caller: Authenticated | null): void => {
       request.client = caller?.client ?? null;
       request.learnerSession = caller?.learnerSession ?? null;
       // A session's client already held submissions:write when it minted the session.
       if (request.learnerSession) {
-        refuseBeyondTheLearner(request, config.scope);
+        refuseBeyondTheLearner(config);
         return;
       }
       const scope = config.scope;
@@ -74,11 +73,13 @@ export const authPlugin = fp(
 
     // Callback-style: most requests to public routes carry no credential, and an async hook would
     // cost each of them a promise for nothing to wait on.
+    // Fastify builds request.routeOptions anew at each read: it is read once.
     app.addHook("onRequest", (request, _reply, done) => {
-      const readCookie = request.routeOptions.config.learnerSession === "own-learner";
-      if (!carriesCredential(request, readCookie)) return doneWith(done, () => authorize(request, null));
+      const config: RouteAccess = request.routeOptions.config;
+      const readCookie = config.learnerSession === "own-learner";
+      if (!carriesCredential(request, readCookie)) return doneWith(done, () => authorize(request, config, null));
       authenticate(app, request, readCookie).then(
-        (caller) => doneWith(done, () => authorize(request, caller)),
+        (caller) => doneWith(done, () => authorize(request, config, caller)),
         (error: Error) => done(error),
       );
     });
@@ -111,6 +112,9 @@ function sessionCookie(app: FastifyInstance, request: FastifyRequest): string | 
   const header = request.headers.cookie;
   return header === undefined ? undefined : app.parseCookie(header)[SESSION_COOKIE];
 }
+
+/** What a route declared about who may call it (see FastifyContextConfig above). */
+type RouteAccess = { scope?: Scope | undefined; learnerSession?: "own-learner" | undefined };
 
 type Authenticated = { client: AuthenticatedClient; learnerSession: AuthenticatedSession | null };
 
@@ -158,8 +162,8 @@ function refuseCrossSiteWrite(request: FastifyRequest): void {
   }
 }
 
-function refuseBeyondTheLearner(request: FastifyRequest, scope: Scope | undefined): void {
-  const config = request.routeOptions.config;
+function refuseBeyondTheLearner(config: RouteAccess): void {
+  const scope = config.scope;
   if (config.learnerSession === "own-learner" || !scope || scope === "content:read") return;
   throw new SessionRefused(
     "A learner session can only grade and read its own learner's submissions and progress; this operation needs an API key.",
