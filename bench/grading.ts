@@ -19,7 +19,7 @@ const CONTAINER_PREFIX = `bench-grading-${process.pid}`;
 /**
  * POST /v1/exercises/{id}/submissions for LEARNERS learners, each with a running container of
  * their own, one at a time and at fixed concurrency; against a plain script (dockerode, the pure
- * grader, the same two statements through plain pg in one transaction) on its own database.
+ * grader, the same three statements through plain pg in one transaction) on its own database.
  */
 export async function benchGrading(
   context: BenchContext & { database: BenchDatabaseServer; serviceDatabaseUrl: string },

@@ -1,7 +1,9 @@
 // Baseline for the grading benchmark: what a lean script needs to grade one submission, with none
 // of the service around it. Plain dockerode inspects the container (the exercise is inspect-only),
-// the pure grader scores the facts, and plain pg sends the service's own two grading statements
-// (the same SQL text, prepared) in one transaction. No HTTP, no Fastify, no Prisma, no auth.
+// the pure grader scores the facts, and plain pg sends the service's own three grading statements
+// (the same SQL text, prepared: the lock, the submission with its progress and events, and what the
+// grade leaves for learning platforms, with its xAPI statement) in one transaction. No HTTP, no
+// Fastify, no Prisma, no auth.
 // Driven over stdin: "run <seconds>" answers one JSON line; "exit" ends it.
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
@@ -9,10 +11,13 @@ import Docker from "dockerode";
 import pg from "pg";
 import { loadConfig } from "../../src/config/config.js";
 import { loadCurriculum } from "../../src/content/load-curriculum.js";
+import type { Sql } from "../../src/db/sql.js";
 import { containerFactsFromInspect } from "../../src/docker/container-facts.js";
 import { parseDockerHost } from "../../src/docker/engine.js";
+import { recordGradeForLms } from "../../src/exports/grade-outbox.js";
 import { gradeSubmission } from "../../src/grading/grade-submission.js";
-import { lockLearnerExercise, recordGradedSubmission } from "../../src/submissions/submission-store.js";
+import { toGradedSubmission } from "../../src/submissions/present-submission.js";
+import { asStored, lockLearnerExercise, recordGradedSubmission } from "../../src/submissions/submission-store.js";
 
 const config = loadConfig();
 const databaseUrl = process.env.DATABASE_URL;
@@ -74,6 +79,27 @@ async function gradeOnce(i: number) {
         event("submission.graded"),
         event("exercise.passed"),
       ],
+    });
+    const onClient: Sql = {
+      rows: async (statement, params) =>
+        (await client.query({ name: statement.name, text: statement.text, values: [...params] })).rows,
+    };
+    const stored = asStored({
+      id,
+      clientId,
+      learnerId,
+      exerciseId,
+      containerName,
+      language: "es",
+      grade,
+      gradedAt: new Date(gradedAt),
+      durationMs,
+    });
+    await recordGradeForLms(onClient, {
+      clientId,
+      submission: toGradedSubmission(stored, exercise),
+      exercise,
+      xapiHomePage: config.xapiHomePage,
     });
     await client.query("COMMIT");
   } finally {
