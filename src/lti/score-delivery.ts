@@ -6,7 +6,7 @@ import { toLtiAgsScore } from "../exports/lti-ags.js";
 import type { Exercise } from "../grading/exercise.js";
 import { toGradedSubmission } from "../submissions/present-submission.js";
 import { findSubmission } from "../submissions/submission-store.js";
-import { type DeliverySettings, type OutboxRound, retryDelayMs } from "../webhooks/delivery-worker.js";
+import { afterAttempt, type DeliverySettings, type OutboxRound } from "../webhooks/delivery-worker.js";
 import { currentSigningKey, TOOL_ALG } from "./tool-keys.js";
 
 const SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
@@ -146,22 +146,14 @@ export function pushDueScores(exercises: ReadonlyMap<string, Exercise>): OutboxR
     const claimed = await claimDue<ClaimedScore>(db, SCORE_OUTBOX, settings.leaseMs ?? 60_000, BATCH);
     for (const score of claimed) {
       const outcome = await postScore(db, settings, exercises, score);
-      const exhausted = outcome.status === null && score.attempts >= settings.maxAttempts;
-      const now = new Date();
+      const next = afterAttempt(outcome.status, score.attempts, settings, new Date());
       await db.ltiScoreDelivery.update({
         where: { id: score.id },
-        data: {
-          lastStatusCode: outcome.statusCode,
-          lastError: outcome.error,
-          ...(outcome.status
-            ? { status: outcome.status, deliveredAt: now }
-            : exhausted
-              ? { status: "failed" }
-              : { nextAttemptAt: new Date(now.getTime() + retryDelayMs(score.attempts, settings.retryBaseMs)) }),
-        },
+        data: { lastStatusCode: outcome.statusCode, lastError: outcome.error, ...next.data },
       });
-      if (outcome.status === null)
-        log.warn({ delivery: score.id, error: outcome.error, exhausted }, "LTI score failed");
+      if (outcome.status === null) {
+        log.warn({ delivery: score.id, error: outcome.error, exhausted: next.exhausted }, "LTI score failed");
+      }
     }
     return claimed.length >= BATCH;
   };

@@ -45,8 +45,24 @@ interface ClaimedDelivery {
   secretEncrypted: string | null;
 }
 
+/**
+ * Where an outbox row goes after one attempt: sent, with the status it was sent with; given up once
+ * it has had maxAttempts; or due again after the backoff. `data` is the row's update.
+ */
+export function afterAttempt<Status extends string>(
+  sentAs: Status | null,
+  attempts: number,
+  settings: Pick<DeliverySettings, "maxAttempts" | "retryBaseMs">,
+  now: Date,
+) {
+  if (sentAs !== null) return { data: { status: sentAs, deliveredAt: now }, exhausted: false };
+  if (attempts >= settings.maxAttempts) return { data: { status: "failed" as const }, exhausted: true };
+  const nextAttemptAt = new Date(now.getTime() + retryDelayMs(attempts, settings.retryBaseMs));
+  return { data: { nextAttemptAt }, exhausted: false };
+}
+
 /** Exponential backoff after `attempt` failed attempts. */
-export function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
+function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
   const delay = Math.min(MAX_DELAY_MS, baseMs * 2 ** (attempt - 1));
   return Math.round(delay * (0.8 + 0.4 * random()));
 }
@@ -111,8 +127,8 @@ export async function sendDelivery(
     error = cause instanceof Error ? `${cause.name}: ${cause.message}`.slice(0, 500) : String(cause);
   }
   const delivered = error === null;
-  const exhausted = !delivered && delivery.attempts >= settings.maxAttempts;
   const now = new Date();
+  const next = afterAttempt(delivered ? "delivered" : null, delivery.attempts, settings, now);
   await db.$transaction([
     db.webhookAttempt.create({
       data: {
@@ -126,16 +142,12 @@ export async function sendDelivery(
     }),
     db.webhookDelivery.update({
       where: { id: delivery.id },
-      data: delivered
-        ? { status: "delivered", deliveredAt: now }
-        : exhausted
-          ? { status: "failed" }
-          : {
-              nextAttemptAt: new Date(now.getTime() + retryDelayMs(delivery.attempts, settings.retryBaseMs)),
-            },
+      data: next.data,
     }),
   ]);
-  if (!delivered) log.warn({ delivery: delivery.id, attempt: delivery.attempts, error, exhausted }, "webhook failed");
+  if (!delivered) {
+    log.warn({ delivery: delivery.id, attempt: delivery.attempts, error, exhausted: next.exhausted }, "webhook failed");
+  }
   return delivered;
 }
 

@@ -1,6 +1,6 @@
 import { claimDue, type Outbox } from "../db/outbox.js";
 import { open } from "../labs/secret-box.js";
-import { type DeliverySettings, type OutboxRound, REFUSED, retryDelayMs } from "./delivery-worker.js";
+import { afterAttempt, type DeliverySettings, type OutboxRound, REFUSED } from "./delivery-worker.js";
 import { resolveDestination, systemResolver } from "./destination.js";
 import { postToPinnedAddress } from "./pinned-post.js";
 
@@ -111,20 +111,14 @@ export const pushDueStatements: OutboxRound = async (db, settings, log) => {
   for (const row of claimed) {
     const outcome = outcomes.find((map) => map.has(row.id))?.get(row.id);
     if (!outcome) continue;
-    const exhausted = outcome.status === null && row.attempts >= settings.maxAttempts;
+    const next = afterAttempt(outcome.status, row.attempts, settings, now);
     await db.lrsDelivery.update({
       where: { id: row.id },
-      data: {
-        lastStatusCode: outcome.statusCode,
-        lastError: outcome.error,
-        ...(outcome.status
-          ? { status: outcome.status, deliveredAt: now }
-          : exhausted
-            ? { status: "failed" }
-            : { nextAttemptAt: new Date(now.getTime() + retryDelayMs(row.attempts, settings.retryBaseMs)) }),
-      },
+      data: { lastStatusCode: outcome.statusCode, lastError: outcome.error, ...next.data },
     });
-    if (outcome.status === null) log.warn({ delivery: row.id, error: outcome.error, exhausted }, "LRS push failed");
+    if (outcome.status === null) {
+      log.warn({ delivery: row.id, error: outcome.error, exhausted: next.exhausted }, "LRS push failed");
+    }
   }
   return claimed.length >= BATCH;
 };
