@@ -5,21 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../test/support/chromium.js";
 import type { BenchContext } from "./lesson.js";
 import { log } from "./support/processes.js";
 import { markdownTable } from "./support/report.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const LESSON = "ciclo-de-vida-de-un-contenedor";
 const JS_BUDGET_KB = 60;
 const FIRST_PAINT_BUDGET_MS = 1000;
@@ -84,7 +74,7 @@ export async function benchPage(context: BenchContext) {
 
 async function coldLoad(url: string): Promise<ColdLoad> {
   const profile = await mkdtemp(path.join(os.tmpdir(), "bench-chromium-"));
-  const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS });
+  const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   try {
     const tab = browser.pages()[0] ?? (await browser.newPage());
     const scripts: Promise<number>[] = [];

@@ -6,21 +6,7 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import request from "supertest";
 import { expect } from "vitest";
 import type { TestApp } from "../helper.js";
-
-/** Debian's chromium (installed by .ci/run), never a downloaded one. */
-export const CHROMIUM = "/usr/bin/chromium";
-
-/** Flags that keep a headless chromium off the network and out of the way on a shared machine. */
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { CHROMIUM, CHROMIUM_FLAGS } from "../support/chromium.js";
 
 export interface Browser {
   context: BrowserContext;
@@ -32,7 +18,7 @@ export async function launchBrowser(): Promise<Browser> {
   const profile = await mkdtemp(path.join(os.tmpdir(), "chromium-profile-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: FLAGS,
+    args: CHROMIUM_FLAGS,
     viewport: { width: 1280, height: 900 },
     permissions: ["clipboard-read", "clipboard-write"],
   });
