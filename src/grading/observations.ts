@@ -68,8 +68,8 @@ export interface ObservationPlan {
   oomEvents: boolean;
 }
 
-/** How long after a container's exit its OOM notice may still reach the engine. */
-export const OOM_NOTICE_GRACE_MS = 500;
+/** How long after a container's exit its OOM notice may still reach the engine: a busy daemon logs it late. */
+export const OOM_NOTICE_GRACE_MS = 2000;
 
 export const LOGS_MAX_BYTES = 64 * 1024;
 export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
