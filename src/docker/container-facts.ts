@@ -254,3 +254,18 @@ export function imageFactsFromInspect(inspect: unknown): ImageFacts {
     entrypoint: data.Config.Entrypoint ?? null,
   };
 }
+
+/**
+ * What the engine's event log holds of a container's last run. The log keeps only the engine's
+ * last 256 events, so a run whose `start` has been pushed out cannot be told complete.
+ */
+export type RunEvents = {
+  /** The log still reaches back to the run's `start`. */
+  fromStart: boolean;
+  /** The run's `die` was read: the log covers the run to its end. */
+  toDie: boolean;
+  /** The engine signalled it (`docker kill`, `stop`, `restart`): any `kill` event in the run. */
+  signalledByEngine: boolean;
+  /** The engine's `oom` event for the run. */
+  oom: boolean;
+};

@@ -7,6 +7,7 @@ import {
   containerFactsFromInspect,
   type ImageFacts,
   imageFactsFromInspect,
+  type RunEvents,
 } from "./container-facts.js";
 import { isValidContainerName } from "./container-name.js";
 import { ContainerStateError, InvalidContainerNameError } from "./errors.js";
@@ -70,10 +71,10 @@ export interface DockerEngine {
    */
   findComposeContainer(project: string, service: string): Promise<string | undefined>;
   /**
-   * Whether the engine logged an "oom" event for this container (by ID) between two times on its
-   * clock. An `until` still to come is waited for: the engine streams events until then.
+   * The event log of the container's last run (by ID), from its start to its die. Read as a stream
+   * that ends at the run's `die`; a die not logged within `waitMs` leaves `toDie` false.
    */
-  oomEventSeen(containerId: string, since: string, until: string): Promise<boolean>;
+  runEvents(containerId: string, startedAt: string, waitMs: number): Promise<RunEvents>;
   top(name: string): Promise<ProcessList>;
   logsTail(name: string, options: { lines: number; maxBytes: number }): Promise<BoundedOutput>;
   /** Runs a command that comes from exercise content only; never from a request. */
@@ -224,18 +225,41 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
       return first?.Names[0]?.replace(/^\//, "");
     },
 
-    async oomEventSeen(containerId, since, until) {
+    async runEvents(containerId, startedAt, waitMs) {
       const { docker } = await client();
-      const filters = JSON.stringify({ container: [containerId], event: ["oom"], type: ["container"] });
-      const waitMs = Math.max(0, Date.parse(until) - Date.now());
+      const filters = JSON.stringify({
+        container: [containerId],
+        event: ["start", "kill", "oom", "die"],
+        type: ["container"],
+      });
       return call(
-        `oom events of ${containerId.slice(0, 12)}`,
+        `events of ${containerId.slice(0, 12)}`,
         async (signal) => {
-          const query = { since: unixSeconds(since), until: unixSeconds(until, "up"), filters, abortSignal: signal };
+          // A second early, so the run's own `start` (logged just after StartedAt) is surely in range;
+          // an earlier run's events may come too, and are skipped until this run's `start`.
+          const query = { since: unixSeconds(startedAt) - 1, filters, abortSignal: signal };
           const stream = (await docker.getEvents(query as Docker.GetEventsOptions)) as Readable;
-          let text = "";
-          for await (const chunk of stream) text += String(chunk);
-          return text.includes('"oom"');
+          const run: RunEvents = { fromStart: false, toDie: false, signalledByEngine: false, oom: false };
+          const startedMs = Date.parse(startedAt);
+          const timer = setTimeout(() => stream.destroy(), waitMs);
+          try {
+            for await (const event of containerEvents(stream)) {
+              if (event.action === "start" && event.atMs >= startedMs) run.fromStart = true;
+              if (!run.fromStart) continue;
+              if (event.action === "kill") run.signalledByEngine = true;
+              if (event.action === "oom") run.oom = true;
+              if (event.action === "die") {
+                run.toDie = true;
+                break;
+              }
+            }
+          } catch (error) {
+            if (!stream.destroyed || signal.aborted) throw error;
+          } finally {
+            clearTimeout(timer);
+            stream.destroy();
+          }
+          return run;
         },
         options.timeoutMs + waitMs,
       );
@@ -337,6 +361,21 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
  * An RFC 3339 time as the Unix seconds (with a fraction) the events endpoint reads. JavaScript keeps
  * milliseconds only: `round: "up"` keeps an `until` from cutting off events in its last millisecond.
  */
+/** Each event in the engine's stream (one JSON object per line): its action and when, in ms. */
+async function* containerEvents(stream: Readable): AsyncGenerator<{ action: string; atMs: number }> {
+  let pending = "";
+  for await (const chunk of stream) {
+    const lines = (pending + String(chunk)).split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line.trim() === "") continue;
+      const event = JSON.parse(line) as { Action?: unknown; timeNano?: unknown };
+      if (typeof event.Action !== "string" || typeof event.timeNano !== "number") continue;
+      yield { action: event.Action, atMs: Math.floor(event.timeNano / 1e6) };
+    }
+  }
+}
+
 function unixSeconds(time: string, round: "down" | "up" = "down"): number {
   const millis = Date.parse(time);
   const truncated = round === "up" && /\.\d{4,}/.test(time);

@@ -1,4 +1,4 @@
-import type { ContainerFacts, PortBinding } from "../docker/container-facts.js";
+import type { ContainerFacts, PortBinding, RunEvents } from "../docker/container-facts.js";
 import type { Check, CheckOf, CheckType } from "./exercise.js";
 import type { Json, Shown } from "./grade.js";
 import { normalizeImageReference, repositoryOf } from "./image-reference.js";
@@ -93,6 +93,22 @@ const sameUser = (actual: string, expected: string) =>
   expected.includes(":") ? actual === expected : actual.split(":")[0] === expected;
 
 /** The flags that gave these capability changes, in Docker's own words. */
+/**
+ * Why a container counts as killed by the kernel for lack of memory, or null when it does not.
+ * The engine's flag or its `oom` event are enough. Without either, a container under a memory
+ * limit that ended by SIGKILL (137) still counts when the engine's log covers its whole run and
+ * the engine sent it no signal: only the kernel is left to have killed it. A loaded engine does
+ * lose its OOM notice (CI saw real OOM kills with neither flag nor event), and a learner must not
+ * lose points for that. `docker kill` and `docker stop` are logged, so they still fail.
+ */
+function oomKillBasis(facts: ContainerFacts, run: RunEvents | undefined) {
+  if (facts.oomKilled) return "flag";
+  if (run?.oom) return "oomEvent";
+  const sigkilled = facts.exitCode === 137 && facts.memoryLimit > 0;
+  if (sigkilled && run?.fromStart && run.toDie && !run.signalledByEngine) return "sigkillNotFromEngine";
+  return null;
+}
+
 const showCapabilities = (facts: ContainerFacts) => {
   const flags = [...facts.capDrop.map((cap) => `--cap-drop ${cap}`), ...facts.capAdd.map((cap) => `--cap-add ${cap}`)];
   return flags.length > 0 ? flags.join(" ") : say("none");
@@ -403,17 +419,18 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   },
 
   oomKilled: (check, { facts, observations }) => {
-    // The engine's "oom" event counts as much as the flag: see Observations.oomEvent.
-    const killed = facts.oomKilled || observations.oomEvent === true;
+    const basis = oomKillBasis(facts, observations.runEvents);
+    const killed = basis !== null;
     return {
       passed: killed === check.equals,
       expected: `OOMKilled=${check.equals}`,
       actual: `OOMKilled=${killed}`,
       evidence: {
         status: facts.status,
-        oomKilled: facts.oomKilled,
-        oomEvent: observations.oomEvent ?? null,
         exitCode: facts.exitCode,
+        oomKilled: facts.oomKilled,
+        runEvents: observations.runEvents ?? null,
+        basis,
       },
     };
   },

@@ -1,4 +1,4 @@
-import type { ContainerFacts, ImageFacts } from "../docker/container-facts.js";
+import type { ContainerFacts, ImageFacts, RunEvents } from "../docker/container-facts.js";
 import type { CheckOf, ContainerExercise } from "./exercise.js";
 
 /**
@@ -47,11 +47,11 @@ export interface Observations {
    */
   later?: { facts: ContainerFacts | undefined };
   /**
-   * For a container that ended by SIGKILL without OOMKilled: whether the engine logged an "oom"
-   * event for it. Docker sets OOMKilled only when the kernel's OOM notice reaches it before the
-   * exit does; under load the exit can win the race, and only the event log still tells.
+   * For a container that ended by SIGKILL without OOMKilled: its last run in the engine's event
+   * log. Docker sets OOMKilled only when the kernel's OOM notice reaches it, and a busy engine can
+   * lose that notice altogether; the log still tells whether the engine itself sent the signal.
    */
-  oomEvent?: boolean;
+  runEvents?: RunEvents;
 }
 
 /** The engine calls beyond the first inspect that an exercise's checks need. */
@@ -65,11 +65,14 @@ export interface ObservationPlan {
   /** 0: no `stillRunning` check. Otherwise the longest afterMs: read the engine's clock. */
   stillRunningAfterMs: number;
   /** An `oomKilled` check: a SIGKILLed container without OOMKilled gets its event log read. */
-  oomEvents: boolean;
+  runEvents: boolean;
 }
 
-/** How long after a container's exit its OOM notice may still reach the engine: a busy daemon logs it late. */
-export const OOM_NOTICE_GRACE_MS = 2000;
+/**
+ * How long to wait for a run's `die` in the event log. The engine logs it before inspect shows the
+ * container exited, so it is normally read at once; this only bounds an engine that misbehaves.
+ */
+export const DIE_EVENT_WAIT_MS = 2000;
 
 export const LOGS_MAX_BYTES = 64 * 1024;
 export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
@@ -81,7 +84,7 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     execs: [],
     image: false,
     stillRunningAfterMs: 0,
-    oomEvents: false,
+    runEvents: false,
   };
   for (const check of exercise.checks) {
     if (check.type === "processRunning") plan.top = true;
@@ -90,7 +93,7 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     if (check.type === "image" || check.type === "imageFromRegistry" || (check.type === "command" && check.fromImage)) {
       plan.image = true;
     }
-    if (check.type === "oomKilled") plan.oomEvents = true;
+    if (check.type === "oomKilled") plan.runEvents = true;
     if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
   }
   return plan;

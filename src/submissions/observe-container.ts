@@ -2,12 +2,12 @@ import type { DockerEngine } from "../docker/engine.js";
 import { ContainerStateError } from "../docker/errors.js";
 import type { ContainerExercise } from "../grading/exercise.js";
 import {
+  DIE_EVENT_WAIT_MS,
   EXEC_OUTPUT_MAX_BYTES,
   engineMillisBetween,
   happened,
   LOGS_MAX_BYTES,
   type Observations,
-  OOM_NOTICE_GRACE_MS,
   planObservations,
   type Unobservable,
 } from "../grading/observations.js";
@@ -104,12 +104,10 @@ export async function observeContainer(
         }),
     );
   }
-  if (plan.oomEvents && !running && !facts.oomKilled && facts.exitCode === 137 && happened(facts.finishedAt)) {
-    // Asked until a moment after the exit: a notice that lost the race to the exit is logged by then.
-    const until = new Date(Date.parse(facts.finishedAt) + OOM_NOTICE_GRACE_MS).toISOString();
+  if (plan.runEvents && !running && !facts.oomKilled && facts.exitCode === 137 && happened(facts.startedAt)) {
     calls.push(
-      engine.oomEventSeen(facts.id, facts.startedAt, until).then((seen) => {
-        observations.oomEvent = seen;
+      engine.runEvents(facts.id, facts.startedAt, DIE_EVENT_WAIT_MS).then((run) => {
+        observations.runEvents = run;
       }),
     );
   }

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDockerEngine } from "../../src/docker/engine.js";
 import { ContainerStateError } from "../../src/docker/errors.js";
 import { EngineUnavailable } from "../../src/errors/domain-errors.js";
-import { OOM_NOTICE_GRACE_MS } from "../../src/grading/observations.js";
 import { docker, uniqueSuffix } from "./learner-shell.js";
 
 /** The engine module against the real shared engine (scripts/docker-lab.sh up). */
@@ -84,26 +84,63 @@ describe("read-only calls", () => {
   });
 });
 
-describe("the event log", () => {
-  it("holds an oom event for a container the kernel killed for memory, none for one docker kill ended", async () => {
+describe("the event log of a container's last run", () => {
+  const runOf = async (name: string) => {
+    const facts = await engine.inspectContainer(name);
+    if (!facts) throw new Error(`${name} is gone`);
+    expect(facts.exitCode).toBe(137);
+    return engine.runEvents(facts.id, facts.startedAt, 2000);
+  };
+
+  it("shows the kernel's oom kill with no signal from the engine, and docker kill and stop as the engine's", async () => {
     const hungry = `engine-test-oom-${uniqueSuffix()}`;
     const killed = `engine-test-kill-${uniqueSuffix()}`;
+    const stopped = `engine-test-stop-${uniqueSuffix()}`;
     try {
       await docker(["run", "--name", hungry, "-m", "16m", "alpine", "tail", "/dev/zero"]).catch(() => {});
       await docker(["run", "-d", "--name", killed, "-m", "16m", "alpine", "tail", "-f", "/dev/null"]);
       await docker(["kill", killed]);
       await docker(["wait", killed]);
-      const seen = async (name: string) => {
-        const facts = await engine.inspectContainer(name);
-        if (!facts) throw new Error(`${name} is gone`);
-        expect(facts.exitCode).toBe(137);
-        const until = new Date(Date.parse(facts.finishedAt) + OOM_NOTICE_GRACE_MS).toISOString();
-        return engine.oomEventSeen(facts.id, facts.startedAt, until);
-      };
-      expect(await seen(hungry)).toBe(true);
-      expect(await seen(killed)).toBe(false);
+      // tail, as PID 1 with no handler, ignores SIGTERM: stop ends it with SIGKILL after 1 s.
+      await docker(["run", "-d", "--name", stopped, "-m", "16m", "alpine", "tail", "-f", "/dev/null"]);
+      await docker(["stop", "-t", "1", stopped]);
+
+      const whole = { fromStart: true, toDie: true };
+      expect(await runOf(hungry)).toMatchObject({ ...whole, signalledByEngine: false });
+      expect(await runOf(killed)).toEqual({ ...whole, signalledByEngine: true, oom: false });
+      expect(await runOf(stopped)).toEqual({ ...whole, signalledByEngine: true, oom: false });
     } finally {
-      await docker(["rm", "-f", hungry, killed]).catch(() => {});
+      await docker(["rm", "-f", hungry, killed, stopped]).catch(() => {});
+    }
+  });
+
+  it("reads only the last run of a container started again", async () => {
+    const twice = `engine-test-twice-${uniqueSuffix()}`;
+    // Sleeps the first time (and is killed by the engine), fills its memory the second.
+    const script = "if [ -f /ran-before ]; then tail /dev/zero; else touch /ran-before; sleep 600; fi";
+    try {
+      await docker(["run", "-d", "--name", twice, "-m", "16m", "alpine", "sh", "-c", script]);
+      await docker(["kill", twice]);
+      await docker(["wait", twice]);
+      await docker(["start", "-a", twice]).catch(() => {});
+      expect(await runOf(twice)).toMatchObject({ fromStart: true, toDie: true, signalledByEngine: false });
+    } finally {
+      await docker(["rm", "-f", twice]).catch(() => {});
+    }
+  });
+
+  it("says it no longer reaches the run's start once 256 newer events have pushed it out", async () => {
+    const old = `engine-test-old-${uniqueSuffix()}`;
+    const tags: string[] = [];
+    try {
+      await docker(["run", "--name", old, "-m", "16m", "alpine", "tail", "/dev/zero"]).catch(() => {});
+      const alpine = new Docker().getImage("alpine");
+      for (let i = 0; i < 150; i++) tags.push(`flood-${uniqueSuffix()}-${i}`);
+      for (const tag of tags) await alpine.tag({ repo: "engine-test-flood", tag });
+      await docker(["rmi", ...tags.map((tag) => `engine-test-flood:${tag}`)]);
+      expect(await runOf(old)).toMatchObject({ fromStart: false, toDie: false });
+    } finally {
+      await docker(["rm", "-f", old]).catch(() => {});
     }
   });
 });

@@ -456,14 +456,46 @@ describe("oomKilled", () => {
     expect(result).toMatchObject({ passed: false, expected: "OOMKilled=true", actual: "OOMKilled=false" });
   });
 
-  it("believes the engine's oom event when the flag lost the race to the exit", () => {
-    const killed = observe("example2-killed.json");
-    expect(killed.facts?.oomKilled).toBe(false);
-    expect(grade({ type: "oomKilled" }, { ...killed, oomEvent: true })).toMatchObject({
-      passed: true,
-      actual: "OOMKilled=true",
+  describe("when the engine lost its OOM notice (flag false, 137, under -m 16m)", () => {
+    const recorded = observe("oom-killed.json");
+    const lost = { ...recorded, facts: recorded.facts && { ...recorded.facts, oomKilled: false } };
+    const wholeRun = { fromStart: true, toDie: true, signalledByEngine: false, oom: false };
+    const gradeRun = (runEvents: typeof wholeRun | undefined, observations: Observations = lost) => {
+      const result = grade({ type: "oomKilled" }, { ...observations, runEvents });
+      return { passed: result.passed, actual: result.actual, ...result.grade.evidence.checks["check-1"] };
+    };
+
+    it("believes the engine's oom event", () => {
+      expect(gradeRun({ ...wholeRun, oom: true })).toMatchObject({
+        passed: true,
+        actual: "OOMKilled=true",
+        oomKilled: false,
+        basis: "oomEvent",
+      });
     });
-    expect(grade({ type: "oomKilled" }, { ...killed, oomEvent: false })).toMatchObject({ passed: false });
+
+    it("counts a SIGKILL the engine did not send, over a run the log covers from start to die", () => {
+      expect(gradeRun(wholeRun)).toMatchObject({ passed: true, basis: "sigkillNotFromEngine" });
+    });
+
+    it("fails when the engine signalled it: docker kill, docker stop", () => {
+      expect(gradeRun({ ...wholeRun, signalledByEngine: true })).toMatchObject({
+        passed: false,
+        actual: "OOMKilled=false",
+        basis: null,
+      });
+    });
+
+    it("fails when the log no longer reaches the run's start, or never showed its die", () => {
+      expect(gradeRun({ ...wholeRun, fromStart: false })).toMatchObject({ passed: false, basis: null });
+      expect(gradeRun({ ...wholeRun, toDie: false })).toMatchObject({ passed: false, basis: null });
+    });
+
+    it("fails without a memory limit, and when the log was not read", () => {
+      const unlimited = { ...lost, facts: lost.facts && { ...lost.facts, memoryLimit: 0 } };
+      expect(gradeRun(wholeRun, unlimited)).toMatchObject({ passed: false, basis: null });
+      expect(gradeRun(undefined)).toMatchObject({ passed: false, runEvents: null });
+    });
   });
 });
 
