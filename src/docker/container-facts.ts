@@ -255,6 +255,9 @@ export function imageFactsFromInspect(inspect: unknown): ImageFacts {
   };
 }
 
+/** A path in a container's filesystem, as the engine's stat of it says (not following a final symlink). */
+export type PathStat = { size: number; mode: number; linkTarget: string };
+
 /**
  * What the engine's event log holds of a container's last run. The log keeps only the engine's
  * last 256 events, so a run whose `start` has been pushed out cannot be told complete.

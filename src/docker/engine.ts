@@ -7,6 +7,7 @@ import {
   containerFactsFromInspect,
   type ImageFacts,
   imageFactsFromInspect,
+  type PathStat,
   type RunEvents,
 } from "./container-facts.js";
 import { isValidContainerName } from "./container-name.js";
@@ -76,6 +77,11 @@ export interface DockerEngine {
    */
   runEvents(containerId: string, startedAt: string, waitMs: number): Promise<RunEvents>;
   top(name: string): Promise<ProcessList>;
+  /**
+   * The engine's stat of a path in the container's filesystem (HEAD …/archive), in any state;
+   * null when no such path exists. Throws ContainerStateError when the container itself is gone.
+   */
+  statPath(name: string, path: string): Promise<PathStat | null>;
   logsTail(name: string, options: { lines: number; maxBytes: number }): Promise<BoundedOutput>;
   /** Runs a command that comes from exercise content only; never from a request. */
   execFixed(
@@ -277,6 +283,31 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
         } catch (error) {
           stateError(name, error);
         }
+      });
+    },
+
+    async statPath(name, path) {
+      const { target } = await container(name);
+      return call(`stat ${path} in ${name}`, async (signal) => {
+        try {
+          const response = (await target.infoArchive({ path, abortSignal: signal } as { path: string })) as {
+            headers: Record<string, string | undefined>;
+            resume?: () => void;
+          };
+          response.resume?.();
+          const header = response.headers["x-docker-container-path-stat"];
+          const stat = JSON.parse(Buffer.from(header ?? "", "base64").toString("utf8") || "{}") as Partial<PathStat>;
+          return { size: stat.size ?? 0, mode: stat.mode ?? 0, linkTarget: stat.linkTarget ?? "" };
+        } catch (error) {
+          if ((error as { statusCode?: unknown }).statusCode !== 404) throw error;
+        }
+        // A HEAD answer has no body to say which is missing, the path or the container: ask.
+        try {
+          await withSignal(target.inspect, target, signal);
+        } catch (error) {
+          stateError(name, error);
+        }
+        return null;
       });
     },
 

@@ -487,6 +487,23 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     evidence: capabilityEvidence(facts),
   }),
 
+  path: (check, { facts, observations }): CheckOutcome => {
+    const stat = observations.paths?.[check.id];
+    const expected = say(check.exists ? "pathExists" : "pathMissing", { path: check.path });
+    if (stat === undefined) {
+      return { passed: false, expected, actual: say("containerIs", { state: facts.status }), evidence: { stat: null } };
+    }
+    if (stat !== null && isUnobservable(stat)) {
+      return { passed: false, expected, actual: unobservableReason(stat, facts), evidence: { stat: null } };
+    }
+    return {
+      passed: (stat !== null) === check.exists,
+      expected,
+      actual: say(stat ? "pathExists" : "pathMissing", { path: check.path }),
+      evidence: { exists: stat !== null, ...(stat ? { size: stat.size, mode: stat.mode } : {}) },
+    };
+  },
+
   exec: (check, { facts, observations }): CheckOutcome => {
     const outcome = observations.exec?.[check.id];
     const expected = check.outputContains

@@ -99,6 +99,11 @@ export const CheckSchema = z.discriminatedUnion("type", [
   /** Each of these was dropped, by name or by dropping ALL, and not added back; ALL: every one, none added back. */
   check("capDrop", { includes: Capabilities }),
   check("capAdd", { includes: Capabilities }),
+  /**
+   * A path in the container's filesystem exists, or not: read from the engine's stat of it, which
+   * needs no process in the container, so it answers in every state, running or not.
+   */
+  check("path", { path: z.string().startsWith("/"), exists: z.boolean().default(true) }),
   check("exec", {
     /** Fixed here, in content: nothing from a request is ever executed. */
     argv: Argv,

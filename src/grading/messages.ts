@@ -83,6 +83,8 @@ export const GRADER_MESSAGES = {
   noLimit: { es: "sin límite", en: "no limit" },
   rootUser: { es: "root (ni USER ni --user dicen otro)", en: "root (neither USER nor --user says otherwise)" },
   anyUserButRoot: { es: "cualquier usuario menos root", en: "any user but root" },
+  pathExists: { es: "{path} existe", en: "{path} exists" },
+  pathMissing: { es: "{path} no existe", en: "{path} does not exist" },
   execExpected: { es: "código {exitCode}", en: "exit {exitCode}" },
   execExpectedOutput: {
     es: 'código {exitCode}, con "{output}" en la salida',

@@ -1,4 +1,4 @@
-import type { ContainerFacts, ImageFacts, RunEvents } from "../docker/container-facts.js";
+import type { ContainerFacts, ImageFacts, PathStat, RunEvents } from "../docker/container-facts.js";
 import type { CheckOf, ContainerExercise } from "./exercise.js";
 
 /**
@@ -37,6 +37,8 @@ export interface Observations {
   logs?: OutputObservation | Unobservable;
   /** Keyed by check id. */
   exec?: Record<string, ExecObservation | Unobservable>;
+  /** Keyed by check id; null: no such path. */
+  paths?: Record<string, PathStat | null | Unobservable>;
   /** The image the container was created from, by its ID; undefined when the image is gone. */
   image?: ImageFacts | undefined;
   /** The engine's clock when the container was inspected, for `stillRunning`. */
@@ -60,6 +62,7 @@ export interface ObservationPlan {
   /** 0: no logs needed. */
   logsTailLines: number;
   execs: CheckOf<"exec">[];
+  paths: CheckOf<"path">[];
   /** Inspect the container's image: image checks compare its tags, `command` its defaults. */
   image: boolean;
   /** 0: no `stillRunning` check. Otherwise the longest afterMs: read the engine's clock. */
@@ -82,6 +85,7 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     top: false,
     logsTailLines: 0,
     execs: [],
+    paths: [],
     image: false,
     stillRunningAfterMs: 0,
     runEvents: false,
@@ -90,6 +94,7 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     if (check.type === "processRunning") plan.top = true;
     if (check.type === "logsContain") plan.logsTailLines = Math.max(plan.logsTailLines, check.tailLines);
     if (check.type === "exec") plan.execs.push(check);
+    if (check.type === "path") plan.paths.push(check);
     if (check.type === "image" || check.type === "imageFromRegistry" || (check.type === "command" && check.fromImage)) {
       plan.image = true;
     }

@@ -84,6 +84,17 @@ export async function observeContainer(
       );
     }
   }
+  if (plan.paths.length > 0) {
+    const paths: NonNullable<Observations["paths"]> = {};
+    observations.paths = paths;
+    for (const check of plan.paths) {
+      calls.push(
+        tolerateState(engine.statPath(facts.id, check.path)).then((stat) => {
+          paths[check.id] = stat;
+        }),
+      );
+    }
+  }
   if (plan.image && facts.imageId) {
     calls.push(
       engine.inspectImage(facts.imageId).then((image) => {

@@ -84,6 +84,28 @@ describe("read-only calls", () => {
   });
 });
 
+describe("a path's stat", () => {
+  it("finds a file, misses an absent one, in a running container and a stopped one alike", async () => {
+    const stopped = `engine-test-stat-${uniqueSuffix()}`;
+    try {
+      await docker(["run", "--name", stopped, "alpine", "sh", "-c", "echo dentro > /dentro.txt"]);
+      for (const name of [sleeper, stopped]) {
+        expect(await engine.statPath(name, "/etc/alpine-release")).toMatchObject({ size: expect.any(Number) });
+        expect(await engine.statPath(name, "/no/such/file")).toBeNull();
+      }
+      expect(await engine.statPath(stopped, "/dentro.txt")).toMatchObject({ size: 7 });
+    } finally {
+      await docker(["rm", "-f", stopped]).catch(() => {});
+    }
+  });
+
+  it("tells a container that is gone from a path that is missing", async () => {
+    const error = await engine.statPath(`engine-test-never-${uniqueSuffix()}`, "/etc").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerStateError);
+    expect(error).toMatchObject({ statusCode: 404 });
+  });
+});
+
 describe("the event log of a container's last run", () => {
   const runOf = async (name: string) => {
     const facts = await engine.inspectContainer(name);

@@ -419,6 +419,33 @@ describe("exec", () => {
   });
 });
 
+describe("path", () => {
+  const absent = { type: "path", path: "/src/herramientas.bin", exists: false };
+  const withStat = (stat: object | null) => observe("volume-and-bind.json", { paths: { "check-1": stat as never } });
+
+  it("passes when the engine finds no such path, and fails when it stats one", () => {
+    expect(grade(absent, withStat(null))).toMatchObject({
+      passed: true,
+      actual: "/src/herramientas.bin does not exist",
+    });
+    expect(grade(absent, withStat({ size: 5242880, mode: 420, linkTarget: "" }))).toMatchObject({
+      passed: false,
+      expected: "/src/herramientas.bin does not exist",
+      actual: "/src/herramientas.bin exists",
+    });
+  });
+
+  it("asks for a path that exists the other way round", () => {
+    const present = { ...absent, exists: true };
+    expect(grade(present, withStat({ size: 4, mode: 420, linkTarget: "" })).passed).toBe(true);
+    expect(grade(present, withStat(null)).passed).toBe(false);
+  });
+
+  it("fails, and says why, when the container vanished before its stat", () => {
+    expect(grade(absent, withStat({ unobservable: "gone" }))).toMatchObject({ passed: false, actual: "disappeared" });
+  });
+});
+
 describe("health", () => {
   it("reads the status the engine's health checks reached", () => {
     expect(grade({ type: "health", status: "healthy" }, observe("health-healthy.json"))).toMatchObject({
