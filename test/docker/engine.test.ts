@@ -136,6 +136,19 @@ describe("the event log of a container's last run", () => {
     }
   });
 
+  it("has no kill event for a SIGKILL from outside the engine, as from the kernel", async () => {
+    const outside = `engine-test-outside-${uniqueSuffix()}`;
+    try {
+      await docker(["run", "-d", "--name", outside, "-m", "16m", "alpine", "tail", "-f", "/dev/null"]);
+      // The engine runs on this host (scripts/docker-lab.sh): its PIDs are ours to signal.
+      process.kill(Number(await docker(["inspect", "-f", "{{.State.Pid}}", outside])), "SIGKILL");
+      await docker(["wait", outside]);
+      expect(await runOf(outside)).toEqual({ fromStart: true, toDie: true, signalledByEngine: false, oom: false });
+    } finally {
+      await docker(["rm", "-f", outside]).catch(() => {});
+    }
+  });
+
   it("reads only the last run of a container started again", async () => {
     const twice = `engine-test-twice-${uniqueSuffix()}`;
     // Sleeps the first time (and is killed by the engine), fills its memory the second.
