@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { findFreePort } from "../src/db/find-free-port.js";
+import { benchEngineCalls } from "./engine-calls.js";
 import { benchExercises } from "./exercises.js";
 import { benchGrading } from "./grading.js";
 import { benchGrowth } from "./growth.js";
@@ -94,6 +95,7 @@ try {
   }
   if (only.has("exercises") && engineUp && gradingExists) {
     sections.push(await benchExercises({ ...context, serviceDatabaseUrl }));
+    sections.push(await benchEngineCalls());
   }
   if (only.has("progress") && engineUp) {
     if (gradingExists && "/v1/learners/{learnerId}/progress" in paths) {
