@@ -388,10 +388,6 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
   };
 }
 
-/**
- * An RFC 3339 time as the Unix seconds (with a fraction) the events endpoint reads. JavaScript keeps
- * milliseconds only: `round: "up"` keeps an `until` from cutting off events in its last millisecond.
- */
 /** Each event in the engine's stream (one JSON object per line): its action and when, in ms. */
 async function* containerEvents(stream: Readable): AsyncGenerator<{ action: string; atMs: number }> {
   let pending = "";
@@ -407,10 +403,9 @@ async function* containerEvents(stream: Readable): AsyncGenerator<{ action: stri
   }
 }
 
-function unixSeconds(time: string, round: "down" | "up" = "down"): number {
-  const millis = Date.parse(time);
-  const truncated = round === "up" && /\.\d{4,}/.test(time);
-  return (millis + (truncated ? 1 : 0)) / 1000;
+/** An RFC 3339 time as the Unix seconds (with a fraction) the events endpoint reads. */
+function unixSeconds(time: string): number {
+  return Date.parse(time) / 1000;
 }
 
 /** dockerode reads `abortSignal` from every method's options; its type definitions omit it for some. */
