@@ -165,10 +165,16 @@ describe("the event log of a container's last run", () => {
   });
 
   it("stops waiting after waitMs for a run that has not died", async () => {
-    const facts = await engine.inspectContainer(sleeper);
-    if (!facts) throw new Error(`${sleeper} is gone`);
-    // The stream stays open for a live container: only the wait ends it.
-    expect(await engine.runEvents(facts.id, facts.startedAt, 300)).toMatchObject({ fromStart: true, toDie: false });
+    const alive = `engine-test-alive-${uniqueSuffix()}`;
+    try {
+      await docker(["run", "-d", "--name", alive, "alpine", "tail", "-f", "/dev/null"]);
+      const facts = await engine.inspectContainer(alive);
+      if (!facts) throw new Error(`${alive} is gone`);
+      // The stream stays open for a live container: only the wait ends it.
+      expect(await engine.runEvents(facts.id, facts.startedAt, 300)).toMatchObject({ fromStart: true, toDie: false });
+    } finally {
+      await docker(["rm", "-f", alive]).catch(() => {});
+    }
   });
 
   it("says it no longer reaches the run's start once 256 newer events have pushed it out", async () => {
