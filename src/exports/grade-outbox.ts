@@ -42,6 +42,11 @@ const RECORD_GRADE_FOR_LMS = statement<[string, string, string, string, string],
 export async function recordGradeForLms(tx: Sql, grade: GradeForLms): Promise<void> {
   const { clientId, submission, exercise } = grade;
   const statement = toXapiStatement(submission, exercise, { homePage: grade.xapiHomePage });
-  const params = [submission.id, clientId, submission.learnerId, JSON.stringify(statement), exercise.id] as const;
-  await tx.rows(RECORD_GRADE_FOR_LMS, [...params]);
+  await tx.rows(RECORD_GRADE_FOR_LMS, [
+    submission.id,
+    clientId,
+    submission.learnerId,
+    JSON.stringify(statement),
+    exercise.id,
+  ]);
 }

@@ -6,19 +6,23 @@ import type { StoredSubmission, SubmissionSummary } from "./submission-store.js"
 
 /** A submission as every route answers it, in the language the learner was graded in. */
 export function presentSubmission(stored: SubmissionSummary, exercise: Exercise | undefined): Submission {
-  const { checks, hints } = gradeInWords(stored, exercise, stored.language);
+  return presentGraded(toGradedSubmission(stored, exercise), stored.containerName);
+}
+
+/** The same, from a grade already in words: a caller that needs both views puts it in words once. */
+export function presentGraded(graded: GradedSubmission, containerName: string): Submission {
   return {
-    id: stored.id,
-    exerciseId: stored.exerciseId,
-    learnerId: stored.learnerId,
-    containerName: stored.containerName,
-    status: stored.passed ? "passed" : "failed",
-    score: stored.score,
-    maxScore: stored.maxScore,
-    checks,
-    hints,
-    gradedAt: stored.gradedAt.toISOString(),
-    durationMs: stored.durationMs,
+    id: graded.id,
+    exerciseId: graded.exerciseId,
+    learnerId: graded.learnerId,
+    containerName,
+    status: graded.passed ? "passed" : "failed",
+    score: graded.score,
+    maxScore: graded.maxScore,
+    checks: graded.checks,
+    hints: graded.hints,
+    gradedAt: graded.gradedAt.toISOString(),
+    durationMs: graded.durationMs,
   };
 }
 
@@ -27,7 +31,7 @@ export function presentSubmissionDetail(stored: StoredSubmission, exercise: Exer
 }
 
 /** A submission as every export reads it: its grade in words, in the language the learner was graded in. */
-export function toGradedSubmission(stored: SubmissionSummary, exercise: Exercise): GradedSubmission {
+export function toGradedSubmission(stored: SubmissionSummary, exercise: Exercise | undefined): GradedSubmission {
   const { checks, hints } = gradeInWords(stored, exercise, stored.language);
   return {
     id: stored.id,

@@ -17,7 +17,7 @@ import {
   requestFingerprint,
 } from "./idempotency.js";
 import { observeContainer } from "./observe-container.js";
-import { presentSubmission, toGradedSubmission } from "./present-submission.js";
+import { presentGraded, toGradedSubmission } from "./present-submission.js";
 import { type Submission, SubmissionSchema } from "./submission-schema.js";
 import { asStored, recordSubmission } from "./submission-store.js";
 
@@ -115,17 +115,11 @@ export async function submitExercise(
         durationMs,
       };
       // The events carry the submission as the API answers it, so it is presented before it is stored.
-      const stored = asStored(newSubmission);
-      const submission = presentSubmission(stored, exercise);
+      const inWords = toGradedSubmission(asStored(newSubmission), exercise);
+      const submission = presentGraded(inWords, newSubmission.containerName);
       const { firstPass, enqueued } = await recordSubmission(tx, newSubmission, submissionEventPayloads(submission));
       // Learning platforms (xAPI statement, LRS and LTI outbox): see exports/grade-outbox.ts.
-      const forLms = {
-        clientId,
-        submission: toGradedSubmission(stored, exercise),
-        exercise,
-        xapiHomePage: input.xapiHomePage,
-      };
-      await recordGradeForLms(tx, forLms);
+      await recordGradeForLms(tx, { clientId, submission: inWords, exercise, xapiHomePage: input.xapiHomePage });
       const completion = firstPass && lesson ? await completeLessonIfAllPassed(tx, { clientId, learnerId, lesson }) : 0;
       if (key) await completeIdempotencyKey(tx, clientId, key, { status: 201, body: submission });
       return { submission, enqueued: enqueued + completion };
