@@ -3,36 +3,55 @@ import fp from "fastify-plugin";
 import { InvalidInput } from "../errors/domain-errors.js";
 
 /**
- * PostgreSQL cannot store U+0000 in text, so a string holding it would fail deep inside a write as a
- * 500. Every string of every request is checked here, once, before the route's schema runs.
+ * The one text rule: every string a request carries must be text PostgreSQL can store, or it would
+ * fail deep inside a write (or a lookup) as a 500. PostgreSQL refuses U+0000 in text, and a lone
+ * UTF-16 surrogate, which JSON's "\ud800" escape can make, has no UTF-8 form: the driver sends it as
+ * U+FFFD and a jsonb value with it is invalid JSON. Every string and key of the path, query and body is
+ * checked here, once, before the route's schema runs. (Percent-decoding and form parsing never make a
+ * surrogate; the check does not rely on that.)
  */
 export const inputHygienePlugin = fp(
   async (app: FastifyInstance) => {
     app.addHook("preValidation", (request, _reply, done) => {
       const found =
-        nulPath(request.params, "params") ?? nulPath(request.query, "querystring") ?? nulPath(request.body, "body");
-      done(found ? new InvalidInput(found, "must not contain the NUL character (U+0000)") : undefined);
+        flawedText(request.params, "params") ??
+        flawedText(request.query, "querystring") ??
+        flawedText(request.body, "body");
+      done(found ? new InvalidInput(found.path, found.problem) : undefined);
     });
   },
   { name: "input-hygiene" },
 );
 
+/** What is wrong with a string as text, if anything. */
+function textFlaw(text: string): string | undefined {
+  if (text.includes("\u0000")) return "must not contain the NUL character (U+0000)";
+  if (!text.isWellFormed()) return "must be well-formed Unicode: a lone UTF-16 surrogate (U+D800–U+DFFF) is not text";
+  return undefined;
+}
+
 /**
  * Iterative, so a deeply nested body (which JSON.parse accepts) cannot overflow the stack. Paths are
  * only spelled out for objects that are entered: every request pays for the scan, few for a path.
  */
-function nulPath(root: unknown, rootPath: string): string | undefined {
-  if (typeof root === "string") return root.includes("\u0000") ? rootPath : undefined;
+function flawedText(root: unknown, rootPath: string): { path: string; problem: string } | undefined {
+  if (typeof root === "string") {
+    const problem = textFlaw(root);
+    return problem ? { path: rootPath, problem } : undefined;
+  }
   if (!root || typeof root !== "object") return undefined;
   const pending: [Record<string, unknown>, string][] = [[root as Record<string, unknown>, rootPath]];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [object, path] = next;
     for (const key in object) {
       if (!Object.hasOwn(object, key)) continue;
-      if (key.includes("\u0000")) return `${path}.${key}`;
+      const keyProblem = textFlaw(key);
+      // Named in well-formed text (a lone surrogate as U+FFFD), so the answer can be stored and logged.
+      if (keyProblem) return { path: `${path}.${key.toWellFormed()}`, problem: keyProblem };
       const item = object[key];
       if (typeof item === "string") {
-        if (item.includes("\u0000")) return `${path}.${key}`;
+        const problem = textFlaw(item);
+        if (problem) return { path: `${path}.${key}`, problem };
       } else if (item && typeof item === "object") {
         pending.push([item as Record<string, unknown>, `${path}.${key}`]);
       }

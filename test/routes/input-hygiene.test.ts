@@ -5,11 +5,14 @@ import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 /** Inputs an attacker found answering 500 or accepted: each is a 400 that names its field, and stores nothing. */
 let t: TestApp;
 let admin: string;
+let adminId: string;
 let webhookId: string;
 
 beforeAll(async () => {
-  t = await buildTestApp({ labEngineAllowlist: ["tcp://127.0.0.1:*"] });
-  admin = (await createTestClient(t.prisma, ["admin"], "hygiene admin")).auth;
+  t = await buildTestApp({ labEngineAllowlist: ["tcp://127.0.0.1:*"], secretsKey: Buffer.alloc(32, 7) });
+  const adminClient = await createTestClient(t.prisma, ["admin"], "hygiene admin");
+  admin = adminClient.auth;
+  adminId = adminClient.id;
   await request(t.app.server)
     .post("/v1/exercises/alpine-una-vez/submissions")
     .set("authorization", admin)
@@ -123,3 +126,210 @@ describe("a body nested deeper than any schema", () => {
     expect(response.status).toBeLessThan(500);
   });
 });
+
+describe("a lone UTF-16 surrogate, which PostgreSQL cannot store either", () => {
+  const LONE = "\ud800";
+  // The admin's id exists once beforeAll has run, so these bodies are made when sent.
+  const platform = (field: string, value: unknown) => () => ({
+    apiClientId: adminId,
+    issuer: "https://lms.example",
+    clientId: "tool-1",
+    deploymentIds: ["1"],
+    authUrl: "https://lms.example/auth",
+    tokenUrl: "https://lms.example/token",
+    jwksUrl: "https://lms.example/jwks",
+    [field]: value,
+  });
+  const pem = (label: string) => `-----BEGIN ${label}-----\nMIIB${LONE}\n-----END ${label}-----\n`;
+  // Bodies the audit sent, valid but for one field: each answered 500. Now a 400 that names the field.
+  it.each<[string, string, string, object | (() => object), string]>([
+    [
+      "no key",
+      "POST",
+      "/lti/login",
+      {
+        iss: "https://lms.example",
+        login_hint: "u1",
+        target_link_uri: "https://tool.example/lti/launch",
+        client_id: LONE,
+      },
+      "body.client_id",
+    ],
+    [
+      "admin",
+      "POST",
+      "/v1/exercises/preguntas-comandos-basicos/submissions",
+      { learnerId: "ana", answers: { "ver-los-detenidos": `docker ps -a${LONE}` } },
+      "body.answers.ver-los-detenidos",
+    ],
+    ["admin", "POST", "/v1/clients", { name: `lms${LONE}`, scopes: ["content:read"] }, "body.name"],
+    [
+      "admin",
+      "POST",
+      "/v1/clients",
+      { name: "lms", scopes: ["content:read"], homePage: `https://lms.example/${LONE}` },
+      "body.homePage",
+    ],
+    ["admin", "POST", "/v1/webhooks", { url: `http://127.0.0.1:9/${LONE}`, events: ["submission.graded"] }, "body.url"],
+    ["admin", "PUT", "/v1/lrs", { url: `https://lrs.example/${LONE}`, username: "u", password: "p" }, "body.url"],
+    [
+      "admin",
+      "PUT",
+      "/v1/lrs",
+      { url: "https://lrs.example/xapi", username: "u", password: `p${LONE}` },
+      "body.password",
+    ],
+    ["admin", "POST", "/v1/lti/platforms", platform("clientId", `tool${LONE}`), "body.clientId"],
+    ["admin", "POST", "/v1/lti/platforms", platform("deploymentIds", [`1${LONE}`]), "body.deploymentIds.0"],
+    [
+      "admin",
+      "PUT",
+      "/v1/learners/ana/lab",
+      { engineUrl: "tcp://127.0.0.1:2376", tls: { cert: pem("CERTIFICATE"), key: pem("PRIVATE KEY") } },
+      "body.tls.cert",
+    ],
+  ])("as the audit sent it (%s): %s %s is a 400 naming the field", async (caller, method, url, body, field) => {
+    const sent = request(t.app.server)
+      [method === "POST" ? "post" : "put"](url)
+      .send(typeof body === "function" ? body() : body);
+    const response = await (caller === "admin" ? sent.set("authorization", admin) : sent);
+    expectFieldProblem(response, field);
+    expect(response.body.errors[0].message).toMatch(/surrogate/);
+  });
+
+  it("stored nothing from those requests", async () => {
+    expect(await t.prisma.apiClient.count({ where: { name: { startsWith: "lms" } } })).toBe(0);
+    expect(await t.prisma.ltiPlatform.count()).toBe(0);
+    expect(await t.prisma.lrsEndpoint.count()).toBe(0);
+    expect(await t.prisma.learnerLab.count()).toBe(0);
+  });
+
+  it("in every string field of every operation's JSON body is a 400 naming that field, before the schema runs", async () => {
+    const cases = bodyStringFields(t.app.swagger() as OpenApiDocument);
+    expect(cases.map((c) => `${c.method} ${c.path} ${c.field}`)).toEqual(
+      expect.arrayContaining([
+        "POST /lti/login body.client_id",
+        "POST /v1/exercises/{id}/submissions body.answers.q",
+        "POST /v1/clients body.homePage",
+        "PUT /v1/learners/{learnerId}/lab body.tls.key",
+        "POST /v1/lti/platforms body.deploymentIds.0",
+        "PUT /v1/clients/{id}/lrs body.password",
+      ]),
+    );
+    const wrong: string[] = [];
+    for (const { method, path, field, body } of cases) {
+      const url = path.replace(/\{(\w+)\}/g, (_match, name: string) => sampleParam(name));
+      const response = await request(t.app.server)
+        [method.toLowerCase() as "post"](url)
+        .set("authorization", admin)
+        .send(body as object);
+      const named = response.body?.errors?.map((error: { path: string }) => error.path) ?? [];
+      if (response.status !== 400 || !named.includes(field))
+        wrong.push(`${method} ${url} ${field}: ${response.status} ${named}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("sent as its UTF-8 bytes in a path, a query or a form never decodes to one, and is never a 5xx", async () => {
+    // Percent-decoding (fast-querystring, find-my-way) keeps an invalid sequence as it is, and
+    // URLSearchParams (the LTI forms) turns it into U+FFFD: only JSON's \ud800 escape makes a lone surrogate.
+    const bytes = "%ED%A0%80";
+    const document = t.app.swagger() as OpenApiDocument;
+    const failures: string[] = [];
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const parameter of operation.parameters ?? []) {
+          if (parameter.in !== "path" && parameter.in !== "query") continue;
+          let url = path.replace(/\{(\w+)\}/g, (_match, name: string) =>
+            name === parameter.name ? bytes : sampleParam(name),
+          );
+          if (parameter.in === "query") url += `?${parameter.name}=${bytes}`;
+          const response = await request(t.app.server)[method as "get"](url).set("authorization", admin);
+          if (response.status >= 500) failures.push(`${method.toUpperCase()} ${url}: ${response.status}`);
+        }
+      }
+    }
+    for (const url of ["/lti/login", "/lti/launch"]) {
+      for (const field of ["iss", "login_hint", "target_link_uri", "client_id", "id_token", "state"]) {
+        const response = await request(t.app.server)
+          .post(url)
+          .type("form")
+          .send(`iss=https%3A%2F%2Flms.example&login_hint=u&target_link_uri=https%3A%2F%2Ft.example&${field}=${bytes}`);
+        if (response.status >= 500) failures.push(`POST ${url} form ${field}: ${response.status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
+/** A value for a path parameter that passes its schema, so the request reaches the body. */
+function sampleParam(name: string): string {
+  return (
+    { learnerId: "ana", id: "00000000-0000-4000-8000-000000000000", sessionId: "00000000-0000-4000-8000-000000000000" }[
+      name
+    ] ?? "x"
+  );
+}
+
+interface JsonSchema {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+}
+interface OpenApiDocument {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { in: string; name: string }[];
+        requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+      }
+    >
+  >;
+  components?: { schemas?: Record<string, JsonSchema> };
+}
+
+/** One case per string a JSON body can hold (a record's values under the key "q"), with a lone surrogate there. */
+function bodyStringFields(document: OpenApiDocument) {
+  const resolve = (schema: JsonSchema): JsonSchema =>
+    schema.$ref ? (document.components?.schemas?.[schema.$ref.split("/").pop() ?? ""] ?? {}) : schema;
+  const leaves = (given: JsonSchema): { path: string[]; wrap: (value: string) => unknown }[] => {
+    const schema = resolve(given);
+    const alternatives = schema.anyOf ?? schema.oneOf;
+    if (alternatives) {
+      const all = alternatives.flatMap(leaves);
+      return all.filter(
+        (leaf, index) => all.findIndex((other) => other.path.join(".") === leaf.path.join(".")) === index,
+      );
+    }
+    const types = [schema.type].flat();
+    if (types.includes("string")) return [{ path: [], wrap: (value) => value }];
+    if (types.includes("array") && schema.items) {
+      return leaves(schema.items).map((leaf) => ({ path: ["0", ...leaf.path], wrap: (value) => [leaf.wrap(value)] }));
+    }
+    const members: [string, JsonSchema][] = Object.entries(schema.properties ?? {});
+    if (typeof schema.additionalProperties === "object") members.push(["q", schema.additionalProperties]);
+    return members.flatMap(([key, member]) =>
+      leaves(member).map((leaf) => ({
+        path: [key, ...leaf.path],
+        wrap: (value: string) => ({ [key]: leaf.wrap(value) }),
+      })),
+    );
+  };
+  return Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).flatMap(([method, operation]) => {
+      const schema = operation.requestBody?.content?.["application/json"]?.schema;
+      return (schema ? leaves(schema) : []).map((leaf) => ({
+        method: method.toUpperCase(),
+        path,
+        field: ["body", ...leaf.path].join("."),
+        body: leaf.wrap("\ud800"),
+      }));
+    }),
+  );
+}
