@@ -14,6 +14,7 @@ export class ApiError extends Error {
     if (type.endsWith("/session-expired")) return "sessionExpired";
     if (this.status === 401) return "signInToCheck";
     if (this.status === 403) return "refused";
+    if (type.endsWith("/engine-refused")) return "engineRefused";
     if (this.status === 503) return this.problem.dependency === "docker" ? "engineDown" : "serviceDown";
     if (this.status === 404) return "notFound";
     return "failedRequest";

@@ -59,6 +59,8 @@ export const STRINGS = {
       "Ese enlace de acceso no es válido o ya no funciona. Pide uno nuevo a tu curso, o reinicia «npm start» y abre el enlace que imprime.",
     engineDown:
       "No hemos podido hablar con Docker, así que no hemos visto tus contenedores. ¿Está Docker en marcha? Prueba «docker ps» en tu terminal. No se ha guardado nada: vuelve a pulsar Comprobar en unos segundos.",
+    engineRefused:
+      "Docker ha rechazado la conexión de este curso, así que no hemos visto tus contenedores. Avisa a quien lleva tu curso: hay que revisar el acceso a tu Docker. No se ha guardado nada.",
     serviceDown:
       "El servicio no está disponible ahora mismo. No se ha guardado nada: inténtalo de nuevo en unos segundos.",
     offline: "No hay conexión con el servicio. ¿Sigue en marcha «npm start»?",
@@ -136,6 +138,8 @@ export const STRINGS = {
       "That sign-in link is not valid or no longer works. Ask your course for a new one, or restart «npm start» and open the link it prints.",
     engineDown:
       "We could not talk to Docker, so we could not see your containers. Is Docker running? Try «docker ps» in your terminal. Nothing was saved: press Check again in a few seconds.",
+    engineRefused:
+      "Docker refused this course's connection, so we could not see your containers. Tell your course's staff: the access to your Docker needs checking. Nothing was saved.",
     serviceDown: "The service is unavailable right now. Nothing was saved: try again in a few seconds.",
     offline: "The service cannot be reached. Is «npm start» still running?",
     refused: "This session does not allow that.",

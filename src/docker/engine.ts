@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import pLimit from "p-limit";
-import { EngineUnavailable } from "../errors/domain-errors.js";
+import { EngineRefused, EngineUnavailable } from "../errors/domain-errors.js";
 import {
   type ContainerFacts,
   containerFactsFromInspect,
@@ -107,7 +107,10 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     // The deadline covers the wait for a free slot too, so a saturated engine answers 503 instead of hanging.
     const signal = AbortSignal.timeout(timeoutMs);
     return limit(async () => {
-      if (signal.aborted) throw unavailable(`${description}: no free slot within ${timeoutMs} ms`);
+      if (signal.aborted) {
+        const reason = `no free slot within ${timeoutMs} ms`;
+        throw new EngineUnavailable(endpoint, reason, `${description}: ${reason}`);
+      }
       try {
         return await run(signal);
       } catch (error) {
@@ -116,21 +119,30 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     });
   }
 
-  function unavailable(reason: string, cause?: unknown) {
-    return new EngineUnavailable(endpoint, reason, { cause });
-  }
-
+  /**
+   * What a failed call means, in words that say nothing more about the address than that it failed:
+   * a lab's engine URL is chosen by an API client, and "refused" against "reset" would make this
+   * service its port scanner. What the socket or engine said goes to `diagnosis`, for our log only.
+   */
   function classify(error: unknown, description: string, timeoutMs: number, signal: AbortSignal): unknown {
-    if (error instanceof EngineUnavailable || error instanceof ContainerStateError) return error;
-    if (signal.aborted) return unavailable(`${description} got no answer within ${timeoutMs} ms`, error);
-    const statusCode = (error as { statusCode?: unknown }).statusCode;
-    if (typeof statusCode === "number") {
-      if (statusCode >= 500) return unavailable(`${description} failed with HTTP ${statusCode}`, error);
+    if (error instanceof EngineUnavailable || error instanceof EngineRefused || error instanceof ContainerStateError) {
       return error;
     }
-    // No HTTP status: the connection itself failed (ENOENT, ECONNREFUSED, EACCES, reset...).
+    const said = `${description}: ${describeFailure(error)}`;
+    if (signal.aborted)
+      return new EngineUnavailable(endpoint, `no answer within ${timeoutMs} ms`, said, { cause: error });
+    const statusCode = (error as { statusCode?: unknown }).statusCode;
+    if (typeof statusCode === "number") {
+      if (statusCode >= 500) return new EngineUnavailable(endpoint, "it failed on its side", said, { cause: error });
+      return new EngineRefused(endpoint, "refused this service's requests", said, { cause: error });
+    }
     const code = (error as { code?: unknown }).code;
-    return unavailable(`${description}: ${typeof code === "string" ? code : String(error)}`, error);
+    if (typeof code === "string" && isCertificateFailure(code)) {
+      return new EngineRefused(endpoint, "refused the TLS handshake: a certificate was not accepted", said, {
+        cause: error,
+      });
+    }
+    return new EngineUnavailable(endpoint, "could not connect", said, { cause: error });
   }
 
   async function negotiateOnce(): Promise<{ docker: Docker; version: NegotiatedVersion }> {
@@ -413,6 +425,24 @@ function withSignal<T>(method: () => Promise<T>, self: object, signal: AbortSign
   return (method as unknown as (options: { abortSignal: AbortSignal }) => Promise<T>).call(self, {
     abortSignal: signal,
   });
+}
+
+/** One line for the log: a socket's error code, an engine's status, or the message. */
+function describeFailure(error: unknown): string {
+  const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
+  if (typeof statusCode === "number") return `HTTP ${statusCode}`;
+  if (typeof code === "string") return code;
+  return error instanceof Error ? (error.message.split("\n")[0]?.slice(0, 300) ?? error.name) : String(error);
+}
+
+/**
+ * A TLS handshake that ended on a certificate: the engine's alert about ours (ERR_SSL_…_ALERT_…, e.g.
+ * UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_REQUIRED), or OpenSSL's verdict on the engine's
+ * (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID…). A port that
+ * does not speak TLS at all (ERR_SSL_WRONG_VERSION_NUMBER) is no refusal: it could not connect.
+ */
+function isCertificateFailure(code: string): boolean {
+  return /^ERR_SSL_.*_ALERT_|CERT|SIGNATURE|ISSUER/.test(code) && !/WRONG_VERSION/.test(code);
 }
 
 /** Most raw bytes a log tail reads before giving up on reaching the end (very long lines). */

@@ -78,15 +78,38 @@ export class IdempotencyKeyInProgress extends DomainError {
   readonly code = "idempotency-key-in-progress";
 }
 
-/** The Docker engine could not be reached or did not answer in time: nothing was stored, retry later. */
+/**
+ * The Docker engine could not be reached, did not answer in time, or failed on its side: nothing was
+ * stored, retry later. `reason` is said to the caller in a few fixed words, since a lab's engine is an
+ * address the caller chose (how a connection failed would tell an open port from a closed one);
+ * `diagnosis`, what the socket or the engine said, is for the service's own log.
+ */
 export class EngineUnavailable extends DomainError {
   readonly code = "engine-unavailable";
   constructor(
     readonly engine: string,
     readonly reason: string,
+    readonly diagnosis: string,
     options?: { cause?: unknown },
   ) {
     super(`Docker engine ${engine} is unavailable: ${reason}`, options);
+  }
+}
+
+/**
+ * The engine (or whatever answers at its address) refused this service: an HTTP error that is no
+ * container's state (401, 403, 429…), or a TLS handshake that failed on a certificate. Retrying
+ * will not help; the lab's URL or credentials need fixing. `diagnosis` is for the log only.
+ */
+export class EngineRefused extends DomainError {
+  readonly code = "engine-refused";
+  constructor(
+    readonly engine: string,
+    readonly reason: string,
+    readonly diagnosis: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Docker engine ${engine} refused this service: ${reason}`, options);
   }
 }
 
@@ -172,6 +195,7 @@ export type KnownDomainError =
   | IdempotencyKeyReused
   | IdempotencyKeyInProgress
   | EngineUnavailable
+  | EngineRefused
   | DatabaseUnavailable
   | ShuttingDown
   | Unauthenticated

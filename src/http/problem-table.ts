@@ -1,6 +1,7 @@
 import {
   type DestinationRefused,
   DomainError,
+  type EngineRefused,
   type EngineUnavailable,
   type InvalidInput,
   type KnownDomainError,
@@ -70,12 +71,19 @@ const PROBLEM_TABLE: ProblemTable = {
     slug: "idempotency-key-in-progress",
     headers: { "retry-after": "1" },
   }),
+  // Never the engine's own status: its 401 would read as "your API key is wrong", its 404 as "no such route".
   "engine-unavailable": (error: EngineUnavailable) => ({
     status: 503,
-    slug: "service-unavailable",
+    slug: "engine-unavailable",
     detail: `The Docker engine at ${error.engine} is unavailable (${error.reason}). Nothing was stored; try again shortly.`,
     extensions: { dependency: "docker", engine: error.engine },
     headers: { "retry-after": String(ENGINE_RETRY_AFTER_SECONDS) },
+  }),
+  "engine-refused": (error: EngineRefused) => ({
+    status: 502,
+    slug: "engine-refused",
+    detail: `The Docker engine at ${error.engine} ${error.reason}. Nothing was stored; check the lab's engine URL and credentials.`,
+    extensions: { dependency: "docker", engine: error.engine },
   }),
   "database-unavailable": () => ({
     status: 503,
@@ -140,6 +148,7 @@ const TITLES: Record<number, string> = {
   429: "Too Many Requests",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
+  502: "Bad Gateway",
   503: "Service Unavailable",
 };
 

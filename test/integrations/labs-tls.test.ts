@@ -151,13 +151,15 @@ describe("a lab over tcp with TLS", () => {
     expect(exists?.passed, JSON.stringify(onDefault.body.checks)).toBe(false);
   });
 
-  it("answers 503 naming the engine when the client certificate is from another CA, and stores nothing", async () => {
+  it("answers 502 engine-refused naming the engine when the client certificate is from another CA, and stores nothing", async () => {
     await putLab("tls-intruso", {
       engineUrl,
       tls: { ca: pem["ca.crt"], cert: pem["intruder.crt"], key: pem["intruder.key"] },
     }).expect(200);
-    const response = await submit("tls-intruso").expect(503);
-    expect(response.body.detail).toMatch(/CERTIFICATE/); // refused in the TLS handshake, not unreachable
+    const response = await submit("tls-intruso").expect(502);
+    // Refused in the TLS handshake, not unreachable: the lab's certificate needs fixing, a retry will not do.
+    expect(response.body.type).toMatch(/\/engine-refused$/);
+    expect(response.body.detail).toMatch(/TLS handshake: a certificate was not accepted/);
     expect(response.body.detail).toContain(engineUrl);
     expect(await t.prisma.submission.count({ where: { learnerId: "tls-intruso" } })).toBe(0);
   });

@@ -86,7 +86,12 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
           404: ProblemSchema,
           409: ProblemSchema.describe("A request with this Idempotency-Key is still being graded; retry shortly"),
           422: ProblemSchema.describe("This Idempotency-Key was used for a different request"),
-          503: ProblemSchema.describe("The Docker engine is unreachable or timed out; nothing was stored"),
+          502: ProblemSchema.describe(
+            "engine-refused: the learner's Docker engine refused this service (an HTTP error, or a TLS certificate it did not accept); nothing was stored",
+          ),
+          503: ProblemSchema.describe(
+            "engine-unavailable: the Docker engine could not be reached, timed out or failed; nothing was stored",
+          ),
           ...authErrorResponses,
         },
       },
