@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config/config.js";
 import type { DockerEngine } from "./docker/engine.js";
+import { createLogger } from "./logger.js";
 import { authPlugin } from "./plugins/auth.js";
 import { contentPlugin } from "./plugins/content.js";
 import { corsPlugin } from "./plugins/cors.js";
@@ -35,8 +36,9 @@ export const API_VERSION = "1.0.0";
 export async function buildApp(
   config: AppConfig,
   options: {
-    logger?: FastifyServerOptions["logger"];
-    /** The server's own logger, so start-up and requests log through one stream. */
+    /** false: no logging at all (scripts that only need the routes). */
+    logger?: false;
+    /** The server's own logger, so start-up and requests log through one stream; else createLogger's. */
     loggerInstance?: FastifyBaseLogger;
     /** Replaces the engine built from config.docker, e.g. to observe which calls a request makes. */
     dockerEngine?: DockerEngine;
@@ -45,9 +47,9 @@ export async function buildApp(
   } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(options.loggerInstance
-      ? { loggerInstance: options.loggerInstance }
-      : { logger: options.logger ?? { level: config.logLevel } }),
+    ...(options.logger === false
+      ? { logger: false }
+      : { loggerInstance: options.loggerInstance ?? createLogger(config.logLevel) }),
     bodyLimit: config.bodyLimitBytes,
     // A hop count is proxy-addr's "trust the n nearest proxies", which Fastify's types spell as a function.
     trustProxy:

@@ -1,9 +1,9 @@
 import path from "node:path";
-import pino from "pino";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config/config.js";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-postgres.js";
 import { migrateDatabase } from "./db/migrate.js";
+import { createLogger } from "./logger.js";
 import { isLoopbackHost, signInSelfStudy } from "./sessions/self-study.js";
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -21,11 +21,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = pino({
-    level: config.logLevel,
-    // Readable lines for a person at a terminal; JSON for log collectors everywhere else.
-    ...(process.stdout.isTTY ? { transport: { target: "pino-pretty", options: { ignore: "pid,hostname" } } } : {}),
-  });
+  // Readable lines for a person at a terminal; JSON for log collectors everywhere else.
+  const logger = createLogger(config.logLevel, { pretty: process.stdout.isTTY });
   const log = (message: string) => logger.info(message);
   let embedded: EmbeddedDatabase | undefined;
   let app: Awaited<ReturnType<typeof buildApp>>;

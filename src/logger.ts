@@ -1,0 +1,64 @@
+import type { FastifyRequest } from "fastify";
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+
+const REDACTED = "[redacted]";
+
+/**
+ * Credentials recognised by their shape wherever they appear in a line: our learner-session tokens
+ * (ads_) and API keys (adk_), webhook signing secrets (whsec_), the credential after Bearer or Basic,
+ * and the value of a query parameter whose name says it is secret (a session link's `token`, an
+ * LTI `id_token`, a webhook URL's `?key=`). A session link is valid for up to 30 days, so a log
+ * line holding it would be a way in for whoever reads the logs.
+ */
+const SECRET_SHAPES: readonly [RegExp, string][] = [
+  [/\b(?:ads|adk)_[A-Za-z0-9_-]+/g, REDACTED],
+  [/\bwhsec_[A-Za-z0-9+/=]+/g, REDACTED],
+  [/\b(Bearer|Basic) +[^\s"\\,;]+/gi, `$1 ${REDACTED}`],
+  [/([?&][\w.-]*(?:token|key|secret|password|signature)=)[^&#\s"\\]+/gi, `$1${REDACTED}`],
+];
+
+/** The text with every secret it holds by shape replaced by [redacted]. */
+export function maskSecrets(text: string): string {
+  let masked = text;
+  for (const [shape, replacement] of SECRET_SHAPES) masked = masked.replace(shape, replacement);
+  return masked;
+}
+
+/** Fields whose value is a secret whatever it looks like, at the top of a log object or one level down. */
+const SECRET_FIELDS = ["authorization", "cookie", "set-cookie", "password", "secret", "token", "id_token", "key"];
+const REDACT_PATHS = [
+  ...SECRET_FIELDS.flatMap((field) => [`["${field}"]`, `*["${field}"]`]),
+  ...SECRET_FIELDS.flatMap((field) => [`*.headers["${field}"]`, `*.body["${field}"]`]),
+];
+
+/**
+ * The one logger: start-up and every request log through it, as JSON lines to stdout (or to
+ * `destination`), or readable lines for a person at a terminal (`pretty`). No secret reaches a line:
+ * fields named as secrets are redacted, the request line's URL is masked, and as a last net every
+ * written line is masked by shape (maskSecrets), so a secret in an error message or a URL logged
+ * elsewhere is caught too.
+ */
+export function createLogger(
+  level: string,
+  output: { pretty?: boolean; destination?: DestinationStream } = {},
+): Logger {
+  const options: LoggerOptions = {
+    level,
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    serializers: { req: requestLine },
+    hooks: { streamWrite: maskSecrets },
+    ...(output.pretty ? { transport: { target: "pino-pretty", options: { ignore: "pid,hostname" } } } : {}),
+  };
+  return output.destination ? pino(options, output.destination) : pino(options);
+}
+
+/** Fastify's "incoming request" line, with the URL's secrets masked and no headers at all. */
+function requestLine(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: maskSecrets(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
