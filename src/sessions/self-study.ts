@@ -20,7 +20,9 @@ export function isLoopbackHost(host: string): boolean {
 /**
  * Ensures the self-study client (engine:shared: on one's own laptop the engine is one's own) and its
  * learner, then mints a session and answers the link that signs a browser in, as Jupyter prints its
- * token URL. The client's key is thrown away: nothing but this function ever acts as it.
+ * token URL. The client's key is thrown away: nothing but this function ever acts as it. Tokens are
+ * not stored, so the previous start's session cannot be shown again: it is revoked instead, and only
+ * the link this start prints works (a browser already signed in signs in again with it).
  */
 export async function signInSelfStudy(db: Database, origin: string): Promise<string> {
   const existing = await db.apiClient.findFirst({
@@ -40,6 +42,10 @@ export async function signInSelfStudy(db: Database, origin: string): Promise<str
     clientId,
     learnerId: SELF_STUDY_LEARNER,
     ttlSeconds: SELF_STUDY_SESSION_SECONDS,
+  });
+  await db.learnerSession.updateMany({
+    where: { clientId, id: { not: session.id }, revokedAt: null },
+    data: { revokedAt: new Date() },
   });
   return origin + sessionExchangePath(session.token);
 }

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isLoopbackHost } from "../../src/sessions/self-study.js";
+import { isLoopbackHost, SELF_STUDY_LEARNER, signInSelfStudy } from "../../src/sessions/self-study.js";
+import { buildTestApp } from "../helper.js";
 import { exitCode, listeningAddress, startServer } from "../server-process.js";
 
 /** The README's first section: `npm start` alone, then the one link it prints. */
@@ -46,6 +47,32 @@ describe("self-study from npm start", () => {
     for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) expect(isLoopbackHost(host), host).toBe(true);
     for (const host of ["0.0.0.0", "::", "192.168.1.10", "10.0.0.5", "example.org"])
       expect(isLoopbackHost(host), host).toBe(false);
+  });
+});
+
+describe("self-study across start-ups", () => {
+  // Issue 21: each start minted a 30-day session and revoked none, so four starts left four live links.
+  it("leaves one live session: each start's link revokes the one the previous start printed", async () => {
+    const t = await buildTestApp();
+    try {
+      const links: string[] = [];
+      for (let start = 1; start <= 4; start++) links.push(await signInSelfStudy(t.prisma, "http://127.0.0.1:3000"));
+      const live = await t.prisma.learnerSession.count({
+        where: { learnerId: SELF_STUDY_LEARNER, revokedAt: null, expiresAt: { gt: new Date() } },
+      });
+      expect(live).toBe(1);
+      const tokens = links.map((link) => new URL(link).searchParams.get("token") ?? "");
+      for (const token of tokens.slice(0, -1)) {
+        await request(t.app.server).get("/v1/session").set("authorization", `Bearer ${token}`).expect(401);
+      }
+      const me = await request(t.app.server)
+        .get("/v1/session")
+        .set("authorization", `Bearer ${tokens.at(-1)}`)
+        .expect(200);
+      expect(me.body.learnerId).toBe(SELF_STUDY_LEARNER);
+    } finally {
+      await t.close();
+    }
   });
 });
 
