@@ -27,3 +27,8 @@ export type Scope = z.infer<typeof ScopeSchema>;
 export function hasScope(granted: readonly string[], required: Scope): boolean {
   return granted.includes("admin") || granted.includes(required);
 }
+
+/** The scopes of `wanted` that `granted` holds (`admin` holds them all). */
+export function heldScopes(wanted: readonly Scope[], granted: readonly string[]): Scope[] {
+  return wanted.filter((scope) => hasScope(granted, scope));
+}

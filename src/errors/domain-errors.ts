@@ -138,8 +138,15 @@ export class Unauthenticated extends DomainError {
 /** A known caller without the scope this operation needs. */
 export class ScopeMissing extends DomainError {
   readonly code = "scope-missing";
-  constructor(readonly scope: string) {
-    super(`This API key lacks the scope "${scope}" that this operation requires.`);
+  constructor(
+    readonly scope: string,
+    caller: "API key" | "learner session" = "API key",
+  ) {
+    super(
+      caller === "API key"
+        ? `This API key lacks the scope "${scope}" that this operation requires.`
+        : `This learner session lacks the scope "${scope}" that this operation requires: its API client does not grant it.`,
+    );
   }
 }
 
@@ -172,14 +179,16 @@ export class TooManyFailedAuthentications extends DomainError {
   }
 }
 
-/** Too many requests in the window. */
+/** Too many requests (or sessions minted) in the window. */
 export class RateLimited extends DomainError {
   readonly code = "rate-limited";
   constructor(
     readonly retryAfterSeconds: number,
     readonly limit: number,
+    /** What was counted, and per what, e.g. "requests in a minute from this client". */
+    counted = "requests in a minute from this client",
   ) {
-    super(`More than ${limit} requests in a minute from this client. Retry after ${retryAfterSeconds} s.`);
+    super(`More than ${limit} ${counted}. Retry after ${retryAfterSeconds} s.`);
   }
 }
 

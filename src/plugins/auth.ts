@@ -60,15 +60,14 @@ export const authPlugin = fp(
     const authorize = (request: FastifyRequest, config: RouteAccess, caller: Authenticated | null): void => {
       request.client = caller?.client ?? null;
       request.learnerSession = caller?.learnerSession ?? null;
-      // A session's client already held submissions:write when it minted the session.
-      if (request.learnerSession) {
-        refuseBeyondTheLearner(config);
-        return;
-      }
+      if (request.learnerSession) refuseBeyondTheLearner(config);
       const scope = config.scope;
       if (!scope || (scope === "content:read" && !options.requireAuth)) return;
       if (!request.client) throw new Unauthenticated(NEEDS_KEY, false);
-      if (!hasScope(request.client.scopes, scope)) throw new ScopeMissing(scope);
+      // A session's client carries the session's own scopes (findSessionByToken): never more than the key's.
+      if (!hasScope(request.client.scopes, scope)) {
+        throw new ScopeMissing(scope, request.learnerSession ? "learner session" : "API key");
+      }
     };
 
     // Callback-style: most requests to public routes carry no credential, and an async hook would

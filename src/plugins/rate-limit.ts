@@ -7,6 +7,7 @@ import { RateLimited, TooManyFailedAuthentications } from "../errors/domain-erro
 declare module "fastify" {
   interface FastifyInstance {
     authFailures: AuthFailureLimit;
+    sessionMints: SessionMintLimit;
   }
 }
 
@@ -19,6 +20,16 @@ export interface AuthFailureLimit {
   refuseIfExhausted(request: FastifyRequest): Promise<void>;
   /** Counts one failure; the failure that exhausts the budget is answered 429 already. */
   count(request: FastifyRequest): Promise<void>;
+}
+
+/**
+ * Learner sessions minted per client per minute, through the API and LTI launches alike, in a bucket
+ * of their own beside the requests. Each session has its own request budget (one learner must not
+ * exhaust another's), so without this a client could open as many budgets as it liked.
+ */
+export interface SessionMintLimit {
+  /** Counts one session about to be minted for this client; over the limit, 429 and nothing is minted. */
+  take(request: FastifyRequest, clientId: string): Promise<void>;
 }
 
 /**
@@ -64,6 +75,26 @@ export const rateLimitPlugin = fp(
         throw new TooManyFailedAuthentications(Math.max(1, limit.ttlInSeconds), limit.max);
       }
     };
+    // The client a session is minted for is known only in the handler (an LTI launch is anonymous).
+    const mintingFor = new WeakMap<FastifyRequest, string>();
+    const mints = app.createRateLimit({
+      max: options.perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => `session-mints:${mintingFor.get(request)}`,
+    });
+    app.decorate("sessionMints", {
+      take: async (request, clientId) => {
+        mintingFor.set(request, clientId);
+        const limit = await mints(request);
+        if (!limit.isAllowed && limit.isExceeded) {
+          throw new RateLimited(
+            Math.max(1, limit.ttlInSeconds),
+            limit.max,
+            "learner sessions minted in a minute for this client",
+          );
+        }
+      },
+    } satisfies SessionMintLimit);
     app.decorate("authFailures", {
       refuseIfExhausted: async (request) => refuseWhenExceeded(await failures(request, { increment: false })),
       count: async (request) => refuseWhenExceeded(await failures(request)),

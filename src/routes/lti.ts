@@ -223,6 +223,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
           303: z.null().describe("A learner's launch: signs the browser in and redirects to the placed lesson"),
           400: ProblemSchema,
           401: ProblemSchema.describe("The launch cannot be trusted; detail says why"),
+          429: ProblemSchema.describe("More sessions minted for the platform's API client in a minute than its limit"),
         },
       },
     },
@@ -247,6 +248,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       const exercise = launch.exerciseId ? app.curriculum.exercises.get(launch.exerciseId) : undefined;
       const lesson = launch.lessonSlug && app.catalog.lessons.has(launch.lessonSlug) ? launch.lessonSlug : undefined;
+      await app.sessionMints.take(request, launch.platform.clientId);
       return landLearner(reply, request, app.prisma, launch, exercise?.lesson ?? lesson);
     },
   );

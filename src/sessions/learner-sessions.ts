@@ -1,10 +1,18 @@
 import { z } from "zod";
+import { heldScopes, type Scope, ScopeSchema } from "../clients/scopes.js";
 import type { Database } from "../db/prisma.js";
 import { NotFound, SessionExpired } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
 import { generateSessionToken, hashSessionToken, isWellFormedSessionToken } from "./session-token.js";
 
 export const DEFAULT_SESSION_SECONDS = 8 * 3600;
+
+/**
+ * What a learner session can ever be granted: the course, and grading and reading its own learner.
+ * Of these it gets those its client holds when it is minted, and at each use keeps only those the
+ * client still holds: a session never does what its client's key may not.
+ */
+const SESSION_SCOPES: readonly Scope[] = ["content:read", "submissions:write", "progress:read", "engine:shared"];
 const MAX_SESSION_SECONDS = 30 * 24 * 3600;
 
 export const NewLearnerSessionSchema = z
@@ -46,7 +54,10 @@ export interface AuthenticatedSession {
   id: string;
   learnerId: string;
   expiresAt: Date;
-  /** The API client that minted the session: the session acts as it, for this one learner. */
+  /**
+   * The API client that minted the session: the session acts as it, for this one learner, with
+   * `scopes` narrowed to the session's own (its mint-time scopes that the client still holds).
+   */
   client: { id: string; name: string; scopes: string[]; homePage: string | null };
 }
 
@@ -66,9 +77,16 @@ export async function mintLearnerSession(
   const token = generateSessionToken();
   const expiresAt = new Date((input.now ?? new Date()).getTime() + input.ttlSeconds * 1000);
   const session = await db.$transaction(async (tx) => {
+    const client = await tx.apiClient.findUniqueOrThrow({ where: { id: input.clientId }, select: { scopes: true } });
     await ensureLearner(tx, input.clientId, input.learnerId);
     return tx.learnerSession.create({
-      data: { clientId: input.clientId, learnerId: input.learnerId, tokenHash: hashSessionToken(token), expiresAt },
+      data: {
+        clientId: input.clientId,
+        learnerId: input.learnerId,
+        tokenHash: hashSessionToken(token),
+        expiresAt,
+        scopes: heldScopes(SESSION_SCOPES, client.scopes),
+      },
       select: { id: true },
     });
   });
@@ -93,6 +111,7 @@ export async function findSessionByToken(
       learnerId: true,
       expiresAt: true,
       revokedAt: true,
+      scopes: true,
       learner: {
         select: { client: { select: { id: true, name: true, scopes: true, homePage: true, revokedAt: true } } },
       },
@@ -101,7 +120,13 @@ export async function findSessionByToken(
   if (!session || session.revokedAt || session.learner.client.revokedAt) return null;
   if (session.expiresAt <= now) throw new SessionExpired(session.expiresAt);
   const { revokedAt: _revoked, ...client } = session.learner.client;
-  return { id: session.id, learnerId: session.learnerId, expiresAt: session.expiresAt, client };
+  const minted = session.scopes.flatMap((scope) => ScopeSchema.safeParse(scope).data ?? []);
+  return {
+    id: session.id,
+    learnerId: session.learnerId,
+    expiresAt: session.expiresAt,
+    client: { ...client, scopes: heldScopes(minted, client.scopes) },
+  };
 }
 
 /** What opening a session's link finds: a session to set as the cookie, or why there is none. */

@@ -24,15 +24,20 @@ export const learnerSessionRoutes: FastifyPluginAsyncZod = async (app) => {
           "A browser must never hold an API key. A session grades and reads this learner's submissions and " +
           "progress, with this client's grants (engine:shared, the learner's lab), and nothing else. Give the " +
           "learner `url`: opening it sets an HttpOnly cookie and lands on the course page. Or send `token` as " +
-          "`Authorization: Bearer`. Only a hash of the token is stored. Creates the learner if it is new.",
+          "`Authorization: Bearer`. Only a hash of the token is stored. Creates the learner if it is new. A session " +
+          "holds the scopes of content:read, submissions:write, progress:read and engine:shared that this client " +
+          "holds now, and loses any the client loses later. A client mints at most RATE_LIMIT_PER_MINUTE sessions a " +
+          "minute, through this route and LTI launches together (429 beyond).",
         params: LearnerParamsSchema,
         body: NewLearnerSessionSchema.prefault({}),
         response: { 201: LearnerSessionSchema, 400: ProblemSchema, ...authErrorResponses },
       },
     },
     async (request, reply) => {
+      const clientId = clientOf(request).id;
+      await app.sessionMints.take(request, clientId);
       const session = await mintLearnerSession(app.prisma, {
-        clientId: clientOf(request).id,
+        clientId,
         learnerId: request.params.learnerId,
         ttlSeconds: request.body.ttlSeconds,
       });
