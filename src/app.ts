@@ -15,6 +15,7 @@ import { openApiPlugin } from "./plugins/openapi.js";
 import { prismaPlugin } from "./plugins/prisma.js";
 import { problemHandler, replyWithProblem, writeClientErrorProblem } from "./plugins/problem-handler.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
+import { secretsKeyPlugin } from "./plugins/secrets-key.js";
 import { securityPlugin } from "./plugins/security.js";
 import { shutdownPlugin } from "./plugins/shutdown.js";
 import { webhooksPlugin } from "./plugins/webhooks.js";
@@ -93,6 +94,7 @@ export async function buildApp(
   await app.register(shutdownPlugin);
   await app.register(openApiPlugin, { version: API_VERSION, requireAuth: config.requireAuth });
   await app.register(prismaPlugin, { databaseUrl: config.databaseUrl, deadlines: config.database });
+  await app.register(secretsKeyPlugin, { secretsKey: config.secretsKey });
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(rateLimitPlugin, {
     perMinute: config.rateLimitPerMinute,

@@ -41,6 +41,9 @@ async function main(): Promise<void> {
     }
     await migrateDatabase(databaseUrl, log);
     app = await buildApp({ ...config, databaseUrl }, { loggerInstance: logger });
+    // Start-up checks run when the app is ready (SECRETS_KEY against the database, sealed webhook
+    // secrets): a failure there is a start-up failure, not a failure to listen.
+    await app.ready();
   } catch (error) {
     // The database, invalid content or a failed migration: say what is wrong, leave nothing running.
     logger.fatal(startupFailure(error));
