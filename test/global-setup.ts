@@ -20,7 +20,7 @@ export default async function setup(project: TestProject) {
   let embedded: ThrowawayPostgres | undefined;
   if (!adminUrl) {
     embedded = await startThrowawayPostgres("aprendiendo_test");
-    adminUrl = embedded.url;
+    adminUrl = embedded.superuserUrl;
   }
 
   const templateDatabase = `aprendiendo_template_${process.pid}`;

@@ -24,14 +24,14 @@ export async function startBenchDatabaseServer(directory: string): Promise<Bench
   return {
     address: { host: url.hostname, port: Number(url.port) },
     async createDatabase(name) {
-      const admin = new pg.Client({ connectionString: server.url });
+      const admin = new pg.Client({ connectionString: server.superuserUrl });
       await admin.connect();
       try {
         await admin.query(`CREATE DATABASE ${name}`);
       } finally {
         await admin.end();
       }
-      const url = new URL(server.url);
+      const url = new URL(server.superuserUrl);
       url.pathname = `/${name}`;
       await migrateDatabase(url.toString(), () => {});
       return url.toString();

