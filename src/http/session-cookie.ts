@@ -20,3 +20,8 @@ export function sessionCookieOptions(request: FastifyRequest, expiresAt: Date): 
     ...(overHttps ? { secure: true, sameSite: "none", partitioned: true } : { sameSite: "lax" }),
   };
 }
+
+/** This service's origin as the browser sees it (over https behind a proxy only with TRUST_PROXY). */
+export function requestOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Database } from "../db/prisma.js";
 import { SESSION_COOKIE, sessionCookieOptions } from "../http/session-cookie.js";
 import { mintLearnerSession } from "../sessions/learner-sessions.js";
+import { escapeHtml } from "../web/html.js";
 import type { Launch } from "./launch.js";
 
 /** How long the browser session an LTI launch opens lasts: a class period and then some. */
@@ -65,8 +66,4 @@ function sendLtiPage(reply: FastifyReply, launch: Launch, html: string, postsTo:
 
 function page(title: string, content: string): string {
   return `<!doctype html>\n<html lang="es"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>\n${content}\n</body></html>\n`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -4,7 +4,7 @@ import fp from "fastify-plugin";
 import { type ApiKeyCache, type AuthenticatedClient, createApiKeyCache } from "../clients/api-clients.js";
 import { hasScope, type Scope } from "../clients/scopes.js";
 import { ScopeMissing, SessionRefused, Unauthenticated } from "../errors/domain-errors.js";
-import { SESSION_COOKIE } from "../http/session-cookie.js";
+import { requestOrigin, SESSION_COOKIE } from "../http/session-cookie.js";
 import { type AuthenticatedSession, findSessionByToken } from "../sessions/learner-sessions.js";
 import { SESSION_TOKEN_PREFIX } from "../sessions/session-token.js";
 
@@ -107,7 +107,8 @@ function carriesCredential(request: FastifyRequest, readCookie: boolean): boolea
   return request.headers.authorization !== undefined || (readCookie && request.headers.cookie !== undefined);
 }
 
-function sessionCookie(app: FastifyInstance, request: FastifyRequest): string | undefined {
+/** The learner session token the browser's cookie holds, if any (parsed here only, where it is read). */
+export function sessionCookie(app: FastifyInstance, request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
   return header === undefined ? undefined : app.parseCookie(header)[SESSION_COOKIE];
 }
@@ -156,7 +157,7 @@ async function sessionFor(app: FastifyInstance, request: FastifyRequest, token: 
 function refuseCrossSiteWrite(request: FastifyRequest): void {
   if (request.method === "GET" || request.method === "HEAD") return;
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) {
+  if (origin !== undefined && origin !== requestOrigin(request)) {
     throw new SessionRefused(`A learner session's cookie is not accepted on a write from ${origin}.`);
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { authErrorResponses } from "../http/auth-responses.js";
+import { acceptFormBodies } from "../http/form-body.js";
 import { pagedList } from "../http/paged-list.js";
 import { deepLinkingResponse, type Placeable, placeable, placeableLesson } from "../lti/deep-linking.js";
 import { deepLinkingPicker, landLearner } from "../lti/landing.js";
@@ -58,9 +59,7 @@ function cookie(request: FastifyRequest, name: string): string | undefined {
 
 export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
   // Platforms post the login initiation and the launch as HTML forms.
-  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(String(body))));
-  });
+  acceptFormBodies(app);
 
   app.post(
     "/v1/lti/platforms",

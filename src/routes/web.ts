@@ -2,28 +2,11 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { NotFound } from "../errors/domain-errors.js";
 import { sendRepresentation } from "../http/representation.js";
+import { pagePolicy } from "../web/page-policy.js";
 import { loadWebAssets, type WebAsset } from "../web/web-assets.js";
 
 /** Addresses the page's router knows (web/main.js); each answers the same index.html. */
 const PAGE_PATHS = ["/", "/lessons/:slug", "/commands", "/commands/:slug", "/search"];
-
-/**
- * The page's own policy, stricter than the API's default (which lets /docs use inline styles): only
- * our own scripts, styles, images and fetches, nothing inline. It may be framed by this origin and
- * the LMSs in FRAME_ANCESTORS, as an LTI launch opens it inside the LMS.
- */
-function pagePolicy(frameAncestors: string[]): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self'",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    `frame-ancestors ${["'self'", ...frameAncestors].join(" ")}`,
-  ].join("; ");
-}
 
 export const webRoutes: FastifyPluginAsyncZod = async (app) => {
   const assets = await loadWebAssets();

@@ -129,16 +129,37 @@ export async function findSessionByToken(
   };
 }
 
-/** What opening a session's link finds: a session to set as the cookie, or why there is none. */
+/** A link that signs the browser in, or the reason it no longer does. */
+export type OpenedLink = { session: AuthenticatedSession } | { refused: "expired" | "invalid" };
+
+/**
+ * What opening a session's link does in a browser that may already hold a session (`heldToken`, its
+ * cookie): sign in; ask first, when the browser holds a live session of another learner, since a
+ * page on any site can make a browser open a link (login CSRF: the learner would work, and be
+ * graded, in someone else's session); or say why the link no longer works.
+ */
+export async function openSessionLink(db: Database, token: string): Promise<OpenedLink>;
 export async function openSessionLink(
   db: Database,
   token: string,
-): Promise<{ session: AuthenticatedSession } | { refused: "expired" | "invalid" }> {
+  heldToken: string | undefined,
+): Promise<OpenedLink | { askFirst: { held: AuthenticatedSession; session: AuthenticatedSession } }>;
+export async function openSessionLink(db: Database, token: string, heldToken?: string) {
+  const session = await liveSession(db, token);
+  if (session === "expired") return { refused: "expired" };
+  if (!session) return { refused: "invalid" };
+  const held = heldToken === undefined || heldToken === token ? null : await liveSession(db, heldToken);
+  if (held === null || held === "expired") return { session };
+  // A fresh link of the same learner (of the same client) changes nobody's work.
+  if (held.client.id === session.client.id && held.learnerId === session.learnerId) return { session };
+  return { askFirst: { held, session } };
+}
+
+async function liveSession(db: Database, token: string): Promise<AuthenticatedSession | "expired" | null> {
   try {
-    const session = await findSessionByToken(db, token);
-    return session ? { session } : { refused: "invalid" };
+    return await findSessionByToken(db, token);
   } catch (error) {
-    if (error instanceof SessionExpired) return { refused: "expired" };
+    if (error instanceof SessionExpired) return "expired";
     throw error;
   }
 }

@@ -52,9 +52,17 @@ async function signedInPage(learnerId: string, width = 1280): Promise<Page> {
   pages.push({ page, problems: watchPage(page).problems });
   const { url } = await mintSessionLink(t, learnerId);
   await page.goto(url);
+  // The profile is shared by the file's tests: one signed in as another learner is asked first.
+  await confirmSwitchIfAsked(page);
   expect(new URL(page.url()).search).toBe(""); // the token left the address bar
   await page.locator(".lesson-card").first().waitFor();
   return page;
+}
+
+/** Clicks the button of the page that asks before switching learners, when the link showed it. */
+async function confirmSwitchIfAsked(page: Page): Promise<void> {
+  const switchTo = page.locator('form[action="/session"] button');
+  if ((await switchTo.count()) > 0) await Promise.all([page.waitForURL(`${origin}/`), switchTo.click()]);
 }
 
 const exercise = (page: Page, id: string) => page.locator(`#exercise-${id}`);
@@ -234,12 +242,52 @@ describe("navigation", () => {
   }, 60_000);
 });
 
+describe("a link for another learner", () => {
+  it("asks before switching, keeps the learner on «stay», switches on the button, and no other site can press it", async () => {
+    const page = await signedInPage("gema");
+    const me = () => page.evaluate(async () => (await (await fetch("/v1/session")).json()).learnerId);
+    expect(await me()).toBe("gema");
+
+    const { url } = await mintSessionLink(t, "hugo");
+    await page.goto(url);
+    // In the browser's language (Accept-Language): the server cannot read the page's own choice.
+    expect(await page.locator("h1").textContent()).toMatch(/^(¿Cambiar de sesión\?|Switch sessions\?)$/);
+    expect(await page.locator("main").textContent()).toContain("gema");
+    expect(await seriousViolations(page)).toEqual([]);
+    await Promise.all([
+      page.waitForURL(`${origin}/`),
+      page.getByRole("link", { name: /^(Seguir como|Stay as) gema$/ }).click(),
+    ]);
+    expect(await me()).toBe("gema");
+
+    // A form on any other page posts without this origin: refused, and the browser keeps its learner.
+    const other = await browser.context.newPage();
+    const token = new URL(url).searchParams.get("token") ?? "";
+    await other.setContent(
+      `<form method="post" action="${origin}/session"><input name="token" value="${token}"><button>go</button></form>`,
+    );
+    const [refused] = await Promise.all([other.waitForNavigation(), other.locator("button").click()]);
+    expect(refused?.status()).toBe(403);
+    await other.close();
+    expect(await me()).toBe("gema");
+
+    await page.goto(url);
+    await Promise.all([
+      page.waitForURL(`${origin}/`),
+      page.getByRole("button", { name: /^(Entrar como|Sign in as) hugo$/ }).click(),
+    ]);
+    await page.locator(".lesson-card").first().waitFor();
+    expect(await me()).toBe("hugo");
+  });
+});
+
 describe("when things go wrong", () => {
   it("an expired session is explained, and the lesson still reads", async () => {
     const page = await browser.context.newPage();
     const watched = watchPage(page);
     const session = await mintSessionLink(t, "fabio");
     await page.goto(session.url);
+    await confirmSwitchIfAsked(page);
     await page.locator(".lesson-card").first().waitFor();
     await t.prisma.learnerSession.update({
       where: { id: session.id },
