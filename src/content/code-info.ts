@@ -14,8 +14,6 @@ const SHELL_BLOCK_LANGUAGES = new Set(["console", "sh", "bash", "shell"]);
 export const NORUN_REASONS = {
   "no-registry": "downloads from or logs in to Docker Hub, which is not reachable from our machines",
   "host-specific": "uses a value only the author's machine printed (a PID, an ID)",
-  "compose-v2-names":
-    "names a container as Compose v2 does (project-service-1); Compose v1 here says project_service_1",
 } as const;
 export type NorunReason = keyof typeof NORUN_REASONS;
 

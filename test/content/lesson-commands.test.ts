@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -35,30 +35,12 @@ const IMAGES = [
 const LESSON_TIMEOUT_MS = 90_000;
 /** A module's lessons, or every exercise's solution, engine start-up included. */
 const MODULE_TIMEOUT_MS = 110_000;
-/** Compose v1 names a service's container PROJECT_SERVICE_1, where the exercise (v2) says PROJECT-SERVICE-1. */
-const COMPOSE_V1_CONTAINER: Record<string, string> = { "compose-servicio-web": "tienda_web_1" };
-
-/** `docker compose …` as Compose v1, for this session only: Debian 12 has no v2 plugin. */
-const COMPOSE_V1_PLUGIN = `#!/bin/sh
-if [ "$1" = docker-cli-plugin-metadata ]; then
-  echo '{"SchemaVersion":"0.1.0","Vendor":"Aprendiendo Docker tests","Version":"v1-shim","ShortDescription":"Compose v1 as docker compose"}'
-  exit 0
-fi
-shift
-exec docker-compose "$@"
-`;
-
 // Loaded before the tests are collected: there is one test per module.
 const curriculum: Curriculum = await loadCurriculum("content");
 let work: string;
-let dockerConfig: string;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), "lesson-commands-"));
-  dockerConfig = path.join(work, "docker-config");
-  await mkdir(path.join(dockerConfig, "cli-plugins"), { recursive: true });
-  await writeFile(path.join(dockerConfig, "cli-plugins", "docker-compose"), COMPOSE_V1_PLUGIN);
-  await chmod(path.join(dockerConfig, "cli-plugins", "docker-compose"), 0o755);
 });
 
 afterAll(async () => {
@@ -73,7 +55,7 @@ async function withEngine<T>(
   const started = Date.now();
   const engine: SecondEngine = await startSecondEngine({ network: "bridge", images: IMAGES });
   try {
-    const env = { ...process.env, DOCKER_HOST: engine.host, DOCKER_CONFIG: dockerConfig, HOME: work };
+    const env = { ...process.env, DOCKER_HOST: engine.host, HOME: work };
     console.log(
       `lesson-commands: ${label}: engine with ${IMAGES.length} stand-in images ready in ${Date.now() - started} ms`,
     );
@@ -207,7 +189,7 @@ describe.concurrent("every lesson's commands run as written", () => {
     await withEngine("exercises", async ({ host, netns, env }) => {
       const grader = createDockerEngine({ host, timeoutMs: 10_000, concurrency: 4 });
       try {
-        // docker-lab.sh serves a registry on 127.0.0.1:5000 to the shared engine; this one gets its own.
+        // The lab's engines have a registry on 127.0.0.1:5000 in their network; this engine gets its own.
         await run("docker", ["run", "-d", "--name", "registro-del-laboratorio", "-p", "5000:5000", "registry:2"], {
           env,
         });
@@ -234,17 +216,14 @@ describe.concurrent("every lesson's commands run as written", () => {
           if (failed) {
             problems.push(`${exercise.id}: the solution failed: ${failed}`);
           } else {
-            const name = COMPOSE_V1_CONTAINER[exercise.id] ?? exercise.containerName;
+            const name = exercise.containerName;
             // A solution that ends a container (kill, an exit) may still be on its way out.
             await run("docker", ["wait", name], { env, timeout: 1_000 }).catch(() => {});
             const grade = gradeSubmission(exercise, await observeContainer(grader, exercise, name));
             const failing = grade.checks.filter((check) => !check.passed).map((check) => check.id);
             if (failing.length > 0) problems.push(`${exercise.id}: checks ${failing.join(", ")} failed`);
           }
-          const cleanup = COMPOSE_V1_CONTAINER[exercise.id]
-            ? [`docker rm -f ${COMPOSE_V1_CONTAINER[exercise.id]}`, ...exercise.cleanup]
-            : exercise.cleanup;
-          for (const line of cleanup) {
+          for (const line of exercise.cleanup) {
             await run("nsenter", [`--net=${netns}`, "sh", "-c", line], { cwd: dir, env, timeout: 30_000 }).catch(
               () => {},
             );
