@@ -42,19 +42,19 @@ describe("API version negotiation", () => {
     const { host, paths } = await fakeEngine({ ApiVersion: "1.47", MinAPIVersion: "1.24" });
     const engine = createDockerEngine({ host, timeoutMs: 1000, concurrency: 1 });
     expect(await engine.negotiate()).toEqual({
-      apiVersion: "1.41",
+      apiVersion: "1.45",
       engineApiVersion: "1.47",
       engineVersion: "99.0.0",
       tested: true,
     });
     expect(await engine.inspectContainer("example2")).toBeUndefined();
-    expect(paths).toEqual(["/version", "/v1.41/containers/example2/json"]);
+    expect(paths).toEqual(["/version", "/v1.45/containers/example2/json"]);
   });
 
   it("follows an engine that no longer serves any version we tested, and says so", async () => {
-    const { host } = await fakeEngine({ ApiVersion: "1.52", MinAPIVersion: "1.44" });
+    const { host } = await fakeEngine({ ApiVersion: "1.52", MinAPIVersion: "1.46" });
     const engine = createDockerEngine({ host, timeoutMs: 1000, concurrency: 1 });
-    expect(await engine.negotiate()).toMatchObject({ apiVersion: "1.44", tested: false });
+    expect(await engine.negotiate()).toMatchObject({ apiVersion: "1.46", tested: false });
   });
 
   it("uses an older engine's own version", async () => {
