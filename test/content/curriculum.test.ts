@@ -115,6 +115,41 @@ describe("the course", () => {
   });
 });
 
+describe("the lessons show what today's Docker prints", () => {
+  const codeBlocks = () =>
+    curriculum.lessons.flatMap((lesson) =>
+      (["es", "en"] as const).flatMap((language) =>
+        lesson.body[language].blocks.flatMap((block) =>
+          block.type === "code" ? [{ where: `${lesson.slug} (${language})`, code: block.code }] : [],
+        ),
+      ),
+    );
+
+  it("builds with BuildKit: no legacy builder output", () => {
+    const legacy = /Sending build context|^Step \d+\/\d+ :|---> Running in|^Successfully built/m;
+    expect(
+      codeBlocks()
+        .filter((block) => legacy.test(block.code))
+        .map((block) => block.where),
+    ).toEqual([]);
+  });
+
+  it("runs Compose v2: docker compose, and containers named project-service-1", () => {
+    const v1 = /^\$ docker-compose |\b[\w-]+_[\w-]+_\d+\b/m;
+    expect(
+      codeBlocks()
+        .filter((block) => v1.test(block.code))
+        .map((block) => block.where),
+    ).toEqual([]);
+  });
+
+  it("never runs wget inside nginx:latest, which has none (its health checks use curl)", () => {
+    const wgetInDebianNginx = /(--health-cmd|HEALTHCHECK|test:).*wget/;
+    const nginxLatest = codeBlocks().filter((block) => /\bnginx(:latest)?\b(?![:-]\d)/.test(block.code));
+    expect(nginxLatest.filter((block) => wgetInDebianNginx.test(block.code)).map((block) => block.where)).toEqual([]);
+  });
+});
+
 describe("loading", () => {
   it("accepts the content folder as a relative path too", async () => {
     const relative = await loadCurriculum("content");
