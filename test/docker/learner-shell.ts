@@ -8,6 +8,28 @@ import type { ContainerExercise } from "../../src/grading/exercise.js";
 
 const run = promisify(execFile);
 
+/**
+ * Where a learner's commands run: an engine (DOCKER_HOST; unset, the process's) and the network
+ * namespace they are typed in (where `-p 8080:80` and `curl localhost:8080` meet; unset, the process's).
+ */
+export interface LearnerEngine {
+  host?: string;
+  netns?: string;
+}
+
+/** The containerd image store's engine of scripts/test-lab.sh, with its own network; undefined outside the lab. */
+export function containerdStoreEngine(): LearnerEngine | undefined {
+  const host = process.env.DOCKER_HOST_CONTAINERD_STORE;
+  return host ? { host, netns: process.env.CONTAINERD_STORE_NETNS } : undefined;
+}
+
+function shellIn(engine: LearnerEngine, command: string, args: string[]) {
+  const env = engine.host ? { ...process.env, DOCKER_HOST: engine.host } : process.env;
+  return engine.netns
+    ? { command: "nsenter", args: [`--net=${engine.netns}`, command, ...args], env }
+    : { command, args, env };
+}
+
 /** `docker …` as a learner types it; DOCKER_HOST picks the engine. */
 export async function docker(args: string[], options: { host?: string } = {}): Promise<string> {
   const env = options.host ? { ...process.env, DOCKER_HOST: options.host } : process.env;
@@ -33,33 +55,43 @@ export function withContainerName(lines: readonly string[], from: string, to: st
  * Runs shell lines in one `sh -e` session in a fresh folder, as a learner at a terminal would.
  * Lines with `-t` need a terminal: `script` provides one, and the learner then types `exit`.
  */
-export async function runAsLearner(lines: readonly string[]): Promise<void> {
+export async function runAsLearner(lines: readonly string[], engine: LearnerEngine = {}): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "learner-"));
   try {
     const file = path.join(dir, "commands.sh");
     await writeFile(file, `${lines.join("\n")}\n`);
     // -t in any short-flag cluster (-it, -ti, -dit, -t) or --tty: docker wants a terminal then.
     const needsTerminal = lines.some((line) => /\s(-[a-zA-Z]*t[a-zA-Z]*|--tty)(\s|$)/.test(line));
+    const shell = needsTerminal
+      ? shellIn(engine, "script", ["-qec", `sh -e ${file}`, "/dev/null"])
+      : shellIn(engine, "sh", ["-e", file]);
     if (needsTerminal) {
-      await runWithInput("script", ["-qec", `sh -e ${file}`, "/dev/null"], dir, "exit\n");
+      await runWithInput(shell, dir, "exit\n");
     } else {
-      await run("sh", ["-e", file], { cwd: dir, timeout: 60_000 });
+      await run(shell.command, shell.args, { cwd: dir, env: shell.env, timeout: 60_000 });
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function runWithInput(command: string, args: string[], cwd: string, input: string): Promise<void> {
+function runWithInput(shell: ReturnType<typeof shellIn>, cwd: string, input: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { cwd, timeout: 60_000 }, (error) => (error ? reject(error) : resolve()));
+    const child = execFile(shell.command, shell.args, { cwd, env: shell.env, timeout: 60_000 }, (error) =>
+      error ? reject(error) : resolve(),
+    );
     child.stdin?.end(input);
   });
 }
 
 /** Removes what an exercise's solution created; tolerates what is already gone. */
-export async function cleanUp(exercise: ContainerExercise, containerName: string): Promise<void> {
+export async function cleanUp(
+  exercise: ContainerExercise,
+  containerName: string,
+  engine: LearnerEngine = {},
+): Promise<void> {
   for (const line of withContainerName(exercise.cleanup, exercise.containerName, containerName)) {
-    await run("sh", ["-c", line], { timeout: 30_000 }).catch(() => {});
+    const shell = shellIn(engine, "sh", ["-c", line]);
+    await run(shell.command, shell.args, { env: shell.env, timeout: 30_000 }).catch(() => {});
   }
 }
