@@ -197,7 +197,7 @@ left_processes() {
 remove_lab_cgroups() {
   local dir
   for dir in /sys/fs/cgroup/*/"$CGROUP_PREFIX"-* /sys/fs/cgroup/"$CGROUP_PREFIX"-*; do
-    [ -d "$dir" ] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+    [ -d "$dir" ] && { find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true; }
   done
   return 0
 }
@@ -205,16 +205,41 @@ remove_lab_cgroups() {
 remove_lab_cgroups
 before=$(machine_state)
 status=0
-# --kill-child=SIGTERM: if this script is killed, the lab's PID 1 still stops its engines.
-RUN_ID=$RUN_ID TEST_LAB_RUN=$RUN_ID unshare --pid --mount --fork --kill-child=SIGTERM --mount-proc \
-  --propagation private bash "$0" --inside "$run_dir" "$@" || status=$?
+# How the lab ends early: unshare ignores TERM and INT while it waits, but when it dies, --kill-child
+# sends TERM to the lab's PID 1, which stops its engines before the namespace takes every process
+# with it. --pdeathsig KILL does that when this script itself is killed, even with kill -9; a TERM or
+# INT here does it too, and this script then waits for the lab's PID 1 to finish stopping.
+RUN_ID=$RUN_ID TEST_LAB_RUN=$RUN_ID setpriv --pdeathsig KILL unshare --pid --mount --fork \
+  --kill-child=SIGTERM --mount-proc --propagation private bash "$0" --inside "$run_dir" "$@" &
+lab=$!
+end_early() {
+  local inside
+  inside=$(pgrep -P "$lab" || true)
+  kill -KILL "$lab" 2>/dev/null || true
+  for _ in $(seq 300); do
+    [ -n "$inside" ] && [ -d "/proc/$inside" ] || break
+    sleep 0.2
+  done
+}
+trap 'end_early; status=143' TERM HUP
+trap 'end_early; status=130' INT
+code=0
+wait "$lab" || code=$?
+[ "$status" -ne 0 ] || status=$code
+trap - TERM HUP INT
 rm -rf "$run_dir"
 remove_lab_cgroups
 after=$(machine_state)
 left=$(left_processes)
-if [ "$before" != "$after" ] || [ -n "$left" ]; then
+changed=$(diff <(echo "$before") <(echo "$after") | sed -n 's/^[<>] //p' || true)
+# A socket that another program opened meanwhile (the machine is busy) is named, not counted: only a
+# process of this run can have left one, and those are listed as left running.
+others=$(echo "$changed" | grep '^listening ' || true)
+changed=$(echo "$changed" | grep -v '^listening ' || true)
+[ -z "$others" ] || echo "$others" | sed 's/^/test-lab: not the run'"'"'s, opened meanwhile by another program: /'
+if [ -n "$changed" ] || [ -n "$left" ]; then
   say "the run changed the developer's machine:" >&2
-  diff <(echo "$before") <(echo "$after") | sed -n 's/^[<>] /  /p' >&2 || true
+  [ -z "$changed" ] || echo "$changed" | sed 's/^/  /' >&2
   [ -z "$left" ] || echo "$left" | sed 's/^/  left running: /' >&2
   [ "$status" -ne 0 ] || status=1
 else

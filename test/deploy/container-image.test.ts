@@ -14,7 +14,17 @@ import { waitFor } from "../support/polling.js";
  */
 const run = promisify(execFile);
 const docker = (...args: string[]) => run("docker", args, { maxBuffer: 16 * 1024 * 1024 });
-const SOCKET = "/var/run/docker.sock";
+/** The engine's socket, mounted into the service's container: the lab's (scripts/test-lab.sh) or the default. */
+const SOCKET = process.env.DOCKER_HOST?.startsWith("unix://")
+  ? process.env.DOCKER_HOST.slice("unix://".length)
+  : "/var/run/docker.sock";
+/**
+ * The lab has no route out but a proxy to the npm registry, which the build's `npm ci` needs. Docker
+ * passes HTTPS_PROXY to RUN steps without keeping it in the image or its history; the build steps
+ * share the lab's network, where the proxy listens on loopback.
+ */
+const PROXY = process.env.TEST_LAB_EGRESS_PROXY;
+const buildNetwork = PROXY ? ["--network", "host", "--build-arg", `HTTPS_PROXY=${PROXY}`] : [];
 const IMAGE = "aprendiendo-docker:test";
 /** devDependencies that no production dependency pulls in (typescript does: Prisma's peer). */
 const DEV_ONLY = ["vitest", "@biomejs/biome", "supertest", "autocannon", "fast-check"];
@@ -37,7 +47,7 @@ describe.skipIf(!engineAnswers)("the service's image", () => {
       throw new Error("the base image node:20-bookworm-slim is missing: run scripts/node-base-image.sh (as root)");
     });
     // The build context is the repository; the layer cache makes an unchanged rebuild quick.
-    await docker("build", "--quiet", "--tag", IMAGE, ".");
+    await docker("build", "--quiet", ...buildNetwork, "--tag", IMAGE, ".");
     database = await createTestDatabase();
     const port = await findFreePort();
     url = `http://127.0.0.1:${port}`;
@@ -57,7 +67,7 @@ describe.skipIf(!engineAnswers)("the service's image", () => {
       "--env",
       "HOST=127.0.0.1",
       "--volume",
-      `${SOCKET}:${SOCKET}:ro`,
+      `${SOCKET}:/var/run/docker.sock:ro`,
       "--group-add",
       String(socketGroup),
       // The image's own HEALTHCHECK command, probed every second instead of every 30 s.
