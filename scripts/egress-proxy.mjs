@@ -10,6 +10,17 @@ import net from "node:net";
 
 const [mode, ...args] = process.argv.slice(2);
 
+/** Pipes two sockets into each other; an error on either side closes both. */
+function join(a, b) {
+  a.pipe(b).pipe(a);
+  const close = () => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on("error", close);
+  b.on("error", close);
+}
+
 if (mode === "serve") {
   const [socketPath, allowedHost] = args;
   const server = http.createServer((_request, response) => {
@@ -22,33 +33,16 @@ if (mode === "serve") {
       client.end("HTTP/1.1 403 Forbidden\r\n\r\n");
       return;
     }
-    const upstream = net.connect(443, host, () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
-    const close = () => {
-      upstream.destroy();
-      client.destroy();
-    };
-    upstream.on("error", close);
-    client.on("error", close);
+    const upstream = net.connect(443, host, () => client.write("HTTP/1.1 200 Connection Established\r\n\r\n"));
+    upstream.write(head);
+    join(upstream, client);
   });
   server.listen(socketPath, () => console.log(`egress-proxy: tunnels to ${allowedHost}:443 on ${socketPath}`));
 } else if (mode === "forward") {
   const [address, socketPath] = args;
   const [host, port] = address.split(":");
   net
-    .createServer((client) => {
-      const upstream = net.connect(socketPath);
-      upstream.pipe(client).pipe(upstream);
-      const close = () => {
-        upstream.destroy();
-        client.destroy();
-      };
-      upstream.on("error", close);
-      client.on("error", close);
-    })
+    .createServer((client) => join(net.connect(socketPath), client))
     .listen(Number(port), host, () => console.log(`egress-proxy: ${address} forwards to ${socketPath}`));
 } else {
   console.error("usage: egress-proxy.mjs serve SOCKET HOST | forward ADDR:PORT SOCKET");
