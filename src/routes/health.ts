@@ -1,19 +1,12 @@
+import { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { RateLimited } from "../errors/domain-errors.js";
+import { createReadinessCheck, ReadinessSchema } from "../health/readiness.js";
+import { ProblemSchema } from "../schemas/problem.js";
 
-const DependencySchema = z.object({
-  status: z.enum(["up", "down"]),
-  reason: z.string().optional().describe("Why the dependency is down"),
-});
-
-const ReadinessSchema = z
-  .object({
-    status: z.enum(["ready", "degraded", "unavailable"]),
-    dependencies: z.object({ database: DependencySchema, docker: DependencySchema }),
-  })
-  .meta({ id: "Readiness" });
-
-const PROBE_TIMEOUT_MS = 2000;
+/** /ready per address (IPv6 per /64): generous for any balancer or orchestrator, bounded for a flood. */
+const READY_PER_SECOND = 10;
 
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -29,47 +22,43 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     async () => ({ status: "ok" as const }),
   );
 
+  const readiness = createReadinessCheck({
+    database: () => app.prisma.$queryRaw`SELECT 1`,
+    docker: () => app.docker.ping(),
+  });
   app.get(
     "/ready",
     {
-      config: { rateLimit: false },
+      config: {
+        rateLimit: {
+          max: READY_PER_SECOND,
+          timeWindow: 1000,
+          keyGenerator: (request) => `ready:${normalizeIP(request.ip)}`,
+          errorResponseBuilder: (_request, context) =>
+            new RateLimited(
+              Math.max(1, Math.ceil(context.ttl / 1000)),
+              context.max,
+              "readiness checks in a second from this address",
+            ),
+        },
+      },
       schema: {
         tags: ["health"],
         summary: "Readiness: 200 when the database is up; Docker down only degrades it",
-        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+        description:
+          "The check behind it runs at most once a second, shared by every caller meanwhile. " +
+          `Each address may ask ${READY_PER_SECOND} times a second.`,
+        response: {
+          200: ReadinessSchema,
+          429: ProblemSchema.describe(`More than ${READY_PER_SECOND} calls in a second from this address`),
+          503: ReadinessSchema,
+        },
       },
     },
     async (_request, reply) => {
-      const [database, docker] = await Promise.all([
-        probe(() => app.prisma.$queryRaw`SELECT 1`),
-        probe(() => app.docker.ping()),
-      ]);
-      const status = database.status === "down" ? "unavailable" : docker.status === "down" ? "degraded" : "ready";
+      const answer = await readiness();
       reply.header("cache-control", "no-store");
-      return reply.code(status === "unavailable" ? 503 : 200).send({ status, dependencies: { database, docker } });
+      return reply.code(answer.status === "unavailable" ? 503 : 200).send(answer);
     },
   );
 };
-
-async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof DependencySchema>> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
-      }),
-    ]);
-    return { status: "up" };
-  } catch (error) {
-    return { status: "down", reason: describe(error) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message}${cause}`.split("\n")[0]?.slice(0, 300) ?? "unknown";
-}
