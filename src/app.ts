@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config/config.js";
 import type { DockerEngine } from "./docker/engine.js";
+import { capConnectionsPerAddress } from "./http/connection-cap.js";
 import { createLogger } from "./logger.js";
 import { authPlugin } from "./plugins/auth.js";
 import { contentPlugin } from "./plugins/content.js";
@@ -84,6 +85,7 @@ export async function buildApp(
 
   // Above the cap Node closes new sockets at once: memory and file descriptors stay bounded.
   app.server.maxConnections = config.http.maxConnections;
+  capConnectionsPerAddress(app.server, config.http.maxConnectionsPerAddress, config.trustProxy);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate("config", config);

@@ -22,6 +22,7 @@ describe("configuration", () => {
     ["AUTH_FAILURES_PER_MINUTE", "many", /AUTH_FAILURES_PER_MINUTE="many": .*number/],
     ["HEADERS_TIMEOUT_MS", "60000", /HEADERS_TIMEOUT_MS="60000": must not exceed REQUEST_TIMEOUT_MS/],
     ["MAX_CONNECTIONS", "0", /MAX_CONNECTIONS="0"/],
+    ["MAX_CONNECTIONS_PER_ADDRESS", "0", /MAX_CONNECTIONS_PER_ADDRESS="0"/],
     ["TRUST_PROXY", "maybe", /TRUST_PROXY="maybe": expected false, true/],
     ["REDIS_URL", "127.0.0.1:6379", /REDIS_URL=.*redis:\/\//],
     ["WEBHOOK_LEASE_MS", "500", /WEBHOOK_LEASE_MS="500"/],

@@ -50,6 +50,7 @@ const EnvSchema = z
     HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
     REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1024),
+    MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
     TRUST_PROXY: z
       .string()
       .regex(
@@ -109,8 +110,16 @@ export interface Config {
   cacheTtlMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
-  /** Slow and greedy clients: time for a request's headers, for the whole request, and open sockets. */
-  http: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
+  /**
+   * Slow and greedy clients: time for a request's headers, for the whole request, open sockets, and
+   * open sockets per client address (trusted proxies excepted).
+   */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+  };
   /**
    * Which reverse proxies to believe for the client's address and protocol (X-Forwarded-For/-Proto):
    * the per-IP limits and the session cookie's iframe attributes depend on them.
@@ -182,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       maxConnections: e.MAX_CONNECTIONS,
+      maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
     },
     trustProxy: e.TRUST_PROXY,
     requireAuth: e.REQUIRE_AUTH,

@@ -1,3 +1,4 @@
+import http from "node:http";
 import { connect, type Socket } from "node:net";
 import pg from "pg";
 import request from "supertest";
@@ -16,17 +17,25 @@ afterAll(async () => {
   for (const t of apps) await t.close();
 });
 
-async function listeningApp(http: Partial<TestApp["app"]["config"]["http"]>): Promise<{ t: TestApp; port: number }> {
-  const defaults = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 1024 };
-  const t = await buildTestApp({ http: { ...defaults, ...http } });
+async function listeningApp(
+  limits: Partial<TestApp["app"]["config"]["http"]>,
+  overrides: Partial<TestApp["app"]["config"]> = {},
+): Promise<{ t: TestApp; port: number }> {
+  const defaults = {
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    maxConnections: 1024,
+    maxConnectionsPerAddress: 64,
+  };
+  const t = await buildTestApp({ ...overrides, http: { ...defaults, ...limits } });
   apps.push(t);
   await t.app.listen({ port: 0, host: "127.0.0.1" });
   return { t, port: (t.app.server.address() as { port: number }).port };
 }
 
 /** A client that sends a request line, then one header byte every 200 ms, and never finishes. */
-function trickler(port: number): { closed: Promise<string> } {
-  const socket = connect(port, "127.0.0.1");
+function trickler(port: number, from = "127.0.0.1"): { closed: Promise<string> } {
+  const socket = connect({ port, host: "127.0.0.1", localAddress: from });
   sockets.push(socket);
   const received: Buffer[] = [];
   socket.on("data", (chunk) => received.push(chunk));
@@ -51,7 +60,8 @@ describe("200 slow clients that trickle their headers", () => {
     timeout: 60_000,
   }, async () => {
     const { port } = await listeningApp({ headersTimeoutMs: 3000 });
-    const slow = Array.from({ length: 200 }, () => trickler(port));
+    // Two hundred clients, fifty per address: under MAX_CONNECTIONS_PER_ADDRESS (64), as many people behind few NATs.
+    const slow = Array.from({ length: 200 }, (_, i) => trickler(port, `127.0.0.${10 + (i % 4)}`));
     await settle();
 
     for (let i = 0; i < 20; i++) {
@@ -84,6 +94,70 @@ describe("a connection cap", () => {
 
     await Promise.all(slow.map((client) => client.closed));
     await request(`http://127.0.0.1:${port}`).get("/health").expect(200);
+  });
+});
+
+/** A socket from this loopback address that connects and sends nothing (half-open, as a flood leaves it). */
+function silentSocket(port: number, from: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1", localAddress: from }, () => resolve(socket));
+    sockets.push(socket);
+    socket.on("error", reject);
+  });
+}
+
+/** GET /health from this loopback address on a socket of its own: its status, or how the socket ended. */
+function healthFrom(port: number, from: string): Promise<string> {
+  return new Promise((resolve) => {
+    const call = http.get(
+      { host: "127.0.0.1", port, path: "/health", localAddress: from, agent: false },
+      (response) => {
+        response.resume();
+        resolve(`answered ${response.statusCode}`);
+      },
+    );
+    call.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+/** Resolves once the server has closed the socket (or after `ms`, with false). */
+function closedWithin(socket: Socket, ms: number): Promise<boolean> {
+  if (socket.destroyed) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+describe("one address that opens sockets and sends nothing", () => {
+  it("holds at most MAX_CONNECTIONS_PER_ADDRESS of them; the next is closed at once, other addresses are served", async () => {
+    const { port } = await listeningApp({ maxConnectionsPerAddress: 5 });
+    const held = await Promise.all(Array.from({ length: 5 }, () => silentSocket(port, "127.0.0.1")));
+    await settle();
+    for (const socket of held) expect(socket.destroyed, "the first five stay open").toBe(false);
+
+    const sixth = await silentSocket(port, "127.0.0.1");
+    expect(await closedWithin(sixth, 2000), "the sixth socket is closed by the server").toBe(true);
+    expect(await healthFrom(port, "127.0.0.1")).toMatch(/ECONNRESET|socket hang up|EPIPE/);
+    expect(await healthFrom(port, "127.0.0.2"), "another address is served").toBe("answered 200");
+
+    held[0]?.destroy();
+    await settle();
+    expect(await healthFrom(port, "127.0.0.1"), "a freed place is taken again").toBe("answered 200");
+  });
+
+  it("does not cap a trusted proxy, whose sockets are many clients'", async () => {
+    const { port } = await listeningApp({ maxConnectionsPerAddress: 5 }, { trustProxy: ["127.0.0.1"] });
+    const held = await Promise.all(Array.from({ length: 8 }, () => silentSocket(port, "127.0.0.1")));
+    await settle();
+    for (const socket of held) expect(socket.destroyed).toBe(false);
+    expect(await healthFrom(port, "127.0.0.1")).toBe("answered 200");
+    // Anyone else is still capped.
+    await Promise.all(Array.from({ length: 5 }, () => silentSocket(port, "127.0.0.3")));
+    expect(await closedWithin(await silentSocket(port, "127.0.0.3"), 2000)).toBe(true);
   });
 });
 
