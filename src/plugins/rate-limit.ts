@@ -103,21 +103,51 @@ export const rateLimitPlugin = fp(
   { name: "rate-limit" },
 );
 
+/** The longest a request waits on Redis: one command's timeout, once (see BoundedWaitRedis). */
+const REDIS_COMMAND_TIMEOUT_MS = 500;
+
+/**
+ * A request with an API key asks Redis twice (the failed-key budget, then the client's count), and
+ * ioredis times each command out on its own: a Redis that accepts but does not answer cost such a
+ * request two timeouts. Here a command that times out while connected says so ("stalled"), and the
+ * connection is dropped: until Redis passes its ready check again every command fails at once
+ * (enableOfflineQueue is off), so a request waits on a stalled Redis at most once.
+ */
+class BoundedWaitRedis extends Redis {
+  override sendCommand(...args: Parameters<Redis["sendCommand"]>): unknown {
+    const [command] = args;
+    const sent = super.sendCommand(...args);
+    command.promise.catch((error: unknown) => {
+      if (error instanceof Error && error.message === "Command timed out") this.emit("stalled");
+    });
+    return sent;
+  }
+}
+
 /** Every replica's connection to the shared counters; closed with the app. */
 async function connectRedis(url: string, app: FastifyInstance): Promise<Redis> {
   const log = app.log.child({ component: "rate-limit" });
-  const redis = new Redis(url, {
+  const redis = new BoundedWaitRedis(url, {
     lazyConnect: true,
     // Without a connection a command fails at once (the request goes on uncounted) instead of
     // waiting in a queue; a Redis that accepts but does not answer fails after the command timeout.
     enableOfflineQueue: false,
-    commandTimeout: 500,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: 2000,
   });
   let shared = false;
   redis.on("ready", () => {
     shared = true;
     log.info("rate limits are counted in Redis, shared by every replica");
+  });
+  redis.on("stalled", () => {
+    // Only the first timeout of an outage: the others are commands sent before the connection dropped.
+    if (!shared) return;
+    shared = false;
+    log.warn(
+      `Redis did not answer within ${REDIS_COMMAND_TIMEOUT_MS} ms: rate limits are not enforced until it answers again`,
+    );
+    redis.disconnect(true);
   });
   // ioredis reports every failed reconnect; one warning per outage is what an operator needs.
   redis.on("error", (error) => {

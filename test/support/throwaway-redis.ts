@@ -9,6 +9,10 @@ export interface ThrowawayRedis {
   port: number;
   /** Stops the server (SIGTERM, then waits for its exit), e.g. to see the service go on without it. Idempotent. */
   stop(): Promise<void>;
+  /** Freezes it (SIGSTOP): the kernel still accepts connections, nothing answers. */
+  pause(): void;
+  /** Lets a frozen server go on (SIGCONT). */
+  resume(): void;
 }
 
 /**
@@ -41,8 +45,13 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
     url: `redis://127.0.0.1:${port}`,
     port,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGCONT"); // a frozen server would not act on SIGTERM
+        child.kill("SIGTERM");
+      }
       await exited;
     },
+    pause: () => child.kill("SIGSTOP"),
+    resume: () => child.kill("SIGCONT"),
   };
 }
