@@ -75,15 +75,7 @@ beforeAll(async () => {
   await request(t.app.server)
     .post("/v1/lti/platforms")
     .set("authorization", admin.auth)
-    .send({
-      apiClientId: lms.id,
-      issuer: platform.issuer,
-      clientId: platform.clientId,
-      deploymentIds: [platform.deploymentId],
-      authUrl: platform.authUrl,
-      tokenUrl: platform.tokenUrl,
-      jwksUrl: platform.jwksUrl,
-    })
+    .send(platform.registrationFor(lms.id))
     .expect(201);
   platform.enrolled.add(sub);
   await docker(["run", "--name", container, "alpine"]);

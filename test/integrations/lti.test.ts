@@ -20,15 +20,7 @@ beforeAll(async () => {
   const registered = await request(t.app.server)
     .post("/v1/lti/platforms")
     .set("authorization", admin.auth)
-    .send({
-      apiClientId: lms.id,
-      issuer: platform.issuer,
-      clientId: platform.clientId,
-      deploymentIds: [platform.deploymentId],
-      authUrl: platform.authUrl,
-      tokenUrl: platform.tokenUrl,
-      jwksUrl: platform.jwksUrl,
-    });
+    .send(platform.registrationFor(lms.id));
   expect(registered.status, registered.text).toBe(201);
   expect(registered.body.tool.loginUrl).toMatch(/\/lti\/login$/);
 });

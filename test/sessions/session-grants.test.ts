@@ -104,15 +104,7 @@ describe("minting sessions counts under the client's limit", () => {
     await request(limited.app.server)
       .post("/v1/lti/platforms")
       .set("authorization", admin.auth)
-      .send({
-        apiClientId: lms.id,
-        issuer: platform.issuer,
-        clientId: platform.clientId,
-        deploymentIds: [platform.deploymentId],
-        authUrl: platform.authUrl,
-        tokenUrl: platform.tokenUrl,
-        jwksUrl: platform.jwksUrl,
-      })
+      .send(platform.registrationFor(lms.id))
       .expect(201);
   });
 

@@ -64,6 +64,8 @@ export interface LtiPlatformDouble {
   enrolled: Set<string>;
   lineItems: Map<string, LineItem>;
   tokenRequests: number;
+  /** The body of POST /v1/lti/platforms that registers this platform for an API client. */
+  registrationFor(apiClientId: string): Record<string, unknown>;
   /** Where the tool publishes its keys: the token endpoint and deep-linking return verify with them. */
   trustTool(jwksUrl: string): void;
   /** Posts a teacher's deep-linking choice back as the picker's form would; the line item it created. */
@@ -94,6 +96,17 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     enrolled: new Set(),
     lineItems: new Map(),
     tokenRequests: 0,
+    registrationFor(apiClientId) {
+      return {
+        apiClientId,
+        issuer: double.issuer,
+        clientId: double.clientId,
+        deploymentIds: [double.deploymentId],
+        authUrl: double.authUrl,
+        tokenUrl: double.tokenUrl,
+        jwksUrl: double.jwksUrl,
+      };
+    },
     trustTool(jwksUrl) {
       toolKeys = createRemoteJWKSet(new URL(jwksUrl));
     },
