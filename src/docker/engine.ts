@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import pLimit from "p-limit";
-import { EngineRefused, EngineUnavailable } from "../errors/domain-errors.js";
+import { EngineFailure, EngineRefused, EngineUnavailable } from "../errors/domain-errors.js";
 import {
   type ContainerFacts,
   containerFactsFromInspect,
@@ -126,9 +126,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
    * service its port scanner. What the socket or engine said goes to `diagnosis`, for our log only.
    */
   function classify(error: unknown, description: string, timeoutMs: number, signal: AbortSignal): unknown {
-    if (error instanceof EngineUnavailable || error instanceof EngineRefused || error instanceof ContainerStateError) {
-      return error;
-    }
+    if (error instanceof EngineFailure || error instanceof ContainerStateError) return error;
     const said = `${description}: ${describeFailure(error)}`;
     if (signal.aborted)
       return new EngineUnavailable(endpoint, `no answer within ${timeoutMs} ms`, said, { cause: error });

@@ -79,37 +79,40 @@ export class IdempotencyKeyInProgress extends DomainError {
 }
 
 /**
- * The Docker engine could not be reached, did not answer in time, or failed on its side: nothing was
- * stored, retry later. `reason` is said to the caller in a few fixed words, since a lab's engine is an
- * address the caller chose (how a connection failed would tell an open port from a closed one);
- * `diagnosis`, what the socket or the engine said, is for the service's own log.
+ * A call to a Docker engine that failed; nothing was stored. `reason` is said to the caller in a few
+ * fixed words, since a lab's engine is an address the caller chose (how a connection failed would
+ * tell an open port from a closed one); `diagnosis`, what the socket or the engine said, is for the
+ * service's own log only.
  */
-export class EngineUnavailable extends DomainError {
-  readonly code = "engine-unavailable";
+export abstract class EngineFailure extends DomainError {
   constructor(
     readonly engine: string,
     readonly reason: string,
     readonly diagnosis: string,
+    message: string,
     options?: { cause?: unknown },
   ) {
-    super(`Docker engine ${engine} is unavailable: ${reason}`, options);
+    super(message, options);
+  }
+}
+
+/** The engine could not be reached, did not answer in time, or failed on its side: retry later. */
+export class EngineUnavailable extends EngineFailure {
+  readonly code = "engine-unavailable";
+  constructor(engine: string, reason: string, diagnosis: string, options?: { cause?: unknown }) {
+    super(engine, reason, diagnosis, `Docker engine ${engine} is unavailable: ${reason}`, options);
   }
 }
 
 /**
  * The engine (or whatever answers at its address) refused this service: an HTTP error that is no
  * container's state (401, 403, 429…), or a TLS handshake that failed on a certificate. Retrying
- * will not help; the lab's URL or credentials need fixing. `diagnosis` is for the log only.
+ * will not help; the lab's URL or credentials need fixing.
  */
-export class EngineRefused extends DomainError {
+export class EngineRefused extends EngineFailure {
   readonly code = "engine-refused";
-  constructor(
-    readonly engine: string,
-    readonly reason: string,
-    readonly diagnosis: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`Docker engine ${engine} refused this service: ${reason}`, options);
+  constructor(engine: string, reason: string, diagnosis: string, options?: { cause?: unknown }) {
+    super(engine, reason, diagnosis, `Docker engine ${engine} refused this service: ${reason}`, options);
   }
 }
 

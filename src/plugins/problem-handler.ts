@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { isDatabaseUnavailable } from "../db/database-errors.js";
-import { DatabaseUnavailable, EngineRefused, EngineUnavailable } from "../errors/domain-errors.js";
+import { DatabaseUnavailable, EngineFailure } from "../errors/domain-errors.js";
 import {
   isKnownDomainError,
   type Problem,
@@ -53,7 +53,7 @@ export function writeClientErrorProblem(error: Error & { code?: string }, socket
 }
 
 function toProblem(error: FastifyError, request: FastifyRequest): Problem {
-  if (error instanceof EngineUnavailable || error instanceof EngineRefused) {
+  if (error instanceof EngineFailure) {
     // The caller is told a few fixed words; what the socket or the engine said is ours to read.
     request.log.warn({ engine: error.engine, diagnosis: error.diagnosis }, "docker engine call failed");
   }
