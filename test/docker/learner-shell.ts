@@ -77,8 +77,9 @@ export async function runAsLearner(lines: readonly string[], engine: LearnerEngi
 
 function runWithInput(shell: ReturnType<typeof shellIn>, cwd: string, input: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = execFile(shell.command, shell.args, { cwd, env: shell.env, timeout: 60_000 }, (error) =>
-      error ? reject(error) : resolve(),
+    // `script` puts the commands' stderr on its stdout: a failure names what the learner saw.
+    const child = execFile(shell.command, shell.args, { cwd, env: shell.env, timeout: 60_000 }, (error, stdout) =>
+      error ? reject(new Error(`${error.message}\n${String(stdout).slice(-2000)}`)) : resolve(),
     );
     child.stdin?.end(input);
   });

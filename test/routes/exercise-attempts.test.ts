@@ -65,13 +65,32 @@ const hintKey = (hint: HintRef | { state?: string; failed?: string } | { grader:
         ? `${hint.when.state ?? "*"}/${hint.when.failed ?? "*"}`
         : `${hint.state ?? "*"}/${hint.failed ?? "*"}`;
 
+/**
+ * Builds on one engine run one at a time. A learner's engine builds one thing at a time; two BuildKit
+ * builds side by side on the containerd store's engine failed once in a full run (imagen-multietapa,
+ * beside other exercises' builds), which we suspect is both unpacking the same base layers into the
+ * snapshotter at once: the engine's race, not the grader's.
+ */
+const buildQueues = new Map<string, Promise<unknown>>();
+function oneBuildAtATime<T>(store: string, build: () => Promise<T>): Promise<T> {
+  const turn = (buildQueues.get(store) ?? Promise.resolve()).then(build);
+  buildQueues.set(
+    store,
+    turn.catch(() => {}),
+  );
+  return turn;
+}
+
 async function tryAttempt(store: string, exercise: ContainerExercise, run: readonly string[], language: "es" | "en") {
   const engine = stores.find((s) => s.store === store)?.engine ?? {};
   const t = apps.get(store);
   if (!t) throw new Error(`no app for the ${store} store`);
   const name = exercise.compose ? undefined : `${exercise.containerName}-${uniqueSuffix()}`;
   try {
-    await runAsLearner(name ? withContainerName(run, exercise.containerName, name) : run, engine);
+    const lines = name ? withContainerName(run, exercise.containerName, name) : run;
+    await (run.some((line) => /\bdocker (image )?build\b|--build\b/.test(line))
+      ? oneBuildAtATime(store, () => runAsLearner(lines, engine))
+      : runAsLearner(lines, engine));
     const body = await submitGraded(t, {
       exerciseId: exercise.id,
       containerName: name,
