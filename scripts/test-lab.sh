@@ -105,13 +105,21 @@ inside() {
   trap stop_engines EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
-  local started=$SECONDS data="$LAB_DIR/engines"
+  local started=$SECONDS data="" slot
   mkdir -p "$LAB_DIR"
-  # Another run beside this one keeps the engines' folders: this run builds its own in $RUN.
-  exec 9>"$LAB_DIR/lock"
-  if ! flock -n 9; then
+  # Runs side by side (a developer's and an editor's, say) each take a kept slot of their own, so
+  # only a slot's first run builds the stand-ins; past the last slot a run builds them in $RUN.
+  for slot in "" -2 -3 -4 -5; do
+    exec 9>"$LAB_DIR/lock$slot"
+    if flock -n 9; then
+      data="$LAB_DIR/engines$slot"
+      break
+    fi
+    exec 9>&-
+  done
+  if [ -z "$data" ]; then
     data="$RUN/engines"
-    say "another run holds $LAB_DIR: this run's engines keep their images in $RUN (stand-ins built anew)"
+    say "five other runs hold $LAB_DIR: this run's engines keep their images in $RUN (stand-ins built anew)"
   fi
 
   local classic_net containerd_net
