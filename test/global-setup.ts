@@ -1,12 +1,17 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { migrateDatabase } from "../src/db/migrate.js";
+import { findLeakedCredentials } from "./support/run-log.js";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "./support/throwaway-postgres.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     databaseAdminUrl: string;
     templateDatabase: string;
+    testLogDir: string;
   }
 }
 
@@ -33,10 +38,21 @@ export default async function setup(project: TestProject) {
 
   project.provide("databaseAdminUrl", adminUrl);
   project.provide("templateDatabase", templateDatabase);
+  const testLogDir = mkdtempSync(path.join(os.tmpdir(), "aprendiendo-test-logs-"));
+  project.provide("testLogDir", testLogDir);
 
   return async () => {
     await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`).catch(() => {});
     await embedded?.dispose();
+    // Issue 21: a request log once held session links valid for 30 days. The whole run's logs are read.
+    const { scannedLines, leaks } = findLeakedCredentials(testLogDir);
+    if (leaks.length > 0) {
+      throw new Error(
+        `the run's logs hold ${leaks.length} credential(s) (kept in ${testLogDir}):\n${leaks.join("\n")}`,
+      );
+    }
+    rmSync(testLogDir, { recursive: true, force: true });
+    console.log(`test logs: ${scannedLines} lines written by the run's apps and servers, no session token or API key`);
   };
 }
 

@@ -6,7 +6,9 @@ import { createApiClient } from "../src/clients/api-clients.js";
 import type { Scope } from "../src/clients/scopes.js";
 import { loadConfig } from "../src/config/config.js";
 import { createDatabaseClient, type Database } from "../src/db/prisma.js";
+import { createLogger } from "../src/logger.js";
 import { adminQuery, withDatabase } from "./global-setup.js";
+import { runLogDestination } from "./support/run-log.js";
 
 export interface TestDatabase {
   url: string;
@@ -57,7 +59,8 @@ export async function buildTestApp(
   options: Parameters<typeof buildApp>[1] = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
-  const app = await buildApp(testConfig(database.url, overrides), options);
+  const logging = "logger" in options || options.loggerInstance ? {} : { loggerInstance: runLogger() };
+  const app = await buildApp(testConfig(database.url, overrides), { ...logging, ...options });
   await app.ready();
   const prisma = createDatabaseClient(database.url);
   const lms = await createTestClient(
@@ -94,4 +97,9 @@ export async function createTestClient(
 ): Promise<{ id: string; key: string; auth: string }> {
   const { client, key } = await createApiClient(db, { name, scopes });
   return { id: client.id, key, auth: `Bearer ${key}` };
+}
+
+/** The production logger at `info`, into the run's log folder (read at the run's end for leaked credentials). */
+export function runLogger() {
+  return createLogger("info", { destination: runLogDestination() });
 }

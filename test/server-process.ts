@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { appendServerOutput } from "./support/run-log.js";
 
 /** The README's run command, as a user runs it: `npm start` is `tsx src/server.ts`. */
 export function startServer(env: Record<string, string>): {
@@ -9,12 +10,12 @@ export function startServer(env: Record<string, string>): {
     env: { ...process.env, DATABASE_URL: "", PORT: "0", LOG_LEVEL: "info", ...env },
   });
   let output = "";
-  child.stdout.on("data", (chunk) => {
+  const keep = (chunk: Buffer) => {
     output += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    output += chunk;
-  });
+    appendServerOutput(child.pid, chunk.toString());
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   return { child, output: () => output };
 }
 
