@@ -16,11 +16,13 @@ import { openApiPlugin } from "./plugins/openapi.js";
 import { prismaPlugin } from "./plugins/prisma.js";
 import { problemHandler, replyWithProblem, writeClientErrorProblem } from "./plugins/problem-handler.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
+import { sandboxesPlugin } from "./plugins/sandboxes.js";
 import { secretsKeyPlugin } from "./plugins/secrets-key.js";
 import { securityPlugin } from "./plugins/security.js";
 import { shutdownPlugin } from "./plugins/shutdown.js";
 import { webhooksPlugin } from "./plugins/webhooks.js";
 import { routes } from "./routes/index.js";
+import type { SandboxProvider } from "./sandbox/sandbox-provider.js";
 import type { ResolveHost } from "./webhooks/destination.js";
 
 declare module "fastify" {
@@ -46,6 +48,8 @@ export async function buildApp(
     dockerEngine?: DockerEngine;
     /** Replaces the system resolver for webhook hosts, e.g. to play a DNS server that rebinds. */
     resolveWebhookHost?: ResolveHost;
+    /** Learners' sandboxes from this provider, whatever SANDBOXES_ENABLED says (tests own its host). */
+    sandboxProvider?: SandboxProvider;
   } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
@@ -112,6 +116,7 @@ export async function buildApp(
   });
   await app.register(idempotencyPlugin);
   await app.register(dockerPlugin, { engine: options.dockerEngine });
+  await app.register(sandboxesPlugin, { provider: options.sandboxProvider });
   await app.register(labsPlugin);
   await app.register(contentPlugin, { contentDir: config.contentDir });
   await app.register(routes);

@@ -87,6 +87,33 @@ const EnvSchema = z
     WEBHOOK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
     WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
     FRAME_ANCESTORS: originList,
+    SANDBOXES_ENABLED: z.stringbool().default(false),
+    SANDBOX_HOST_SOCKET: z.string().startsWith("/").default("/run/aprendiendo-sandboxes/host.sock"),
+    SANDBOX_HOST_SECRET: z.string().min(32, "expected at least 32 characters: openssl rand -hex 32").optional(),
+    SANDBOX_HOST_START: z.stringbool().default(true),
+    SANDBOX_WARM_POOL: z.coerce.number().int().min(0).max(100).default(2),
+    SANDBOX_MAX: z.coerce.number().int().min(1).max(1000).default(50),
+    SANDBOX_IDLE_MINUTES: z.coerce.number().min(0.05).max(24 * 60).default(30),
+    SANDBOX_MAX_AGE_MINUTES: z.coerce.number().min(0.05).max(7 * 24 * 60).default(240),
+    SANDBOX_MEMORY_MIB: z.coerce.number().int().min(128).max(65_536).default(1024),
+    SANDBOX_PIDS: z.coerce.number().int().min(64).max(100_000).default(1024),
+    SANDBOX_CPUS: z.coerce.number().min(0.1).max(64).default(1),
+    SANDBOX_DISK_MIB: z.coerce.number().int().min(256).max(1_048_576).default(4096),
+    SANDBOX_STATE_DIR: z.string().startsWith("/").default("/var/lib/aprendiendo-sandboxes"),
+    SANDBOX_NAME_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{1,11}$/, "expected 2-12 lower-case letters and digits, starting with a letter")
+      .default("adsbx"),
+    SANDBOX_SERVICE_GID: z.coerce.number().int().min(0).max(2 ** 31).optional(),
+    SANDBOX_PRELOAD_IMAGES: commaSeparated(z.string().regex(/^[a-z0-9./:_-]+$/, "expected image names")).default([
+      "alpine:latest",
+      "alpine:3.20",
+      "nginx:latest",
+      "nginx:1.27-alpine",
+      "redis:7-alpine",
+      "hello-world:latest",
+      "registry:2",
+    ]),
   })
   .refine((env) => env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
     path: ["HEADERS_TIMEOUT_MS"],
@@ -154,6 +181,29 @@ export interface Config {
   webhookAllowPrivateUrls: boolean;
   /** Origins (LMSs) whose pages may show the learner's page in an iframe, besides this service's own. */
   frameAncestors: string[];
+  /** Sandboxes: a Docker engine per learner, made by the sandbox host (README, "Sandboxes"). */
+  sandboxes: SandboxSettings;
+}
+
+export interface SandboxSettings {
+  enabled: boolean;
+  /** The sandbox host's socket, and the secret every request to it carries. */
+  hostSocket: string;
+  hostSecret: string | undefined;
+  /** Whether `npm start` starts the sandbox host itself (off: it runs as its own service). */
+  startHost: boolean;
+  warmPool: number;
+  /** The most sandboxes this host runs at once, pooled ones included. */
+  max: number;
+  idleMs: number;
+  maxAgeMs: number;
+  /** Each sandbox's quotas, enforced by the host (cgroups, and the size of its disk image). */
+  quota: { memoryBytes: number; pids: number; cpus: number; diskBytes: number };
+  /** The host's own: where disk images live, the prefix of users and cgroups, the group that may use sockets. */
+  stateDir: string;
+  namePrefix: string;
+  serviceGid: number | undefined;
+  preloadImages: string[];
 }
 
 export class ConfigError extends Error {
@@ -211,5 +261,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     frameAncestors: e.FRAME_ANCESTORS.map((origin) => new URL(origin).origin),
+    sandboxes: {
+      enabled: e.SANDBOXES_ENABLED,
+      hostSocket: e.SANDBOX_HOST_SOCKET,
+      hostSecret: e.SANDBOX_HOST_SECRET,
+      startHost: e.SANDBOX_HOST_START,
+      warmPool: e.SANDBOX_WARM_POOL,
+      max: e.SANDBOX_MAX,
+      idleMs: e.SANDBOX_IDLE_MINUTES * 60_000,
+      maxAgeMs: e.SANDBOX_MAX_AGE_MINUTES * 60_000,
+      quota: {
+        memoryBytes: e.SANDBOX_MEMORY_MIB * 1024 * 1024,
+        pids: e.SANDBOX_PIDS,
+        cpus: e.SANDBOX_CPUS,
+        diskBytes: e.SANDBOX_DISK_MIB * 1024 * 1024,
+      },
+      stateDir: e.SANDBOX_STATE_DIR,
+      namePrefix: e.SANDBOX_NAME_PREFIX,
+      serviceGid: e.SANDBOX_SERVICE_GID,
+      preloadImages: e.SANDBOX_PRELOAD_IMAGES,
+    },
   };
 }

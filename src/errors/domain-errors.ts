@@ -195,6 +195,21 @@ export class RateLimited extends DomainError {
   }
 }
 
+/**
+ * No sandbox can be had now: the host runs its maximum (pooled ones included), or the sandbox host
+ * does not answer. Nothing was made; a sandbox frees up when another is released or reaped.
+ */
+export class SandboxUnavailable extends DomainError {
+  readonly code = "sandbox-unavailable";
+  constructor(
+    readonly reason: "capacity" | "host",
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export type KnownDomainError =
   | InvalidInput
   | NotFound
@@ -215,4 +230,5 @@ export type KnownDomainError =
   | SessionExpired
   | SessionRefused
   | TooManyFailedAuthentications
-  | RateLimited;
+  | RateLimited
+  | SandboxUnavailable;

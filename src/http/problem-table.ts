@@ -6,6 +6,7 @@ import {
   type InvalidInput,
   type KnownDomainError,
   type RateLimited,
+  type SandboxUnavailable,
   type ScopeMissing,
   type SessionExpired,
   type TooManyFailedAuthentications,
@@ -92,6 +93,12 @@ const PROBLEM_TABLE: ProblemTable = {
     headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
   }),
   "shutting-down": () => ({ status: 503, slug: "service-unavailable", headers: { "retry-after": "1" } }),
+  "sandbox-unavailable": (error: SandboxUnavailable) => ({
+    status: 503,
+    slug: "sandbox-unavailable",
+    extensions: { reason: error.reason },
+    headers: { "retry-after": String(error.retryAfterSeconds) },
+  }),
   unauthenticated: (error: Unauthenticated) => ({
     status: 401,
     slug: "unauthorized",

@@ -24,9 +24,15 @@ export const labsPlugin = fp(
       engineOptions: { timeoutMs: app.config.docker.timeoutMs, concurrency: app.config.docker.concurrency },
       noLabTtlMs: app.config.cacheTtlMs,
     });
-    app.decorate("engineForLearner", labs.forLearner);
+    // A learner's sandbox comes first: it is theirs alone, and is kept per client, so no other client's
+    // learner of the same id can be graded on it.
+    app.decorate(
+      "engineForLearner",
+      async (caller: { clientId: string; mayUseSharedEngine: boolean }, learnerId: string) =>
+        app.sandboxEngineFor({ clientId: caller.clientId, learnerId }) ?? labs.forLearner(caller, learnerId),
+    );
     app.decorate("labSet", labs.labSet);
     app.addHook("onClose", async () => labs.close());
   },
-  { name: "labs", dependencies: ["prisma", "docker"] },
+  { name: "labs", dependencies: ["prisma", "docker", "sandboxes"] },
 );
