@@ -2,7 +2,7 @@
 # The mount root one sandbox's engine runs under. Run by the sandbox host as root, already inside
 # `unshare --mount --propagation private` and the sandbox's cgroups:
 #
-#   private-root.sh ROOT USER DISK RUNTIME_DIR DOCKERD_ARG...
+#   private-root.sh ROOT USER DISK RUNTIME_DIR [--cgroup=/sys/fs/cgroup/CONTROLLER/GROUP...] DOCKERD_ARG...
 #
 # It builds ROOT (an empty directory) from: the host's /usr read-only (system software, no data), an
 # /etc made here with this user alone, a /dev of device nodes that are safe to share, fresh /tmp and
@@ -43,10 +43,22 @@ echo sandbox >"$etc/hostname"
 : >"$etc/resolv.conf"
 
 mount -t proc proc "$root/proc"
-# sysfs without its submounts (the host's cgroup tree stays out); the engine needs a visible sysfs
-# to mount a fresh one for each container's network namespace.
+# sysfs without its submounts: the engine needs a visible sysfs to mount a fresh one in each
+# container's network namespace. Of the host's cgroup tree, runc sees the sandbox's own groups only,
+# read-only (it needs some cgroup mount, and rootless on cgroup v1 uses none for limits).
 mount --bind /sys "$root/sys"
 mount -o remount,bind,ro "$root/sys"
+mount -t tmpfs -o mode=0755,size=64k sandbox-cgroups "$root/sys/fs/cgroup"
+for group in "$@"; do
+  case $group in --cgroup=*) ;; *) continue ;; esac
+  group=${group#--cgroup=}
+  controller=${group#/sys/fs/cgroup/}
+  controller=${controller%%/*}
+  mkdir -p "$root/sys/fs/cgroup/$controller"
+  mount --bind "$group" "$root/sys/fs/cgroup/$controller"
+  mount -o remount,bind,ro "$root/sys/fs/cgroup/$controller"
+done
+mount -o remount,ro sandbox-cgroups "$root/sys/fs/cgroup" 2>/dev/null || mount -o remount,bind,ro "$root/sys/fs/cgroup"
 
 mount -t tmpfs -o mode=0755,size=1m sandbox-dev "$root/dev"
 for node in null zero full random urandom tty; do
@@ -75,10 +87,15 @@ umount -l /.old-root
 rmdir /.old-root
 cd /
 
+dockerd_args=()
+for arg in "$@"; do
+  case $arg in --cgroup=*) ;; *) dockerd_args+=("$arg") ;; esac
+done
+
 # setuid newuidmap must keep working (rootlesskit maps the user's subuid range with it), so the
 # bounding set is left as it is; the engine's user owns no capability on the host.
 exec setpriv --reuid "$uid" --regid "$gid" --clear-groups --inh-caps=-all \
   env -i HOME=/home/sandbox XDG_RUNTIME_DIR="$runtime" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
   DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=none DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--pidns \
   DOCKERD_ROOTLESS_ROOTLESSKIT_DISABLE_HOST_LOOPBACK=true \
-  /usr/share/docker.io/contrib/dockerd-rootless.sh "$@"
+  /usr/share/docker.io/contrib/dockerd-rootless.sh "${dockerd_args[@]}"

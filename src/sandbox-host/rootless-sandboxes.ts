@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createReadStream, openSync } from "node:fs";
+import { createReadStream, existsSync, openSync } from "node:fs";
 import { chmod, chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
@@ -9,12 +9,21 @@ import type { HostSandbox } from "../sandbox/host-protocol.js";
 
 const run = promisify(execFile);
 
-/** The cgroup v1 controllers each sandbox gets a group in; freezer lets a reap stop every process at once. */
-const CONTROLLERS = ["memory", "pids", "cpu", "freezer"] as const;
+/** The cgroup v1 controllers whose group each sandbox's processes join; freezer lets a reap stop them all at once. */
+const JOINED_CONTROLLERS = ["memory", "pids", "cpu", "freezer"];
+/**
+ * runc looks for a mount of each of these, even when rootless on cgroup v1 uses none: the sandbox
+ * gets an empty group of its own in each, so that it sees no other group (and no host PID) there.
+ */
+const SEEN_CONTROLLERS = ["cpuacct", "cpuset", "devices", "blkio", "net_cls", "perf_event", "hugetlb"];
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const CPU_PERIOD_US = 100_000;
+const controllers = () => [
+  ...JOINED_CONTROLLERS,
+  ...SEEN_CONTROLLERS.filter((controller) => existsSync(path.join(CGROUP_ROOT, controller))),
+];
 const PRIVATE_ROOT_SCRIPT = path.join(import.meta.dirname, "private-root.sh");
 
 export interface RootlessSandboxSettings {
@@ -143,7 +152,9 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
 
   function startEngine(id: string, user: string): ChildProcess {
     const root = path.join(sandboxDir(id), "root");
-    const joinCgroups = CONTROLLERS.map((c) => `echo $$ > ${path.join(cgroupOf(c, id), "cgroup.procs")}`).join("; ");
+    const joinCgroups = JOINED_CONTROLLERS.map((c) => `echo $$ > ${path.join(cgroupOf(c, id), "cgroup.procs")}`).join(
+      "; ",
+    );
     const logFile = openSync(path.join(sandboxDir(id), "engine.log"), "a");
     // The shell joins the cgroups before anything else runs, so every process of the engine is counted.
     const child = spawn(
@@ -156,6 +167,7 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
         user,
         path.join(sandboxDir(id), "disk.img"),
         runtimeDir(id),
+        ...controllers().map((controller) => `--cgroup=${cgroupOf(controller, id)}`),
         "--data-root",
         "/home/sandbox/docker",
         "--userland-proxy=false",
@@ -226,7 +238,7 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
   async function destroy(id: string): Promise<void> {
     const record = await readRecord(id);
     await stopProcesses(id);
-    for (const controller of CONTROLLERS) {
+    for (const controller of controllers()) {
       await rmdir(cgroupOf(controller, id)).catch(() => undefined);
     }
     if (record) {
@@ -266,7 +278,7 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
       await mkdir(settings.runDir, { recursive: true });
       await chown(settings.runDir, 0, settings.serviceGid);
       await chmod(settings.runDir, 0o750);
-      for (const controller of CONTROLLERS)
+      for (const controller of controllers())
         await mkdir(path.join(CGROUP_ROOT, controller, prefix), { recursive: true });
       if (settings.preloadImages.length === 0) return;
       try {
@@ -280,7 +292,9 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
     },
 
     async create(): Promise<HostSandbox> {
-      if ((await ids()).length + creating.size >= settings.max) {
+      // A sandbox being made has its folder already: counted once, among those being made.
+      const made = (await ids()).filter((id) => !creating.has(id)).length;
+      if (made + creating.size >= settings.max) {
         throw new HostError("capacity", `This host already runs its maximum of ${settings.max} sandboxes.`);
       }
       const id = randomBytes(5).toString("hex");
@@ -300,7 +314,7 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
         const disk = path.join(sandboxDir(id), "disk.img");
         await run("truncate", ["-s", String(settings.quota.diskBytes), disk]);
         await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1", disk]);
-        for (const controller of CONTROLLERS) await mkdir(cgroupOf(controller, id));
+        for (const controller of controllers()) await mkdir(cgroupOf(controller, id));
         await writeLimits(id);
         await egressRules("-I", uid, id);
         const engine = startEngine(id, user);
@@ -348,7 +362,7 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
     /** Destroys every sandbox and removes the host's own cgroups: what stopping the host leaves is nothing. */
     async destroyAll(): Promise<void> {
       for (const id of await ids()) await destroy(id);
-      for (const controller of CONTROLLERS)
+      for (const controller of controllers())
         await rmdir(path.join(CGROUP_ROOT, controller, prefix)).catch(() => undefined);
     },
   };

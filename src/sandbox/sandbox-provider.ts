@@ -66,6 +66,8 @@ export function createHostedSandboxProvider(options: {
   const acquiring = new Map<string, Promise<{ sandbox: Sandbox; created: boolean }>>();
   const pool: HostSandbox[] = [];
   let making = 0;
+  /** Pool sandboxes being made: close waits for them, and destroys them. */
+  const poolFills = new Set<Promise<unknown>>();
   let closed = false;
   let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -106,13 +108,16 @@ export function createHostedSandboxProvider(options: {
 
   function fillPool(): void {
     while (!closed && pool.length + making < settings.warmPool && total() < settings.max) {
-      make().then(
-        (made) => {
-          if (closed) return void destroy(made.id);
-          pool.push(made);
-        },
-        () => undefined,
-      );
+      const filling: Promise<unknown> = make()
+        .then(
+          async (made) => {
+            if (closed) await destroy(made.id);
+            else pool.push(made);
+          },
+          () => undefined,
+        )
+        .finally(() => poolFills.delete(filling));
+      poolFills.add(filling);
     }
   }
 
@@ -233,7 +238,7 @@ export function createHostedSandboxProvider(options: {
       const all = [...Array.from(assigned.values(), (sandbox) => sandbox.id), ...pool.map((made) => made.id)];
       assigned.clear();
       pool.length = 0;
-      await Promise.all(all.map(destroy));
+      await Promise.all([...all.map(destroy), ...poolFills]);
     },
   } satisfies SandboxProvider & Record<string, unknown>;
   return provider;

@@ -1,0 +1,84 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { loadConfig } from "../../src/config/config.js";
+import { createSandboxHostClient } from "../../src/sandbox/host-client.js";
+import { serveSandboxHost } from "../../src/sandbox-host/host-server.js";
+import { createRootlessSandboxes } from "../../src/sandbox-host/rootless-sandboxes.js";
+
+export const run = promisify(execFile);
+
+/** What a command in a sandbox's engine said, whether it succeeded or not. */
+export async function docker(engineSocket: string, ...args: string[]) {
+  try {
+    const { stdout, stderr } = await run("docker", ["--host", `unix://${engineSocket}`, ...args], {
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: typeof failed.code === "number" ? failed.code : 1,
+      stdout: failed.stdout ?? "",
+      stderr: failed.stderr ?? "",
+    };
+  }
+}
+
+export type SandboxHostFixture = Awaited<ReturnType<typeof startSandboxHost>>;
+
+/**
+ * The real sandbox host, in this (root) test process, with names of its own: users, cgroups and
+ * iptables rules all start with `prefix`, so a test counts exactly what this host made. Its images
+ * come from the lab's engine (DOCKER_HOST), where scripts/test-lab.sh built the stand-ins.
+ */
+export async function startSandboxHost(
+  overrides: { max?: number; memoryMib?: number; pids?: number; diskMib?: number } = {},
+) {
+  const prefix = `t${randomBytes(3).toString("hex")}`;
+  const stateDir = await mkdtemp(path.join(tmpdir(), "sandbox-host-"));
+  const runDir = `/run/${prefix}-sandboxes`;
+  const secret = randomBytes(24).toString("hex");
+  const defaults = loadConfig({}).sandboxes;
+  const sandboxes = createRootlessSandboxes(
+    {
+      stateDir,
+      runDir,
+      namePrefix: prefix,
+      serviceGid: 0,
+      max: overrides.max ?? 4,
+      quota: {
+        memoryBytes: (overrides.memoryMib ?? 512) * 1024 * 1024,
+        pids: overrides.pids ?? 512,
+        cpus: 1,
+        diskBytes: (overrides.diskMib ?? 2048) * 1024 * 1024,
+      },
+      preloadImages: defaults.preloadImages,
+      imagesFrom: process.env.DOCKER_HOST,
+    },
+    () => undefined,
+  );
+  await sandboxes.prepare();
+  const socketPath = path.join(runDir, "host.sock");
+  const server = await serveSandboxHost({ socketPath, secret, serviceGid: 0, sandboxes, log: () => undefined });
+  return {
+    prefix,
+    stateDir,
+    runDir,
+    socketPath,
+    secret,
+    sandboxes,
+    client: createSandboxHostClient({ socketPath, secret }),
+    /** Destroys every sandbox and removes what the host made: run it in afterAll, whatever happened. */
+    async close() {
+      await server.close();
+      await sandboxes.destroyAll();
+      await rm(runDir, { recursive: true, force: true });
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
