@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "./config/config.js";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-postgres.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { createLogger } from "./logger.js";
+import { startSandboxHostProcess } from "./sandbox/start-host-process.js";
 import { isLoopbackHost, signInSelfStudy } from "./sessions/self-study.js";
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, { pretty: process.stdout.isTTY });
   const log = (message: string) => logger.info(message);
   let embedded: EmbeddedDatabase | undefined;
+  let sandboxHost: { stop(): void } | undefined;
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
     let databaseUrl = config.databaseUrl;
@@ -40,6 +42,11 @@ async function main(): Promise<void> {
       log(`embedded PostgreSQL ready in ${Date.now() - started} ms`);
     }
     await migrateDatabase(databaseUrl, log);
+    if (config.sandboxes.enabled && config.sandboxes.startHost) {
+      const started = await startSandboxHostProcess(config.sandboxes, config.docker.host, log);
+      sandboxHost = started;
+      config = { ...config, sandboxes: started.settings };
+    }
     app = await buildApp({ ...config, databaseUrl }, { loggerInstance: logger });
     // Start-up checks run when the app is ready (SECRETS_KEY against the database, sealed webhook
     // secrets): a failure there is a start-up failure, not a failure to listen.
@@ -47,6 +54,7 @@ async function main(): Promise<void> {
   } catch (error) {
     // The database, invalid content or a failed migration: say what is wrong, leave nothing running.
     logger.fatal(startupFailure(error));
+    sandboxHost?.stop();
     await embedded?.stop();
     process.exit(1);
   }
@@ -66,6 +74,8 @@ async function main(): Promise<void> {
     try {
       await app.close(); // stops accepting, drains requests, then closes Prisma and the Docker client
       clearInterval(reapIdle);
+      // The host destroys every sandbox when it stops: nothing of them outlives the service it served.
+      sandboxHost?.stop();
       if (embedded) {
         await embedded.stop();
         app.log.info("embedded PostgreSQL stopped");
