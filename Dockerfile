@@ -13,6 +13,19 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm run db:generate \
  && npm cache clean --force
 
+# The sandbox host (README, "Sandboxes"): root, and only with SANDBOXES_ENABLED. Built only when asked
+# for (`--target sandbox-host`, compose's sandboxes profile): the default target is the service below.
+# It makes rootless engines, so it needs dockerd's rootless script and what it runs on.
+FROM node:20-bookworm-slim AS sandbox-host
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends docker.io uidmap rootlesskit slirp4netns iptables e2fsprogs util-linux \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY src ./src
+CMD ["node", "--import", "tsx", "src/sandbox-host/main.ts"]
+
 # Stage 2: what runs. The code and the course are root's and read-only to the service's user.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
