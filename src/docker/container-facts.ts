@@ -22,6 +22,8 @@ const PortBindingsSchema = nullableRecord(
 const InspectSchema = z.object({
   Id: z.string(),
   Name: z.string(),
+  /** When it was created, on the engine's clock. */
+  Created: z.string().default(""),
   /** The image's ID, whatever the learner typed. */
   Image: z.string().default(""),
   RestartCount: z.number().int().default(0),
@@ -56,6 +58,7 @@ const InspectSchema = z.object({
     CpuQuota: z.number().int().default(0),
     CpuPeriod: z.number().int().default(0),
     ReadonlyRootfs: z.boolean().default(false),
+    Privileged: z.boolean().default(false),
     CapAdd: nullableArray(z.string()),
     CapDrop: nullableArray(z.string()),
     RestartPolicy: z
@@ -110,6 +113,8 @@ export interface ContainerFacts {
   status: string;
   running: boolean;
   exitCode: number;
+  /** RFC 3339 with nanoseconds, by the engine's clock. */
+  created: string;
   /** RFC 3339 with nanoseconds, by the engine's clock; year 1 when it never started. */
   startedAt: string;
   finishedAt: string;
@@ -133,6 +138,8 @@ export interface ContainerFacts {
   memoryLimit: number;
   cpuLimit: number;
   readOnlyRootfs: boolean;
+  /** `--privileged`: every capability and every host device, whatever `--cap-drop` says. */
+  privileged: boolean;
   /** As the learner typed them ("NET_RAW", "cap_net_raw", "ALL"), normalized to "NET_RAW" and "ALL". */
   capAdd: string[];
   capDrop: string[];
@@ -199,6 +206,7 @@ export function containerFactsFromInspect(inspect: unknown): ContainerFacts {
   return {
     id: data.Id,
     name: data.Name.replace(/^\//, ""),
+    created: data.Created,
     status: data.State.Status,
     running: data.State.Running,
     exitCode: data.State.ExitCode,
@@ -220,6 +228,7 @@ export function containerFactsFromInspect(inspect: unknown): ContainerFacts {
     memoryLimit: data.HostConfig.Memory,
     cpuLimit: cpusOf(data.HostConfig),
     readOnlyRootfs: data.HostConfig.ReadonlyRootfs,
+    privileged: data.HostConfig.Privileged,
     capAdd: data.HostConfig.CapAdd.map(capabilityName),
     capDrop: data.HostConfig.CapDrop.map(capabilityName),
     portBindings: ports(data.HostConfig.PortBindings),
@@ -259,16 +268,18 @@ export function imageFactsFromInspect(inspect: unknown): ImageFacts {
 export type PathStat = { size: number; mode: number; linkTarget: string };
 
 /**
- * What the engine's event log holds of a container's last run. The log keeps only the engine's
- * last 256 events, so a run whose `start` has been pushed out cannot be told complete.
+ * One entry of the engine's event log about a container (type "container"), or a container prune
+ * (which names no container). The log keeps only the engine's newest 256 events and is lost when it
+ * restarts.
  */
-export type RunEvents = {
-  /** The log still reaches back to the run's `start`. */
-  fromStart: boolean;
-  /** The run's `die` was read: the log covers the run to its end. */
-  toDie: boolean;
-  /** The engine signalled it (`docker kill`, `stop`, `restart`): any `kill` event in the run. */
-  signalledByEngine: boolean;
-  /** The engine's `oom` event for the run. */
-  oom: boolean;
+export type ContainerEvent = {
+  /** "create", "start", "die", "destroy", "extract-to-dir" (a `docker cp` into it), "prune"… */
+  action: string;
+  /** The container's name when the event was logged; "" for a prune. */
+  name: string;
+  /** Milliseconds since the epoch on the engine's clock, to a microsecond or so. */
+  atMs: number;
 };
+
+/** One step of an image's history, oldest first: what made a layer or a setting. */
+export type HistoryStep = { createdBy: string };

@@ -3,12 +3,13 @@ import Docker from "dockerode";
 import pLimit from "p-limit";
 import { EngineFailure, EngineRefused, EngineUnavailable } from "../errors/domain-errors.js";
 import {
+  type ContainerEvent,
   type ContainerFacts,
   containerFactsFromInspect,
+  type HistoryStep,
   type ImageFacts,
   imageFactsFromInspect,
   type PathStat,
-  type RunEvents,
 } from "./container-facts.js";
 import { isValidContainerName } from "./container-name.js";
 import { ContainerStateError, InvalidContainerNameError } from "./errors.js";
@@ -73,10 +74,12 @@ export interface DockerEngine {
    */
   findComposeContainer(project: string, service: string): Promise<string | undefined>;
   /**
-   * The event log of the container's last run (by ID), from its start to its die. Read as a stream
-   * that ends at the run's `die`; a die not logged within `waitMs` leaves `toDie` false.
+   * The engine's log of container events (and container prunes) from `since` to `until`, two RFC 3339
+   * times on its clock, in the order it logged them. `until` in the engine's past ends the stream at once.
    */
-  runEvents(containerId: string, startedAt: string, waitMs: number): Promise<RunEvents>;
+  containerEvents(since: string, until: string): Promise<ContainerEvent[]>;
+  /** The steps that made an image, oldest first: by ID, or by a name from exercise content, never a request's. */
+  imageHistory(image: string): Promise<HistoryStep[] | undefined>;
   top(name: string): Promise<ProcessList>;
   /**
    * The engine's stat of a path in the container's filesystem (HEAD …/archive), in any state;
@@ -242,44 +245,35 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
       return first?.Names[0]?.replace(/^\//, "");
     },
 
-    async runEvents(containerId, startedAt, waitMs) {
+    async containerEvents(since, until) {
       const { docker } = await client();
-      const filters = JSON.stringify({
-        container: [containerId],
-        event: ["start", "kill", "oom", "die"],
-        type: ["container"],
+      const filters = JSON.stringify({ type: ["container"] });
+      return call("events", async (signal) => {
+        const query = { since: unixSeconds(since), until: unixSeconds(until), filters, abortSignal: signal };
+        const stream = (await docker.getEvents(query as Docker.GetEventsOptions)) as Readable;
+        const events: ContainerEvent[] = [];
+        try {
+          for await (const event of containerEvents(stream)) events.push(event);
+        } finally {
+          stream.destroy();
+        }
+        return events;
       });
-      return call(
-        `events of ${containerId.slice(0, 12)}`,
-        async (signal) => {
-          // A second early, so the run's own `start` (logged just after StartedAt) is surely in range;
-          // an earlier run's events may come too, and are skipped until this run's `start`.
-          const query = { since: unixSeconds(startedAt) - 1, filters, abortSignal: signal };
-          const stream = (await docker.getEvents(query as Docker.GetEventsOptions)) as Readable;
-          const run: RunEvents = { fromStart: false, toDie: false, signalledByEngine: false, oom: false };
-          const startedMs = Date.parse(startedAt);
-          const timer = setTimeout(() => stream.destroy(), waitMs);
-          try {
-            for await (const event of containerEvents(stream)) {
-              if (event.action === "start" && event.atMs >= startedMs) run.fromStart = true;
-              if (!run.fromStart) continue;
-              if (event.action === "kill") run.signalledByEngine = true;
-              if (event.action === "oom") run.oom = true;
-              if (event.action === "die") {
-                run.toDie = true;
-                break;
-              }
-            }
-          } catch (error) {
-            if (!stream.destroyed || signal.aborted) throw error;
-          } finally {
-            clearTimeout(timer);
-            stream.destroy();
-          }
-          return run;
-        },
-        options.timeoutMs + waitMs,
-      );
+    },
+
+    async imageHistory(image) {
+      const { docker } = await client();
+      const target = docker.getImage(image);
+      // dockerode's history() takes no options, so no abort signal: the call's deadline still bounds it.
+      const history = await call(`history of ${image}`, async () => {
+        try {
+          return (await target.history()) as { CreatedBy?: unknown }[];
+        } catch (error) {
+          if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
+          throw error;
+        }
+      });
+      return history?.map((step) => ({ createdBy: String(step.CreatedBy ?? "") })).reverse();
     },
 
     async top(name) {
@@ -400,16 +394,21 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
 }
 
 /** Each event in the engine's stream (one JSON object per line): its action and when, in ms. */
-async function* containerEvents(stream: Readable): AsyncGenerator<{ action: string; atMs: number }> {
+async function* containerEvents(stream: Readable): AsyncGenerator<ContainerEvent> {
   let pending = "";
   for await (const chunk of stream) {
     const lines = (pending + String(chunk)).split("\n");
     pending = lines.pop() ?? "";
     for (const line of lines) {
       if (line.trim() === "") continue;
-      const event = JSON.parse(line) as { Action?: unknown; timeNano?: unknown };
+      const event = JSON.parse(line) as {
+        Action?: unknown;
+        timeNano?: unknown;
+        Actor?: { Attributes?: { name?: unknown } };
+      };
       if (typeof event.Action !== "string" || typeof event.timeNano !== "number") continue;
-      yield { action: event.Action, atMs: Math.floor(event.timeNano / 1e6) };
+      const name = event.Actor?.Attributes?.name;
+      yield { action: event.Action, name: typeof name === "string" ? name : "", atMs: event.timeNano / 1e6 };
     }
   }
 }

@@ -1,9 +1,9 @@
-import type { ContainerFacts, PortBinding, RunEvents } from "../docker/container-facts.js";
+import type { ContainerFacts, HistoryStep, PortBinding } from "../docker/container-facts.js";
 import type { Check, CheckOf, CheckType } from "./exercise.js";
 import type { Json, Shown } from "./grade.js";
 import { normalizeImageReference, repositoryOf } from "./image-reference.js";
 import type { GraderMessage } from "./messages.js";
-import { engineMillisBetween, isUnobservable, type Observations, type Unobservable } from "./observations.js";
+import { engineMillisBetween, happened, isUnobservable, type Observations, type Unobservable } from "./observations.js";
 
 export interface CheckOutcome {
   passed: boolean;
@@ -92,29 +92,30 @@ const isRoot = (user: string) => ["", "root", "0"].includes(user.split(":")[0] ?
 const sameUser = (actual: string, expected: string) =>
   expected.includes(":") ? actual === expected : actual.split(":")[0] === expected;
 
-/** The flags that gave these capability changes, in Docker's own words. */
 /**
- * Why a container counts as killed by the kernel for lack of memory, or null when it does not.
- * The engine's flag or its `oom` event are enough. Without either, a container under a memory
- * limit that ended by SIGKILL (137) still counts when the engine's log covers its whole run and
- * the engine sent it no signal: only the kernel is left to have killed it. A loaded engine does
- * lose its OOM notice (CI saw real OOM kills with neither flag nor event), and a learner must not
- * lose points for that. `docker kill` and `docker stop` are logged, so they still fail.
+ * A step that ran a command while the image was built: BuildKit writes `RUN …`, the legacy builder
+ * `/bin/sh -c …` (its other steps are `#(nop)`).
  */
-function oomKillBasis(facts: ContainerFacts, run: RunEvents | undefined) {
-  if (facts.oomKilled) return "flag";
-  if (run?.oom) return "oomEvent";
-  const sigkilled = facts.exitCode === 137 && facts.memoryLimit > 0;
-  if (sigkilled && run?.fromStart && run.toDie && !run.signalledByEngine) return "sigkillNotFromEngine";
-  return null;
+const ranACommand = (step: HistoryStep) =>
+  /^RUN /.test(step.createdBy) || (/^\/bin\/sh -c /.test(step.createdBy) && !step.createdBy.includes("#(nop)"));
+
+/** The steps an image added on top of `base`, when its history starts with all of base's; undefined if not built on it. */
+function stepsAfter(image: HistoryStep[], base: HistoryStep[]): HistoryStep[] | undefined {
+  const onBase = base.length <= image.length && base.every((step, i) => image[i]?.createdBy === step.createdBy);
+  return onBase ? image.slice(base.length) : undefined;
 }
 
 const showCapabilities = (facts: ContainerFacts) => {
+  if (facts.privileged) return say("privileged");
   const flags = [...facts.capDrop.map((cap) => `--cap-drop ${cap}`), ...facts.capAdd.map((cap) => `--cap-add ${cap}`)];
   return flags.length > 0 ? flags.join(" ") : say("none");
 };
 
-const capabilityEvidence = (facts: ContainerFacts) => ({ capDrop: facts.capDrop, capAdd: facts.capAdd });
+const capabilityEvidence = (facts: ContainerFacts) => ({
+  capDrop: facts.capDrop,
+  capAdd: facts.capAdd,
+  privileged: facts.privileged,
+});
 
 const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   exists: (_check, { facts, observations }) => ({
@@ -131,6 +132,16 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     actual: facts.status,
     evidence: { status: facts.status },
   }),
+
+  started: (_check, { facts }) => {
+    const ran = happened(facts.startedAt);
+    return {
+      passed: ran,
+      expected: say("startedAt", { time: "…" }),
+      actual: ran ? say("startedAt", { time: facts.startedAt }) : say("neverStarted"),
+      evidence: { status: facts.status, startedAt: facts.startedAt },
+    };
+  },
 
   exitCode: (check, { facts }) => {
     // A running container's ExitCode is a leftover 0, not an exit code.
@@ -150,12 +161,17 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     const image = observations.image;
     const names = image ? [...image.repoTags, ...image.repoDigests].map(normalizeImageReference) : [];
     const reference = normalizeImageReference(check.reference);
+    const carries = (wanted: string) =>
+      check.anyTag ? names.some((name) => repositoryOf(name) === repositoryOf(wanted)) : names.includes(wanted);
     const other = check.sameImageAs && normalizeImageReference(check.sameImageAs);
-    const passed = names.includes(reference) && (other === undefined || names.includes(other));
     const typed = /^(sha256:)?[0-9a-f]{12,64}$/.test(facts.image) ? facts.image : normalizeImageReference(facts.image);
+    // Config.Image is what `docker run` was given: by name only when the name itself is the lesson.
+    const typedOk =
+      !check.byName || (check.anyTag ? repositoryOf(typed) === repositoryOf(reference) : typed === reference);
+    const passed = carries(reference) && (other === undefined || names.includes(other)) && typedOk;
     const actual: Shown = !image
       ? say("imageGone", { image: typed })
-      : names.includes(typed) && (other === undefined || passed)
+      : names.includes(typed) && (passed || (other === undefined && !check.byName))
         ? typed
         : say("imageTagged", { image: typed, tags: image.repoTags.join(", ") || "<none>" });
     return {
@@ -418,22 +434,14 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     };
   },
 
-  oomKilled: (check, { facts, observations }) => {
-    const basis = oomKillBasis(facts, observations.runEvents);
-    const killed = basis !== null;
-    return {
-      passed: killed === check.equals,
-      expected: `OOMKilled=${check.equals}`,
-      actual: `OOMKilled=${killed}`,
-      evidence: {
-        status: facts.status,
-        exitCode: facts.exitCode,
-        oomKilled: facts.oomKilled,
-        runEvents: observations.runEvents ?? null,
-        basis,
-      },
-    };
-  },
+  // Only the engine's own record: an exit code of 137 is any SIGKILL (`docker kill`, a `kill -9` on the
+  // host, `exit 137`), and a kill the engine did not see as an OOM kill shows OOMKilled=false to the learner too.
+  oomKilled: (check, { facts }) => ({
+    passed: facts.oomKilled === check.equals,
+    expected: `OOMKilled=${check.equals}`,
+    actual: `OOMKilled=${facts.oomKilled}`,
+    evidence: { status: facts.status, exitCode: facts.exitCode, oomKilled: facts.oomKilled },
+  }),
 
   memoryLimit: (check, { facts }) => ({
     passed: facts.memoryLimit === check.bytes,
@@ -450,12 +458,17 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     evidence: { cpuLimit: facts.cpuLimit },
   }),
 
-  user: (check, { facts }) => ({
-    passed: check.equals === undefined ? !isRoot(facts.user) : sameUser(facts.user, check.equals),
-    expected: check.equals ?? say("anyUserButRoot"),
-    actual: facts.user === "" ? say("rootUser") : facts.user,
-    evidence: { user: facts.user },
-  }),
+  // A privileged container reaches the host's devices whoever runs in it: not the least power a user stands for.
+  user: (check, { facts }) => {
+    const user = facts.user === "" ? say("rootUser") : facts.user;
+    return {
+      passed:
+        !facts.privileged && (check.equals === undefined ? !isRoot(facts.user) : sameUser(facts.user, check.equals)),
+      expected: check.equals ?? say("anyUserButRoot"),
+      actual: facts.privileged ? say("privilegedAs", { user: facts.user || "root" }) : user,
+      evidence: { user: facts.user, privileged: facts.privileged },
+    };
+  },
 
   readOnlyRootfs: (check, { facts }) => ({
     passed: facts.readOnlyRootfs === check.equals,
@@ -473,7 +486,8 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
         ? facts.capDrop.includes("ALL") && facts.capAdd.length === 0
         : (facts.capDrop.includes(cap) || facts.capDrop.includes("ALL")) && !addedBack(cap);
     return {
-      passed: check.includes.every(dropped),
+      // --privileged grants every capability; the engine ignores --cap-drop then.
+      passed: !facts.privileged && check.includes.every(dropped),
       expected: check.includes.map((cap) => `--cap-drop ${cap}`).join(" "),
       actual: showCapabilities(facts),
       evidence: capabilityEvidence(facts),
@@ -481,7 +495,8 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   },
 
   capAdd: (check, { facts }) => ({
-    passed: check.includes.every((cap) => facts.capAdd.includes(cap) || facts.capAdd.includes("ALL")),
+    passed:
+      facts.privileged || check.includes.every((cap) => facts.capAdd.includes(cap) || facts.capAdd.includes("ALL")),
     expected: check.includes.map((cap) => `--cap-add ${cap}`).join(" "),
     actual: showCapabilities(facts),
     evidence: capabilityEvidence(facts),
@@ -501,6 +516,66 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       expected,
       actual: say(stat ? "pathExists" : "pathMissing", { path: check.path }),
       evidence: { exists: stat !== null, ...(stat ? { size: stat.size, mode: stat.mode } : {}) },
+    };
+  },
+
+  copiedIn: (_check, { observations }): CheckOutcome => {
+    const events = observations.events;
+    const copies = events?.filter((event) => event.action === "extract-to-dir").length ?? 0;
+    return {
+      passed: copies > 0,
+      expected: say("copiedIn"),
+      actual: !events
+        ? say("eventLogUnread")
+        : copies === 0
+          ? say("noCopyIn")
+          : copies === 1
+            ? say("copiedIn")
+            : say("copiedInTimes", { count: copies }),
+      evidence: { eventsRead: events !== undefined, copies },
+    };
+  },
+
+  removedByPrune: (check, { observations }): CheckOutcome => {
+    const events = observations.events ?? [];
+    const prunes = events.filter((event) => event.action === "prune" && event.name === "").map((event) => event.atMs);
+    const byPrune = (name: string) =>
+      events.some(
+        (event) =>
+          event.action === "destroy" &&
+          event.name === name &&
+          prunes.some((at) => at >= event.atMs && at - event.atMs <= check.withinMs),
+      );
+    const missed = check.names.filter((name) => !byPrune(name));
+    const names = check.names.join(", ");
+    return {
+      passed: observations.events !== undefined && missed.length === 0,
+      expected: say("removedByPrune", { names }),
+      actual: !observations.events
+        ? say("eventLogUnread")
+        : missed.length === 0
+          ? say("removedByPrune", { names })
+          : say("notRemovedByPrune", { names: missed.join(", ") }),
+      evidence: { eventsRead: observations.events !== undefined, prunes: prunes.length, missed },
+    };
+  },
+
+  noRunAfterBase: (check, { facts, observations }): CheckOutcome => {
+    const history = observations.histories?.[check.id];
+    const expected = say("noRunAfterBase", { base: check.base });
+    if (!history?.image || !history.base) {
+      return { passed: false, expected, actual: say("imageGone", { image: facts.image }), evidence: { steps: null } };
+    }
+    const own = stepsAfter(history.image, history.base);
+    if (!own) {
+      return { passed: false, expected, actual: say("notBuiltOn", { base: check.base }), evidence: { steps: null } };
+    }
+    const ran = own.find(ranACommand);
+    return {
+      passed: ran === undefined,
+      expected,
+      actual: ran ? say("runAfterBase", { step: ran.createdBy.slice(0, 120) }) : expected,
+      evidence: { steps: own.map((step) => step.createdBy.slice(0, 200)) },
     };
   },
 

@@ -35,12 +35,21 @@ const Capabilities = z.array(z.string().regex(/^(ALL|[A-Z][A-Z_]*)$/, "a capabil
 export const CheckSchema = z.discriminatedUnion("type", [
   check("exists", {}),
   check("state", { status: ContainerStatusSchema }),
+  /** It has run at least once: the engine records a start (State.StartedAt), which a container only created has not. */
+  check("started", {}),
   check("exitCode", { equals: z.number().int().min(0).max(255) }),
   check("image", {
     /** Passes when the container's image (by ID) carries this tag or digest now, however it was typed. */
     reference: z.string().min(1),
     /** And is the very image this other reference names: a tag made with `docker tag`, not a look-alike. */
     sameImageAs: z.string().min(1).optional(),
+    /**
+     * And the container was created by this very name (Config.Image): another name of the same image,
+     * or its ID, does not count. Only where the outcome is to use a name, such as a tag just made.
+     */
+    byName: z.boolean().default(false),
+    /** Any tag of the reference's repository counts: `nginx` is then met by nginx:1.27-alpine too. */
+    anyTag: z.boolean().default(false),
   }),
   check("imageFromRegistry", {
     /**
@@ -104,9 +113,33 @@ export const CheckSchema = z.discriminatedUnion("type", [
    * needs no process in the container, so it answers in every state, running or not.
    */
   check("path", { path: z.string().startsWith("/"), exists: z.boolean().default(true) }),
+  /**
+   * Something was copied into it with `docker cp` since it was created: the engine logs each copy into
+   * a container as `extract-to-dir`, and nothing else does (a file written by `docker exec` is not).
+   */
+  check("copiedIn", {}),
+  /**
+   * These containers were removed by a prune after the graded one was created: each one's `destroy` is
+   * logged at most withinMs before a container prune, as a prune logs its removals just before itself.
+   */
+  check("removedByPrune", {
+    names: z.array(ContainerNameSchema).min(1),
+    withinMs: z.number().int().min(1).max(10_000).default(2000),
+  }),
+  /**
+   * The image's own build steps, after those of `base` (what its last FROM named), ran no command
+   * (RUN): whatever made its files ran in another build stage, or was copied in. False when the image
+   * was not built on `base`.
+   */
+  check("noRunAfterBase", { base: z.string().min(1) }),
   check("exec", {
     /** Fixed here, in content: nothing from a request is ever executed. */
     argv: Argv,
+    /**
+     * The images this exercise expects that have the program argv[0] (README, "Stand-in images"):
+     * a check that runs a program fails on an image without it, however right the learner was.
+     */
+    imagesWithIt: z.array(z.string().min(1)).min(1),
     timeoutMs: z.number().int().min(100).max(10_000).default(3000),
     exitCode: z.number().int().min(0).max(255).default(0),
     outputContains: z.string().min(1).optional(),
@@ -159,6 +192,12 @@ const exerciseFields = {
   id: Slug,
   lesson: Slug,
   title: LocalizedTextSchema,
+  /**
+   * One sentence per language: what the learner must have done, and the evidence in the engine that
+   * proves it. Every clause is covered by a check; where the evidence cannot tell two methods apart,
+   * the outcome does not ask for one of them.
+   */
+  outcome: LocalizedTextSchema,
   /** Markdown. */
   instructions: LocalizedTextSchema,
 };
@@ -178,6 +217,11 @@ export const ContainerExerciseSchema = z
     accept: z.array(AttemptSchema).min(3),
     /** Plausible wrong ways: each must fail the checks it names and show the hints it names. */
     reject: z.array(RejectSchema).min(3),
+    /**
+     * Mutants of the reference solution (test/support/mutants.ts) that earn full marks, each with why
+     * the engine cannot tell it from the right answer, or why the outcome does not ask for the difference.
+     */
+    equivalent: z.array(z.strictObject({ mutant: z.string().min(1), reason: z.string().min(1) })).default([]),
     /** Shell commands that remove everything any attempt created. */
     cleanup: z.array(z.string().min(1)).min(1),
   })

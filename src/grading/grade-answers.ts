@@ -91,7 +91,15 @@ function isRight(question: Question, answer: Answer): boolean {
   }
 }
 
-/** " Exit  137 " and "exit 137" are the same answer. */
+/**
+ * " Exit  137 " and "exit 137" are the same answer; so are `sudo docker ps` and `docker ps`: sudo
+ * changes who runs a command, not the command, and the lessons' Linux installs may need it.
+ */
 function normalize(text: string): string {
-  return text.normalize("NFKC").trim().toLowerCase().replace(/\s+/g, " ");
+  return text
+    .normalize("NFKC")
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, " ")
+    .replace(/^sudo /, "");
 }

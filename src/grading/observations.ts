@@ -1,4 +1,4 @@
-import type { ContainerFacts, ImageFacts, PathStat, RunEvents } from "../docker/container-facts.js";
+import type { ContainerEvent, ContainerFacts, HistoryStep, ImageFacts, PathStat } from "../docker/container-facts.js";
 import type { CheckOf, ContainerExercise } from "./exercise.js";
 
 /**
@@ -48,12 +48,13 @@ export interface Observations {
    * check's afterMs: taken once that much time has passed since it started. Undefined facts: it vanished.
    */
   later?: { facts: ContainerFacts | undefined };
+  /** The engine's container events from the container's creation to the grade, oldest first. */
+  events?: ContainerEvent[];
   /**
-   * For a container that ended by SIGKILL without OOMKilled: its last run in the engine's event
-   * log. Docker sets OOMKilled only when the kernel's OOM notice reaches it, and a busy engine can
-   * lose that notice altogether; the log still tells whether the engine itself sent the signal.
+   * Keyed by check id: the build steps of the container's image and of the check's base image, oldest
+   * first; undefined where the image is gone.
    */
-  runEvents?: RunEvents;
+  histories?: Record<string, { image: HistoryStep[] | undefined; base: HistoryStep[] | undefined }>;
 }
 
 /** The engine calls beyond the first inspect that an exercise's checks need. */
@@ -67,15 +68,10 @@ export interface ObservationPlan {
   image: boolean;
   /** 0: no `stillRunning` check. Otherwise the longest afterMs: read the engine's clock. */
   stillRunningAfterMs: number;
-  /** An `oomKilled` check: a SIGKILLed container without OOMKilled gets its event log read. */
-  runEvents: boolean;
+  /** Read the engine's event log since the container was created (and its clock, to end the read). */
+  events: boolean;
+  histories: CheckOf<"noRunAfterBase">[];
 }
-
-/**
- * How long to wait for a run's `die` in the event log. The engine logs it before inspect shows the
- * container exited, so it is normally read at once; this only bounds an engine that misbehaves.
- */
-export const DIE_EVENT_WAIT_MS = 2000;
 
 export const LOGS_MAX_BYTES = 64 * 1024;
 export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
@@ -88,7 +84,8 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     paths: [],
     image: false,
     stillRunningAfterMs: 0,
-    runEvents: false,
+    events: false,
+    histories: [],
   };
   for (const check of exercise.checks) {
     if (check.type === "processRunning") plan.top = true;
@@ -98,7 +95,8 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     if (check.type === "image" || check.type === "imageFromRegistry" || (check.type === "command" && check.fromImage)) {
       plan.image = true;
     }
-    if (check.type === "oomKilled") plan.runEvents = true;
+    if (check.type === "copiedIn" || check.type === "removedByPrune") plan.events = true;
+    if (check.type === "noRunAfterBase") plan.histories.push(check);
     if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
   }
   return plan;

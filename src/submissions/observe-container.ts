@@ -2,10 +2,8 @@ import type { DockerEngine } from "../docker/engine.js";
 import { ContainerStateError } from "../docker/errors.js";
 import type { ContainerExercise } from "../grading/exercise.js";
 import {
-  DIE_EVENT_WAIT_MS,
   EXEC_OUTPUT_MAX_BYTES,
   engineMillisBetween,
-  happened,
   LOGS_MAX_BYTES,
   type Observations,
   planObservations,
@@ -36,7 +34,7 @@ export async function observeContainer(
   // The engine's clock is read beside the inspect, so judging uptime costs no extra round trip.
   const [inspected, engineTime] = await Promise.all([
     engine.inspectContainer(containerName),
-    plan.stillRunningAfterMs > 0 ? engine.systemTime() : undefined,
+    plan.stillRunningAfterMs > 0 || plan.events ? engine.systemTime() : undefined,
   ]);
   // The engine also resolves ids and id prefixes. Only the exact name is the learner's container:
   // anything else is "no such container", and nothing more is read from it.
@@ -115,12 +113,23 @@ export async function observeContainer(
         }),
     );
   }
-  if (plan.runEvents && !running && !facts.oomKilled && facts.exitCode === 137 && happened(facts.startedAt)) {
+  if (plan.events && engineTime !== undefined) {
     calls.push(
-      engine.runEvents(facts.id, facts.startedAt, DIE_EVENT_WAIT_MS).then((run) => {
-        observations.runEvents = run;
+      engine.containerEvents(facts.created, engineTime).then((events) => {
+        observations.events = events;
       }),
     );
+  }
+  if (plan.histories.length > 0) {
+    const histories: NonNullable<Observations["histories"]> = {};
+    observations.histories = histories;
+    for (const check of plan.histories) {
+      calls.push(
+        Promise.all([engine.imageHistory(facts.imageId), engine.imageHistory(check.base)]).then(([image, base]) => {
+          histories[check.id] = { image, base };
+        }),
+      );
+    }
   }
   await Promise.all(calls);
   return observations;

@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDockerEngine } from "../../src/docker/engine.js";
 import { ContainerStateError } from "../../src/docker/errors.js";
@@ -106,89 +105,50 @@ describe("a path's stat", () => {
   });
 });
 
-describe("the event log of a container's last run", () => {
-  const runOf = async (name: string) => {
-    const facts = await engine.inspectContainer(name);
-    if (!facts) throw new Error(`${name} is gone`);
-    expect(facts.exitCode).toBe(137);
-    return engine.runEvents(facts.id, facts.startedAt, 2000);
-  };
-
-  it("shows the kernel's oom kill with no signal from the engine, and docker kill and stop as the engine's", async () => {
-    const hungry = `engine-test-oom-${uniqueSuffix()}`;
-    const killed = `engine-test-kill-${uniqueSuffix()}`;
-    const stopped = `engine-test-stop-${uniqueSuffix()}`;
+describe("the event log of container events", () => {
+  it("logs docker cp into a container as extract-to-dir, and a prune after the removals it made", async () => {
+    const copied = `engine-test-cp-${uniqueSuffix()}`;
+    const pruned = `engine-test-prune-${uniqueSuffix()}`;
+    const label = `engine-test=${uniqueSuffix()}`;
     try {
-      await docker(["run", "--name", hungry, "-m", "16m", "alpine", "tail", "/dev/zero"]).catch(() => {});
-      await docker(["run", "-d", "--name", killed, "-m", "16m", "alpine", "tail", "-f", "/dev/null"]);
-      await docker(["kill", killed]);
-      await docker(["wait", killed]);
-      // tail, as PID 1 with no handler, ignores SIGTERM: stop ends it with SIGKILL after 1 s.
-      await docker(["run", "-d", "--name", stopped, "-m", "16m", "alpine", "tail", "-f", "/dev/null"]);
-      await docker(["stop", "-t", "1", stopped]);
+      await docker(["run", "-d", "--name", copied, "alpine", "tail", "-f", "/dev/null"]);
+      const facts = await engine.inspectContainer(copied);
+      if (!facts) throw new Error(`${copied} is gone`);
+      await docker(["cp", "/etc/hostname", `${copied}:/tmp/hostname`]);
+      await docker(["exec", copied, "touch", "/tmp/by-exec"]);
+      await docker(["run", "--name", pruned, "--label", label, "alpine", "true"]);
+      await docker(["container", "prune", "-f", "--filter", `label=${label}`]);
 
-      const whole = { fromStart: true, toDie: true };
-      expect(await runOf(hungry)).toMatchObject({ ...whole, signalledByEngine: false });
-      expect(await runOf(killed)).toEqual({ ...whole, signalledByEngine: true, oom: false });
-      expect(await runOf(stopped)).toEqual({ ...whole, signalledByEngine: true, oom: false });
+      const events = await engine.containerEvents(facts.created, await engine.systemTime());
+      const actions = events.map((event) => `${event.action}:${event.name}`);
+      expect(actions.filter((action) => action.startsWith("extract-to-dir"))).toEqual([`extract-to-dir:${copied}`]);
+      const destroyed = actions.indexOf(`destroy:${pruned}`);
+      expect(destroyed).toBeGreaterThan(-1);
+      expect(actions.indexOf("prune:", destroyed)).toBeGreaterThan(destroyed);
     } finally {
-      await docker(["rm", "-f", hungry, killed, stopped]).catch(() => {});
+      await docker(["rm", "-f", copied, pruned]).catch(() => {});
     }
   });
+});
 
-  it("has no kill event for a SIGKILL from outside the engine, as from the kernel", async () => {
-    const outside = `engine-test-outside-${uniqueSuffix()}`;
+describe("an image's history", () => {
+  it("lists the steps oldest first, a base image's before the build's own, and nothing for an image that is gone", async () => {
+    const tag = `engine-test-history:${uniqueSuffix()}`;
+    const dir = await mkdtemp(path.join(os.tmpdir(), "history-"));
     try {
-      await docker(["run", "-d", "--name", outside, "-m", "16m", "alpine", "tail", "-f", "/dev/null"]);
-      // The engine runs on this host (scripts/docker-lab.sh): its PIDs are ours to signal.
-      process.kill(Number(await docker(["inspect", "-f", "{{.State.Pid}}", outside])), "SIGKILL");
-      await docker(["wait", outside]);
-      expect(await runOf(outside)).toEqual({ fromStart: true, toDie: true, signalledByEngine: false, oom: false });
+      await writeFile(path.join(dir, "Dockerfile"), "FROM alpine\nRUN touch /hecho\nLABEL hecho=si\n");
+      await docker(["build", "-q", "-t", tag, dir]);
+      const base = (await engine.imageHistory("alpine")) ?? [];
+      const steps = (await engine.imageHistory(tag)) ?? [];
+      expect(steps.slice(0, base.length)).toEqual(base);
+      expect(steps.slice(base.length).map((step) => step.createdBy)).toEqual([
+        expect.stringMatching(/^RUN .*touch \/hecho/),
+        expect.stringMatching(/^LABEL hecho=si/),
+      ]);
+      expect(await engine.imageHistory(`engine-test-never:${uniqueSuffix()}`)).toBeUndefined();
     } finally {
-      await docker(["rm", "-f", outside]).catch(() => {});
-    }
-  });
-
-  it("reads only the last run of a container started again", async () => {
-    const twice = `engine-test-twice-${uniqueSuffix()}`;
-    // Sleeps the first time (and is killed by the engine), fills its memory the second.
-    const script = "if [ -f /ran-before ]; then tail /dev/zero; else touch /ran-before; sleep 600; fi";
-    try {
-      await docker(["run", "-d", "--name", twice, "-m", "16m", "alpine", "sh", "-c", script]);
-      await docker(["kill", twice]);
-      await docker(["wait", twice]);
-      await docker(["start", "-a", twice]).catch(() => {});
-      expect(await runOf(twice)).toMatchObject({ fromStart: true, toDie: true, signalledByEngine: false });
-    } finally {
-      await docker(["rm", "-f", twice]).catch(() => {});
-    }
-  });
-
-  it("stops waiting after waitMs for a run that has not died", async () => {
-    const alive = `engine-test-alive-${uniqueSuffix()}`;
-    try {
-      await docker(["run", "-d", "--name", alive, "alpine", "tail", "-f", "/dev/null"]);
-      const facts = await engine.inspectContainer(alive);
-      if (!facts) throw new Error(`${alive} is gone`);
-      // The stream stays open for a live container: only the wait ends it.
-      expect(await engine.runEvents(facts.id, facts.startedAt, 300)).toMatchObject({ fromStart: true, toDie: false });
-    } finally {
-      await docker(["rm", "-f", alive]).catch(() => {});
-    }
-  });
-
-  it("says it no longer reaches the run's start once 256 newer events have pushed it out", async () => {
-    const old = `engine-test-old-${uniqueSuffix()}`;
-    const tags: string[] = [];
-    try {
-      await docker(["run", "--name", old, "-m", "16m", "alpine", "tail", "/dev/zero"]).catch(() => {});
-      const alpine = new Docker().getImage("alpine");
-      for (let i = 0; i < 150; i++) tags.push(`flood-${uniqueSuffix()}-${i}`);
-      for (const tag of tags) await alpine.tag({ repo: "engine-test-flood", tag });
-      await docker(["rmi", ...tags.map((tag) => `engine-test-flood:${tag}`)]);
-      expect(await runOf(old)).toMatchObject({ fromStart: false, toDie: false });
-    } finally {
-      await docker(["rm", "-f", old]).catch(() => {});
+      await docker(["rmi", tag]).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -11,6 +11,7 @@ const exercise = (questions: Record<string, unknown>[], extra: Record<string, un
   lesson: "prueba",
   kind: "question",
   title: text("Preguntas", "Questions"),
+  outcome: text("Sabes", "You know"),
   instructions: text("Responde", "Answer"),
   questions,
   ...extra,

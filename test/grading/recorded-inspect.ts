@@ -36,6 +36,7 @@ export function exerciseWith(...checks: Record<string, unknown>[]): ContainerExe
     id: "prueba",
     lesson: "prueba",
     title: text("Prueba", "Test"),
+    outcome: text("Resultado", "Outcome"),
     instructions: text("Instrucciones", "Instructions"),
     containerName: "prueba",
     checks: [
