@@ -62,9 +62,18 @@ export async function startSandboxHost(
     },
     () => undefined,
   );
-  await sandboxes.prepare();
   const socketPath = path.join(runDir, "host.sock");
-  const server = await serveSandboxHost({ socketPath, secret, serviceGid: 0, sandboxes, log: () => undefined });
+  let server: Awaited<ReturnType<typeof serveSandboxHost>>;
+  try {
+    await sandboxes.prepare();
+    server = await serveSandboxHost({ socketPath, secret, serviceGid: 0, sandboxes, log: () => undefined });
+  } catch (error) {
+    // A host that failed to start leaves nothing either.
+    await sandboxes.destroyAll();
+    await rm(runDir, { recursive: true, force: true });
+    await rm(stateDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     prefix,
     stateDir,
