@@ -53,6 +53,19 @@ export class LtiLaunchRefused extends DomainError {
 /** A lab engine URL or TLS material this server will not use. */
 export class LabRefused extends DomainError {
   readonly code = "lab-refused";
+  constructor(
+    detail: string,
+    /** The request field at fault, e.g. body.engineUrl; none when a stored lab is refused at use. */
+    readonly path?: string,
+  ) {
+    super(path ? `${path}: ${detail}` : detail);
+  }
+}
+
+/** An engine address already registered: one engine belongs to one API client. */
+export class LabEngineTaken extends DomainError {
+  readonly code = "lab-engine-taken";
+  readonly path = "body.engineUrl";
 }
 
 /**
@@ -217,6 +230,7 @@ export type KnownDomainError =
   | DestinationRefused
   | LtiLaunchRefused
   | LabRefused
+  | LabEngineTaken
   | SharedEngineNotGranted
   | LessonHasExercises
   | IdempotencyKeyReused

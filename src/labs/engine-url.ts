@@ -1,3 +1,4 @@
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 
 /**
@@ -24,4 +25,53 @@ export function isAllowedEngineUrl(url: string, allowlist: readonly string[]): b
     return false;
   }
   return allowlist.some((entry) => (entry.endsWith("*") ? url.startsWith(entry.slice(0, -1)) : url === entry));
+}
+
+/**
+ * The real path of a socket: symlinks resolved, as the kernel will follow them on connect. A path
+ * that does not exist yet (an engine not started) resolves through its deepest existing folder, so
+ * a symlinked folder is still seen; a socket that appears later as a symlink is caught at connect,
+ * where this runs again.
+ */
+export async function realSocketPath(socket: string): Promise<string> {
+  try {
+    return await realpath(socket);
+  } catch (error) {
+    const parent = path.posix.dirname(socket);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || parent === socket) throw error;
+    return path.posix.join(await realSocketPath(parent), path.posix.basename(socket));
+  }
+}
+
+/**
+ * One spelling per engine, which the lab_engines table holds unique: a unix socket's real path, a tcp
+ * host in lower case with its port as a number. Two spellings of one engine (a symlink, `//`, an
+ * upper-case host) become the same address, so no client can claim an engine another one holds.
+ */
+export async function canonicalEngineUrl(url: string): Promise<string> {
+  if (url.startsWith("unix://")) return `unix://${await realSocketPath(url.slice("unix://".length))}`;
+  const { hostname, port } = new URL(url.replace(/^tcp:/, "http:"));
+  return `tcp://${hostname.toLowerCase()}:${Number(port)}`;
+}
+
+/**
+ * isAllowedEngineUrl for a canonical URL, with the allowlist's own unix entries resolved the same
+ * way (an allowed folder may itself be a symlink): a socket whose real path leaves every allowed
+ * folder is refused, whatever path named it.
+ */
+export async function isAllowedCanonicalUrl(canonicalUrl: string, allowlist: readonly string[]): Promise<boolean> {
+  const resolved = await Promise.all(allowlist.map(resolveAllowlistEntry));
+  return isAllowedEngineUrl(canonicalUrl, [...allowlist, ...resolved]);
+}
+
+async function resolveAllowlistEntry(entry: string): Promise<string> {
+  if (!entry.startsWith("unix://")) return entry;
+  const prefix = entry.endsWith("*");
+  const written = entry.slice("unix://".length, prefix ? -1 : undefined);
+  try {
+    const real = await realSocketPath(prefix ? written.replace(/\/$/, "") || "/" : written);
+    return `unix://${real}${prefix ? (real.endsWith("/") ? "*" : "/*") : ""}`;
+  } catch {
+    return entry;
+  }
 }

@@ -4,8 +4,10 @@ import type { Database } from "../db/prisma.js";
 import { type Sql, statement } from "../db/sql.js";
 import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
 import { LabRefused, NotFound, SharedEngineNotGranted } from "../errors/domain-errors.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
-import { isAllowedEngineUrl, isNormalSocketPath } from "./engine-url.js";
+import { canonicalEngineUrl, isAllowedCanonicalUrl } from "./engine-url.js";
+import { allowedEngineUrl, claimEngine, EngineUrlSchema } from "./lab-engines.js";
 import { open, seal } from "./secret-box.js";
 
 const Pem = z
@@ -16,29 +18,28 @@ const Pem = z
 
 export const LabRequestSchema = z
   .strictObject({
-    engineUrl: z
-      .string()
-      .max(500)
-      .regex(/^(unix:\/\/\/.+|tcp:\/\/.+)$/, "expected unix:///path/to/docker.sock or tcp://host:port")
-      .refine((url) => !url.startsWith("tcp://") || URL.canParse(url.replace(/^tcp:/, "http:")), {
-        message: "expected tcp://host:port with a port of 1–65535",
-      })
-      .refine(
-        (url) => !url.startsWith("unix://") || isNormalSocketPath(url.slice("unix://".length)),
-        "expected a normalized socket path: no `.` or `..` segments, no `//`, no percent-encoding",
-      )
-      .describe("The engine where this learner's containers run; must match the server's LAB_ENGINE_ALLOWLIST"),
+    engineId: z.uuid().optional().describe("One of this API client's lab engines (GET /v1/lab-engines lists them)"),
+    engineUrl: EngineUrlSchema.optional().describe(
+      "Instead of engineId: the address of one of this API client's lab engines, as registered or any " +
+        "spelling that resolves to it. An engine is never claimed by naming it: an admin registers it",
+    ),
     tls: z
       .strictObject({ ca: Pem.optional(), cert: Pem, key: Pem })
       .optional()
       .describe("Client certificate for a tcp:// engine started with --tlsverify. The key is stored encrypted"),
+  })
+  .superRefine((body, context) => {
+    if ((body.engineId === undefined) === (body.engineUrl === undefined)) {
+      context.addIssue({ code: "custom", path: ["engineId"], message: "send exactly one of engineId and engineUrl" });
+    }
   })
   .meta({ id: "LabRequest" });
 
 export const LabSchema = z
   .object({
     learnerId: z.string(),
-    engineUrl: z.string(),
+    engineId: z.uuid(),
+    engineUrl: z.string().describe("The engine's canonical address"),
     tls: z.boolean().describe("Whether TLS material is stored (it is never returned)"),
     updatedAt: z.iso.datetime(),
   })
@@ -50,25 +51,25 @@ export interface LabSettings {
   secretsKey: Buffer | undefined;
 }
 
-function refuse(detail: string): LabRefused {
-  return new LabRefused(detail);
-}
-
-/** Binds a learner to an engine (creating the learner if new); the URL is checked against the allowlist. */
+/**
+ * Binds a learner to one of their client's lab engines (creating the learner if new). The engine is
+ * named by id, or by a URL that resolves to an engine registered to this very client: an engine of
+ * another client, or none, is the same refusal, so the answer does not tell which engines exist.
+ */
 export async function setLab(
   db: Database,
   settings: LabSettings,
   input: { clientId: string; learnerId: string } & z.infer<typeof LabRequestSchema>,
 ): Promise<Lab> {
-  if (!isAllowedEngineUrl(input.engineUrl, settings.allowlist)) {
-    throw refuse(
-      `The engine URL ${JSON.stringify(input.engineUrl)} is not in this server's LAB_ENGINE_ALLOWLIST` +
-        (settings.allowlist.length === 0 ? " (which is empty: labs are disabled)." : "."),
+  if (input.tls && !settings.secretsKey) {
+    throw new LabRefused(
+      "This server has no SECRETS_KEY, so it cannot store TLS keys; ask its operator to set one.",
+      "body.tls",
     );
   }
-  if (input.tls && !input.engineUrl.startsWith("tcp://")) throw refuse("TLS material only applies to tcp:// engines.");
-  if (input.tls && !settings.secretsKey) {
-    throw refuse("This server has no SECRETS_KEY, so it cannot store TLS keys; ask its operator to set one.");
+  const engine = await ownEngine(db, settings, input);
+  if (input.tls && !engine.engineUrl.startsWith("tcp://")) {
+    throw new LabRefused("TLS material only applies to tcp:// engines.", "body.tls");
   }
   const tls =
     input.tls && settings.secretsKey
@@ -78,20 +79,93 @@ export async function setLab(
           tlsKeyEncrypted: seal(settings.secretsKey, input.tls.key),
         }
       : { tlsCa: null, tlsCert: null, tlsKeyEncrypted: null };
-  const row = await db.$transaction(async (tx) => {
-    await ensureLearner(tx, input.clientId, input.learnerId);
-    return tx.learnerLab.upsert({
-      where: { clientId_learnerId: { clientId: input.clientId, learnerId: input.learnerId } },
-      create: { clientId: input.clientId, learnerId: input.learnerId, engineUrl: input.engineUrl, ...tls },
-      update: { engineUrl: input.engineUrl, ...tls },
-    });
+  const lab = { clientId: input.clientId, learnerId: input.learnerId, engineId: engine.id };
+  const row = await db.$transaction((tx) => bindLearner(tx, lab, tls));
+  return toLab({ ...row, engine });
+}
+
+async function ownEngine(
+  db: Database,
+  settings: LabSettings,
+  input: { clientId: string; engineId?: string | undefined; engineUrl?: string | undefined },
+): Promise<{ id: string; engineUrl: string }> {
+  const notRegistered = (what: string, field: string) =>
+    new LabRefused(
+      `${what} is not a lab engine registered to this API client. An admin registers engines for a client ` +
+        "(POST /v1/lab-engines); GET /v1/lab-engines lists yours.",
+      field,
+    );
+  if (input.engineId !== undefined) {
+    const engine = await db.labEngine.findFirst({ where: { id: input.engineId, clientId: input.clientId } });
+    if (!engine) throw notRegistered(`The engine ${input.engineId}`, "body.engineId");
+    return engine;
+  }
+  const named = input.engineUrl ?? "";
+  const engineUrl = await allowedEngineUrl(named, settings.allowlist, "body.engineUrl");
+  const engine = await db.labEngine.findFirst({ where: { engineUrl, clientId: input.clientId } });
+  if (!engine) throw notRegistered(`The engine URL ${JSON.stringify(named)}`, "body.engineUrl");
+  return engine;
+}
+
+type TlsColumns = { tlsCa: string | null; tlsCert: string | null; tlsKeyEncrypted: string | null };
+
+function bindLearner(
+  tx: Prisma.TransactionClient,
+  lab: { clientId: string; learnerId: string; engineId: string },
+  tls: TlsColumns,
+) {
+  return ensureLearner(tx, lab.clientId, lab.learnerId).then(() =>
+    tx.learnerLab.upsert({
+      where: { clientId_learnerId: { clientId: lab.clientId, learnerId: lab.learnerId } },
+      create: { ...lab, ...tls },
+      update: { engineId: lab.engineId, ...tls },
+    }),
+  );
+}
+
+/**
+ * For the service itself (the sandbox provider): registers an engine it made, to this client, and
+ * binds the learner to it, in one transaction. The address is canonicalized like an admin's, but it
+ * need not be in LAB_ENGINE_ALLOWLIST: the service chose it, not a client. An address another client
+ * already holds is refused (LabEngineTaken). Call `app.labSet(clientId, learnerId)` afterwards, so
+ * this replica stops treating the learner as one without a lab at once.
+ */
+export async function registerServiceLab(
+  db: Database,
+  input: { clientId: string; learnerId: string; engineUrl: string },
+): Promise<Lab> {
+  const engineUrl = await canonicalEngineUrl(input.engineUrl);
+  return db.$transaction(async (tx) => {
+    const engine = await claimEngine(tx, { clientId: input.clientId, engineUrl, origin: "service" });
+    const row = await bindLearner(
+      tx,
+      { clientId: input.clientId, learnerId: input.learnerId, engineId: engine.id },
+      { tlsCa: null, tlsCert: null, tlsKeyEncrypted: null },
+    );
+    return toLab({ ...row, engine });
   });
-  return toLab(row);
+}
+
+/**
+ * The labs the lab_engines migration removed because another client held their engine first: the
+ * migration cannot tell anyone, so each start-up says it in its log until an operator deletes the rows.
+ */
+export async function labConflictsAtMigration(db: Database) {
+  const rows = await db.labEngineMigrationConflict.findMany({ orderBy: { recordedAt: "asc" }, take: 100 });
+  return rows.map((row) => ({
+    clientId: row.clientId,
+    learnerId: row.learnerId,
+    engineUrl: row.engineUrl,
+    engineNowBelongsTo: row.ownerClientId,
+  }));
 }
 
 export async function getLab(db: Database, clientId: string, learnerId: string): Promise<Lab> {
   await requireKnownLearner(db, clientId, learnerId);
-  const row = await db.learnerLab.findUnique({ where: { clientId_learnerId: { clientId, learnerId } } });
+  const row = await db.learnerLab.findUnique({
+    where: { clientId_learnerId: { clientId, learnerId } },
+    include: { engine: true },
+  });
   if (!row) throw new NotFound(`Learner "${learnerId}" has no lab: the default engine grades them.`);
   return toLab(row);
 }
@@ -101,10 +175,16 @@ export async function deleteLab(db: Database, clientId: string, learnerId: strin
   await db.learnerLab.deleteMany({ where: { clientId, learnerId } });
 }
 
-function toLab(row: { learnerId: string; engineUrl: string; tlsCert: string | null; updatedAt: Date }): Lab {
+function toLab(row: {
+  learnerId: string;
+  tlsCert: string | null;
+  updatedAt: Date;
+  engine: { id: string; engineUrl: string };
+}): Lab {
   return {
     learnerId: row.learnerId,
-    engineUrl: row.engineUrl,
+    engineId: row.engine.id,
+    engineUrl: row.engine.engineUrl,
     tls: row.tlsCert !== null,
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -113,11 +193,19 @@ function toLab(row: { learnerId: string; engineUrl: string; tlsCert: string | nu
 /** Exported for the benchmark's EXPLAIN ANALYZE of the hot queries. */
 export const findLabOf = statement<
   [clientId: string, learnerId: string],
-  { engineUrl: string; tlsCa: string | null; tlsCert: string | null; tlsKeyEncrypted: string | null }
+  {
+    engineUrl: string;
+    origin: string;
+    tlsCa: string | null;
+    tlsCert: string | null;
+    tlsKeyEncrypted: string | null;
+  }
 >(
   "find-lab-of-learner",
-  `SELECT engine_url AS "engineUrl", tls_ca AS "tlsCa", tls_cert AS "tlsCert", tls_key_encrypted AS "tlsKeyEncrypted"
-     FROM learner_labs WHERE client_id = $1 AND learner_id = $2`,
+  `SELECT e.engine_url AS "engineUrl", e.origin, l.tls_ca AS "tlsCa", l.tls_cert AS "tlsCert",
+          l.tls_key_encrypted AS "tlsKeyEncrypted"
+     FROM learner_labs l JOIN lab_engines e ON e.id = l.engine_id AND e.client_id = l.client_id
+    WHERE l.client_id = $1 AND l.learner_id = $2`,
 );
 
 /** Beyond this many learners remembered without a lab, the oldest is forgotten: a bound on memory. */
@@ -169,11 +257,7 @@ export function createLabEngines(options: {
             'scope "engine:shared".',
         );
       }
-      if (!isAllowedEngineUrl(lab.engineUrl, options.settings.allowlist)) {
-        throw refuse(
-          `Learner "${learnerId}"'s lab engine ${lab.engineUrl} is no longer allowed by LAB_ENGINE_ALLOWLIST.`,
-        );
-      }
+      await refuseIfMoved(lab, learnerId, options.settings.allowlist);
       const tls =
         lab.tlsCert && lab.tlsKeyEncrypted && options.settings.secretsKey
           ? {
@@ -201,4 +285,28 @@ export function createLabEngines(options: {
       engines.clear();
     },
   };
+}
+
+/**
+ * Checked at every connect, since a path can change after registration: a socket (or a folder on its
+ * way) replaced by a symlink now leads elsewhere, and the real path no longer is the registered one.
+ * An admin's engine must also still be within LAB_ENGINE_ALLOWLIST, so narrowing it takes effect at once.
+ */
+async function refuseIfMoved(
+  lab: { engineUrl: string; origin: string },
+  learnerId: string,
+  allowlist: readonly string[],
+): Promise<void> {
+  const canonical = await canonicalEngineUrl(lab.engineUrl).catch(() => lab.engineUrl);
+  if (canonical !== lab.engineUrl) {
+    throw new LabRefused(
+      `Learner "${learnerId}"'s lab engine ${lab.engineUrl} now resolves to ${canonical}: the path was changed ` +
+        "after the engine was registered. An admin must register the engine again.",
+    );
+  }
+  if (lab.origin === "admin" && !(await isAllowedCanonicalUrl(lab.engineUrl, allowlist))) {
+    throw new LabRefused(
+      `Learner "${learnerId}"'s lab engine ${lab.engineUrl} is no longer allowed by LAB_ENGINE_ALLOWLIST.`,
+    );
+  }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { DockerEngine } from "../docker/engine.js";
-import { createLabEngines } from "../labs/learner-labs.js";
+import { createLabEngines, labConflictsAtMigration } from "../labs/learner-labs.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -32,6 +32,15 @@ export const labsPlugin = fp(
         app.sandboxEngineFor({ clientId: caller.clientId, learnerId }) ?? labs.forLearner(caller, learnerId),
     );
     app.decorate("labSet", labs.labSet);
+    // Not awaited: start-up never waits on PostgreSQL, and a database down now says so on first use.
+    app.addHook("onReady", async () => {
+      labConflictsAtMigration(app.prisma).then(
+        (conflicts) => {
+          for (const conflict of conflicts) app.log.warn(conflict, "lab removed by the lab_engines migration");
+        },
+        () => {},
+      );
+    });
     app.addHook("onClose", async () => labs.close());
   },
   { name: "labs", dependencies: ["prisma", "docker", "sandboxes"] },

@@ -6,6 +6,7 @@ import { clientRoutes } from "./v1/clients.js";
 import { commandRoutes } from "./v1/commands.js";
 import { diagramRoutes } from "./v1/diagrams.js";
 import { exerciseRoutes } from "./v1/exercises.js";
+import { labEngineRoutes } from "./v1/lab-engines.js";
 import { learnerRoutes } from "./v1/learners/index.js";
 import { lessonRoutes } from "./v1/lessons.js";
 import { lrsRoutes } from "./v1/lrs.js";
@@ -32,6 +33,7 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(exerciseRoutes);
   await app.register(submissionRoutes);
   await app.register(learnerRoutes);
+  await app.register(labEngineRoutes);
   await app.register(webhookRoutes);
   await app.register(currentSessionRoutes);
   await app.register(sessionLinkRoutes);

@@ -7,9 +7,10 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "../../src/db/find-free-port.js";
 import { buildTestApp, type TestApp } from "../helper.js";
+import { registerLabEngine } from "../support/lab-engines.js";
 
 /**
- * A lab's engine is an address an API client chose (within LAB_ENGINE_ALLOWLIST), so what the
+ * A lab's engine is an address an admin registered to a client (within LAB_ENGINE_ALLOWLIST), so what the
  * service says about it must not turn the service into a probe of that address, nor pass the
  * engine's own statuses off as this API's. Fake engines on unix sockets answer each status a
  * real one (or anything else listening there) can send; tcp ports on loopback are closed, or
@@ -55,8 +56,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Binds the learner to the engine, then grades one submission there. */
+/** Registers the engine to the app's client, binds the learner to it, then grades one submission there. */
 async function gradeOn(learnerId: string, engineUrl: string) {
+  await registerLabEngine(t, t.clientId, engineUrl, 201);
   await request(t.app.server)
     .put(`/v1/learners/${learnerId}/lab`)
     .set("authorization", t.auth)

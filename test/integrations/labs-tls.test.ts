@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { type SecondEngine, startSecondEngine } from "../docker/second-engine.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { registerLabEngine } from "../support/lab-engines.js";
 import { waitFor } from "../support/polling.js";
 
 /**
@@ -109,6 +110,7 @@ beforeAll(async () => {
   await docker(["run", "--name", name, "-d", "alpine", "tail", "-f", "/dev/null"], { host: engine.host });
   t = await buildTestApp({ labEngineAllowlist: [engineUrl], secretsKey });
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"]);
+  await registerLabEngine(t, lms.id, engineUrl, 201);
 }, 90_000);
 
 afterAll(async () => {

@@ -15,10 +15,11 @@ export const labRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { scope: "submissions:write" },
       schema: {
         tags: ["labs"],
-        summary: "Grade this learner on their own Docker engine",
+        summary: "Grade this learner on one of this API client's lab engines",
         description:
-          "The URL must match the server's LAB_ENGINE_ALLOWLIST (otherwise 422): the service connects to it. " +
-          "TLS keys are encrypted at rest with SECRETS_KEY and never returned.",
+          "The engine is named by engineId, or by engineUrl, and must be registered to this client (otherwise " +
+          "422 naming the field): an admin registers engines (POST /v1/lab-engines), and no client can claim " +
+          "one by naming its path. TLS keys are encrypted at rest with SECRETS_KEY and never returned.",
         params: LearnerParamsSchema,
         body: LabRequestSchema,
         response: { 200: LabSchema, 400: ProblemSchema, 422: ProblemSchema, ...authErrorResponses },
