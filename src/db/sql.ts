@@ -1,4 +1,6 @@
+import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
+import { CommitOutcomeUnknown } from "../errors/domain-errors.js";
 
 /**
  * Plain `pg` for the hot paths (API-key lookup, progress read, the grading write). Prisma 6.19
@@ -45,12 +47,35 @@ export interface SqlPool extends Sql {
   /**
    * BEGIN, `work`, COMMIT on one connection; ROLLBACK if `work` throws. A connection whose
    * statement failed at the driver (a deadline, a dropped socket) is discarded, not pooled.
+   *
+   * A COMMIT that goes unanswered (its deadline passed, its socket dropped) may still take effect:
+   * the server has it and can commit after the deadline, once a stall ends. So its outcome is asked
+   * for by transaction id, from another connection, for up to `outcomeWaitMs`: committed returns the
+   * result, aborted throws the error (nothing was stored), and still unknown throws
+   * CommitOutcomeUnknown, never an error that says nothing was stored.
    */
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
   readonly pool: pg.Pool;
 }
 
-export function createSqlPool(pool: pg.Pool): SqlPool {
+const currentTransactionId = statement<[], { xid: string }>(
+  "current-transaction-id",
+  "SELECT pg_current_xact_id()::text AS xid",
+);
+
+/** 'committed', 'aborted' or 'in progress' (a COMMIT the server has not finished yet). */
+const transactionStatus = statement<[xid: string], { status: string | null }>(
+  "transaction-status",
+  "SELECT pg_xact_status($1::xid8) AS status",
+);
+
+/** How often an unanswered COMMIT's outcome is asked for while the wait lasts. */
+const OUTCOME_POLL_MS = 100;
+
+export function createSqlPool(
+  pool: pg.Pool,
+  options: { outcomeWaitMs: number } = { outcomeWaitMs: DEFAULT_DEADLINES.poolWaitMs },
+): SqlPool {
   return {
     ...sqlOn(pool),
     pool,
@@ -60,12 +85,25 @@ export function createSqlPool(pool: pg.Pool): SqlPool {
       try {
         await client.query("BEGIN");
         const result = await work(sqlOn(client));
-        await client.query("COMMIT");
+        const [{ xid } = { xid: "" }] = await sqlOn(client).rows(currentTransactionId, []);
+        try {
+          await client.query("COMMIT");
+        } catch (error) {
+          // The server's own refusal (a constraint checked at commit) is an answer: rolled back.
+          if (error instanceof pg.DatabaseError) throw error;
+          broken = error instanceof Error ? error : new Error(String(error));
+          const outcome = await commitOutcome(pool, xid, options.outcomeWaitMs);
+          if (outcome === "committed") return result;
+          if (outcome === "unknown") throw new CommitOutcomeUnknown({ cause: error });
+          throw error;
+        }
         return result;
       } catch (error) {
-        await client.query("ROLLBACK").catch((rollbackError: Error) => {
-          broken = rollbackError;
-        });
+        if (!broken) {
+          await client.query("ROLLBACK").catch((rollbackError: Error) => {
+            broken = rollbackError;
+          });
+        }
         throw error;
       } finally {
         client.release(broken);
@@ -74,10 +112,40 @@ export function createSqlPool(pool: pg.Pool): SqlPool {
   };
 }
 
+/**
+ * Asks, on other connections, what became of transaction `xid` after its COMMIT went unanswered,
+ * until the server says committed or aborted or `waitMs` has passed. A stalled server answers
+ * nothing, and a COMMIT it holds stays "in progress": both are unknown.
+ */
+async function commitOutcome(pool: pg.Pool, xid: string, waitMs: number): Promise<"committed" | "aborted" | "unknown"> {
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return "unknown";
+    const status = await withinMs(remaining, sqlOn(pool).rows(transactionStatus, [xid])).then(
+      (rows) => rows?.[0]?.status,
+      () => undefined,
+    );
+    if (status === "committed" || status === "aborted") return status;
+    await delay(Math.min(OUTCOME_POLL_MS, remaining));
+  }
+}
+
+/** The promise's value, or undefined once `ms` have passed (a pool waiting on a frozen server would wait longer). */
+function withinMs<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  promise.catch(() => {}); // settles after we stopped waiting: nobody is listening then
+  const stop = new AbortController();
+  const timeout = delay(ms, undefined, { signal: stop.signal }).catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => stop.abort());
+}
+
 export interface DatabaseDeadlines {
   /** Longest wait for one statement's answer, the API-key lookup included: a frozen server is an error, not a hang. */
   queryTimeoutMs: number;
-  /** Longest wait for a pooled connection (or a transaction's) before the request answers 503. */
+  /**
+   * Longest wait for a pooled connection (or a transaction's) before the request answers 503; also
+   * how long an unanswered COMMIT's outcome is asked for before the answer says it is unknown.
+   */
   poolWaitMs: number;
 }
 

@@ -134,6 +134,32 @@ export class DatabaseUnavailable extends DomainError {
   readonly code = "database-unavailable";
 }
 
+/**
+ * A COMMIT was sent and went unanswered: the database may have stored the change or not, and did not
+ * say which in time. Never "nothing was stored" (that would invite a retry that counts twice).
+ * `idempotencyKey` is the key a retry must carry to get the stored answer instead of a second change.
+ */
+export class CommitOutcomeUnknown extends DomainError {
+  readonly code = "commit-outcome-unknown";
+  constructor(
+    options?: { cause?: unknown },
+    readonly idempotencyKey?: string,
+  ) {
+    super(
+      "The database did not confirm in time whether this change was stored: it may have been." +
+        (idempotencyKey
+          ? ` Retry with the header Idempotency-Key: ${idempotencyKey}; the retry answers the stored result if there is one, and makes the change if not.`
+          : " Read it back before retrying."),
+      options,
+    );
+  }
+
+  /** The same unknown outcome, with the key that makes its retry safe. */
+  retryWith(idempotencyKey: string): CommitOutcomeUnknown {
+    return new CommitOutcomeUnknown({ cause: this.cause }, idempotencyKey);
+  }
+}
+
 /** The service is draining for shutdown. */
 export class ShuttingDown extends DomainError {
   readonly code = "shutting-down";
@@ -238,6 +264,7 @@ export type KnownDomainError =
   | EngineUnavailable
   | EngineRefused
   | DatabaseUnavailable
+  | CommitOutcomeUnknown
   | ShuttingDown
   | Unauthenticated
   | ScopeMissing

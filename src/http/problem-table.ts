@@ -1,4 +1,5 @@
 import {
+  type CommitOutcomeUnknown,
   type DestinationRefused,
   DomainError,
   type EngineRefused,
@@ -103,6 +104,13 @@ const PROBLEM_TABLE: ProblemTable = {
     extensions: { dependency: "database" },
     headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
   }),
+  // 504, not 503: a 503 says the request was not done and invites a plain retry, which would count twice.
+  "commit-outcome-unknown": (error: CommitOutcomeUnknown) => ({
+    status: 504,
+    slug: "commit-outcome-unknown",
+    extensions: { dependency: "database", ...(error.idempotencyKey ? { idempotencyKey: error.idempotencyKey } : {}) },
+    headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
+  }),
   "shutting-down": () => ({ status: 503, slug: "service-unavailable", headers: { "retry-after": "1" } }),
   "sandbox-unavailable": (error: SandboxUnavailable) => ({
     status: 503,
@@ -168,6 +176,7 @@ const TITLES: Record<number, string> = {
   500: "Internal Server Error",
   502: "Bad Gateway",
   503: "Service Unavailable",
+  504: "Gateway Timeout",
 };
 
 export function titleFor(status: number): string {

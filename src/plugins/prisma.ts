@@ -22,7 +22,7 @@ export const prismaPlugin = fp(
     pool.on("error", (error) => app.log.warn({ err: error }, "idle database connection lost"));
     const db = createDatabaseClient(pool, options.deadlines);
     app.decorate("prisma", db);
-    app.decorate("sql", createSqlPool(pool));
+    app.decorate("sql", createSqlPool(pool, { outcomeWaitMs: options.deadlines.poolWaitMs }));
     app.addHook("onClose", async () => {
       await db.$disconnect();
       await pool.end();

@@ -100,6 +100,30 @@ export async function completeIdempotencyKey(
   if (updated.length === 0) throw new Error(`Idempotency-Key ${key} was no longer claimed when its answer was stored`);
 }
 
+const recordAnswer = statement<
+  [clientId: string, key: string, fingerprint: string, status: number, body: string],
+  never
+>(
+  "record-idempotent-answer",
+  `INSERT INTO idempotency_keys (client_id, key, request_hash, response_status, response_body)
+   VALUES ($1::uuid, $2, $3, $4, $5::jsonb)`,
+);
+
+/**
+ * For a request sent without a key: stores its answer under a key the service made, in the
+ * transaction that stores what it describes. If that COMMIT goes unanswered, the answer names this
+ * key, and a retry that sends it replays the attempt if it was stored instead of counting it twice.
+ */
+export async function recordAnswerUnderServiceKey(
+  tx: Sql,
+  clientId: string,
+  key: string,
+  fingerprint: string,
+  response: { status: number; body: unknown },
+): Promise<void> {
+  await tx.rows(recordAnswer, [clientId, key, fingerprint, response.status, JSON.stringify(response.body)]);
+}
+
 /** The request failed without storing anything (e.g. engine down): free the key so a retry can run. */
 export async function releaseIdempotencyKey(sql: Sql, clientId: string, key: string): Promise<void> {
   await sql.rows(releaseKey, [clientId, key]);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { SqlPool } from "../db/sql.js";
 import type { DockerEngine } from "../docker/engine.js";
-import { InvalidInput, NotFound } from "../errors/domain-errors.js";
+import { CommitOutcomeUnknown, InvalidInput, NotFound } from "../errors/domain-errors.js";
 import { recordGradeForLms } from "../exports/grade-outbox.js";
 import type { ContainerExercise, Exercise } from "../grading/exercise.js";
 import type { Grade } from "../grading/grade.js";
@@ -13,6 +13,7 @@ import { submissionEventPayloads } from "../webhooks/submission-events.js";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
+  recordAnswerUnderServiceKey,
   releaseIdempotencyKey,
   requestFingerprint,
 } from "./idempotency.js";
@@ -83,13 +84,15 @@ export async function submitExercise(
           input.containerName,
         );
 
+  const fingerprint = requestFingerprint({
+    method: "POST",
+    url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,
+    // A container request fingerprints as it always has, so keys stored before questions still replay.
+    body: input.answers ? { learnerId, answers: input.answers } : { learnerId, containerName: input.containerName },
+  });
+  // Without a key, the answer is kept under one the service makes: see recordAnswerUnderServiceKey.
+  const retryKey = key ?? `attempt-${randomUUID()}`;
   if (key) {
-    const fingerprint = requestFingerprint({
-      method: "POST",
-      url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,
-      // A container request fingerprints as it always has, so keys stored before questions still replay.
-      body: input.answers ? { learnerId, answers: input.answers } : { learnerId, containerName: input.containerName },
-    });
     const claim = await claimIdempotencyKey(deps.sql, clientId, key, fingerprint);
     if (claim.kind === "replay") {
       return { submission: SubmissionSchema.parse(claim.body), replayed: true, enqueued: 0 };
@@ -122,10 +125,13 @@ export async function submitExercise(
       await recordGradeForLms(tx, { clientId, submission: inWords, exercise, xapiHomePage: input.xapiHomePage });
       const completion = firstPass && lesson ? await completeLessonIfAllPassed(tx, { clientId, learnerId, lesson }) : 0;
       if (key) await completeIdempotencyKey(tx, clientId, key, { status: 201, body: submission });
+      else await recordAnswerUnderServiceKey(tx, clientId, retryKey, fingerprint, { status: 201, body: submission });
       return { submission, enqueued: enqueued + completion };
     });
     return { ...recorded, replayed: false };
   } catch (error) {
+    // The attempt may be stored: the key stays, and the answer names it (the caller's or the service's).
+    if (error instanceof CommitOutcomeUnknown) throw error.retryWith(retryKey);
     if (key) await releaseIdempotencyKey(deps.sql, clientId, key);
     throw error;
   }

@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +6,7 @@ import { migrateDatabase } from "../../src/db/migrate.js";
 import { createDatabaseClient } from "../../src/db/prisma.js";
 import { createTestClient, testConfig } from "../helper.js";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "../support/throwaway-postgres.js";
+import { signalPostgres } from "./support/frozen-postgres.js";
 
 /**
  * PostgreSQL freezes (SIGSTOP on the server and every backend) under a running app: requests that
@@ -41,26 +40,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await signalPostgres("SIGCONT").catch(() => {});
+  await signalPostgres(database, "SIGCONT").catch(() => {});
   await app?.close();
   await database?.dispose();
 });
-
-/** The postmaster's pid is the first line of postmaster.pid; its backends are its children. */
-async function postgresPids(): Promise<number[]> {
-  const pidFile = await readFile(path.join(database.directory, "postgres", "postmaster.pid"), "utf8");
-  const postmaster = Number(pidFile.split("\n")[0]);
-  const children = (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, "utf8"))
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
-  return [postmaster, ...children];
-}
-
-async function signalPostgres(signal: "SIGSTOP" | "SIGCONT") {
-  for (const pid of await postgresPids()) process.kill(pid, signal);
-}
 
 const work = () => [
   request(app.server)
@@ -76,7 +59,7 @@ describe("when PostgreSQL freezes under load", () => {
   it("answers every request that needs it with 503 and Retry-After within the bound, never 500", async () => {
     for (const response of await Promise.all(work())) expect(response.status, response.text).toBeLessThan(300);
 
-    await signalPostgres("SIGSTOP");
+    await signalPostgres(database, "SIGSTOP");
     try {
       const timed = Array.from({ length: 4 }, () => work())
         .flat()
@@ -94,7 +77,7 @@ describe("when PostgreSQL freezes under load", () => {
         expect(elapsed).toBeLessThan(BOUND_MS);
       }
     } finally {
-      await signalPostgres("SIGCONT");
+      await signalPostgres(database, "SIGCONT");
     }
   }, 60_000);
 

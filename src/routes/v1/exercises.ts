@@ -92,6 +92,9 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
           503: ProblemSchema.describe(
             "engine-unavailable: the Docker engine could not be reached, timed out or failed; nothing was stored",
           ),
+          504: ProblemSchema.describe(
+            "commit-outcome-unknown: the database did not confirm in time whether the attempt was stored; it may have been. Retry with the Idempotency-Key the problem names (yours, or one the service made): the retry answers the stored attempt if there is one, and grades anew if not",
+          ),
           ...authErrorResponses,
         },
       },
