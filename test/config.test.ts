@@ -26,6 +26,12 @@ describe("configuration", () => {
     ["TRUST_PROXY", "maybe", /TRUST_PROXY="maybe": expected false, true/],
     ["REDIS_URL", "127.0.0.1:6379", /REDIS_URL=.*redis:\/\//],
     ["WEBHOOK_LEASE_MS", "500", /WEBHOOK_LEASE_MS="500"/],
+    ["DOCKER_EXEC_TIMEOUT_MS", "50", /DOCKER_EXEC_TIMEOUT_MS="50"/],
+    [
+      "GRADINGS_IN_FLIGHT_PER_LEARNER",
+      "9",
+      /GRADINGS_IN_FLIGHT_PER_LEARNER="9": must not exceed GRADINGS_IN_FLIGHT_PER_CLIENT/,
+    ],
   ])("rejects %s=%s naming the variable", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import pLimit from "p-limit";
@@ -27,6 +28,8 @@ export interface EngineOptions {
   host?: string | undefined;
   timeoutMs: number;
   concurrency: number;
+  /** The longest any exec may run, whatever its caller asks (absent: the caller's timeout alone). */
+  execTimeoutMs?: number | undefined;
   apiVersionCeiling?: string;
   /** Client certificate for a tcp:// engine that requires TLS (dockerd --tlsverify); speaks https. */
   tls?: { ca?: string | undefined; cert: string; key: string } | undefined;
@@ -54,6 +57,8 @@ export interface ExecOutcome extends BoundedOutput {
   /** Null when the command did not finish within its timeout. */
   exitCode: number | null;
   timedOut: boolean;
+  /** The deadline the command ran under: the caller's timeout, at most the engine's execTimeoutMs. */
+  deadlineMs: number;
 }
 
 /** Read-only view of a Docker engine: everything the grader may ask, nothing that changes state but `exec`. */
@@ -87,7 +92,11 @@ export interface DockerEngine {
    */
   statPath(name: string, path: string): Promise<PathStat | null>;
   logsTail(name: string, options: { lines: number; maxBytes: number }): Promise<BoundedOutput>;
-  /** Runs a command that comes from exercise content only; never from a request. */
+  /**
+   * Runs a command that comes from exercise content only; never from a request. At its deadline
+   * (`timeoutMs`, at most the engine's execTimeoutMs) the command and its process group are killed.
+   * It runs under the container's `sh`, which tells its pid: the Engine API has no call that stops an exec.
+   */
   execFixed(
     name: string,
     argv: readonly string[],
@@ -350,39 +359,47 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
 
     async execFixed(name, argv, { timeoutMs, maxBytes }) {
       const { target } = await container(name);
-      // One slot and one deadline for the three calls an exec takes (create, start, inspect).
+      const deadlineMs = Math.min(timeoutMs, options.execTimeoutMs ?? timeoutMs);
+      // One slot and one deadline for the calls an exec takes (create, start, inspect, or the kill).
       return call(
         `exec in ${name}`,
         async (signal) => {
           try {
+            // The deadline runs from the command's start, when `sh` tells its pid: under a busy engine,
+            // a deadline that ran out before then would leave a command nobody can name to kill.
+            const commandDeadline = new AbortController();
+            let deadlineTimer: NodeJS.Timeout | undefined;
+            const pidLine = new PidLine(() => {
+              deadlineTimer = setTimeout(() => commandDeadline.abort(), deadlineMs);
+            });
             const exec = await target.exec({
-              Cmd: [...argv],
+              Cmd: pidLine.wrap(argv),
               AttachStdout: true,
               AttachStderr: true,
               Tty: false,
               abortSignal: signal,
             } as Docker.ExecCreateOptions);
-            const commandDeadline = AbortSignal.timeout(timeoutMs);
             const stream = (await exec.start({ hijack: false, stdin: false, abortSignal: signal })) as Readable;
             const output = await readDecoded(stream, {
               keep: "head",
               maxBytes,
               ceilingBytes: Number.POSITIVE_INFINITY,
-              signal: AbortSignal.any([signal, commandDeadline]),
-            });
+              signal: AbortSignal.any([signal, commandDeadline.signal]),
+              filter: pidLine,
+            }).finally(() => clearTimeout(deadlineTimer));
             const { aborted, ...bounded } = output;
             if (aborted && !signal.aborted) {
-              // The Engine API cannot kill an exec'd process; it ends with the container.
-              return { ...bounded, exitCode: null, timedOut: true };
+              if (pidLine.pid !== undefined) await killProcessGroup(target, pidLine.pid, signal);
+              return { ...bounded, exitCode: null, timedOut: true, deadlineMs };
             }
             if (aborted) throw signal.reason;
             const inspected = await exec.inspect({ abortSignal: signal } as object);
-            return { ...bounded, exitCode: inspected.ExitCode ?? null, timedOut: false };
+            return { ...bounded, exitCode: inspected.ExitCode ?? null, timedOut: false, deadlineMs };
           } catch (error) {
             stateError(name, error);
           }
         },
-        options.timeoutMs + timeoutMs,
+        options.timeoutMs + deadlineMs,
       );
     },
 
@@ -411,6 +428,71 @@ async function* containerEvents(stream: Readable): AsyncGenerator<ContainerEvent
       yield { action: event.Action, name: typeof name === "string" ? name : "", atMs: event.timeNano / 1e6 };
     }
   }
+}
+
+/**
+ * The first line an exec'd command's `sh` writes: a nonce and its own pid, as the container's pid
+ * namespace numbers it. `exec` keeps that pid for the command, and the engine starts every exec in a
+ * process group of its own, so the pid names the group to kill. The line is taken out of the output
+ * wherever it falls (stderr may come first); the nonce keeps the command's own output from posing as it.
+ */
+class PidLine implements OutputFilter {
+  pid: number | undefined;
+  constructor(
+    /** Called once: when the pid is read, or when the line is given up on. */
+    private readonly onStart: () => void,
+  ) {}
+  private readonly nonce = `aprendiendo-exec-${randomBytes(8).toString("hex")}`;
+  private readonly pattern = new RegExp(`${this.nonce} (\\d+)\\n`);
+  private held: Buffer | undefined = Buffer.alloc(0);
+
+  wrap(argv: readonly string[]): string[] {
+    return ["sh", "-c", 'echo "$0 $$"; exec "$@"', this.nonce, ...argv];
+  }
+
+  push(payloads: Buffer[]): Buffer[] {
+    if (this.held === undefined) return payloads;
+    const held = Buffer.concat([this.held, ...payloads]);
+    const text = held.toString("latin1");
+    const found = this.pattern.exec(text);
+    if (found) {
+      this.pid = Number(found[1]);
+      this.held = undefined;
+      this.onStart();
+      return [held.subarray(0, found.index), held.subarray(found.index + found[0].length)];
+    }
+    // A wrapper that never spoke (no `sh` in the image: the engine's error is the output) is given up on.
+    if (held.length > PID_LINE_MAX_WAIT_BYTES) {
+      this.onStart();
+      return this.end([held]);
+    }
+    this.held = held;
+    return [];
+  }
+
+  end(payloads: Buffer[] = []): Buffer[] {
+    const rest = this.held ? [this.held, ...payloads] : payloads;
+    this.held = undefined;
+    return rest;
+  }
+}
+
+const PID_LINE_MAX_WAIT_BYTES = 4096;
+
+/**
+ * Kills an exec'd command past its deadline with a second exec, `kill -KILL` of its process group
+ * (its children too), else of its pid alone. `sh`'s own `kill` needs no binary the image may lack.
+ */
+async function killProcessGroup(target: Docker.Container, pid: number, signal: AbortSignal): Promise<void> {
+  const kill = await target.exec({
+    Cmd: ["sh", "-c", 'kill -KILL -- "-$0" 2>/dev/null || kill -KILL "$0"', String(pid)],
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    abortSignal: signal,
+  } as Docker.ExecCreateOptions);
+  const stream = (await kill.start({ hijack: false, stdin: false, abortSignal: signal })) as Readable;
+  await readDecoded(stream, { keep: "head", maxBytes: 1024, ceilingBytes: 64 * 1024, signal });
 }
 
 /** An RFC 3339 time as the Unix seconds (with a fraction) the events endpoint reads. */
@@ -443,6 +525,12 @@ function isCertificateFailure(code: string): boolean {
   return /^ERR_SSL_.*_ALERT_|CERT|SIGNATURE|ISSUER/.test(code) && !/WRONG_VERSION/.test(code);
 }
 
+/** Takes something out of decoded output as it streams; `end` hands over whatever it still holds. */
+interface OutputFilter {
+  push(payloads: Buffer[]): Buffer[];
+  end(payloads: Buffer[]): Buffer[];
+}
+
 /** Most raw bytes a log tail reads before giving up on reaching the end (very long lines). */
 const LOGS_READ_CEILING_BYTES = 8 * 1024 * 1024;
 
@@ -453,9 +541,16 @@ const LOGS_READ_CEILING_BYTES = 8 * 1024 * 1024;
  */
 async function readDecoded(
   stream: Readable,
-  options: { keep: "head" | "tail"; maxBytes: number; ceilingBytes: number; signal: AbortSignal },
+  options: {
+    keep: "head" | "tail";
+    maxBytes: number;
+    ceilingBytes: number;
+    signal: AbortSignal;
+    filter?: OutputFilter;
+  },
 ): Promise<BoundedOutput & { aborted: boolean }> {
   const decoder = new DockerStreamDecoder();
+  const filter = options.filter ?? { push: (payloads: Buffer[]) => payloads, end: (payloads: Buffer[]) => payloads };
   let kept: Buffer[] = [];
   let keptBytes = 0;
   let rawBytes = 0;
@@ -483,7 +578,7 @@ async function readDecoded(
       options.signal.removeEventListener("abort", onAbort);
       stream.removeAllListeners("data");
       stream.destroy();
-      if (readToEnd) keep(decoder.end());
+      keep(filter.end(readToEnd ? decoder.end() : []));
       resolve({ text: Buffer.concat(kept).toString("utf8"), truncated: dropped || !readToEnd, aborted });
     };
     const onAbort = () => finish(true, false);
@@ -491,7 +586,7 @@ async function readDecoded(
     options.signal.addEventListener("abort", onAbort, { once: true });
     stream.on("data", (chunk: Buffer) => {
       rawBytes += chunk.length;
-      keep(decoder.push(chunk));
+      keep(filter.push(decoder.push(chunk)));
       if (rawBytes >= options.ceilingBytes) finish(false, false);
     });
     stream.once("end", () => finish(false, true));

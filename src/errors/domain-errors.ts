@@ -249,6 +249,25 @@ export class SandboxUnavailable extends DomainError {
   }
 }
 
+/**
+ * An API client, or one of its learners, already has as many gradings in flight on the service's
+ * shared engine as it may: one tenant's load must not slow every other tenant's grading there.
+ */
+export class TooManyGradingsInFlight extends DomainError {
+  readonly code = "too-many-gradings-in-flight";
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly limit: number,
+    /** Whose gradings were counted. */
+    readonly per: "client" | "learner",
+  ) {
+    super(
+      `${per === "client" ? "This API client" : "This learner"} already has ${limit} gradings in flight on the ` +
+        `shared Docker engine, the most allowed at once. Nothing was stored; retry after ${retryAfterSeconds} s.`,
+    );
+  }
+}
+
 export type KnownDomainError =
   | InvalidInput
   | NotFound
@@ -272,4 +291,5 @@ export type KnownDomainError =
   | SessionRefused
   | TooManyFailedAuthentications
   | RateLimited
+  | TooManyGradingsInFlight
   | SandboxUnavailable;

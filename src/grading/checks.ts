@@ -593,7 +593,12 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       };
     }
     if (outcome.timedOut) {
-      return { passed: false, expected, actual: say("timedOut"), evidence: { timedOut: true } };
+      // Observations from before deadlines were reported say only that it timed out.
+      const actual =
+        outcome.deadlineMs === undefined
+          ? say("timedOut")
+          : say("execStoppedAtDeadline", { seconds: String(outcome.deadlineMs / 1000) });
+      return { passed: false, expected, actual, evidence: { timedOut: true, deadlineMs: outcome.deadlineMs ?? null } };
     }
     const outputOk = check.outputContains === undefined || outcome.text.includes(check.outputContains);
     const output = outcome.text.trim().slice(0, 200);

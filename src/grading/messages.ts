@@ -48,6 +48,10 @@ export const GRADER_MESSAGES = {
   namedSet: { es: "{name} definida", en: "{name} set" },
   namedDifferentValue: { es: "{name}=<otro valor>", en: "{name}=<a different value>" },
   timedOut: { es: "no terminó a tiempo", en: "did not finish in time" },
+  execStoppedAtDeadline: {
+    es: "no terminó en {seconds} s, y se detuvo",
+    en: "did not finish within {seconds} s, so it was stopped",
+  },
   found: { es: "encontrado", en: "found" },
   notFound: { es: "no aparece", en: "not found" },
   notFoundLastLine: { es: 'no aparece ("{line}")', en: 'not found ("{line}")' },

@@ -23,6 +23,8 @@ export interface OutputObservation {
 export interface ExecObservation extends OutputObservation {
   exitCode: number | null;
   timedOut: boolean;
+  /** The deadline it ran under; at it, the command was killed. */
+  deadlineMs?: number;
 }
 
 /**

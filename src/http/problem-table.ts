@@ -13,6 +13,7 @@ import {
   type ScopeMissing,
   type SessionExpired,
   type TooManyFailedAuthentications,
+  type TooManyGradingsInFlight,
   type Unauthenticated,
   type WebhookUrlRefused,
 } from "../errors/domain-errors.js";
@@ -144,6 +145,13 @@ const PROBLEM_TABLE: ProblemTable = {
   "rate-limited": (error: RateLimited) => ({
     status: 429,
     slug: "rate-limited",
+    headers: { "retry-after": String(error.retryAfterSeconds) },
+  }),
+  // 429, not 503: the engine serves other callers; only this caller's own load is refused.
+  "too-many-gradings-in-flight": (error: TooManyGradingsInFlight) => ({
+    status: 429,
+    slug: "too-many-gradings-in-flight",
+    extensions: { limit: error.limit, per: error.per },
     headers: { "retry-after": String(error.retryAfterSeconds) },
   }),
 };

@@ -21,7 +21,11 @@ export const labsPlugin = fp(
       sql: app.sql,
       settings: { allowlist: app.config.labEngineAllowlist, secretsKey: app.config.secretsKey },
       defaultEngine: app.docker,
-      engineOptions: { timeoutMs: app.config.docker.timeoutMs, concurrency: app.config.docker.concurrency },
+      engineOptions: {
+        timeoutMs: app.config.docker.timeoutMs,
+        concurrency: app.config.docker.concurrency,
+        execTimeoutMs: app.config.grading.execTimeoutMs,
+      },
       noLabTtlMs: app.config.cacheTtlMs,
     });
     // A learner's sandbox comes first: it is theirs alone, and is kept per client, so no other client's

@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, uniqueSuffix } from "../docker/learner-shell.js";
+import { buildTestApp, createTestClient, type TestApp, testConfig } from "../helper.js";
+import { eventually } from "../support/polling.js";
+
+/**
+ * One tenant cannot starve the shared engine (issue 21, finding 4). A container holds a FIFO where
+ * nota-en-el-reloj's check `cat`s /tmp/nota.txt, so every grading of it blocks in the container.
+ * Two learners of client A send 10 gradings a second each, without waiting for answers; client B,
+ * on the same engine, grades its own container one attempt after another, first quiet, then under
+ * that abuse. B's p99 under abuse stays under twice its quiet p99, A gets 201s and 429s (never a
+ * 5xx), and no `cat` is left in the container afterwards.
+ */
+const EXERCISE = "nota-en-el-reloj";
+/** B's gradings per phase: enough that one slow outlier on a busy machine is not the p99. */
+const SAMPLES = 150;
+const ABUSE_PER_SECOND_PER_LEARNER = 10;
+
+const suffix = uniqueSuffix();
+const fifoContainer = `starve-fifo-${suffix}`;
+const noteContainer = `starve-nota-${suffix}`;
+let t: TestApp;
+let base: string;
+let abuser: string;
+
+beforeAll(async () => {
+  const clock = "while true; do date; sleep 2; done";
+  await docker([
+    "run",
+    "-d",
+    "--name",
+    fifoContainer,
+    "--network",
+    "none",
+    "alpine",
+    "sh",
+    "-c",
+    `mkfifo /tmp/nota.txt; ${clock}`,
+  ]);
+  await docker([
+    "run",
+    "-d",
+    "--name",
+    noteContainer,
+    "--network",
+    "none",
+    "alpine",
+    "sh",
+    "-c",
+    `echo 'nota de prueba' > /tmp/nota.txt; ${clock}`,
+  ]);
+  // Only the engine is the subject: neither the per-client rate limit nor the per-address
+  // connection cap (the test's clients all come from 127.0.0.1) may be what stops A.
+  const defaults = testConfig("postgresql://unused");
+  t = await buildTestApp({
+    rateLimitPerMinute: 1_000_000,
+    http: { ...defaults.http, maxConnections: 4096, maxConnectionsPerAddress: 4096 },
+  });
+  abuser = (await createTestClient(t.prisma, ["submissions:write", "engine:shared"], "client A")).auth;
+  await t.app.listen({ port: 0, host: "127.0.0.1" });
+  base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+}, 120_000);
+
+afterAll(async () => {
+  await t?.close();
+  await docker(["rm", "-f", fifoContainer, noteContainer]).catch(() => {});
+}, 120_000);
+
+/** One grading's answer; status 0: the connection failed, and `body` says why. */
+async function submit(auth: string, learnerId: string, containerName: string) {
+  try {
+    const response = await fetch(`${base}/v1/exercises/${EXERCISE}/submissions?lang=en`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify({ learnerId, containerName }),
+    });
+    return { status: response.status, headers: response.headers, body: await response.text() };
+  } catch (error) {
+    return { status: 0, headers: new Headers(), body: String((error as Error).cause ?? error) };
+  }
+}
+
+/** B's gradings one after another: what B's learner waits for each, and any that did not pass. */
+async function clientBGradings() {
+  const latencies: number[] = [];
+  const notPassed: string[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const started = performance.now();
+    const answer = await submit(t.auth, "learner-b", noteContainer);
+    latencies.push(performance.now() - started);
+    if (answer.status !== 201 || !answer.body.includes('"status":"passed"')) {
+      notPassed.push(`${answer.status} ${answer.body.slice(0, 300)}`);
+    }
+  }
+  return { latencies, notPassed };
+}
+
+function p99(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil(sorted.length * 0.99) - 1] ?? Number.NaN;
+}
+
+/** Two of A's learners, each sending a grading every 100 ms, answered or not, until stopped. */
+function abuse() {
+  const answers: ReturnType<typeof submit>[] = [];
+  const timers = ["learner-a1", "learner-a2"].map((learnerId) =>
+    setInterval(() => answers.push(submit(abuser, learnerId, fifoContainer)), 1000 / ABUSE_PER_SECOND_PER_LEARNER),
+  );
+  return {
+    sent: () => answers.length,
+    stop: async () => {
+      for (const timer of timers) clearInterval(timer);
+      return Promise.all(answers);
+    },
+  };
+}
+
+/** The container's `cat` processes; an engine too worn out to list them counts as leaving some. */
+const catsIn = async (name: string) => {
+  try {
+    return (await docker(["top", name, "-o", "pid,args"])).split("\n").filter((line) => /\bcat\b/.test(line));
+  } catch (error) {
+    return [`docker top failed: ${String(error).slice(0, 300)}`];
+  }
+};
+
+describe("two learners of one client hammering an exec that never ends", () => {
+  it("leave another client's p99 grading under twice its quiet value, and no process behind", {
+    timeout: 300_000,
+  }, async () => {
+    const quiet = await clientBGradings();
+
+    const attack = abuse();
+    let abused = { latencies: [] as number[], notPassed: [] as string[] };
+    let answers: Awaited<ReturnType<typeof attack.stop>> = [];
+    try {
+      // The abuse is under way before B measures: its first seconds' gradings are already blocked.
+      await eventually(
+        async () => attack.sent(),
+        (sent) => sent >= 4 * ABUSE_PER_SECOND_PER_LEARNER,
+        10_000,
+      );
+      abused = await clientBGradings();
+    } finally {
+      answers = await attack.stop();
+    }
+    const leftover = await eventually(
+      () => catsIn(fifoContainer),
+      (cats) => cats.length === 0,
+      5000,
+    );
+    const statuses = new Map<number, number>();
+    for (const { status } of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    const quietP99 = p99(quiet.latencies);
+    const abusedP99 = p99(abused.latencies);
+    console.log(
+      `client B's p99 grading: quiet ${quietP99.toFixed(0)} ms, under abuse ${abusedP99.toFixed(0)} ms; ` +
+        `client A's ${answers.length} gradings answered ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+        `cat processes left in the container: ${leftover.length}; B's gradings that did not pass: ` +
+        `${quiet.notPassed.length} quiet, ${abused.notPassed.length} under abuse`,
+    );
+
+    expect(quiet.notPassed).toEqual([]);
+    expect(abused.notPassed).toEqual([]);
+    expect(leftover, "orphaned cat processes in the container").toEqual([]);
+    expect(abusedP99).toBeLessThan(2 * quietP99);
+    for (const answer of answers) {
+      expect([201, 429], answer.body).toContain(answer.status);
+      if (answer.status === 429) {
+        expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+        expect(answer.headers.get("retry-after")).toMatch(/^\d+$/);
+        expect(JSON.parse(answer.body)).toMatchObject({
+          status: 429,
+          type: expect.stringMatching(/too-many-gradings-in-flight$/),
+        });
+      } else {
+        const checks = (JSON.parse(answer.body) as { checks: { id: string; passed: boolean }[] }).checks;
+        expect(
+          checks.find((check) => check.id === "nota-copiada"),
+          answer.body,
+        ).toMatchObject({ passed: false });
+        expect(answer.body).toContain("did not finish within 3 s, so it was stopped");
+      }
+    }
+  });
+});
