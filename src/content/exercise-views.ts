@@ -50,10 +50,26 @@ export const ExerciseListSchema = z
   .object({ language: LanguageSchema, items: z.array(ExerciseSummarySchema) })
   .meta({ id: "ExerciseList" });
 
+/** A hint of the exercise, readable before any attempt: it says when it applies, and what to do then. */
+export const ExerciseHintViewSchema = z
+  .object({
+    when: z
+      .object({
+        state: z.string().optional().describe("The container's state it is for; missing: no container has the name"),
+        failed: z.string().optional().describe("The id of the check whose failure it explains"),
+      })
+      .describe("Every condition given holds"),
+    text: z.string().describe("Markdown"),
+  })
+  .meta({ id: "ExerciseHint" });
+
 export const ExerciseDetailSchema = ExerciseSummarySchema.extend({
   language: LanguageSchema,
   instructions: z.string().describe("Markdown"),
   checks: z.array(ExerciseCheckViewSchema).describe("Empty for a question exercise"),
+  hints: z
+    .array(ExerciseHintViewSchema)
+    .describe("For a learner to read one at a time before trying; a grade shows those that fit what it saw"),
   questions: z.array(ExerciseQuestionViewSchema).optional().describe("Question exercises only"),
 }).meta({ id: "Exercise" });
 
@@ -72,11 +88,21 @@ export function exerciseSummary(exercise: Exercise, language: Language): z.infer
 export function exerciseDetail(exercise: Exercise, language: Language): z.infer<typeof ExerciseDetailSchema> {
   const base = { ...exerciseSummary(exercise, language), language, instructions: exercise.instructions[language] };
   if (exercise.kind === "question") {
-    return { ...base, checks: [], questions: exercise.questions.map((question) => questionView(question, language)) };
+    return {
+      ...base,
+      checks: [],
+      hints: [],
+      questions: exercise.questions.map((question) => questionView(question, language)),
+    };
   }
   const name = exercise.containerName;
   return {
     ...base,
+    hints: exercise.hints.flatMap((hint) => {
+      const text = localize(hint.text, language, { name, state: hint.when.state ?? "" });
+      // A hint that needs what an attempt saw ({exitCode}, {error}) waits for a grade to say it.
+      return /\{\w+\}/.test(text) ? [] : [{ when: { ...hint.when }, text }];
+    }),
     checks: exercise.checks.map((check) => ({
       id: check.id,
       type: check.type,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Language } from "../schemas/language.js";
-import type { Exercise, Hint, QuestionExercise } from "./exercise.js";
+import type { Exercise, Hint, Question, QuestionExercise } from "./exercise.js";
 import { type GradedCheck, GradedCheckSchema, type HintRef, HintRefSchema, type Shown } from "./grade.js";
 import { ID_SEPARATOR } from "./grade-answers.js";
 import { GRADER_MESSAGES, localize } from "./messages.js";
@@ -16,6 +16,16 @@ export const CheckResultSchema = z
     feedback: z.string().describe("What the learner did and what to change, in the negotiated language"),
     expected: z.string(),
     actual: z.string().nullable().describe("What the engine showed; null when there was no container to look at"),
+    evaluated: z
+      .boolean()
+      .describe("false when the check could not run: there was no container to look at (exists said so)"),
+    answers: z
+      .object({
+        given: z.array(z.string()).describe("What the learner answered: the chosen options' text, in order"),
+        right: z.array(z.string()).describe("The right answer: the right options' text, in order"),
+      })
+      .optional()
+      .describe("Question exercises only, in Markdown"),
   })
   .meta({ id: "CheckResult" });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
@@ -43,6 +53,8 @@ export function localizeGrade(
     const actual = graded.actual === null ? null : show(graded.actual, language);
     const feedback = !check
       ? ""
+      : isNotExitedYet(graded)
+        ? localize(GRADER_MESSAGES.noExitCodeYet, language, { name, ...graded.actual.with })
       : actual === null
         ? check.type === "exists"
           ? localize(check.feedback.fail, language, {
@@ -61,6 +73,7 @@ export function localizeGrade(
       feedback,
       expected,
       actual,
+      evaluated: actual !== null || check?.type === "exists",
     };
   });
   const hints = grade.hints.flatMap((ref) => {
@@ -93,7 +106,30 @@ function localizeAnswer(exercise: QuestionExercise, graded: GradedCheck, languag
     feedback,
     expected,
     actual,
+    evaluated: true,
+    answers: question ? answersInWords(question, graded, language) : undefined,
   };
+}
+
+/**
+ * The learner's answer and the right one as the options' own words, never as ids: a learner who
+ * chose wrong learns more from seeing the right option than from being told to try again.
+ */
+function answersInWords(question: Question, graded: GradedCheck, language: Language) {
+  if (question.type === "short") {
+    const given = typeof graded.actual === "string" ? [graded.actual] : [];
+    return { given, right: [question.answer] };
+  }
+  const choices = question.type === "order" ? question.items : question.options;
+  const textOf = (id: string) => choices.find((choice) => choice.id === id)?.text[language] ?? id;
+  const given = typeof graded.actual === "string" && graded.actual !== "" ? graded.actual.split(ID_SEPARATOR) : [];
+  const right = typeof question.answer === "string" ? [question.answer] : question.answer;
+  return { given: given.map(textOf), right: right.map(textOf) };
+}
+
+/** An exit code asked of a container still running: it has none yet, which the feedback says plainly. */
+function isNotExitedYet(graded: GradedCheck): graded is GradedCheck & { actual: { say: "notExitedYet"; with: Record<string, string> } } {
+  return typeof graded.actual === "object" && graded.actual?.say === "notExitedYet" && !graded.passed;
 }
 
 export function show(value: Shown, language: Language): string {
@@ -107,7 +143,11 @@ function sameCondition(a: Hint["when"], b: { state?: string | undefined; failed?
 /** Grades are stored language-neutral; rows written before that hold text in the language they were graded in. */
 export const StoredGradeSchema = z.union([
   z.object({ kind: z.literal("neutral"), checks: z.array(GradedCheckSchema), hints: z.array(HintRefSchema) }),
-  z.object({ kind: z.literal("localized"), checks: z.array(CheckResultSchema), hints: z.array(z.string()) }),
+  z.object({
+    kind: z.literal("localized"),
+    checks: z.array(CheckResultSchema.extend({ evaluated: z.boolean().default(true) })),
+    hints: z.array(z.string()),
+  }),
 ]);
 export type StoredGrade = z.infer<typeof StoredGradeSchema>;
 

@@ -4,8 +4,8 @@ import type { Language, LocalizedText } from "../schemas/language.js";
 /** The grader's own words, for what no exercise file can say in advance. */
 export const GRADER_MESSAGES = {
   missingContainerHint: {
-    es: "No hay ningún contenedor llamado {name}: ¿usaste `--name {name}`? `docker ps -a` también muestra los que ya se detuvieron.",
-    en: "There is no container named {name}: did you pass `--name {name}`? `docker ps -a` lists stopped ones too.",
+    es: "No hay ningún contenedor llamado {name}. Mira qué contenedores tienes, también los que ya terminaron, con `docker ps -a`; si no está, créalo como dicen las instrucciones, con `--name {name}`.",
+    en: "There is no container named {name}. See which containers you have, stopped ones too, with `docker ps -a`; if it is not there, create it as the instructions say, with `--name {name}`.",
   },
   createdHint: {
     es: "{name} está creado pero nunca arrancó: `docker start {name}` lo arranca.",
@@ -36,7 +36,7 @@ export const GRADER_MESSAGES = {
     en: "Not checked: there is no container named {name}.",
   },
   noContainer: { es: "ningún contenedor", en: "no container" },
-  // A question's key is never shown, not even after answering: the feedback explains instead.
+  // Kept for stored grades: a response shows the right options' own text (localize-grade.ts).
   rightAnswer: { es: "la respuesta correcta", en: "the right answer" },
   noAnswer: { es: "sin respuesta", en: "no answer" },
   none: { es: "ninguno", en: "none" },
@@ -44,6 +44,10 @@ export const GRADER_MESSAGES = {
   notRunning: { es: "el contenedor no está en ejecución", en: "the container is not running" },
   containerIs: { es: "el contenedor está {state}", en: "the container is {state}" },
   notExitedYet: { es: "{state}: aún no ha terminado", en: "{state}: it has not exited yet" },
+  noExitCodeYet: {
+    es: "{name} aún no tiene código de salida: está {state}, así que no ha terminado.",
+    en: "{name} has no exit code yet: it is {state}, so it has not ended.",
+  },
   namedNotSet: { es: "{name} sin definir", en: "{name} not set" },
   namedSet: { es: "{name} definida", en: "{name} set" },
   namedDifferentValue: { es: "{name}=<otro valor>", en: "{name}=<a different value>" },

@@ -40,15 +40,26 @@ describe("gradeSubmission", () => {
     expect(result.score).toBe(0);
     expect(result.checks[0]).toMatchObject({ passed: false, feedback: "no hay example2", actual: null });
     expect(result.checks[1]?.feedback).toBe("No se pudo comprobar: no hay ningún contenedor llamado example2.");
+    // exists looked and failed; the others could not look at all, which a page folds into one line.
+    expect(result.checks.map((check) => check.evaluated)).toEqual([true, false, false]);
     expect(result.hints[0]).toBe(
-      "No hay ningún contenedor llamado example2: ¿usaste `--name example2`? `docker ps -a` también muestra los que ya se detuvieron.",
+      "No hay ningún contenedor llamado example2. Mira qué contenedores tienes, también los que ya terminaron, con `docker ps -a`; si no está, créalo como dicen las instrucciones, con `--name example2`.",
     );
     expect(result.evidence).toEqual({ containerName: "example2", found: false, container: null, checks: {} });
   });
 
+  it("says plainly that a running container has no exit code yet, instead of calling its state one", () => {
+    const running = gradeInWords(exercise, observe("example2-running.json"), "es");
+    expect(running.checks[2]).toMatchObject({
+      passed: false,
+      evaluated: true,
+      feedback: "example2-fixture-rec aún no tiene código de salida: está running, así que no ha terminado.",
+    });
+  });
+
   it("answers in the negotiated language", () => {
     const english = gradeInWords(exercise, { containerName: "example2", facts: undefined }, "en");
-    expect(english.hints[0]).toContain("did you pass `--name example2`?");
+    expect(english.hints[0]).toContain("with `docker ps -a`; if it is not there, create it");
   });
 
   it("keeps in the evidence only what the checks read", () => {

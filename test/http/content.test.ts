@@ -36,12 +36,12 @@ describe("GET /v1/lessons", () => {
     expect(unknown.headers["content-language"]).toBe("es");
   });
 
-  it("rejects an unsupported lang naming the allowed values", async () => {
-    const response = await api().get("/v1/lessons?lang=fr").expect(400);
-    expect(response.headers["content-type"]).toMatch(/problem\+json/);
-    expect(response.body.errors[0].path).toBe("querystring.lang");
-    expect(response.body.detail).toContain("es");
-    expect(response.body.detail).toContain("en");
+  it("answers a lang the course is not written in in Spanish, and says so", async () => {
+    const french = await api().get("/v1/lessons?lang=fr").set("accept-language", "en").expect(200);
+    expect(french.headers["content-language"]).toBe("es");
+    expect(french.body.modules[0].title).toBe("Primeros pasos");
+    const british = await api().get("/v1/lessons?lang=en-GB").expect(200);
+    expect(british.headers["content-language"]).toBe("en");
   });
 });
 

@@ -60,9 +60,8 @@ describe("errors are problem+json", () => {
   });
 
   it("names the failing field of an invalid query", async () => {
-    const response = await request(t.app.server).get("/v1/lessons?lang=fr").expect(400);
-    expect(response.body.errors).toEqual([expect.objectContaining({ path: "querystring.lang" })]);
-    expect(response.body.detail).toMatch(/es.*en|"es" \| "en"/);
+    const response = await request(t.app.server).get(`/v1/search?q=${"a".repeat(201)}`).expect(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ path: "querystring.q" })]);
   });
 
   it("never shows a stack trace or a file path", async () => {

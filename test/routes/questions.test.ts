@@ -50,6 +50,22 @@ describe("a question exercise, graded through the submissions API", () => {
     });
   });
 
+  it("a failed answer shows the learner's choice and the right one as the options' own text, never their ids", async () => {
+    const wrong = await submit("preguntas-comandos-basicos", { answers: { "dentro-de-uno-en-marcha": "run" } }, "en");
+    expect(checkOf(wrong.body, "dentro-de-uno-en-marcha")).toMatchObject({
+      answers: {
+        given: ["`docker run prueba cat /etc/alpine-release`"],
+        right: ["`docker exec prueba cat /etc/alpine-release`"],
+      },
+    });
+    const unanswered = await submit("preguntas-comandos-basicos", { answers: {} });
+    const order = checkOf(unanswered.body, "vida-de-prueba") as CheckBody & { answers: { given: string[]; right: string[] } };
+    expect(order.answers.given).toEqual([]);
+    expect(order.answers.right[0]).toMatch(/^`docker run /);
+    expect(order.answers.right.join(" ")).not.toMatch(/\b(run|exec|rm), /);
+    expect(checkOf(unanswered.body, "ver-los-detenidos")).toMatchObject({ answers: { given: [], right: ["docker ps -a"] } });
+  });
+
   it("multiple choice: exactly the right options, in any order; one missing or one extra fails", async () => {
     const question = "ciertas-de-los-contenedores";
     const answer = (ids: string[]) =>

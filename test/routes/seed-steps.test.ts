@@ -42,7 +42,7 @@ describe("Modo interactivo", () => {
     const unnamed = await submit("alpine-una-vez", name);
     expect(unnamed.checks[0]).toMatchObject({ id: "existe", passed: false });
     expect(unnamed.hints[0]).toBe(
-      `No hay ningún contenedor llamado ${name}: ¿usaste \`--name ${name}\`? \`docker ps -a\` también muestra los que ya se detuvieron.`,
+      `No hay ningún contenedor llamado ${name}. Mira qué contenedores tienes, también los que ya terminaron, con \`docker ps -a\`; si no está, créalo como dicen las instrucciones, con \`--name ${name}\`.`,
     );
 
     containers.push(name);
