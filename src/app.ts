@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config/config.js";
+import type { ResolveHost } from "./delivery/outbound.js";
 import type { DockerEngine } from "./docker/engine.js";
 import { capConnectionsPerAddress } from "./http/connection-cap.js";
 import { createLogger } from "./logger.js";
 import { authPlugin } from "./plugins/auth.js";
 import { contentPlugin } from "./plugins/content.js";
 import { corsPlugin } from "./plugins/cors.js";
+import { deliveryPlugin } from "./plugins/delivery.js";
 import { dockerPlugin } from "./plugins/docker.js";
 import { idempotencyPlugin } from "./plugins/idempotency.js";
 import { inputHygienePlugin } from "./plugins/input-hygiene.js";
@@ -20,10 +22,8 @@ import { sandboxesPlugin } from "./plugins/sandboxes.js";
 import { secretsKeyPlugin } from "./plugins/secrets-key.js";
 import { securityPlugin } from "./plugins/security.js";
 import { shutdownPlugin } from "./plugins/shutdown.js";
-import { webhooksPlugin } from "./plugins/webhooks.js";
 import { routes } from "./routes/index.js";
 import type { SandboxProvider } from "./sandbox/sandbox-provider.js";
-import type { ResolveHost } from "./webhooks/destination.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -46,8 +46,8 @@ export async function buildApp(
     loggerInstance?: FastifyBaseLogger;
     /** Replaces the engine built from config.docker, e.g. to observe which calls a request makes. */
     dockerEngine?: DockerEngine;
-    /** Replaces the system resolver for webhook hosts, e.g. to play a DNS server that rebinds. */
-    resolveWebhookHost?: ResolveHost;
+    /** Replaces the system resolver for outbound requests' hosts, e.g. to play a DNS server that rebinds. */
+    resolveOutboundHost?: ResolveHost;
     /** Learners' sandboxes from this provider, whatever SANDBOXES_ENABLED says (tests own its host). */
     sandboxProvider?: SandboxProvider;
   } = {},
@@ -108,11 +108,10 @@ export async function buildApp(
     redisUrl: config.redisUrl,
   });
   await app.register(authPlugin, { requireAuth: config.requireAuth, cacheTtlMs: config.cacheTtlMs });
-  await app.register(webhooksPlugin, {
-    ...config.webhooks,
-    allowPrivateUrls: config.webhookAllowPrivateUrls,
+  await app.register(deliveryPlugin, {
+    ...config.delivery,
     secretsKey: config.secretsKey,
-    resolveHost: options.resolveWebhookHost,
+    resolveHost: options.resolveOutboundHost,
   });
   await app.register(idempotencyPlugin);
   await app.register(dockerPlugin, { engine: options.dockerEngine });

@@ -14,7 +14,7 @@ import { loadCurriculum } from "../../src/content/load-curriculum.js";
 import type { Sql } from "../../src/db/sql.js";
 import { containerFactsFromInspect } from "../../src/docker/container-facts.js";
 import { parseDockerHost } from "../../src/docker/engine.js";
-import { recordGradeForLms } from "../../src/exports/grade-outbox.js";
+import { recordGradeForLms } from "../../src/delivery/grade-outbox.js";
 import { gradeSubmission } from "../../src/grading/grade-submission.js";
 import { toGradedSubmission } from "../../src/submissions/present-submission.js";
 import { asStored, lockLearnerExercise, recordGradedSubmission } from "../../src/submissions/submission-store.js";

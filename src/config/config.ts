@@ -37,9 +37,6 @@ const EnvSchema = z
       .optional(),
     DOCKER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
     DOCKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
-    DOCKER_EXEC_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
-    GRADINGS_IN_FLIGHT_PER_CLIENT: z.coerce.number().int().min(1).max(10_000).default(8),
-    GRADINGS_IN_FLIGHT_PER_LEARNER: z.coerce.number().int().min(1).max(10_000).default(2),
     DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
     CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
     DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -84,11 +81,13 @@ const EnvSchema = z
       .regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex characters (32 random bytes): openssl rand -hex 32")
       .optional(),
     XAPI_HOMEPAGE: z.url({ protocol: /^https?$/ }).default("https://aprendiendo-docker.dev/learners"),
-    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
-    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
-    WEBHOOK_WORKER: z.stringbool().default(true),
-    WEBHOOK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
-    WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
+    DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
+    DELIVERY_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+    DELIVERY_WORKER: z.stringbool().default(true),
+    DELIVERY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+    DELIVERY_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
+    DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
     FRAME_ANCESTORS: originList,
     SANDBOXES_ENABLED: z.stringbool().default(false),
     SANDBOX_HOST_SOCKET: z.string().startsWith("/").default("/run/aprendiendo-sandboxes/host.sock"),
@@ -118,10 +117,6 @@ const EnvSchema = z
       "registry:2",
     ]),
   })
-  .refine((env) => env.GRADINGS_IN_FLIGHT_PER_LEARNER <= env.GRADINGS_IN_FLIGHT_PER_CLIENT, {
-    path: ["GRADINGS_IN_FLIGHT_PER_LEARNER"],
-    message: "must not exceed GRADINGS_IN_FLIGHT_PER_CLIENT: a learner's gradings are their client's too",
-  })
   .refine((env) => env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
     path: ["HEADERS_TIMEOUT_MS"],
     message: "must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request",
@@ -135,12 +130,6 @@ export interface Config {
   dataDir: string;
   contentDir: string;
   docker: { host: string | undefined; timeoutMs: number; concurrency: number };
-  /**
-   * Bounds on the engine work one caller can cause: the longest a check's command may run in a
-   * container before it is killed, and the gradings one client, and one learner, may have in flight
-   * at once on the shared engine (DOCKER_HOST), counted by each replica.
-   */
-  grading: { execTimeoutMs: number; inFlightPerClient: number; inFlightPerLearner: number };
   /** Deadlines on the database: one statement, and the wait for a pooled connection. */
   database: { queryTimeoutMs: number; poolWaitMs: number };
   /**
@@ -181,17 +170,23 @@ export interface Config {
   secretsKey: Buffer | undefined;
   /** xAPI actor account homePage for clients that have none of their own. */
   xapiHomePage: string;
-  /** Outbox delivery: attempts before giving up, and the first retry delay (doubled each time). */
-  webhooks: {
+  /**
+   * What leaves the service (webhooks, LRS statements, LTI scores): attempts before giving up, the
+   * first retry delay (doubled each time), and how long settled deliveries stay listed.
+   */
+  delivery: {
     workerEnabled: boolean;
     maxAttempts: number;
     retryBaseMs: number;
     pollIntervalMs: number;
     /** How long a claimed delivery stays hidden from other workers; a dead worker's claims wait this long. */
     leaseMs: number;
+    /** Let outbound requests reach loopback and private addresses (off: that would be server-side request forgery). */
+    allowPrivateUrls: boolean;
+    /** The longest one outbound request may take. */
+    timeoutMs: number;
+    retentionDays: number;
   };
-  /** Let webhooks target loopback and private addresses (off: that would be server-side request forgery). */
-  webhookAllowPrivateUrls: boolean;
   /** Origins (LMSs) whose pages may show the learner's page in an iframe, besides this service's own. */
   frameAncestors: string[];
   /** Sandboxes: a Docker engine per learner, made by the sandbox host (README, "Sandboxes"). */
@@ -226,15 +221,32 @@ export class ConfigError extends Error {
   }
 }
 
+/** Names the delivery settings had when they governed webhooks alone; still read when the new name is unset. */
+export const DELIVERY_ALIASES = {
+  WEBHOOK_MAX_ATTEMPTS: "DELIVERY_MAX_ATTEMPTS",
+  WEBHOOK_RETRY_BASE_MS: "DELIVERY_RETRY_BASE_MS",
+  WEBHOOK_WORKER: "DELIVERY_WORKER",
+  WEBHOOK_LEASE_MS: "DELIVERY_LEASE_MS",
+  WEBHOOK_ALLOW_PRIVATE_URLS: "DELIVERY_ALLOW_PRIVATE_URLS",
+} as const;
+
 /** Reads the configuration from environment variables; empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  // A problem names the variable that was set: an old name stays the caller's word for it.
+  const setAs = new Map<string, string>();
+  for (const [old, name] of Object.entries(DELIVERY_ALIASES)) {
+    if (present[name] === undefined && present[old] !== undefined) {
+      present[name] = present[old];
+      setAs.set(name, old);
+    }
+  }
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        return `${name}=${JSON.stringify(present[name] ?? "")}: ${issue.message}`;
+        return `${setAs.get(name) ?? name}=${JSON.stringify(present[name] ?? "")}: ${issue.message}`;
       }),
     );
   }
@@ -246,11 +258,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     contentDir: path.resolve(e.CONTENT_DIR),
     docker: { host: e.DOCKER_HOST, timeoutMs: e.DOCKER_TIMEOUT_MS, concurrency: e.DOCKER_CONCURRENCY },
-    grading: {
-      execTimeoutMs: e.DOCKER_EXEC_TIMEOUT_MS,
-      inFlightPerClient: e.GRADINGS_IN_FLIGHT_PER_CLIENT,
-      inFlightPerLearner: e.GRADINGS_IN_FLIGHT_PER_LEARNER,
-    },
     database: { queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS, poolWaitMs: e.DATABASE_POOL_WAIT_MS },
     cacheTtlMs: e.CACHE_TTL_MS,
     logLevel: e.LOG_LEVEL,
@@ -270,14 +277,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     labEngineAllowlist: e.LAB_ENGINE_ALLOWLIST,
     secretsKey: e.SECRETS_KEY ? Buffer.from(e.SECRETS_KEY, "hex") : undefined,
     xapiHomePage: e.XAPI_HOMEPAGE,
-    webhooks: {
-      workerEnabled: e.WEBHOOK_WORKER,
-      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
-      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    delivery: {
+      workerEnabled: e.DELIVERY_WORKER,
+      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+      retryBaseMs: e.DELIVERY_RETRY_BASE_MS,
       pollIntervalMs: 1000,
-      leaseMs: e.WEBHOOK_LEASE_MS,
+      leaseMs: e.DELIVERY_LEASE_MS,
+      allowPrivateUrls: e.DELIVERY_ALLOW_PRIVATE_URLS,
+      timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      retentionDays: e.DELIVERY_RETENTION_DAYS,
     },
-    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     frameAncestors: e.FRAME_ANCESTORS.map((origin) => new URL(origin).origin),
     sandboxes: {
       enabled: e.SANDBOXES_ENABLED,

@@ -4,7 +4,8 @@ import type { Database } from "../db/prisma.js";
 import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
 import { seal } from "../labs/secret-box.js";
 import type { PageQuery } from "../schemas/page.js";
-import { isRefusedAtRegistration } from "./destination.js";
+import { ATTEMPT_LOG, DeliveryAttemptSchema, lastAttemptOf, toAttemptLog } from "./attempt-log.js";
+import { isRefusedAtRegistration } from "./outbound.js";
 
 export const NewLrsSchema = z
   .strictObject({
@@ -33,10 +34,11 @@ export const LrsDeliverySchema = z
       .enum(["pending", "delivered", "already-stored", "failed"])
       .describe("already-stored: the LRS answered 409, it holds a statement with this id"),
     attempts: z.number().int(),
-    lastStatusCode: z.number().int().nullable(),
-    lastError: z.string().nullable(),
+    lastStatusCode: z.number().int().nullable().describe("The newest attempt's statusCode"),
+    lastError: z.string().nullable().describe("The newest attempt's error"),
     createdAt: z.iso.datetime(),
     deliveredAt: z.iso.datetime().nullable(),
+    attemptLog: z.array(DeliveryAttemptSchema),
   })
   .meta({ id: "LrsDelivery" });
 
@@ -92,7 +94,11 @@ export async function deleteLrs(db: Database, clientId: string): Promise<void> {
 
 export async function listLrsDeliveries(db: Database, clientId: string, page: PageQuery) {
   const { where, ...order } = keysetArgs("createdAt", "desc", page);
-  const rows = await db.lrsDelivery.findMany({ where: { clientId, ...where }, ...order });
+  const rows = await db.lrsDelivery.findMany({
+    where: { clientId, ...where },
+    ...order,
+    include: { attemptLog: ATTEMPT_LOG },
+  });
   return toPage(
     rows,
     page,
@@ -102,10 +108,10 @@ export async function listLrsDeliveries(db: Database, clientId: string, page: Pa
       statementId: row.statementId,
       status: row.status as z.infer<typeof LrsDeliverySchema>["status"],
       attempts: row.attempts,
-      lastStatusCode: row.lastStatusCode,
-      lastError: row.lastError,
+      ...lastAttemptOf(row.attemptLog),
       createdAt: row.createdAt.toISOString(),
       deliveredAt: row.deliveredAt?.toISOString() ?? null,
+      attemptLog: toAttemptLog(row.attemptLog),
     }),
   );
 }

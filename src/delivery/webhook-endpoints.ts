@@ -3,8 +3,9 @@ import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { NotFound, WebhookUrlRefused } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
-import { isRefusedAtRegistration } from "./destination.js";
+import { ATTEMPT_LOG, DeliveryAttemptSchema, toAttemptLog } from "./attempt-log.js";
 import { WebhookEventSchema } from "./events.js";
+import { isRefusedAtRegistration } from "./outbound.js";
 import { generateWebhookSecret } from "./signature.js";
 import { storedSecret } from "./webhook-secrets.js";
 
@@ -27,16 +28,6 @@ export const WebhookSchema = z
   })
   .meta({ id: "Webhook" });
 
-export const WebhookAttemptSchema = z
-  .object({
-    number: z.number().int(),
-    attemptedAt: z.iso.datetime(),
-    statusCode: z.number().int().nullable().describe("The receiver's HTTP status; null when it could not be reached"),
-    error: z.string().nullable(),
-    durationMs: z.number().int(),
-  })
-  .meta({ id: "WebhookAttempt" });
-
 export const WebhookDeliverySchema = z
   .object({
     id: z.uuid(),
@@ -48,7 +39,7 @@ export const WebhookDeliverySchema = z
     createdAt: z.iso.datetime(),
     deliveredAt: z.iso.datetime().nullable(),
     payload: z.record(z.string(), z.unknown()),
-    attemptLog: z.array(WebhookAttemptSchema),
+    attemptLog: z.array(DeliveryAttemptSchema),
   })
   .meta({ id: "WebhookDelivery" });
 
@@ -113,7 +104,7 @@ export async function listDeliveries(db: Database, clientId: string, webhookId: 
   const rows = await db.webhookDelivery.findMany({
     where: { endpointId: webhookId, ...where },
     ...order,
-    include: { attemptLog: { orderBy: { number: "asc" } } },
+    include: { attemptLog: ATTEMPT_LOG },
   });
   return toPage(
     rows,
@@ -129,13 +120,7 @@ export async function listDeliveries(db: Database, clientId: string, webhookId: 
       createdAt: row.createdAt.toISOString(),
       deliveredAt: row.deliveredAt?.toISOString() ?? null,
       payload: row.payload as Record<string, unknown>,
-      attemptLog: row.attemptLog.map((attempt) => ({
-        number: attempt.number,
-        attemptedAt: attempt.attemptedAt.toISOString(),
-        statusCode: attempt.statusCode,
-        error: attempt.error,
-        durationMs: attempt.durationMs,
-      })),
+      attemptLog: toAttemptLog(row.attemptLog),
     }),
   );
 }

@@ -29,17 +29,17 @@ export type LtiAgsScore = z.infer<typeof LtiAgsScoreSchema>;
 /**
  * A failed attempt may be retried, so it is Submitted; a passed one is Completed. Always fully graded.
  * Platforms accept only the launch's `sub` as userId, and refuse (Moodle 409, Canvas 400) a timestamp
- * not newer than the score they hold, so a push passes the sub and the time it is sent; the
- * attempt's own time stays in submission.submittedAt. `scoreGiven` may be another attempt's (best policy).
+ * not newer than the score they hold, so a push passes the sub and the timestamp it was frozen with
+ * (see delivery/grade-outbox.ts); the attempt's own time stays in submission.submittedAt.
  */
 export function toLtiAgsScore(
   submission: GradedSubmission,
   exercise: ExportedExercise,
-  options: { userId?: string | undefined; timestamp?: Date | undefined; scoreGiven?: number | undefined } = {},
+  options: { userId?: string | undefined; timestamp?: Date | undefined } = {},
 ): LtiAgsScore {
   return {
     userId: options.userId ?? submission.learnerId,
-    scoreGiven: options.scoreGiven ?? submission.score,
+    scoreGiven: submission.score,
     // AGS requires a positive maximum; an exercise worth no points reports 1/1 or 0/1.
     scoreMaximum: submission.maxScore > 0 ? submission.maxScore : 1,
     comment: plainTextSummary(submission, exercise),

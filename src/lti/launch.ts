@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from "jose";
+import { createRemoteJWKSet, customFetch, type JWTPayload, errors as joseErrors, jwtVerify } from "jose";
 import { z } from "zod";
 import type { Database } from "../db/prisma.js";
+import { isRefusedAtRegistration, type OutboundPolicy, OutboundRefused, send } from "../delivery/outbound.js";
 import { LtiLaunchRefused } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
 import { LearnerIdSchema } from "../schemas/ids.js";
@@ -14,6 +15,8 @@ export const LOGIN_TTL_MS = 10 * 60_000;
 const LTI = "https://purl.imsglobal.org/spec/lti/claim/";
 const DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
 const AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint";
+/** LIS context role of a learner (LTI Core §5.3.7.1); its sub-roles are written `…#Learner` too, after a slash. */
+const LEARNER_ROLE = /^http:\/\/purl\.imsglobal\.org\/vocab\/lis\/v2\/membership(\/Learner)?#Learner$/;
 
 /** The third-party login initiation (OIDC), GET query or POST form alike. */
 export const LoginInitiationSchema = z.object({
@@ -42,6 +45,8 @@ const LaunchClaimsSchema = z.object({
   [`${LTI}version`]: z.literal("1.3.0"),
   [`${LTI}deployment_id`]: z.string().min(1).max(255),
   [`${LTI}resource_link`]: z.object({ id: z.string().min(1).max(255) }).optional(),
+  [`${LTI}context`]: z.object({ id: z.string().min(1).max(255) }).optional(),
+  [`${LTI}roles`]: z.array(z.string()).optional(),
   [`${LTI}custom`]: z.record(z.string(), z.unknown()).optional(),
   [DEEP_LINKING]: z
     .object({
@@ -57,6 +62,8 @@ const LaunchClaimsSchema = z.object({
 
 export interface Launch {
   platform: { id: string; clientId: string; issuer: string; platformClientId: string; authUrl: string };
+  /** The launch carries the Learner role: only then are the learner's grades sent to this placement. */
+  isLearner: boolean;
   messageType: "LtiResourceLinkRequest" | "LtiDeepLinkingRequest";
   deploymentId: string;
   sub: string;
@@ -112,15 +119,54 @@ export async function startLogin(
   return { redirectTo: redirect.toString(), state };
 }
 
-/** One remote keyset per platform JWKS URL: jose caches its keys and refetches on an unknown kid. */
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-function keySetOf(jwksUrl: string) {
-  let keySet = keySets.get(jwksUrl);
+/**
+ * One remote keyset per platform JWKS URL (and outbound policy): jose caches its keys and refetches
+ * on an unknown kid. It fetches through the outbound module, so the JWKS URL is checked, pinned and
+ * never redirected like every other URL the service was given.
+ */
+const keySets = new WeakMap<OutboundPolicy, Map<string, ReturnType<typeof createRemoteJWKSet>>>();
+function keySetOf(jwksUrl: string, outbound: OutboundPolicy) {
+  const ofPolicy = keySets.get(outbound) ?? new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  keySets.set(outbound, ofPolicy);
+  let keySet = ofPolicy.get(jwksUrl);
   if (!keySet) {
-    keySet = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
-    keySets.set(jwksUrl, keySet);
+    keySet = createRemoteJWKSet(new URL(jwksUrl), {
+      timeoutDuration: 5000,
+      cooldownDuration: 30_000,
+      [customFetch]: async (url) => {
+        const answer = await send(url, { method: "GET", headers: { accept: "application/json" } }, outbound);
+        return new Response(answer.body, { status: answer.status, headers: { "content-type": "application/json" } });
+      },
+    });
+    ofPolicy.set(jwksUrl, keySet);
   }
   return keySet;
+}
+
+/**
+ * An id_token names the line item the tool will POST scores to, with the platform's bearer token.
+ * It must be on the registered platform: the origin of its issuer, of one of its endpoints, or of a
+ * service origin registered for it; and never an inward address.
+ */
+function checkLineItemUrl(
+  url: string,
+  platform: { issuer: string; authUrl: string; tokenUrl: string; jwksUrl: string; serviceOrigins: string[] },
+  outbound: OutboundPolicy,
+) {
+  const origins = new Set(
+    [platform.issuer, platform.authUrl, platform.tokenUrl, platform.jwksUrl, ...platform.serviceOrigins].map(
+      (known) => new URL(known).origin,
+    ),
+  );
+  const parsed = new URL(url);
+  if (!/^https?:$/.test(parsed.protocol) || !origins.has(parsed.origin)) {
+    throw new LtiLaunchRefused(
+      "The launch was refused: its line item is not on the registered platform's origin (register it as a service origin).",
+    );
+  }
+  if (isRefusedAtRegistration(url, outbound.allowPrivateUrls)) {
+    throw new LtiLaunchRefused("The launch was refused: its line item points at a special-purpose address.");
+  }
 }
 
 /**
@@ -133,6 +179,7 @@ export async function verifyLaunch(
   db: Database,
   form: z.infer<typeof LaunchFormSchema>,
   cookieState: string | undefined,
+  outbound: OutboundPolicy,
 ): Promise<Launch> {
   if (!cookieState || cookieState !== form.state) {
     throw new LtiLaunchRefused("The state does not belong to this browser: start the launch again from the course.");
@@ -144,7 +191,7 @@ export async function verifyLaunch(
   const { platform } = login;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(form.id_token, keySetOf(platform.jwksUrl), {
+    ({ payload } = await jwtVerify(form.id_token, keySetOf(platform.jwksUrl, outbound), {
       issuer: platform.issuer,
       audience: platform.platformClientId,
       algorithms: ["RS256"],
@@ -183,6 +230,9 @@ export async function verifyLaunch(
   const lessonSlug = typeof custom?.lesson_slug === "string" ? custom.lesson_slug : undefined;
   const resourceLinkId = claims[`${LTI}resource_link`]?.id;
   const lineItemUrl = claims[AGS_ENDPOINT]?.lineitem;
+  if (lineItemUrl) checkLineItemUrl(lineItemUrl, platform, outbound);
+  const contextId = claims[`${LTI}context`]?.id ?? null;
+  const isLearner = (claims[`${LTI}roles`] ?? []).some((role) => LEARNER_ROLE.test(role));
   await db.$transaction(async (tx) => {
     await ensureLearner(tx, platform.clientId, learnerId);
     await tx.ltiLearner.upsert({
@@ -192,16 +242,25 @@ export async function verifyLaunch(
     });
     // The launch is where the tool learns the line item of a placement; its grade policy is kept.
     if (resourceLinkId && exerciseId && lineItemUrl) {
-      await tx.ltiPlacement.upsert({
+      const placement = await tx.ltiPlacement.upsert({
         where: { platformId_resourceLinkId: { platformId: platform.id, resourceLinkId } },
-        create: { platformId: platform.id, resourceLinkId, exerciseId, lineitemUrl: lineItemUrl },
-        update: { exerciseId, lineitemUrl: lineItemUrl },
+        create: { platformId: platform.id, resourceLinkId, exerciseId, lineitemUrl: lineItemUrl, contextId },
+        update: { exerciseId, lineitemUrl: lineItemUrl, contextId },
       });
+      // Where the learner is: their grades for this exercise go to the placement they last launched.
+      if (isLearner) {
+        await tx.ltiLaunch.upsert({
+          where: { placementId_sub: { placementId: placement.id, sub: claims.sub } },
+          create: { placementId: placement.id, sub: claims.sub },
+          update: { launchedAt: new Date() },
+        });
+      }
     }
   });
   const deepLinking = claims[DEEP_LINKING];
   return {
     platform,
+    isLearner,
     messageType: claims[`${LTI}message_type`],
     deploymentId,
     sub: claims.sub,
@@ -224,6 +283,7 @@ export function learnerIdForSub(sub: string): string {
 }
 
 function describeJoseError(error: unknown): string {
+  if (error instanceof OutboundRefused) return "the platform's JWKS URL has no public address";
   if (error instanceof joseErrors.JWTExpired) return "it has expired";
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is not what this tool expects`;
   if (error instanceof joseErrors.JWKSNoMatchingKey) return "no key in the platform's JWKS matches its kid";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
+import { ATTEMPT_LOG, DeliveryAttemptSchema, lastAttemptOf, toAttemptLog } from "../delivery/attempt-log.js";
 import { NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
 
@@ -28,12 +29,16 @@ export const LtiScoreDeliverySchema = z
     userId: z.string().describe("The platform's sub the score was posted for"),
     status: z
       .enum(["pending", "delivered", "superseded", "failed"])
-      .describe("superseded: the platform holds a newer score (409, or 400 older than its last update)"),
+      .describe(
+        "superseded: a newer score replaced it, here before it was sent or at the platform (409, or 400 older than its last update); failed: the platform refused it (a 4xx other than 401, 408, 429) or attempts ran out",
+      ),
     attempts: z.number().int(),
-    lastStatusCode: z.number().int().nullable(),
-    lastError: z.string().nullable(),
+    lastStatusCode: z.number().int().nullable().describe("The newest attempt's statusCode"),
+    lastError: z.string().nullable().describe("The newest attempt's error: a status and a fixed reason"),
     createdAt: z.iso.datetime(),
     deliveredAt: z.iso.datetime().nullable(),
+    score: z.record(z.string(), z.unknown()).describe("The AGS score as frozen when the grade was made"),
+    attemptLog: z.array(DeliveryAttemptSchema),
   })
   .meta({ id: "LtiScoreDelivery" });
 
@@ -73,6 +78,7 @@ export async function listScoreDeliveries(db: Database, clientId: string, page: 
   const rows = await db.ltiScoreDelivery.findMany({
     where: { placement: { platform: { clientId } }, ...where },
     ...order,
+    include: { attemptLog: ATTEMPT_LOG },
   });
   return toPage(
     rows,
@@ -85,10 +91,11 @@ export async function listScoreDeliveries(db: Database, clientId: string, page: 
       userId: row.sub,
       status: row.status as z.infer<typeof LtiScoreDeliverySchema>["status"],
       attempts: row.attempts,
-      lastStatusCode: row.lastStatusCode,
-      lastError: row.lastError,
+      ...lastAttemptOf(row.attemptLog),
       createdAt: row.createdAt.toISOString(),
       deliveredAt: row.deliveredAt?.toISOString() ?? null,
+      score: row.score as Record<string, unknown>,
+      attemptLog: toAttemptLog(row.attemptLog),
     }),
   );
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
+import { isRefusedAtRegistration } from "../delivery/outbound.js";
 import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
 
@@ -15,6 +16,13 @@ export const NewLtiPlatformSchema = z
     authUrl: HttpsUrl.describe("The platform's OIDC authorization endpoint"),
     tokenUrl: HttpsUrl.describe("The platform's OAuth 2 token endpoint (client credentials, for AGS)"),
     jwksUrl: HttpsUrl.describe("The platform's public keyset"),
+    serviceOrigins: z
+      .array(z.url({ protocol: /^https?$/ }).max(2000))
+      .max(10)
+      .default([])
+      .describe(
+        "Origins of the platform's services (AGS line items) besides those of its issuer and endpoints, e.g. a Canvas school's https://school.instructure.com: an id_token's line item elsewhere is refused",
+      ),
   })
   .meta({ id: "NewLtiPlatform" });
 
@@ -33,6 +41,7 @@ type PlatformRow = {
   authUrl: string;
   tokenUrl: string;
   jwksUrl: string;
+  serviceOrigins: string[];
   createdAt: Date;
 };
 
@@ -46,11 +55,25 @@ export function toPlatformView(row: PlatformRow): LtiPlatformView {
     authUrl: row.authUrl,
     tokenUrl: row.tokenUrl,
     jwksUrl: row.jwksUrl,
+    serviceOrigins: row.serviceOrigins,
     createdAt: row.createdAt.toISOString(),
   };
 }
 
-export async function registerPlatform(db: Database, input: z.infer<typeof NewLtiPlatformSchema>) {
+/**
+ * The tool fetches the JWKS and token URLs itself, and sends learners' browsers to the auth URL: none
+ * may point inward (what is known without DNS; delivery checks the resolved address again).
+ */
+export async function registerPlatform(
+  db: Database,
+  input: z.infer<typeof NewLtiPlatformSchema>,
+  options: { allowPrivateUrls: boolean },
+) {
+  for (const field of ["jwksUrl", "tokenUrl", "authUrl"] as const) {
+    if (isRefusedAtRegistration(input[field], options.allowPrivateUrls)) {
+      throw new DestinationRefused(`body.${field}`, "must not point at localhost or a special-purpose address");
+    }
+  }
   const client = await db.apiClient.findFirst({
     where: { id: input.apiClientId, revokedAt: null },
     select: { id: true },
@@ -69,6 +92,7 @@ export async function registerPlatform(db: Database, input: z.infer<typeof NewLt
       authUrl: input.authUrl,
       tokenUrl: input.tokenUrl,
       jwksUrl: input.jwksUrl,
+      serviceOrigins: [...new Set(input.serviceOrigins.map((origin) => new URL(origin).origin))],
     },
   });
   return toPlatformView(row);

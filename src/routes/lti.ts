@@ -78,7 +78,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const platform = await registerPlatform(app.prisma, request.body);
+      const platform = await registerPlatform(app.prisma, request.body, { allowPrivateUrls: app.outbound.allowPrivateUrls });
       return reply.code(201).send({ ...platform, tool: toolUrls(request) });
     },
   );
@@ -227,7 +227,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const launch = await verifyLaunch(app.prisma, request.body, cookie(request, LTI_STATE_COOKIE));
+      const launch = await verifyLaunch(app.prisma, request.body, cookie(request, LTI_STATE_COOKIE), app.outbound);
       if (launch.messageType === "LtiDeepLinkingRequest" && launch.deepLinking) {
         const { launchUrl } = toolUrls(request);
         // Each lesson, to read, followed by its exercises, to grade: the course in its own order.

@@ -8,7 +8,7 @@ import { type StoredGrade, StoredGradeSchema } from "../grading/localize-grade.j
 import { INSERT_LEARNER_SQL } from "../learners/learners.js";
 import { LanguageSchema } from "../schemas/language.js";
 import type { Page, PageQuery } from "../schemas/page.js";
-import { insertDeliveriesSql, type WebhookPayload } from "../webhooks/events.js";
+import { insertDeliveriesSql, type WebhookPayload } from "../delivery/events.js";
 
 /**
  * The only reader and writer of the submissions table. Stored JSON is validated on the way out,

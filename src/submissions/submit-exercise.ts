@@ -1,16 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { SqlPool } from "../db/sql.js";
+import { recordGradeForLms } from "../delivery/grade-outbox.js";
+import { submissionEventPayloads } from "../delivery/submission-events.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { CommitOutcomeUnknown, InvalidInput, NotFound } from "../errors/domain-errors.js";
-import { recordGradeForLms } from "../exports/grade-outbox.js";
 import type { ContainerExercise, Exercise } from "../grading/exercise.js";
 import type { Grade } from "../grading/grade.js";
 import { type Answers, gradeAnswers, misfitAnswer } from "../grading/grade-answers.js";
 import { gradeSubmission } from "../grading/grade-submission.js";
 import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
 import type { Language } from "../schemas/language.js";
-import { submissionEventPayloads } from "../webhooks/submission-events.js";
-import type { GradingAdmission } from "./grading-admission.js";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -28,8 +27,6 @@ export interface SubmitExerciseDeps {
   course: { exercises: ReadonlyMap<string, Exercise>; lessons: readonly LessonShape[] };
   /** The engine that grades this learner: their lab's, or the shared one when the caller holds the grant. */
   engineFor(caller: { clientId: string; mayUseSharedEngine: boolean }, learnerId: string): Promise<DockerEngine>;
-  /** Bounds each client's and learner's gradings in flight on the shared engine. */
-  admission: GradingAdmission;
 }
 
 export interface SubmitExerciseInput {
@@ -74,34 +71,27 @@ export async function submitExercise(
 ): Promise<SubmitExerciseResult> {
   const exercise = deps.course.exercises.get(input.exerciseId);
   if (!exercise) throw new NotFound(`There is no exercise "${input.exerciseId}". GET /v1/exercises lists them.`);
-  const { clientId, learnerId } = input;
-  refuseTheOtherKind(exercise, input);
-  // The engine is chosen, and the grading admitted on it, before the key is claimed: a refused
-  // engine or a caller over its limit stores nothing and asks the engine nothing. Questions need no
-  // engine, so no grant either.
-  let grade: () => Promise<Graded>;
-  let leave = () => {};
-  if (exercise.kind === "question") {
-    grade = () => Promise.resolve({ containerName: "", grade: gradeAnswers(exercise, input.answers ?? {}) });
-  } else {
-    const engine = await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId);
-    leave = deps.admission.enter(engine, { clientId, learnerId });
-    grade = containerGrader(engine, exercise, input.containerName);
-  }
-  try {
-    return await gradeAndRecord(deps, input, exercise, grade);
-  } finally {
-    leave();
-  }
-}
-
-async function gradeAndRecord(
-  deps: SubmitExerciseDeps,
-  input: SubmitExerciseInput,
-  exercise: Exercise,
-  grade: () => Promise<Graded>,
-): Promise<SubmitExerciseResult> {
   const { clientId, learnerId, language, idempotencyKey: key } = input;
+  refuseTheOtherKind(exercise, input);
+  // The engine is chosen before the key is claimed: a refused engine stores nothing and asks the
+  // engine nothing. Questions need no engine, so no grant either.
+  const grade =
+    exercise.kind === "question"
+      ? () => Promise.resolve({ containerName: "", grade: gradeAnswers(exercise, input.answers ?? {}) })
+      : containerGrader(
+          await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId),
+          exercise,
+          input.containerName,
+        );
+
+  const fingerprint = requestFingerprint({
+    method: "POST",
+    url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,
+    // A container request fingerprints as it always has, so keys stored before questions still replay.
+    body: input.answers ? { learnerId, answers: input.answers } : { learnerId, containerName: input.containerName },
+  });
+  // Without a key, the answer is kept under one the service makes: see recordAnswerUnderServiceKey.
+  const retryKey = key ?? `attempt-${randomUUID()}`;
   if (key) {
     const claim = await claimIdempotencyKey(deps.sql, clientId, key, fingerprint);
     if (claim.kind === "replay") {
@@ -131,12 +121,17 @@ async function gradeAndRecord(
       const inWords = toGradedSubmission(asStored(newSubmission), exercise);
       const submission = presentGraded(inWords, newSubmission.containerName);
       const { firstPass, enqueued } = await recordSubmission(tx, newSubmission, submissionEventPayloads(submission));
-      // Learning platforms (xAPI statement, LRS and LTI outbox): see exports/grade-outbox.ts.
-      await recordGradeForLms(tx, { clientId, submission: inWords, exercise, xapiHomePage: input.xapiHomePage });
+      // Learning platforms (xAPI statement, LRS and LTI outbox): see delivery/grade-outbox.ts.
+      const forLms = await recordGradeForLms(tx, {
+        clientId,
+        submission: inWords,
+        exercise,
+        xapiHomePage: input.xapiHomePage,
+      });
       const completion = firstPass && lesson ? await completeLessonIfAllPassed(tx, { clientId, learnerId, lesson }) : 0;
       if (key) await completeIdempotencyKey(tx, clientId, key, { status: 201, body: submission });
       else await recordAnswerUnderServiceKey(tx, clientId, retryKey, fingerprint, { status: 201, body: submission });
-      return { submission, enqueued: enqueued + completion };
+      return { submission, enqueued: enqueued + forLms + completion };
     });
     return { ...recorded, replayed: false };
   } catch (error) {

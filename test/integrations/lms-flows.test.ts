@@ -1,13 +1,14 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyWebhookSignature } from "../../src/delivery/signature.js";
 import { GRADE_EXPORTS } from "../../src/exports/grade-exports.js";
 import { XapiStatementSchema } from "../../src/exports/xapi.js";
 import { pruneIdempotencyKeys } from "../../src/submissions/idempotency.js";
-import { verifyWebhookSignature } from "../../src/webhooks/signature.js";
 import { contentWithoutQuestions } from "../content/without-questions.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
+import { fast } from "./webhook-steps.js";
 
 /** What an LMS does end to end, on the real engine and database. */
 let t: TestApp;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   content = await contentWithoutQuestions();
   t = await buildTestApp({
     contentDir: content.dir,
-    webhooks: { workerEnabled: true, maxAttempts: 3, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
+    ...fast({ maxAttempts: 3 }),
   });
   const created = await request(t.app.server)
     .post("/v1/clients")
@@ -112,7 +113,7 @@ describe("Idempotency-Key retention", () => {
 
 describe("two replicas on one database", () => {
   it("lose nothing and duplicate nothing under concurrent submissions, with and without retries", async () => {
-    const replica = await buildReplica(t.databaseUrl, { webhooks: { ...t.app.config.webhooks, workerEnabled: false } });
+    const replica = await buildReplica(t.databaseUrl, { delivery: { ...t.app.config.delivery, workerEnabled: false } });
     try {
       const apps = [t.app, replica];
       const plain = Array.from({ length: 12 }, (_, i) =>

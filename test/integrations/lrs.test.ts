@@ -109,7 +109,7 @@ describe("every new grade's statement", () => {
     // Five grades due at once go out together in one POST.
     const graded = await Promise.all(["lrs-a", "lrs-b", "lrs-c", "lrs-d", "lrs-e"].map(grade));
     const ids = graded.map((response) => response.body.id as string);
-    t.app.pokeWebhooks();
+    t.app.pokeDeliveries();
     const done = await eventually(deliveries, (items) => items.filter((d) => d.status === "delivered").length === 5);
     expect(done.map((d) => [d.status, d.lastStatusCode])).toEqual(Array(5).fill(["delivered", 200]));
     expect(done.map((d) => d.statementId).sort()).toEqual([...ids].sort());
@@ -130,7 +130,7 @@ describe("every new grade's statement", () => {
 
   it("already stored by the LRS (409) is recorded as such and not retried; the rest of its batch is stored", async () => {
     const { body } = await grade("lrs-twice");
-    t.app.pokeWebhooks();
+    t.app.pokeDeliveries();
     await eventually(deliveries, (items) => items.some((d) => d.statementId === body.id && d.status === "delivered"));
     // The same id with other content, as if a copy had been changed: the LRS refuses it with 409.
     const frozen = await t.prisma.xapiStatement.findUniqueOrThrow({ where: { id: body.id } });
@@ -139,7 +139,7 @@ describe("every new grade's statement", () => {
     await t.prisma.lrsDelivery.create({ data: { id: crypto.randomUUID(), clientId: lms.id, statementId: body.id } });
     const fresh = (await grade("lrs-fresh")).body.id as string;
     const posted = lrs.requests.length;
-    t.app.pokeWebhooks();
+    t.app.pokeDeliveries();
     const settled = await eventually(deliveries, (items) => items.slice(0, 2).every((d) => d.status !== "pending"));
     expect(settled.slice(0, 2)).toEqual(
       expect.arrayContaining([

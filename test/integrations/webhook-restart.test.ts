@@ -4,6 +4,7 @@ import { createDatabaseClient, type Database } from "../../src/db/prisma.js";
 import { buildReplica, createTestClient, createTestDatabase, type TestDatabase } from "../helper.js";
 import { exitCode, listeningAddress, startServer } from "../server-process.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
+import { fast } from "./webhook-steps.js";
 
 /**
  * The outbox survives the process: a real server (npm start's command) commits an event, cannot
@@ -54,7 +55,7 @@ describe("a committed event across a crash", () => {
       // Kill it once that refusal is recorded, i.e. between attempts. (A kill in the middle of a send
       // leaves the delivery leased for a minute; it is retried after that, which this test does not wait for.)
       const deadline = Date.now() + 20_000;
-      while ((await db.webhookAttempt.count()) === 0 && Date.now() < deadline) {
+      while ((await db.deliveryAttempt.count()) === 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       first.child.kill("SIGKILL");
@@ -65,7 +66,7 @@ describe("a committed event across a crash", () => {
 
       accepting = true;
       const second = await buildReplica(database.url, {
-        webhooks: { workerEnabled: true, maxAttempts: 8, retryBaseMs: 300, pollIntervalMs: 100, leaseMs: 60_000 },
+        ...fast({ maxAttempts: 8, retryBaseMs: 300, pollIntervalMs: 100 }),
       });
       try {
         const deadline = Date.now() + 30_000;
@@ -81,8 +82,8 @@ describe("a committed event across a crash", () => {
           type: "lesson.completed",
           data: { learnerId: "superviviente", lesson: "que-es-docker" },
         });
-        const attempts = await db.webhookAttempt.findMany({
-          where: { deliveryId: stranded.id },
+        const attempts = await db.deliveryAttempt.findMany({
+          where: { webhookDeliveryId: stranded.id },
           orderBy: { number: "asc" },
         });
         expect(attempts.at(-1)?.statusCode).toBe(200);

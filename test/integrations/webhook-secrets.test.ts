@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
-import { SIGNATURE_HEADER, signWebhook } from "../../src/webhooks/signature.js";
+import { SIGNATURE_HEADER, signWebhook } from "../../src/delivery/signature.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp, testConfig } from "../helper.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
 import { emit, fast, registerWebhook } from "./webhook-steps.js";

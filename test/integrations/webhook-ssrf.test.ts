@@ -1,7 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REFUSED } from "../../src/webhooks/delivery-worker.js";
-import type { ResolveHost } from "../../src/webhooks/destination.js";
+import { REFUSED, type ResolveHost } from "../../src/delivery/outbound.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { eventually } from "../support/polling.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
@@ -62,7 +61,7 @@ describe("registering a webhook without WEBHOOK_ALLOW_PRIVATE_URLS", () => {
   let t: TestApp;
   let auth: string;
   beforeAll(async () => {
-    t = await buildTestApp({ webhookAllowPrivateUrls: false, ...fast({ workerEnabled: false }) });
+    t = await buildTestApp(fast({ allowPrivateUrls: false, workerEnabled: false }));
     auth = (await createTestClient(t.prisma, ["webhooks:manage"])).auth;
   });
   afterAll(() => t.close());
@@ -103,10 +102,9 @@ describe("delivering without WEBHOOK_ALLOW_PRIVATE_URLS", () => {
   it("refuses a name when any of its addresses is internal, and shows the tenant only that it failed", async () => {
     const receiver = await startWebhookReceiver({ respond: () => 418 });
     const dns = hostileDns({ "mixed.attacker.example": [["93.184.215.14", "127.0.0.1"]] });
-    const t = await buildTestApp(
-      { webhookAllowPrivateUrls: false, ...fast({ maxAttempts: 1 }) },
-      { resolveWebhookHost: dns.resolveHost },
-    );
+    const t = await buildTestApp(fast({ allowPrivateUrls: false, maxAttempts: 1 }), {
+      resolveOutboundHost: dns.resolveHost,
+    });
     try {
       const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
       const hook = await registerWebhook(t, lms.auth, `http://mixed.attacker.example:${receiver.port}/hooks`);
@@ -127,10 +125,9 @@ describe("delivering without WEBHOOK_ALLOW_PRIVATE_URLS", () => {
   it("refuses URLs stored before this policy, and an internal name reads like one that does not exist", async () => {
     const receiver = await startWebhookReceiver({ respond: () => 418 });
     const dns = hostileDns({ "intranet.corp": [["10.0.0.7"]] });
-    const t = await buildTestApp(
-      { webhookAllowPrivateUrls: false, ...fast({ maxAttempts: 1 }) },
-      { resolveWebhookHost: dns.resolveHost },
-    );
+    const t = await buildTestApp(fast({ allowPrivateUrls: false, maxAttempts: 1 }), {
+      resolveOutboundHost: dns.resolveHost,
+    });
     try {
       const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
       const urls = [
@@ -175,7 +172,7 @@ describe("the connection", () => {
     const rebound = await startWebhookReceiver({ host: "127.0.0.2", port: checked.port });
     const dns = hostileDns({ "rebind.attacker.example": [["127.0.0.1"], ["127.0.0.2"]] });
     // Loopback is allowed here only because the receivers listen there; the pinning is the same either way.
-    const t = await buildTestApp({ ...fast({ maxAttempts: 1 }) }, { resolveWebhookHost: dns.resolveHost });
+    const t = await buildTestApp({ ...fast({ maxAttempts: 1 }) }, { resolveOutboundHost: dns.resolveHost });
     try {
       const lms = await createTestClient(t.prisma, ["webhooks:manage"]);
       const hook = await registerWebhook(t, lms.auth, `http://rebind.attacker.example:${checked.port}/hooks`);

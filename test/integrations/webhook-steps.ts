@@ -2,12 +2,25 @@ import request from "supertest";
 import { expect } from "vitest";
 import type { AppConfig } from "../../src/app.js";
 import { createPool, createSqlPool } from "../../src/db/sql.js";
-import { enqueueWebhookEvent } from "../../src/webhooks/events.js";
+import { enqueueWebhookEvent } from "../../src/delivery/events.js";
 import type { TestApp } from "../helper.js";
 
-/** A worker that polls every 50 ms and retries after 50 ms, so a story takes a fraction of a second. */
-export const fast = (over: Partial<AppConfig["webhooks"]> = {}): Partial<AppConfig> => ({
-  webhooks: { workerEnabled: true, maxAttempts: 5, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000, ...over },
+/**
+ * A worker that polls every 50 ms and retries after 50 ms, so a story takes a fraction of a second.
+ * Receivers and platform doubles listen on 127.0.0.1, so private URLs are allowed unless a test says not.
+ */
+export const fast = (over: Partial<AppConfig["delivery"]> = {}): Partial<AppConfig> => ({
+  delivery: {
+    workerEnabled: true,
+    maxAttempts: 5,
+    retryBaseMs: 50,
+    pollIntervalMs: 50,
+    leaseMs: 60_000,
+    allowPrivateUrls: true,
+    timeoutMs: 10_000,
+    retentionDays: 7,
+    ...over,
+  },
 });
 
 export async function registerWebhook(t: TestApp, auth: string, url: string, events = ["submission.graded"]) {

@@ -2,8 +2,8 @@ import { Webhook } from "standardwebhooks";
 import { Stripe } from "stripe";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enqueueWebhookEvent } from "../../src/webhooks/events.js";
-import { SIGNATURE_HEADER, verifyWebhookSignature } from "../../src/webhooks/signature.js";
+import { enqueueWebhookEvent } from "../../src/delivery/events.js";
+import { SIGNATURE_HEADER, verifyWebhookSignature } from "../../src/delivery/signature.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { eventually } from "../support/polling.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
@@ -13,7 +13,7 @@ describe("webhook registrations", () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await buildTestApp({
-      webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
+      ...fast({ workerEnabled: false, maxAttempts: 1 }),
     });
   });
   afterAll(() => t.close());
@@ -81,8 +81,7 @@ describe("webhook registrations", () => {
 describe("destinations", () => {
   it("refuse loopback, private and link-local URLs unless WEBHOOK_ALLOW_PRIVATE_URLS", async () => {
     const strict = await buildTestApp({
-      webhookAllowPrivateUrls: false,
-      webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
+      ...fast({ allowPrivateUrls: false, workerEnabled: false, maxAttempts: 1 }),
     });
     try {
       const lms = await createTestClient(strict.prisma, ["webhooks:manage"]);
@@ -108,7 +107,7 @@ describe("destinations", () => {
 
   it("refuse, at delivery time, a name that resolves to an internal address", async () => {
     const receiver = await startWebhookReceiver();
-    const strict = await buildTestApp({ webhookAllowPrivateUrls: false, ...fast({ maxAttempts: 1 }) });
+    const strict = await buildTestApp(fast({ allowPrivateUrls: false, maxAttempts: 1 }));
     try {
       const lms = await createTestClient(strict.prisma, ["webhooks:manage"]);
       // A name stored as if registered while public, that now resolves to loopback.

@@ -2,6 +2,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { xapiWarnings } from "../exports/xapi-validator.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { fast } from "./webhook-steps.js";
 
 /** A grade's exports, read back over HTTP after what could change them has changed. */
 let t: TestApp;
@@ -12,7 +13,7 @@ beforeAll(async () => {
   // The client's homePage is changed straight in the database below: no cached copy of the client.
   t = await buildTestApp({
     cacheTtlMs: 0,
-    webhooks: { workerEnabled: false, maxAttempts: 1, retryBaseMs: 50, pollIntervalMs: 50, leaseMs: 60_000 },
+    ...fast({ workerEnabled: false, maxAttempts: 1 }),
   });
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "engine:shared"]);
   await t.prisma.apiClient.update({ where: { id: lms.id }, data: { homePage: "https://moodle.example" } });

@@ -18,9 +18,14 @@ import {
  * platform sends, carrying a signed id_token. Each test says who launches and how the token is
  * made (`nextLaunch`), including the broken tokens an attacker or a misconfigured platform sends.
  * For grades it has a token endpoint (client credentials with a JWT assertion checked against the
- * tool's JWKS), a deep-linking return that creates line items, and line-item score endpoints that
- * apply Moodle's or Canvas's rules: the userId must be an enrolled sub, and a score's timestamp must
- * be newer than the last one (Moodle answers 409, Canvas 400 naming the timestamps).
+ * tool's JWKS), a deep-linking return that creates line items in a course, and line-item score
+ * endpoints that apply Moodle's or Canvas's rules as those platforms do:
+ * - the userId must be enrolled in the line item's course (Moodle 400 "not gradable", Canvas 422);
+ * - a score's timestamp must be newer than the last one: Moodle compares whole seconds and answers
+ *   409, Canvas compares milliseconds and answers 400 naming the timestamps;
+ * - Canvas counts each score as a new submission attempt unless its submission extension says
+ *   `new_submission: false`, and answers 422 past the assignment's attempt limit.
+ * `failNextScores` plays an outage; `teacherGrades` a grade entered in the gradebook by hand.
  */
 export interface LaunchSpec {
   sub: string;
@@ -38,7 +43,13 @@ export interface LaunchSpec {
   tamper?: boolean;
   /** Launch a placement: its resource link id and the line item created for it by deep linking. */
   placement?: { resourceLinkId: string; lineItemId: string };
+  /** The launching user's roles in the course; a Learner's by default. */
+  roles?: string[];
 }
+
+export const LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";
+export const INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
+const CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission";
 
 export interface LineItem {
   id: string;
@@ -46,9 +57,15 @@ export interface LineItem {
   scoreMaximum: number;
   resourceId: string;
   label: string;
+  /** The course (LTI context) the line item is in. */
+  course: string;
   /** Every score accepted, in order, and the timestamp of the last one per user. */
   scores: Record<string, unknown>[];
   lastTimestamp: Map<string, string>;
+  /** Canvas: submission attempts counted per user. */
+  attempts: Map<string, number>;
+  /** What the gradebook shows per user: the last score accepted, or the teacher's own. */
+  gradebook: Map<string, number>;
 }
 
 export interface LtiPlatformDouble {
@@ -60,16 +77,28 @@ export interface LtiPlatformDouble {
   jwksUrl: string;
   nextLaunch: LaunchSpec;
   rules: "moodle" | "canvas";
-  /** Subs enrolled in the course: scores for anyone else are refused. */
+  /** Subs enrolled in the default course ("course-1"): scores for anyone else are refused there. */
   enrolled: Set<string>;
+  /** Subs enrolled per course; "course-1" is `enrolled`. */
+  courses: Map<string, Set<string>>;
   lineItems: Map<string, LineItem>;
   tokenRequests: number;
+  /** Canvas: the assignment's allowed attempts (unlimited when undefined). */
+  attemptLimit: number | undefined;
+  /** Every request the platform received, as "METHOD /path", in order. */
+  requests: string[];
+  /** Every score POST, accepted or not, with the status it was answered. */
+  scorePosts: { lineItemId: string; score: Record<string, unknown>; status: number }[];
+  /** Answers the next `count` score POSTs with `status` (an outage), then behaves again. */
+  failNextScores(count: number, status?: number): void;
+  /** A teacher enters a grade in the gradebook now, as the platform's own update. */
+  teacherGrades(lineItemId: string, sub: string, score: number): void;
   /** The body of POST /v1/lti/platforms that registers this platform for an API client. */
   registrationFor(apiClientId: string): Record<string, unknown>;
   /** Where the tool publishes its keys: the token endpoint and deep-linking return verify with them. */
   trustTool(jwksUrl: string): void;
-  /** Posts a teacher's deep-linking choice back as the picker's form would; the line item it created. */
-  returnDeepLink(jwt: string): Promise<LineItem>;
+  /** Posts a teacher's deep-linking choice back as the picker's form would; the line item it created in `course`. */
+  returnDeepLink(jwt: string, course?: string): Promise<LineItem>;
   /** Follows the tool's redirect as a browser would: the form fields the platform posts back. */
   authorize(location: string): Promise<{ action: string; id_token: string; state: string }>;
   close(): Promise<void>;
@@ -94,8 +123,21 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     nextLaunch: { sub: "user-1" },
     rules: "moodle",
     enrolled: new Set(),
+    courses: new Map(),
     lineItems: new Map(),
     tokenRequests: 0,
+    attemptLimit: undefined,
+    requests: [],
+    scorePosts: [],
+    failNextScores(count, status = 503) {
+      outage = { count, status };
+    },
+    teacherGrades(lineItemId, sub, score) {
+      const item = double.lineItems.get(lineItemId);
+      if (!item) throw new Error(`no line item ${lineItemId}`);
+      item.lastTimestamp.set(sub, new Date().toISOString());
+      item.gradebook.set(sub, score);
+    },
     registrationFor(apiClientId) {
       return {
         apiClientId,
@@ -110,11 +152,11 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     trustTool(jwksUrl) {
       toolKeys = createRemoteJWKSet(new URL(jwksUrl));
     },
-    async returnDeepLink(jwt) {
+    async returnDeepLink(jwt, course = "course-1") {
       const response = await fetch(`${base}/deep-link-return`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ JWT: jwt }),
+        body: new URLSearchParams({ JWT: jwt, course }),
       });
       if (!response.ok) throw new Error(`deep-linking return answered ${response.status}: ${await response.text()}`);
       const { id } = (await response.json()) as { id: string };
@@ -136,6 +178,8 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
 
   let toolKeys: ReturnType<typeof createRemoteJWKSet> | undefined;
   const accessTokens = new Set<string>();
+  let outage = { count: 0, status: 503 };
+  double.courses.set("course-1", double.enrolled);
 
   async function idToken(nonce: string): Promise<string> {
     const spec = double.nextLaunch;
@@ -150,7 +194,7 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       "https://purl.imsglobal.org/spec/lti/claim/message_type": messageType,
       "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
       "https://purl.imsglobal.org/spec/lti/claim/deployment_id": double.deploymentId,
-      "https://purl.imsglobal.org/spec/lti/claim/roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+      "https://purl.imsglobal.org/spec/lti/claim/roles": spec.roles ?? [LEARNER],
       ...(messageType === "LtiResourceLinkRequest"
         ? { "https://purl.imsglobal.org/spec/lti/claim/resource_link": { id: "resource-link-1" } }
         : {
@@ -164,6 +208,9 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       ...(spec.placement
         ? {
             "https://purl.imsglobal.org/spec/lti/claim/resource_link": { id: spec.placement.resourceLinkId },
+            "https://purl.imsglobal.org/spec/lti/claim/context": {
+              id: double.lineItems.get(spec.placement.lineItemId)?.course ?? "course-1",
+            },
             "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
               scope: ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
               lineitem: double.lineItems.get(spec.placement.lineItemId)?.url,
@@ -184,6 +231,7 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
 
   async function route(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url ?? "/", base);
+    double.requests.push(`${request.method} ${url.pathname}`);
     if (url.pathname === "/jwks") return send(response, 200, JSON.stringify({ keys: [publicJwk] }), "application/json");
     if (url.pathname === "/auth") {
       const q = url.searchParams;
@@ -232,7 +280,9 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     }
     if (url.pathname === "/deep-link-return" && request.method === "POST") {
       if (!toolKeys) return send(response, 500, "the test did not say where the tool's keys are");
-      const jwt = new URLSearchParams(await read(request)).get("JWT") ?? "";
+      const form = new URLSearchParams(await read(request));
+      const jwt = form.get("JWT") ?? "";
+      const course = form.get("course") ?? "course-1";
       const { payload } = await jwtVerify(jwt, toolKeys, { issuer: double.clientId, audience: double.issuer });
       const [item] = payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
         lineItem: { scoreMaximum: number; resourceId: string; label: string };
@@ -242,7 +292,16 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       // Moodle's line item URLs carry a query; Canvas's do not.
       const lineItemUrl =
         double.rules === "moodle" ? `${base}/lineitems/${id}/lineitem?type_id=1` : `${base}/lineitems/${id}`;
-      double.lineItems.set(id, { id, url: lineItemUrl, ...item.lineItem, scores: [], lastTimestamp: new Map() });
+      double.lineItems.set(id, {
+        id,
+        url: lineItemUrl,
+        ...item.lineItem,
+        course,
+        scores: [],
+        lastTimestamp: new Map(),
+        attempts: new Map(),
+        gradebook: new Map(),
+      });
       return send(response, 200, JSON.stringify({ id }), "application/json");
     }
     const scores = /^\/lineitems\/([^/]+)(?:\/lineitem)?\/scores$/.exec(url.pathname);
@@ -252,22 +311,41 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       if (request.headers["content-type"] !== "application/vnd.ims.lis.v1.score+json") return send(response, 415, "");
       const item = double.lineItems.get(scores[1] ?? "");
       if (!item) return send(response, 404, "");
-      const score = JSON.parse(await read(request)) as { userId: string; timestamp: string };
-      if (!double.enrolled.has(score.userId)) {
+      const score = JSON.parse(await read(request)) as {
+        userId: string;
+        timestamp: string;
+        scoreGiven: number;
+        [CANVAS_SUBMISSION]?: { new_submission?: boolean };
+      };
+      const answer = (status: number, body = "", type = "text/plain") => {
+        double.scorePosts.push({ lineItemId: item.id, score, status });
+        return send(response, status, body, type);
+      };
+      if (outage.count > 0) {
+        outage.count--;
+        return answer(outage.status, "<html>Service Unavailable</html>", "text/html");
+      }
+      if (!double.courses.get(item.course)?.has(score.userId)) {
         return double.rules === "moodle"
-          ? send(response, 400, "Incorrect score received")
-          : send(
-              response,
+          ? answer(400, "User is not gradable in this course")
+          : answer(
               422,
               JSON.stringify({ errors: { message: "User not found in course or is not a student" } }),
+              "application/json",
             );
       }
       const last = item.lastTimestamp.get(score.userId);
-      if (last && Date.parse(score.timestamp) <= Date.parse(last)) {
+      // Moodle stores whole seconds (timemodified) and refuses a score not newer; Canvas keeps milliseconds.
+      const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+      const notNewer =
+        last !== undefined &&
+        (double.rules === "moodle"
+          ? seconds(score.timestamp) <= seconds(last)
+          : Date.parse(score.timestamp) <= Date.parse(last));
+      if (notNewer) {
         return double.rules === "moodle"
-          ? send(response, 409, "Refusing score with an earlier timestamp for item")
-          : send(
-              response,
+          ? answer(409, "Refusing score with an earlier timestamp for item")
+          : answer(
               400,
               JSON.stringify({
                 errors: {
@@ -278,9 +356,21 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
               "application/json",
             );
       }
+      if (double.rules === "canvas" && score[CANVAS_SUBMISSION]?.new_submission !== false) {
+        const attempts = (item.attempts.get(score.userId) ?? 0) + 1;
+        if (double.attemptLimit !== undefined && attempts > double.attemptLimit) {
+          return answer(
+            422,
+            JSON.stringify({ errors: { message: "The maximum number of allowed attempts has been reached" } }),
+            "application/json",
+          );
+        }
+        item.attempts.set(score.userId, attempts);
+      }
       item.scores.push(score);
       item.lastTimestamp.set(score.userId, score.timestamp);
-      return send(response, double.rules === "moodle" ? 204 : 200, double.rules === "moodle" ? "" : "{}");
+      item.gradebook.set(score.userId, score.scoreGiven);
+      return double.rules === "moodle" ? answer(204) : answer(200, "{}");
     }
     return send(response, 404, "");
   }

@@ -7,7 +7,7 @@ import { pagedList } from "../../http/paged-list.js";
 import { clientOf } from "../../plugins/auth.js";
 import { MAX_PAGE_SIZE, PageQuerySchema } from "../../schemas/page.js";
 import { ProblemSchema } from "../../schemas/problem.js";
-import { XAPI_VERSION } from "../../webhooks/lrs-delivery.js";
+import { XAPI_VERSION } from "../../delivery/lrs-channel.js";
 import {
   deleteLrs,
   getLrs,
@@ -16,7 +16,7 @@ import {
   listLrsDeliveries,
   NewLrsSchema,
   putLrs,
-} from "../../webhooks/lrs-endpoints.js";
+} from "../../delivery/lrs-endpoints.js";
 
 const StatementResultSchema = z
   .object({
@@ -47,7 +47,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) =>
       putLrs(app.prisma, clientOf(request).id, request.body, {
-        allowPrivateUrls: app.config.webhookAllowPrivateUrls,
+        allowPrivateUrls: app.config.delivery.allowPrivateUrls,
         secretsKey: app.config.secretsKey,
       }),
   );
@@ -72,7 +72,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) =>
       putLrs(app.prisma, request.params.id, request.body, {
-        allowPrivateUrls: app.config.webhookAllowPrivateUrls,
+        allowPrivateUrls: app.config.delivery.allowPrivateUrls,
         secretsKey: app.config.secretsKey,
       }),
   );

@@ -4,7 +4,7 @@ import { authErrorResponses } from "../../http/auth-responses.js";
 import { pagedList } from "../../http/paged-list.js";
 import { clientOf } from "../../plugins/auth.js";
 import { ProblemSchema } from "../../schemas/problem.js";
-import { SIGNATURE_HEADER } from "../../webhooks/signature.js";
+import { SIGNATURE_HEADER } from "../../delivery/signature.js";
 import {
   createWebhook,
   deleteWebhook,
@@ -13,7 +13,7 @@ import {
   NewWebhookSchema,
   WebhookDeliverySchema,
   WebhookSchema,
-} from "../../webhooks/webhook-endpoints.js";
+} from "../../delivery/webhook-endpoints.js";
 
 const CreatedWebhookSchema = WebhookSchema.extend({
   secret: z
@@ -50,7 +50,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const webhook = await createWebhook(app.prisma, clientOf(request).id, request.body, {
-        allowPrivateUrls: app.config.webhookAllowPrivateUrls,
+        allowPrivateUrls: app.config.delivery.allowPrivateUrls,
         secretsKey: app.config.secretsKey,
       });
       reply.header("cache-control", "no-store");

@@ -46,7 +46,7 @@ export const lessonCompletionRoutes: FastifyPluginAsyncZod = async (app) => {
         learnerId,
         lesson,
       });
-      if (firstTime) app.pokeWebhooks();
+      if (firstTime) app.pokeDeliveries();
       return { learnerId, lesson: slug, completed: true as const, completedAt: completedAt.toISOString() };
     },
   );
