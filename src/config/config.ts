@@ -37,6 +37,9 @@ const EnvSchema = z
       .optional(),
     DOCKER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
     DOCKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    DOCKER_EXEC_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    GRADINGS_IN_FLIGHT_PER_CLIENT: z.coerce.number().int().min(1).max(10_000).default(8),
+    GRADINGS_IN_FLIGHT_PER_LEARNER: z.coerce.number().int().min(1).max(10_000).default(2),
     DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
     CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
     DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -95,8 +98,16 @@ const EnvSchema = z
     SANDBOX_HOST_START: z.stringbool().default(true),
     SANDBOX_WARM_POOL: z.coerce.number().int().min(0).max(100).default(2),
     SANDBOX_MAX: z.coerce.number().int().min(1).max(1000).default(50),
-    SANDBOX_IDLE_MINUTES: z.coerce.number().min(0.05).max(24 * 60).default(30),
-    SANDBOX_MAX_AGE_MINUTES: z.coerce.number().min(0.05).max(7 * 24 * 60).default(240),
+    SANDBOX_IDLE_MINUTES: z.coerce
+      .number()
+      .min(0.05)
+      .max(24 * 60)
+      .default(30),
+    SANDBOX_MAX_AGE_MINUTES: z.coerce
+      .number()
+      .min(0.05)
+      .max(7 * 24 * 60)
+      .default(240),
     SANDBOX_MEMORY_MIB: z.coerce.number().int().min(128).max(65_536).default(1024),
     SANDBOX_PIDS: z.coerce.number().int().min(64).max(100_000).default(1024),
     SANDBOX_CPUS: z.coerce.number().min(0.1).max(64).default(1),
@@ -106,7 +117,12 @@ const EnvSchema = z
       .string()
       .regex(/^[a-z][a-z0-9]{1,11}$/, "expected 2-12 lower-case letters and digits, starting with a letter")
       .default("adsbx"),
-    SANDBOX_SERVICE_GID: z.coerce.number().int().min(0).max(2 ** 31).optional(),
+    SANDBOX_SERVICE_GID: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .optional(),
     SANDBOX_PRELOAD_IMAGES: commaSeparated(z.string().regex(/^[a-z0-9./:_-]+$/, "expected image names")).default([
       "alpine:latest",
       "alpine:3.20",
@@ -116,6 +132,10 @@ const EnvSchema = z
       "hello-world:latest",
       "registry:2",
     ]),
+  })
+  .refine((env) => env.GRADINGS_IN_FLIGHT_PER_LEARNER <= env.GRADINGS_IN_FLIGHT_PER_CLIENT, {
+    path: ["GRADINGS_IN_FLIGHT_PER_LEARNER"],
+    message: "must not exceed GRADINGS_IN_FLIGHT_PER_CLIENT: a learner's gradings are their client's too",
   })
   .refine((env) => env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
     path: ["HEADERS_TIMEOUT_MS"],
@@ -130,6 +150,12 @@ export interface Config {
   dataDir: string;
   contentDir: string;
   docker: { host: string | undefined; timeoutMs: number; concurrency: number };
+  /**
+   * Bounds on the engine work one caller can cause: the longest a check's command may run in a
+   * container before it is killed, and the gradings one client, and one learner, may have in flight
+   * at once on the shared engine (DOCKER_HOST), counted by each replica.
+   */
+  grading: { execTimeoutMs: number; inFlightPerClient: number; inFlightPerLearner: number };
   /** Deadlines on the database: one statement, and the wait for a pooled connection. */
   database: { queryTimeoutMs: number; poolWaitMs: number };
   /**
@@ -258,6 +284,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     contentDir: path.resolve(e.CONTENT_DIR),
     docker: { host: e.DOCKER_HOST, timeoutMs: e.DOCKER_TIMEOUT_MS, concurrency: e.DOCKER_CONCURRENCY },
+    grading: {
+      execTimeoutMs: e.DOCKER_EXEC_TIMEOUT_MS,
+      inFlightPerClient: e.GRADINGS_IN_FLIGHT_PER_CLIENT,
+      inFlightPerLearner: e.GRADINGS_IN_FLIGHT_PER_LEARNER,
+    },
     database: { queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS, poolWaitMs: e.DATABASE_POOL_WAIT_MS },
     cacheTtlMs: e.CACHE_TTL_MS,
     logLevel: e.LOG_LEVEL,

@@ -235,21 +235,6 @@ export class RateLimited extends DomainError {
 }
 
 /**
- * No sandbox can be had now: the host runs its maximum (pooled ones included), or the sandbox host
- * does not answer. Nothing was made; a sandbox frees up when another is released or reaped.
- */
-export class SandboxUnavailable extends DomainError {
-  readonly code = "sandbox-unavailable";
-  constructor(
-    readonly reason: "capacity" | "host",
-    readonly retryAfterSeconds: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
  * An API client, or one of its learners, already has as many gradings in flight on the service's
  * shared engine as it may: one tenant's load must not slow every other tenant's grading there.
  */
@@ -265,6 +250,21 @@ export class TooManyGradingsInFlight extends DomainError {
       `${per === "client" ? "This API client" : "This learner"} already has ${limit} gradings in flight on the ` +
         `shared Docker engine, the most allowed at once. Nothing was stored; retry after ${retryAfterSeconds} s.`,
     );
+  }
+}
+
+/**
+ * No sandbox can be had now: the host runs its maximum (pooled ones included), or the sandbox host
+ * does not answer. Nothing was made; a sandbox frees up when another is released or reaped.
+ */
+export class SandboxUnavailable extends DomainError {
+  readonly code = "sandbox-unavailable";
+  constructor(
+    readonly reason: "capacity" | "host",
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

@@ -55,15 +55,15 @@ export function localizeGrade(
       ? ""
       : isNotExitedYet(graded)
         ? localize(GRADER_MESSAGES.noExitCodeYet, language, { name, ...graded.actual.with })
-      : actual === null
-        ? check.type === "exists"
-          ? localize(check.feedback.fail, language, {
-              name,
-              expected,
-              actual: localize(GRADER_MESSAGES.noContainer, language),
-            })
-          : localize(GRADER_MESSAGES.notCheckedWithoutContainer, language, { name })
-        : localize(graded.passed ? check.feedback.pass : check.feedback.fail, language, { name, expected, actual });
+        : actual === null
+          ? check.type === "exists"
+            ? localize(check.feedback.fail, language, {
+                name,
+                expected,
+                actual: localize(GRADER_MESSAGES.noContainer, language),
+              })
+            : localize(GRADER_MESSAGES.notCheckedWithoutContainer, language, { name })
+          : localize(graded.passed ? check.feedback.pass : check.feedback.fail, language, { name, expected, actual });
     return {
       id: graded.id,
       description: check ? localize(check.description, language, { name }) : graded.id,
@@ -128,7 +128,9 @@ function answersInWords(question: Question, graded: GradedCheck, language: Langu
 }
 
 /** An exit code asked of a container still running: it has none yet, which the feedback says plainly. */
-function isNotExitedYet(graded: GradedCheck): graded is GradedCheck & { actual: { say: "notExitedYet"; with: Record<string, string> } } {
+function isNotExitedYet(
+  graded: GradedCheck,
+): graded is GradedCheck & { actual: { say: "notExitedYet"; with: Record<string, string> } } {
   return typeof graded.actual === "object" && graded.actual?.say === "notExitedYet" && !graded.passed;
 }
 

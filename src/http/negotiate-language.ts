@@ -21,8 +21,8 @@ export const LangQuerySchema = z.object({
 export function negotiateLanguage(request: FastifyRequest, reply: FastifyReply, queryLang?: string): Language {
   const language =
     queryLang !== undefined
-      ? supported(queryLang) ?? DEFAULT_LANGUAGE
-      : fromAcceptLanguage(request.headers["accept-language"]) ?? DEFAULT_LANGUAGE;
+      ? (supported(queryLang) ?? DEFAULT_LANGUAGE)
+      : (fromAcceptLanguage(request.headers["accept-language"]) ?? DEFAULT_LANGUAGE);
   reply.header("content-language", language);
   reply.header("vary", "Accept-Language");
   return language;

@@ -49,6 +49,7 @@ export const sandboxesPlugin = fp(
           host: `unix://${sandbox.engineSocket}`,
           timeoutMs: app.config.docker.timeoutMs,
           concurrency: app.config.docker.concurrency,
+          execTimeoutMs: app.config.grading.execTimeoutMs,
         });
         engines.set(sandbox.id, engine);
       }

@@ -1,7 +1,7 @@
 import { type Sql, type SqlPool, statement } from "../db/sql.js";
+import { enqueueWebhookEvent } from "../delivery/events.js";
 import { LessonHasExercises } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
-import { enqueueWebhookEvent } from "../delivery/events.js";
 
 export interface LessonShape {
   slug: string;

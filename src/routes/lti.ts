@@ -78,7 +78,9 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const platform = await registerPlatform(app.prisma, request.body, { allowPrivateUrls: app.outbound.allowPrivateUrls });
+      const platform = await registerPlatform(app.prisma, request.body, {
+        allowPrivateUrls: app.outbound.allowPrivateUrls,
+      });
       return reply.code(201).send({ ...platform, tool: toolUrls(request) });
     },
   );

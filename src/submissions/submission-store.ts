@@ -2,13 +2,13 @@ import { z } from "zod";
 import { keysetSql, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { type Sql, type Statement, statement } from "../db/sql.js";
+import { insertDeliveriesSql, type WebhookPayload } from "../delivery/events.js";
 import type { Submission as SubmissionRow } from "../generated/prisma/client.js";
 import { EvidenceSnapshotSchema, type Grade, GradedCheckSchema } from "../grading/grade.js";
 import { type StoredGrade, StoredGradeSchema } from "../grading/localize-grade.js";
 import { INSERT_LEARNER_SQL } from "../learners/learners.js";
 import { LanguageSchema } from "../schemas/language.js";
 import type { Page, PageQuery } from "../schemas/page.js";
-import { insertDeliveriesSql, type WebhookPayload } from "../delivery/events.js";
 
 /**
  * The only reader and writer of the submissions table. Stored JSON is validated on the way out,

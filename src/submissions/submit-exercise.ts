@@ -10,6 +10,7 @@ import { type Answers, gradeAnswers, misfitAnswer } from "../grading/grade-answe
 import { gradeSubmission } from "../grading/grade-submission.js";
 import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
 import type { Language } from "../schemas/language.js";
+import type { GradingAdmission } from "./grading-admission.js";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -27,6 +28,8 @@ export interface SubmitExerciseDeps {
   course: { exercises: ReadonlyMap<string, Exercise>; lessons: readonly LessonShape[] };
   /** The engine that grades this learner: their lab's, or the shared one when the caller holds the grant. */
   engineFor(caller: { clientId: string; mayUseSharedEngine: boolean }, learnerId: string): Promise<DockerEngine>;
+  /** Bounds each client's and learner's gradings in flight on the shared engine. */
+  admission: GradingAdmission;
 }
 
 export interface SubmitExerciseInput {
@@ -71,19 +74,34 @@ export async function submitExercise(
 ): Promise<SubmitExerciseResult> {
   const exercise = deps.course.exercises.get(input.exerciseId);
   if (!exercise) throw new NotFound(`There is no exercise "${input.exerciseId}". GET /v1/exercises lists them.`);
-  const { clientId, learnerId, language, idempotencyKey: key } = input;
+  const { clientId, learnerId } = input;
   refuseTheOtherKind(exercise, input);
-  // The engine is chosen before the key is claimed: a refused engine stores nothing and asks the
-  // engine nothing. Questions need no engine, so no grant either.
-  const grade =
-    exercise.kind === "question"
-      ? () => Promise.resolve({ containerName: "", grade: gradeAnswers(exercise, input.answers ?? {}) })
-      : containerGrader(
-          await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId),
-          exercise,
-          input.containerName,
-        );
+  // The engine is chosen, and the grading admitted on it, before the key is claimed: a refused
+  // engine or a caller over its limit stores nothing and asks the engine nothing. Questions need no
+  // engine, so no grant either.
+  let grade: () => Promise<Graded>;
+  let leave = () => {};
+  if (exercise.kind === "question") {
+    grade = () => Promise.resolve({ containerName: "", grade: gradeAnswers(exercise, input.answers ?? {}) });
+  } else {
+    const engine = await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId);
+    leave = deps.admission.enter(engine, { clientId, learnerId });
+    grade = containerGrader(engine, exercise, input.containerName);
+  }
+  try {
+    return await gradeAndRecord(deps, input, exercise, grade);
+  } finally {
+    leave();
+  }
+}
 
+async function gradeAndRecord(
+  deps: SubmitExerciseDeps,
+  input: SubmitExerciseInput,
+  exercise: Exercise,
+  grade: () => Promise<Graded>,
+): Promise<SubmitExerciseResult> {
+  const { clientId, learnerId, language, idempotencyKey: key } = input;
   const fingerprint = requestFingerprint({
     method: "POST",
     url: `/v1/exercises/${exercise.id}/submissions?lang=${language}`,

@@ -60,7 +60,9 @@ describe("errors are problem+json", () => {
   });
 
   it("names the failing field of an invalid query", async () => {
-    const response = await request(t.app.server).get(`/v1/search?q=${"a".repeat(201)}`).expect(400);
+    const response = await request(t.app.server)
+      .get(`/v1/search?q=${"a".repeat(201)}`)
+      .expect(400);
     expect(response.body.errors).toEqual([expect.objectContaining({ path: "querystring.q" })]);
   });
 

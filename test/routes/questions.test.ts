@@ -59,11 +59,15 @@ describe("a question exercise, graded through the submissions API", () => {
       },
     });
     const unanswered = await submit("preguntas-comandos-basicos", { answers: {} });
-    const order = checkOf(unanswered.body, "vida-de-prueba") as CheckBody & { answers: { given: string[]; right: string[] } };
+    const order = checkOf(unanswered.body, "vida-de-prueba") as CheckBody & {
+      answers: { given: string[]; right: string[] };
+    };
     expect(order.answers.given).toEqual([]);
     expect(order.answers.right[0]).toMatch(/^`docker run /);
     expect(order.answers.right.join(" ")).not.toMatch(/\b(run|exec|rm), /);
-    expect(checkOf(unanswered.body, "ver-los-detenidos")).toMatchObject({ answers: { given: [], right: ["docker ps -a"] } });
+    expect(checkOf(unanswered.body, "ver-los-detenidos")).toMatchObject({
+      answers: { given: [], right: ["docker ps -a"] },
+    });
   });
 
   it("multiple choice: exactly the right options, in any order; one missing or one extra fails", async () => {

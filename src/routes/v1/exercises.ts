@@ -96,6 +96,9 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
             "commit-outcome-unknown: the database did not confirm in time whether the attempt was stored; it may have been. Retry with the Idempotency-Key the problem names (yours, or one the service made): the retry answers the stored attempt if there is one, and grades anew if not",
           ),
           ...authErrorResponses,
+          429: ProblemSchema.describe(
+            "Rate limit exceeded, or too-many-gradings-in-flight: this client (GRADINGS_IN_FLIGHT_PER_CLIENT) or learner (GRADINGS_IN_FLIGHT_PER_LEARNER) already has that many gradings running on the shared engine; nothing was stored; retry after Retry-After",
+          ),
         },
       },
     },
@@ -107,6 +110,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
           sql: app.sql,
           course: app.curriculum,
           engineFor: app.engineForLearner,
+          admission: app.gradingAdmission,
         },
         {
           clientId: client.id,

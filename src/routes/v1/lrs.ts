@@ -1,12 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { XapiStatementSchema } from "../../exports/xapi.js";
-import { listFrozenStatements } from "../../exports/xapi-statement-store.js";
-import { authErrorResponses } from "../../http/auth-responses.js";
-import { pagedList } from "../../http/paged-list.js";
-import { clientOf } from "../../plugins/auth.js";
-import { MAX_PAGE_SIZE, PageQuerySchema } from "../../schemas/page.js";
-import { ProblemSchema } from "../../schemas/problem.js";
 import { XAPI_VERSION } from "../../delivery/lrs-channel.js";
 import {
   deleteLrs,
@@ -17,6 +10,13 @@ import {
   NewLrsSchema,
   putLrs,
 } from "../../delivery/lrs-endpoints.js";
+import { XapiStatementSchema } from "../../exports/xapi.js";
+import { listFrozenStatements } from "../../exports/xapi-statement-store.js";
+import { authErrorResponses } from "../../http/auth-responses.js";
+import { pagedList } from "../../http/paged-list.js";
+import { clientOf } from "../../plugins/auth.js";
+import { MAX_PAGE_SIZE, PageQuerySchema } from "../../schemas/page.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 
 const StatementResultSchema = z
   .object({

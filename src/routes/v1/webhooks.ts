@@ -1,9 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { authErrorResponses } from "../../http/auth-responses.js";
-import { pagedList } from "../../http/paged-list.js";
-import { clientOf } from "../../plugins/auth.js";
-import { ProblemSchema } from "../../schemas/problem.js";
 import { SIGNATURE_HEADER } from "../../delivery/signature.js";
 import {
   createWebhook,
@@ -14,6 +10,10 @@ import {
   WebhookDeliverySchema,
   WebhookSchema,
 } from "../../delivery/webhook-endpoints.js";
+import { authErrorResponses } from "../../http/auth-responses.js";
+import { pagedList } from "../../http/paged-list.js";
+import { clientOf } from "../../plugins/auth.js";
+import { ProblemSchema } from "../../schemas/problem.js";
 
 const CreatedWebhookSchema = WebhookSchema.extend({
   secret: z

@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from "fastify";
 import { labRoutes } from "./lab.js";
 import { lessonCompletionRoutes } from "./lesson-completions.js";
 import { progressRoutes } from "./progress.js";
-import { learnerSessionRoutes } from "./sessions.js";
 import { sandboxRoutes } from "./sandbox.js";
+import { learnerSessionRoutes } from "./sessions.js";
 import { learnerSubmissionRoutes } from "./submissions.js";
 
 /** Everything under /v1/learners/{learnerId}/…: one learner's grades, progress, completions, lab, sessions and sandbox. */
