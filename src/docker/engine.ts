@@ -14,6 +14,7 @@ import {
 } from "./container-facts.js";
 import { isValidContainerName } from "./container-name.js";
 import { ContainerStateError, InvalidContainerNameError } from "./errors.js";
+import { PS_ARGV, processListFromPs } from "./ps-output.js";
 import { DockerStreamDecoder } from "./stream.js";
 
 /**
@@ -196,7 +197,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     throw error;
   }
 
-  return {
+  const engine: DockerEngine = {
     endpoint,
 
     async ping() {
@@ -287,7 +288,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
 
     async top(name) {
       const { target } = await container(name);
-      return call(`top ${name}`, async (signal) => {
+      const listed = await call(`top ${name}`, async (signal) => {
         try {
           const result = (await withSignal(target.top, target, signal)) as {
             Titles?: string[];
@@ -295,9 +296,25 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
           };
           return { titles: result.Titles ?? [], processes: result.Processes ?? [] };
         } catch (error) {
+          if (cannotListPids(error)) return error;
           stateError(name, error);
         }
       });
+      if (!(listed instanceof Error)) return listed;
+      // A rootless engine on cgroup v1 has no cgroup of its own to read the container's pids from
+      // (runc: "unable to get all container pids"), so the container lists them itself, in its own slot
+      // and under the exec deadline.
+      const ps = await engine.execFixed(name, PS_ARGV, { timeoutMs: options.timeoutMs, maxBytes: PS_MAX_BYTES });
+      if (ps.exitCode !== 0) {
+        const why = ps.timedOut ? `ps timed out after ${ps.deadlineMs} ms` : `ps exited ${ps.exitCode}`;
+        throw new EngineUnavailable(
+          endpoint,
+          "it could not list the container's processes",
+          `top ${name}: ${listed.message.split("\n")[0]}; ${why}: ${ps.text.slice(0, 200)}`,
+          { cause: listed },
+        );
+      }
+      return processListFromPs(ps.text, ps);
     },
 
     async statPath(name, path) {
@@ -408,6 +425,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
       limit.clearQueue();
     },
   };
+  return engine;
 }
 
 /** Each event in the engine's stream (one JSON object per line): its action and when, in ms. */
@@ -493,6 +511,15 @@ async function killProcessGroup(target: Docker.Container, pid: number, signal: A
   } as Docker.ExecCreateOptions);
   const stream = (await kill.start({ hijack: false, stdin: false, abortSignal: signal })) as Readable;
   await readDecoded(stream, { keep: "head", maxBytes: 1024, ceilingBytes: 64 * 1024, signal });
+}
+
+/** Most bytes of `ps` output read when the engine cannot list a container's processes itself. */
+const PS_MAX_BYTES = 256 * 1024;
+
+/** The engine's 500 when runc cannot find a container's pids: a rootless engine on cgroup v1 has no cgroups. */
+function cannotListPids(error: unknown): error is Error {
+  const { statusCode, message } = error as { statusCode?: unknown; message?: unknown };
+  return statusCode === 500 && typeof message === "string" && /container pids/.test(message);
 }
 
 /** An RFC 3339 time as the Unix seconds (with a fraction) the events endpoint reads. */

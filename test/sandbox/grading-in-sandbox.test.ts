@@ -37,11 +37,9 @@ const submit = (learnerId: string, auth = t.auth) =>
     .send({ learnerId });
 
 describe("grading on a learner's sandbox", () => {
-  // Skipped until the engine adapter can list a container's processes on a rootless cgroup v1 engine:
-  // there `docker top` fails ("unable to get all container pids": the engine has no cgroups of its
-  // own), so grading answers 503 engine-unavailable. Fix: DockerEngine.top falls back to an exec of
-  // `ps` when the engine says so. Verified 2026-12-06: the other two cases pass.
-  it.skip("passes for the learner who ran the container in their sandbox, and fails for the other", async () => {
+  // On a rootless engine on cgroup v1, `docker top` fails ("unable to get all container pids"), so the
+  // process check is answered by the engine adapter's `ps` in the container.
+  it("passes for the learner who ran the container in their sandbox, and fails for the other", async () => {
     const ana = await putSandbox("ana").expect(201);
     expect(ana.body).toMatchObject({ learnerId: "ana" });
     await putSandbox("bea").expect(201);
