@@ -16,6 +16,14 @@ declare module "fastify" {
 /**
  * Sandboxes, when enabled: the provider (given, in tests, or the sandbox host's on this machine) and
  * one engine client per sandbox, closed when the sandbox is gone.
+ *
+ * A sandbox is not registered as the learner's lab (registerServiceLab): a lab is a lasting row in
+ * PostgreSQL that every replica reads, and this sandbox is a socket on this machine that lives minutes
+ * and is gone after a reap or a restart. As a lab it would outlive its engine (grading a learner 503
+ * on a dead socket until someone deletes the row), and binding it would overwrite a lab the client set
+ * (PUT /v1/learners/{id}/lab), with nothing to restore it from. The provider's own table, keyed by
+ * client and learner like learner_labs, already grades each learner on theirs alone. A provider whose
+ * engines every replica can reach (a Pod per learner) is where a service lab would fit.
  */
 export const sandboxesPlugin = fp(
   async (app: FastifyInstance, options: { provider?: SandboxProvider } = {}) => {
