@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFUSED, type ResolveHost } from "../../src/delivery/outbound.js";
@@ -32,29 +34,69 @@ const resolveHost: ResolveHost = async (hostname) => {
 const host = (kind: string, form: string) => `${kind}-${form.replace(/ /g, "-")}.attacker.example`;
 
 let t: TestApp;
+/** An app that allows private addresses, as tests do for their loopback doubles: the rules that hold even so. */
+let open: TestApp;
 let platform: LtiPlatformDouble;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let admin: { auth: string };
+let internal: HttpDouble;
+let hostile: HttpDouble;
+
+/** A loopback HTTP server that records each request as "METHOD /path" and answers as `answer` says. */
+type HttpDouble = { origin: string; requests: string[]; server: Server };
+async function startHttpDouble(
+  answer: (path: string) => { status: number; headers?: Record<string, string>; body: string },
+): Promise<HttpDouble> {
+  const requests: string[] = [];
+  const server = createServer((incoming, response) => {
+    incoming.resume();
+    incoming.on("end", () => {
+      requests.push(`${incoming.method} ${incoming.url}`);
+      const { status, headers, body } = answer(incoming.url ?? "/");
+      response.writeHead(status, { "content-type": "text/plain", ...headers });
+      response.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
+}
+/** What an internal service answers: what a recorded error must never show. */
+const INTERNAL_SECRET = "AWS_SECRET_ACCESS_KEY=internal-secret-0123456789";
 
 beforeAll(async () => {
   platform = await startLtiPlatform();
   receiver = await startWebhookReceiver();
+  internal = await startHttpDouble(() => ({ status: 200, body: INTERNAL_SECRET }));
+  // A platform whose endpoints send the tool on to the internal service.
+  hostile = await startHttpDouble((path) =>
+    path === "/token"
+      ? { status: 200, headers: { "content-type": "application/json" }, body: '{"access_token":"t","expires_in":60}' }
+      : {
+          status: path.startsWith("/lineitems") ? 307 : 302,
+          headers: { location: `${internal.origin}${path}` },
+          body: INTERNAL_SECRET,
+        },
+  );
   t = await buildTestApp(
     { ...fast({ allowPrivateUrls: false, maxAttempts: 1 }), secretsKey: randomBytes(32) },
     { resolveOutboundHost: resolveHost },
   );
+  open = await buildTestApp({ ...fast({ maxAttempts: 3 }), secretsKey: randomBytes(32) });
   admin = await createTestClient(t.prisma, ["admin"]);
 });
 afterAll(async () => {
   await t?.close();
+  await open?.close();
   await platform?.close();
   await receiver?.close();
+  for (const double of [internal, hostile]) double?.server.closeAllConnections();
+  await Promise.all([internal, hostile].map((double) => double && new Promise((done) => double.server.close(done))));
 });
 
 /** A platform as a row stored before registration checked its URLs (registration refuses literals only). */
-async function storedPlatform(clientId: string, urls: { jwksUrl?: string; tokenUrl?: string }) {
+async function storedPlatform(clientId: string, urls: { jwksUrl?: string; tokenUrl?: string }, app = t) {
   platform.clientId = `tool-${randomUUID()}`;
-  return t.prisma.ltiPlatform.create({
+  return app.prisma.ltiPlatform.create({
     data: {
       clientId,
       issuer: platform.issuer,
@@ -67,24 +109,40 @@ async function storedPlatform(clientId: string, urls: { jwksUrl?: string; tokenU
   });
 }
 
+/** Login, platform authorization and launch, as the user's browser does them. */
+async function launch(app: TestApp, spec: LtiPlatformDouble["nextLaunch"]) {
+  platform.nextLaunch = spec;
+  const login = await request(app.app.server)
+    .get("/lti/login")
+    .query({ iss: platform.issuer, login_hint: "h", target_link_uri: "http://tool/", client_id: platform.clientId })
+    .expect(302);
+  const state = /lti_state=([^;]+)/.exec(String(login.headers["set-cookie"]))?.[1];
+  const posted = await platform.authorize(login.headers.location ?? "");
+  return request(app.app.server)
+    .post("/lti/launch")
+    .type("form")
+    .set("cookie", `lti_state=${state}`)
+    .send({ id_token: posted.id_token, state: posted.state });
+}
+
 /** A graded question attempt of `sub`, and a score for it queued towards `lineitemUrl`. */
-async function queuedScore(lms: { id: string; auth: string }, platformId: string, lineitemUrl: string) {
+async function queuedScore(lms: { id: string; auth: string }, platformId: string, lineitemUrl: string, app = t) {
   const sub = `sub-${randomUUID().slice(0, 8)}`;
-  const graded = await request(t.app.server)
+  const graded = await request(app.app.server)
     .post("/v1/exercises/preguntas-que-es-docker/submissions")
     .set("authorization", lms.auth)
     .send({ learnerId: learnerIdForSub(sub), answers: {} })
     .expect(201);
-  const placement = await t.prisma.ltiPlacement.create({
+  const placement = await app.prisma.ltiPlacement.create({
     data: { platformId, resourceLinkId: randomUUID(), exerciseId: "preguntas-que-es-docker", lineitemUrl },
   });
-  await t.prisma.ltiScoreDelivery.create({
+  await app.prisma.ltiScoreDelivery.create({
     data: { id: randomUUID(), placementId: placement.id, sub, submissionId: graded.body.id, score: { userId: sub } },
   });
-  t.app.pokeDeliveries();
+  app.app.pokeDeliveries();
   const row = await eventually(
     () =>
-      t.prisma.ltiScoreDelivery.findFirstOrThrow({
+      app.prisma.ltiScoreDelivery.findFirstOrThrow({
         where: { placementId: placement.id },
         include: { attemptLog: true },
       }),
@@ -140,18 +198,7 @@ describe.each(FORMS)("a name resolving to %s (%s)", (form) => {
     const jwksUrl = `http://${host("jwks", form)}:${new URL(platform.jwksUrl).port}/jwks`;
     await storedPlatform(lms.id, { jwksUrl });
     const before = platform.requests.filter((line) => line === "GET /jwks").length;
-    platform.nextLaunch = { sub: "learner" };
-    const login = await request(t.app.server)
-      .get("/lti/login")
-      .query({ iss: platform.issuer, login_hint: "h", target_link_uri: "http://tool/", client_id: platform.clientId })
-      .expect(302);
-    const state = /lti_state=([^;]+)/.exec(String(login.headers["set-cookie"]))?.[1];
-    const posted = await platform.authorize(login.headers.location ?? "");
-    const launched = await request(t.app.server)
-      .post("/lti/launch")
-      .type("form")
-      .set("cookie", `lti_state=${state}`)
-      .send({ id_token: posted.id_token, state: posted.state });
+    const launched = await launch(t, { sub: "learner" });
     expect(launched.status).toBeGreaterThanOrEqual(400);
     expect(launched.status).toBeLessThan(500);
     expect(launched.text).toContain("no public address");
@@ -203,5 +250,73 @@ describe("registering an LTI platform without DELIVERY_ALLOW_PRIVATE_URLS", () =
     const response = await request(t.app.server).post("/v1/lti/platforms").set("authorization", admin.auth).send(body);
     expect(response.status, response.text).toBe(422);
     expect(JSON.stringify(response.body)).toContain(`body.${field}`);
+  });
+});
+
+describe("where private addresses are allowed (tests, a private network)", () => {
+  it("a launch whose id_token names a line item off the platform's origin is refused, and nothing is sent there", async () => {
+    const lms = await createTestClient(open.prisma, ["submissions:write"]);
+    await storedPlatform(lms.id, {}, open);
+    const sub = `sub-${randomUUID().slice(0, 8)}`;
+    const lineitem = `${internal.origin}/internal-service/lineitems/1/lineitem`;
+    const launched = await launch(open, {
+      sub,
+      custom: { exercise_id: "preguntas-que-es-docker" },
+      claims: {
+        "https://purl.imsglobal.org/spec/lti/claim/resource_link": { id: `link-${sub}` },
+        "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+          scope: ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+          lineitem,
+        },
+      },
+    });
+    expect(launched.status, launched.text).toBe(401);
+    expect(launched.text).toContain("not on the registered platform's origin");
+    expect(await open.prisma.ltiPlacement.count({ where: { lineitemUrl: lineitem } })).toBe(0);
+    await request(open.app.server)
+      .post("/v1/exercises/preguntas-que-es-docker/submissions")
+      .set("authorization", lms.auth)
+      .send({ learnerId: learnerIdForSub(sub), answers: {} })
+      .expect(201);
+    expect(await open.prisma.ltiScoreDelivery.count({ where: { sub } })).toBe(0);
+    expect(internal.requests).toEqual([]);
+  });
+
+  it("a JWKS that redirects is not followed: the launch is refused", async () => {
+    const lms = await createTestClient(open.prisma, ["submissions:write"]);
+    await storedPlatform(lms.id, { jwksUrl: `${hostile.origin}/jwks-${randomUUID()}` }, open);
+    const launched = await launch(open, { sub: "learner" });
+    expect(launched.status, launched.text).toBe(401);
+    expect(launched.text).not.toContain(INTERNAL_SECRET);
+    expect(hostile.requests.filter((line) => line.startsWith("GET /jwks-"))).toHaveLength(1);
+    expect(internal.requests).toEqual([]);
+  });
+
+  it("a score answered with a redirect is final: not followed, recorded as its status and a fixed reason", async () => {
+    const lms = await createTestClient(open.prisma, ["submissions:write", "progress:read"]);
+    const stored = await storedPlatform(lms.id, { tokenUrl: `${hostile.origin}/token` }, open);
+    const row = await queuedScore(lms, stored.id, `${hostile.origin}/lineitems/1`, open);
+    expect(row).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      attemptLog: [{ statusCode: 307, error: "HTTP 307: redirects are not followed" }],
+    });
+    expect(hostile.requests).toContain("POST /lineitems/1/scores");
+    expect(internal.requests).toEqual([]);
+    const listed = await request(open.app.server).get("/v1/lti/scores").set("authorization", lms.auth).expect(200);
+    expect(listed.body.items).toHaveLength(1);
+    expect(listed.text).not.toContain("internal-secret");
+  });
+
+  it("a token endpoint that redirects is not followed: no client assertion reaches where it points", async () => {
+    const lms = await createTestClient(open.prisma, ["submissions:write"]);
+    const stored = await storedPlatform(lms.id, { tokenUrl: `${hostile.origin}/token-moved` }, open);
+    const row = await queuedScore(lms, stored.id, `${hostile.origin}/lineitems/2`, open);
+    expect(row).toMatchObject({ status: "failed", attempts: 3 });
+    expect(row.attemptLog.map((attempt) => attempt.error)).toEqual(
+      Array(3).fill("token endpoint: HTTP 302: redirects are not followed"),
+    );
+    expect(hostile.requests).not.toContain("POST /lineitems/2/scores");
+    expect(internal.requests).toEqual([]);
   });
 });
