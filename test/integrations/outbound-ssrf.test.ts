@@ -44,9 +44,8 @@ let hostile: HttpDouble;
 
 /** A loopback HTTP server that records each request as "METHOD /path" and answers as `answer` says. */
 type HttpDouble = { origin: string; requests: string[]; server: Server };
-async function startHttpDouble(
-  answer: (path: string) => { status: number; headers?: Record<string, string>; body: string },
-): Promise<HttpDouble> {
+type Answer = { status: number; headers?: Record<string, string>; body: string };
+async function startHttpDouble(answer: (path: string) => Answer): Promise<HttpDouble> {
   const requests: string[] = [];
   const server = createServer((incoming, response) => {
     incoming.resume();
@@ -68,14 +67,15 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   internal = await startHttpDouble(() => ({ status: 200, body: INTERNAL_SECRET }));
   // A platform whose endpoints send the tool on to the internal service.
-  hostile = await startHttpDouble((path) =>
-    path === "/token"
-      ? { status: 200, headers: { "content-type": "application/json" }, body: '{"access_token":"t","expires_in":60}' }
-      : {
-          status: path.startsWith("/lineitems") ? 307 : 302,
-          headers: { location: `${internal.origin}${path}` },
-          body: INTERNAL_SECRET,
-        },
+  hostile = await startHttpDouble(
+    (path): Answer =>
+      path === "/token"
+        ? { status: 200, headers: { "content-type": "application/json" }, body: '{"access_token":"t","expires_in":60}' }
+        : {
+            status: path.startsWith("/lineitems") ? 307 : 302,
+            headers: { location: `${internal.origin}${path}` },
+            body: INTERNAL_SECRET,
+          },
   );
   t = await buildTestApp(
     { ...fast({ allowPrivateUrls: false, maxAttempts: 1 }), secretsKey: randomBytes(32) },
