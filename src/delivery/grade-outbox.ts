@@ -60,8 +60,12 @@ const SCORES_SO_FAR = statement<
     priorBest: number | null;
     /** The highest score queued or delivered to this line item for the learner (null: none yet). */
     sentBest: number | null;
-    /** The newest frozen timestamp for this learner and line item: the next must be a whole second later. */
-    lastTimestamp: string | null;
+    /**
+     * The newest frozen timestamp for this learner and line item: the next must be a whole second later.
+     * The newest by value, not by row: rows are made in the order their grades took the lock, which need
+     * not be the order their transactions began (created_at).
+     */
+    lastTimestamp: Date | null;
     /** A score already reached the gradebook: Canvas must not count the next one as a new attempt. */
     regrade: boolean;
   }
@@ -72,8 +76,8 @@ const SCORES_SO_FAR = statement<
             AS "priorBest",
           (SELECT max((d.score ->> 'scoreGiven')::float8) FROM lti_score_deliveries AS d
             WHERE d.placement_id = $1::uuid AND d.sub = $2 AND d.status IN ('pending', 'delivered')) AS "sentBest",
-          (SELECT d.score ->> 'timestamp' FROM lti_score_deliveries AS d
-            WHERE d.placement_id = $1::uuid AND d.sub = $2 ORDER BY d.created_at DESC LIMIT 1) AS "lastTimestamp",
+          (SELECT max((d.score ->> 'timestamp')::timestamptz) FROM lti_score_deliveries AS d
+            WHERE d.placement_id = $1::uuid AND d.sub = $2) AS "lastTimestamp",
           EXISTS (SELECT 1 FROM lti_score_deliveries AS d
                    WHERE d.placement_id = $1::uuid AND d.sub = $2 AND d.status = 'delivered') AS regrade`,
 );
@@ -99,9 +103,9 @@ const CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission";
  * the one it holds, so two scores for one learner and line item never share a second: the later one
  * moves to the next whole second when needed.
  */
-export function frozenTimestamp(gradedAt: Date, lastTimestamp: string | null): Date {
+export function frozenTimestamp(gradedAt: Date, lastTimestamp: Date | null): Date {
   if (lastTimestamp === null) return gradedAt;
-  const nextSecond = Math.floor(Date.parse(lastTimestamp) / 1000) * 1000 + 1000;
+  const nextSecond = Math.floor(lastTimestamp.getTime() / 1000) * 1000 + 1000;
   return new Date(Math.max(gradedAt.getTime(), nextSecond));
 }
 
