@@ -1,7 +1,17 @@
 // The learner's page: a router over the public /v1 JSON. No framework, no build step.
 import { ApiError, api } from "./api.js";
+import {
+  courseOutline,
+  lastLesson,
+  lessonsInOrder,
+  lessonsRead,
+  markRead,
+  rememberLesson,
+  resumeTarget,
+} from "./course.js";
+import { exercisePanel } from "./exercise-panel.js";
 import { STRINGS } from "./i18n.js";
-import { h, inlineMarkdown, pageHref, renderBlocks, renderInstructions } from "./render.js";
+import { h, inlineMarkdown, pageHref, renderBlocks } from "./render.js";
 
 const main = document.getElementById("main");
 const notice = document.getElementById("notice");
@@ -11,6 +21,8 @@ const state = {
   session: null,
 };
 const t = () => STRINGS[state.lang];
+/** Settles once GET /v1/session has answered, whatever it answered: state.session is then known. */
+let sessionKnown = Promise.resolve();
 
 // ---- chrome: language, theme, notices ------------------------------------------------------
 
@@ -23,10 +35,9 @@ function applyChrome() {
   const langToggle = document.getElementById("lang-toggle");
   langToggle.textContent = strings.otherLanguage;
   langToggle.lang = state.lang === "es" ? "en" : "es";
+  // The button names what it does: in dark mode it offers the light theme.
   const dark = document.documentElement.dataset.theme === "dark";
-  const themeToggle = document.getElementById("theme-toggle");
-  themeToggle.textContent = strings.darkTheme;
-  themeToggle.setAttribute("aria-pressed", String(dark));
+  document.getElementById("theme-toggle").textContent = dark ? strings.lightTheme : strings.darkTheme;
 }
 
 function initialTheme() {
@@ -63,6 +74,7 @@ function problemMessage(error) {
 // ---- views --------------------------------------------------------------------------------
 
 async function progressOrNull() {
+  await sessionKnown;
   if (!state.session) return null;
   try {
     return await api(`/v1/learners/${encodeURIComponent(state.session.learnerId)}/progress`, { lang: state.lang });
@@ -76,10 +88,55 @@ function progressBar(value, label) {
   return h("progress", { max: 100, value: Math.round(value), "aria-label": label }, `${Math.round(value)} %`);
 }
 
+/** The course map: every lesson with its place, what is done, the lesson last opened, and the way back in. */
 async function outlineView() {
-  const [outline, progress] = await Promise.all([api("/v1/lessons", { lang: state.lang }), progressOrNull()]);
+  const outline = await courseOutline(state.lang);
+  const progress = await progressOrNull();
   const strings = t();
-  const lessonProgress = new Map((progress?.lessons ?? []).map((lesson) => [lesson.lesson, lesson]));
+  const lessons = lessonsInOrder(outline);
+  const read = lessonsRead();
+  const byLesson = new Map((progress?.lessons ?? []).map((lesson) => [lesson.lesson, lesson]));
+  const resume = resumeTarget(lessons, progress);
+  const current = lastLesson();
+  const readCount = lessons.filter((lesson) => read.has(lesson.slug) || byLesson.get(lesson.slug)?.completed).length;
+  const lessonCard = (lesson) => {
+    const mine = byLesson.get(lesson.slug);
+    const isCurrent = lesson.slug === current;
+    return h(
+      "li",
+      {
+        className: `lesson-card${isCurrent ? " is-current" : ""}${mine?.completed ? " is-done" : ""}`,
+        "data-lesson": lesson.slug,
+      },
+      h(
+        "a",
+        { href: `/lessons/${lesson.slug}`, "aria-current": isCurrent ? "step" : undefined },
+        h("span", { className: "order" }, `${lesson.position}.`),
+        " ",
+        lesson.title,
+      ),
+      isCurrent ? h("span", { className: "badge badge-current" }, strings.youAreHere) : null,
+      h("p", null, inlineMarkdown(lesson.summary)),
+      h(
+        "p",
+        { className: "meta" },
+        `${lesson.minutes} ${strings.minutes} · `,
+        lesson.exerciseCount > 0
+          ? mine
+            ? h(
+                "span",
+                { className: "lesson-progress" },
+                strings.exercisesPassed(mine.passed, mine.exercises),
+                " ",
+                progressBar(mine.completion, `${lesson.title}: ${strings.lessonProgress}`),
+              )
+            : strings.exerciseCount(lesson.exerciseCount)
+          : strings.noExercises,
+        read.has(lesson.slug) && !mine?.completed ? h("span", { className: "badge badge-read" }, strings.read) : null,
+        mine?.completed ? h("span", { className: "badge badge-pass" }, ` ✓ ${strings.lessonDone}`) : null,
+      ),
+    );
+  };
   return {
     title: "Aprendiendo Docker",
     view: h(
@@ -89,7 +146,17 @@ async function outlineView() {
       h(
         "p",
         { className: "lede" },
-        `${outline.lessonCount} ${strings.lessons} · ${outline.totalMinutes} ${strings.minutes}`,
+        `${strings.lessonCount(lessons.length)} · ${outline.totalMinutes} ${strings.minutes}`,
+      ),
+      h(
+        "section",
+        { className: "resume", "aria-labelledby": "resume-title" },
+        h("h2", { id: "resume-title" }, resume.started ? strings.resume : strings.startCourse),
+        h(
+          "a",
+          { className: "button-link primary", href: `/lessons/${resume.lesson.slug}` },
+          `${strings.lessonOf(resume.lesson.position, lessons.length)}: ${resume.lesson.title} →`,
+        ),
       ),
       progress
         ? h(
@@ -99,6 +166,8 @@ async function outlineView() {
             h(
               "p",
               null,
+              strings.lessonsReadOf(readCount, lessons.length),
+              " · ",
               strings.exercisesPassed(progress.overall.passed, progress.overall.exercises),
               ` (${progress.overall.percentage} %)`,
             ),
@@ -113,38 +182,7 @@ async function outlineView() {
           h(
             "ol",
             { className: "lessons" },
-            module.lessons.map((lesson) => {
-              const done = lessonProgress.get(lesson.slug);
-              return h(
-                "li",
-                { className: "lesson-card", "data-lesson": lesson.slug },
-                h(
-                  "a",
-                  { href: `/lessons/${lesson.slug}` },
-                  h("span", { className: "order" }, `${lesson.order}.`),
-                  " ",
-                  lesson.title,
-                ),
-                h("p", null, inlineMarkdown(lesson.summary)),
-                h(
-                  "p",
-                  { className: "meta" },
-                  `${lesson.minutes} ${strings.minutes} · `,
-                  lesson.exerciseCount > 0
-                    ? done
-                      ? h(
-                          "span",
-                          { className: "lesson-progress" },
-                          strings.exercisesPassed(done.passed, done.exercises),
-                          " ",
-                          progressBar(done.completion, `${lesson.title}: ${strings.lessonProgress}`),
-                        )
-                      : `${lesson.exerciseCount} ${strings.exercises.toLowerCase()}`
-                    : strings.noExercises,
-                  done?.completed ? h("span", { className: "badge badge-pass" }, ` ✓ ${strings.lessonDone}`) : null,
-                ),
-              );
-            }),
+            lessons.filter((lesson) => lesson.module.slug === module.slug).map(lessonCard),
           ),
         ),
       ),
@@ -152,15 +190,33 @@ async function outlineView() {
   };
 }
 
+/** Marks the lesson read once its end has been on screen: a learner who opened it and left has not read it. */
+function watchReading(slug, end) {
+  if (!("IntersectionObserver" in window)) return markRead(slug);
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) {
+      markRead(slug);
+      observer.disconnect();
+    }
+  });
+  observer.observe(end);
+}
+
+/**
+ * A lesson: its text renders from the lesson's one request; where it sits in the course, the
+ * learner's progress and the exercises fill in after, each on its own. The `tools` region is where a
+ * panel beside the text (the lesson's commands; later a terminal) goes.
+ */
 async function lessonView(slug) {
-  const [lesson, progress] = await Promise.all([
-    api(`/v1/lessons/${encodeURIComponent(slug)}`, { lang: state.lang }),
-    progressOrNull(),
-  ]);
+  const lesson = await api(`/v1/lessons/${encodeURIComponent(slug)}`, { lang: state.lang });
   const strings = t();
+  rememberLesson(lesson.slug);
+  const place = h("span", { className: "place" });
   const lessonProgress = h("div", { className: "lesson-progress", id: "lesson-progress" });
-  const showLessonProgress = (all) => {
-    const mine = all?.lessons.find((entry) => entry.lesson === lesson.slug);
+  const exercisesSlot = h("div", { className: "exercise-list" });
+  let progress = null;
+  const showLessonProgress = () => {
+    const mine = progress?.lessons.find((entry) => entry.lesson === lesson.slug);
     lessonProgress.replaceChildren(
       mine
         ? h(
@@ -172,57 +228,92 @@ async function lessonView(slug) {
         : "",
     );
   };
-  showLessonProgress(progress);
-  const refreshProgress = async () => showLessonProgress(await progressOrNull());
-  const panels = await Promise.all(lesson.exercises.map((exercise) => exercisePanel(exercise.id, refreshProgress)));
-  return {
-    title: lesson.title,
-    view: h(
-      "div",
-      { className: "lesson-layout" },
+  const outlineLoaded = courseOutline(state.lang).then(lessonsInOrder);
+  const end = h(
+    "nav",
+    { className: "pager", "aria-label": `${strings.previous} / ${strings.next}` },
+    lesson.previous
+      ? h("a", { href: pageHref(lesson.previous.href), rel: "prev" }, `← ${lesson.previous.title}`)
+      : h("span"),
+    lesson.next ? h("a", { href: pageHref(lesson.next.href), rel: "next" }, `${lesson.next.title} →`) : h("span"),
+  );
+
+  /** After a grade: a pass says so and points on, to the next exercise or, the lesson done, the next lesson. */
+  const onGraded = async (submission, wayOn) => {
+    progress = await progressOrNull();
+    showLessonProgress();
+    if (submission.status !== "passed") return;
+    const passed = new Set((progress?.exercises ?? []).filter((e) => e.passed).map((e) => e.exerciseId));
+    const next = lesson.exercises.find((e) => !passed.has(e.id));
+    if (next) {
+      wayOn.replaceChildren(
+        h(
+          "a",
+          { className: "button-link primary", href: `#exercise-${next.id}` },
+          `${strings.nextExercise}: ${next.title} ↓`,
+        ),
+      );
+      return;
+    }
+    const lessons = await outlineLoaded.catch(() => null);
+    const here = lessons?.find((entry) => entry.slug === lesson.slug);
+    wayOn.replaceChildren(
+      h("p", { className: "lesson-done" }, strings.lessonCompleted),
+      lesson.next
+        ? h(
+            "a",
+            { className: "button-link primary", href: pageHref(lesson.next.href), rel: "next" },
+            `${strings.nextLesson}: ${lesson.next.title} →`,
+          )
+        : h("p", null, strings.courseDone),
+      here?.lastOfModule ? moduleSummary(here.module, strings) : null,
+    );
+  };
+
+  const view = h(
+    "div",
+    { className: "lesson-layout" },
+    h(
+      "article",
+      { className: "lesson" },
       h(
-        "article",
-        { className: "lesson" },
-        h(
-          "nav",
-          { className: "crumbs", "aria-label": strings.course },
-          h("a", { href: "/" }, strings.course),
-          " › ",
-          lesson.module.title,
-        ),
-        h("h1", null, lesson.title),
-        h("p", { className: "lede" }, inlineMarkdown(lesson.summary), ` · ${lesson.minutes} ${strings.minutes}`),
-        lesson.objectives.length
-          ? h(
-              "section",
-              { className: "objectives" },
-              h("h2", null, strings.objectives),
-              h(
-                "ul",
-                null,
-                lesson.objectives.map((o) => h("li", null, inlineMarkdown(o))),
-              ),
-            )
-          : null,
-        renderBlocks(lesson.blocks, strings),
-        panels.length
-          ? h(
-              "section",
-              { className: "exercises", "aria-labelledby": "exercises-title" },
-              h("h2", { id: "exercises-title" }, strings.exercises),
-              lessonProgress,
-              panels,
-            )
-          : null,
-        h(
-          "nav",
-          { className: "pager", "aria-label": `${strings.previous} / ${strings.next}` },
-          lesson.previous
-            ? h("a", { href: pageHref(lesson.previous.href), rel: "prev" }, `← ${lesson.previous.title}`)
-            : h("span"),
-          lesson.next ? h("a", { href: pageHref(lesson.next.href), rel: "next" }, `${lesson.next.title} →`) : h("span"),
-        ),
+        "nav",
+        { className: "crumbs", "aria-label": strings.whereYouAre },
+        h("a", { href: "/" }, strings.course),
+        " › ",
+        lesson.module.title,
+        " · ",
+        place,
       ),
+      h("h1", null, lesson.title),
+      h("p", { className: "lede" }, inlineMarkdown(lesson.summary), ` · ${lesson.minutes} ${strings.minutes}`),
+      lesson.objectives.length
+        ? h(
+            "section",
+            { className: "objectives" },
+            h("h2", null, strings.objectives),
+            h(
+              "ul",
+              null,
+              lesson.objectives.map((o) => h("li", null, inlineMarkdown(o))),
+            ),
+          )
+        : null,
+      renderBlocks(lesson.blocks, strings),
+      lesson.exercises.length
+        ? h(
+            "section",
+            { className: "exercises", "aria-labelledby": "exercises-title" },
+            h("h2", { id: "exercises-title" }, strings.exercises),
+            lessonProgress,
+            exercisesSlot,
+          )
+        : null,
+      end,
+    ),
+    h(
+      "div",
+      { className: "tools" },
       lesson.commands.length
         ? h(
             "aside",
@@ -236,257 +327,61 @@ async function lessonView(slug) {
                   "li",
                   null,
                   h("a", { href: pageHref(c.href) }, h("code", null, c.command)),
-                  h("span", null, c.synopsis),
+                  h("span", null, inlineMarkdown(c.synopsis)),
                 ),
               ),
             ),
           )
         : null,
     ),
-  };
-}
+  );
 
-/** One exercise: instructions, what is checked, the Check button, the result and past attempts. */
-async function exercisePanel(exerciseId, refreshProgress) {
-  const strings = t();
-  const exercise = await api(`/v1/exercises/${encodeURIComponent(exerciseId)}`, { lang: state.lang });
-  const id = `exercise-${exercise.id}`;
-  const result = h("div", { className: "result", id: `${id}-result` });
-  const live = h("p", { className: "visually-hidden", role: "status", "aria-live": "polite" });
-  const attempts = h("div", { className: "attempts" });
-
-  const showAttempts = async () => {
-    if (!state.session) return;
-    try {
-      const page = await api(
-        `/v1/learners/${encodeURIComponent(state.session.learnerId)}/submissions?exerciseId=${encodeURIComponent(exercise.id)}&limit=20`,
-        { lang: state.lang },
-      );
-      attempts.replaceChildren(
-        h(
-          "details",
-          null,
-          h("summary", null, strings.attempts(page.items.length)),
-          page.items.length === 0
-            ? h("p", null, strings.noAttempts)
-            : h(
-                "ol",
-                { className: "attempt-list" },
-                page.items.map((submission) =>
-                  h(
-                    "li",
-                    null,
-                    h(
-                      "time",
-                      { datetime: submission.gradedAt },
-                      new Date(submission.gradedAt).toLocaleString(state.lang),
-                    ),
-                    ` · ${submission.status === "passed" ? strings.statusPassed : strings.statusFailed} · ${submission.score}/${submission.maxScore} `,
-                    h(
-                      "button",
-                      {
-                        type: "button",
-                        className: "link-button",
-                        onclick: () => result.replaceChildren(submissionView(submission)),
-                      },
-                      strings.show,
-                    ),
-                  ),
-                ),
-              ),
-        ),
-      );
-    } catch (error) {
-      noteProblem(error);
-    }
-  };
-
-  const nameInput = h("input", {
-    id: `${id}-container`,
-    name: "containerName",
-    value: exercise.containerName,
-    autocomplete: "off",
-    spellcheck: "false",
-    required: true,
-  });
-  // A question exercise is answered in the form; a container exercise names the container to grade.
-  const questions = exercise.kind === "question" ? exercise.questions.map((q) => questionField(id, q, strings)) : [];
-  const answers = () =>
-    Object.fromEntries(questions.flatMap((q) => (q.value() === undefined ? [] : [[q.id, q.value()]])));
-  const checkButton = h("button", { type: "submit", className: "primary" }, strings.check);
-  const form = h(
-    "form",
-    {
-      className: "check-form",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        if (!state.session) {
-          result.replaceChildren(h("p", { className: "problem" }, strings.signInToCheck));
-          return;
-        }
-        checkButton.disabled = true;
-        live.textContent = strings.checking;
-        result.replaceChildren(h("p", { className: "loading" }, strings.checking));
-        try {
-          const submission = await api(`/v1/exercises/${encodeURIComponent(exercise.id)}/submissions`, {
-            method: "POST",
-            lang: state.lang,
-            body:
-              exercise.kind === "question"
-                ? { learnerId: state.session.learnerId, answers: answers() }
-                : { learnerId: state.session.learnerId, containerName: nameInput.value.trim() },
-          });
-          result.replaceChildren(submissionView(submission));
-          live.textContent =
-            submission.status === "passed"
-              ? strings.passed(submission.score, submission.maxScore)
-              : strings.failed(submission.score, submission.maxScore);
-          await Promise.all([showAttempts(), refreshProgress()]);
-        } catch (error) {
+  // Everything below the text: none of it holds the title back.
+  const after = async () => {
+    outlineLoaded
+      .then((lessons) => {
+        const here = lessons.find((entry) => entry.slug === lesson.slug);
+        if (here) place.textContent = strings.lessonOf(here.position, lessons.length);
+      })
+      .catch(() => {});
+    progress = await progressOrNull();
+    showLessonProgress();
+    const context = {
+      strings,
+      lang: state.lang,
+      session: () => state.session,
+      noteProblem,
+      problemMessage,
+      onGraded,
+    };
+    const panels = await Promise.all(
+      lesson.exercises.map((exercise) =>
+        exercisePanel(exercise.id, context).catch((error) => {
           noteProblem(error);
-          const message = problemMessage(error);
-          result.replaceChildren(message);
-          live.textContent = message.textContent;
-        } finally {
-          checkButton.disabled = false;
-        }
-      },
-    },
-    exercise.kind === "question"
-      ? questions.map((q) => q.element)
-      : [h("label", { for: nameInput.id }, strings.containerName), nameInput],
-    checkButton,
-  );
-
-  await showAttempts();
-  return h(
-    "section",
-    { className: "exercise", id, "aria-labelledby": `${id}-title` },
-    h("h3", { id: `${id}-title` }, exercise.title),
-    renderInstructions(exercise.instructions, strings),
-    exercise.checks.length > 0 &&
-      h(
-        "details",
-        { className: "checks-preview" },
-        h("summary", null, strings.checksTitle),
-        h(
-          "ul",
-          null,
-          exercise.checks.map((check) =>
-            h("li", null, check.description, h("span", { className: "points" }, ` · ${strings.points(check.points)}`)),
-          ),
-        ),
-      ),
-    state.session ? form : h("p", { className: "problem" }, strings.signInToCheck),
-    live,
-    result,
-    attempts,
-  );
-}
-
-/** One question's inputs, and what they answer: undefined while unanswered. */
-function questionField(exerciseId, question, strings) {
-  const name = `${exerciseId}-${question.id}`;
-  const legend = h(
-    "legend",
-    null,
-    inlineMarkdown(question.prompt),
-    h("span", { className: "points" }, ` · ${strings.points(question.points)}`),
-  );
-  const field = (...children) =>
-    h("fieldset", { className: "question", "data-question": question.id }, legend, children);
-  if (question.type === "short") {
-    const input = h("input", { name, autocomplete: "off", spellcheck: "false", "aria-label": question.prompt });
-    return { id: question.id, element: field(input), value: () => input.value.trim() || undefined };
-  }
-  if (question.type === "order") {
-    const selects = question.items.map((_, position) =>
-      h(
-        "select",
-        { name: `${name}-${position + 1}`, "aria-label": strings.position(position + 1) },
-        h("option", { value: "" }, "—"),
-        question.items.map((item) => h("option", { value: item.id }, item.text)),
+          return problemMessage(error);
+        }),
       ),
     );
-    const value = () => (selects.every((select) => select.value) ? selects.map((select) => select.value) : undefined);
-    return {
-      id: question.id,
-      element: field(
-        h(
-          "ol",
-          null,
-          selects.map((select) => h("li", null, select)),
-        ),
-      ),
-      value,
-    };
-  }
-  const type = question.type === "single" ? "radio" : "checkbox";
-  const boxes = question.options.map((option) => h("input", { type, name, value: option.id }));
-  const labels = question.options.map((option, index) =>
-    h("label", { className: "option" }, boxes[index], " ", inlineMarkdown(option.text)),
-  );
-  const value = () => {
-    const chosen = boxes.filter((box) => box.checked).map((box) => box.value);
-    return type === "radio" ? chosen[0] : chosen;
+    exercisesSlot.replaceChildren(...panels);
+    // A deep link to an exercise can be followed only now that it exists.
+    if (location.hash.startsWith("#exercise-")) document.getElementById(location.hash.slice(1))?.scrollIntoView();
   };
-  return { id: question.id, element: field(labels), value };
+  watchReading(lesson.slug, end);
+  return { title: lesson.title, view, after };
 }
 
-function submissionView(submission) {
-  const strings = t();
-  const passed = submission.status === "passed";
+/** At a module's end: what its lessons taught, as the outline sums each up. */
+function moduleSummary(module, strings) {
   return h(
-    "div",
-    { className: `submission ${passed ? "is-passed" : "is-failed"}`, "data-status": submission.status },
-    h(
-      "p",
-      { className: "verdict" },
-      passed
-        ? strings.passed(submission.score, submission.maxScore)
-        : strings.failed(submission.score, submission.maxScore),
-    ),
+    "section",
+    { className: "module-summary", "aria-label": strings.moduleDone(module.title) },
+    h("p", { className: "module-summary-title" }, strings.moduleDone(module.title)),
+    h("p", null, strings.moduleLearned),
     h(
       "ul",
-      { className: "check-results" },
-      submission.checks.map((check) =>
-        h(
-          "li",
-          { className: check.passed ? "check pass" : "check fail", "data-check": check.id },
-          h(
-            "p",
-            { className: "check-head" },
-            h("span", { className: "mark", "aria-hidden": "true" }, check.passed ? "✓" : "✗"),
-            " ",
-            check.description,
-            h("span", { className: "points" }, ` ${check.points}/${check.maxPoints}`),
-          ),
-          h("p", { className: "feedback" }, inlineMarkdown(check.feedback)),
-          check.passed
-            ? null
-            : h(
-                "dl",
-                { className: "versus" },
-                h("dt", null, strings.expected),
-                h("dd", null, h("code", null, check.expected)),
-                h("dt", null, strings.actual),
-                h("dd", null, h("code", null, check.actual ?? strings.nothing)),
-              ),
-        ),
-      ),
+      null,
+      module.lessons.map((entry) => h("li", null, h("strong", null, entry.title), ": ", inlineMarkdown(entry.summary))),
     ),
-    submission.hints.length
-      ? h(
-          "div",
-          { className: "hints" },
-          h("h4", null, strings.hints),
-          h(
-            "ul",
-            null,
-            submission.hints.map((hint) => h("li", null, inlineMarkdown(hint))),
-          ),
-        )
-      : null,
   );
 }
 
@@ -500,7 +395,12 @@ async function commandsView() {
       ...list.items
         .filter((c) => !q || `${c.command} ${c.synopsis}`.toLowerCase().includes(q))
         .map((c) =>
-          h("li", null, h("a", { href: pageHref(c.href) }, h("code", null, c.command)), h("span", null, c.synopsis)),
+          h(
+            "li",
+            null,
+            h("a", { href: pageHref(c.href) }, h("code", null, c.command)),
+            h("span", null, inlineMarkdown(c.synopsis)),
+          ),
         ),
     );
   };
@@ -532,21 +432,24 @@ async function commandView(slug) {
         h("a", { href: "/commands" }, strings.allCommands),
       ),
       h("h1", null, h("code", null, command.command)),
-      h("p", { className: "lede" }, command.synopsis),
-      h("p", null, command.description),
+      h("p", { className: "lede" }, inlineMarkdown(command.synopsis)),
+      h("p", null, inlineMarkdown(command.description)),
       command.options.length
         ? [
             h("h2", null, strings.options),
             h(
               "dl",
               { className: "options" },
-              command.options.map((o) => [h("dt", null, h("code", null, o.flag)), h("dd", null, o.description)]),
+              command.options.map((o) => [
+                h("dt", null, h("code", null, o.flag)),
+                h("dd", null, inlineMarkdown(o.description)),
+              ]),
             ),
           ]
         : null,
       h("h2", null, strings.examples),
       command.examples.map((example) => [
-        h("p", null, example.description),
+        h("p", null, inlineMarkdown(example.description)),
         h("pre", { tabindex: 0 }, h("code", null, example.command)),
       ]),
       command.lessons.length
@@ -587,7 +490,7 @@ async function searchView() {
                 h("span", { className: "badge" }, r.kind === "lesson" ? strings.kindLesson : strings.kindCommand),
                 " ",
                 h("a", { href: pageHref(r.href) }, r.title),
-                h("p", null, r.summary),
+                h("p", null, inlineMarkdown(r.summary)),
               ),
             ),
           ),
@@ -635,6 +538,10 @@ async function render({ moveFocus }) {
     window.scrollTo(0, 0);
     main.focus({ preventScroll: true });
   }
+  await page.after?.().catch((error) => {
+    noteProblem(error);
+    if (!(error instanceof ApiError)) throw error;
+  });
 }
 
 function navigate(url) {
@@ -700,9 +607,11 @@ if (linkOutcome === "expired" || linkOutcome === "invalid") {
   history.replaceState(null, "", location.pathname);
 }
 
-try {
-  state.session = await api("/v1/session");
-} catch (error) {
-  noteProblem(error);
-}
+// The session and the page's content are asked for at once: the text never waits for the session.
+sessionKnown = api("/v1/session").then(
+  (session) => {
+    state.session = session;
+  },
+  (error) => noteProblem(error),
+);
 await render({ moveFocus: false });

@@ -42,12 +42,36 @@ export const inlines = (runs) => runs.map(inline);
 
 /** For console blocks, only the commands: what follows `$ `, without the output around it. */
 function copyableText(block) {
-  if (block.language !== "console") return block.code;
+  if (!TERMINAL_LANGUAGES.has(block.language)) return block.code;
   const commands = block.code
     .split("\n")
     .filter((line) => line.startsWith("$ "))
     .map((line) => line.slice(2));
   return commands.length > 0 ? commands.join("\n") : block.code;
+}
+
+const TERMINAL_LANGUAGES = new Set(["console", "shell-session"]);
+/** The bar's label, for people: a terminal session says so; plain text and shell scripts need no label. */
+function codeLabel(language, t) {
+  if (TERMINAL_LANGUAGES.has(language)) return t.terminal;
+  const names = { dockerfile: "Dockerfile", yaml: "YAML", yml: "YAML", json: "JSON" };
+  return names[language.toLowerCase()] ?? "";
+}
+
+/**
+ * A terminal session's lines: what the learner types (after `$ `) set apart from what the terminal
+ * answers. The prompt is drawn but not selectable, so selecting a command by hand copies only it.
+ */
+function terminalLines(code) {
+  return code.split("\n").flatMap((line, index) => {
+    const parts = line.startsWith("$ ")
+      ? [
+          h("span", { className: "prompt", "aria-hidden": "true" }, "$ "),
+          h("span", { className: "cmd" }, line.slice(2)),
+        ]
+      : [h("span", { className: "out" }, line)];
+    return index === 0 ? parts : ["\n", ...parts];
+  });
 }
 
 export function codeBlock(block, t) {
@@ -72,12 +96,23 @@ export function codeBlock(block, t) {
     },
     t.copy,
   );
+  const terminal = TERMINAL_LANGUAGES.has(block.language);
   return h(
     "div",
-    { className: "code" },
-    h("div", { className: "code-bar" }, h("span", { className: "code-lang" }, block.language), status, button),
-    // Focusable: a keyboard user must be able to scroll a long line sideways.
-    h("pre", { tabindex: 0 }, h("code", { "data-language": block.language }, block.code)),
+    { className: terminal ? "code is-terminal" : "code" },
+    h(
+      "div",
+      { className: "code-bar" },
+      h("span", { className: "code-lang" }, codeLabel(block.language, t)),
+      status,
+      button,
+    ),
+    // Focusable: a keyboard user must be able to scroll a long output line sideways (commands wrap).
+    h(
+      "pre",
+      { tabindex: 0 },
+      h("code", { "data-language": block.language }, terminal ? terminalLines(block.code) : block.code),
+    ),
   );
 }
 
@@ -146,11 +181,17 @@ const RENDERERS = {
 };
 
 /**
- * A block corrected from the original tutorial says so in words, right after itself. Added blocks carry no mark:
- * most of a lesson is added, and a mark on nearly every block would tell a learner nothing.
+ * A block corrected from the original tutorial says so in words, right after itself, folded: the note
+ * is for teachers comparing with the tutorial, and would interrupt a learner's reading. Added blocks
+ * carry no mark: most of a lesson is added, and a mark on nearly every block would tell nobody anything.
  */
 function correction(block, t) {
-  return h("p", { className: "provenance" }, h("strong", null, `${t.corrected}: `), block.provenance.reason);
+  return h(
+    "details",
+    { className: "provenance" },
+    h("summary", null, t.teacherNote),
+    h("p", null, block.provenance.reason),
+  );
 }
 
 export function renderBlocks(blocks, t) {

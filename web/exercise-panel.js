@@ -1,0 +1,405 @@
+// One exercise on a lesson page: what to do, the hints on request, the Check button and what a grade says.
+import { ApiError, api } from "./api.js";
+import { codeBlock, h, inlineMarkdown, renderInstructions } from "./render.js";
+
+/**
+ * The commands a hint tells the learner to type: each `docker …` (or `kill …`) span of its Markdown,
+ * in order. Hints are data (content/exercises), so a hint that names a command becomes a command to copy.
+ */
+export function commandsIn(markdown) {
+  return [...markdown.matchAll(/`([^`]+)`/g)]
+    .map((match) => match[1].trim())
+    .filter((code) => /^(sudo )?docker\s+\S/.test(code) || /^kill\s/.test(code));
+}
+
+/** A hint as the one next step: its words, then its commands in a block with a copy button. */
+function nextStep(markdown, strings) {
+  const commands = commandsIn(markdown);
+  return h(
+    "section",
+    { className: "next-step", "aria-label": strings.nextStep },
+    h("p", { className: "next-step-title" }, strings.nextStep),
+    h("p", null, inlineMarkdown(markdown)),
+    commands.length > 0
+      ? codeBlock({ language: "console", code: commands.map((command) => `$ ${command}`).join("\n") }, strings)
+      : null,
+  );
+}
+
+/** When a hint applies, in words: «Si tu contenedor está exited», «Si falla: Está en ejecución». */
+function hintCondition(when, checks, strings) {
+  const parts = [];
+  if (when.state === "missing") parts.push(strings.hintIfMissing);
+  else if (when.state) parts.push(strings.hintIfState(when.state));
+  if (when.failed) {
+    const check = checks.find((candidate) => candidate.id === when.failed);
+    parts.push(strings.hintIfFailed(check ? check.description : when.failed));
+  }
+  return parts.join(strings.and);
+}
+
+/** The exercise's hints, one more each press, before any attempt: help without giving all of it at once. */
+function hintsOnRequest(exercise, strings) {
+  if (exercise.hints.length === 0) return null;
+  const list = h("ol", { className: "hint-list" });
+  let shown = 0;
+  const button = h("button", { type: "button", className: "hint-button" });
+  const label = () => {
+    button.textContent = strings.showHint(shown + 1, exercise.hints.length);
+  };
+  label();
+  button.addEventListener("click", () => {
+    const hint = exercise.hints[shown];
+    list.append(
+      h(
+        "li",
+        { tabindex: -1 },
+        h("p", { className: "hint-when" }, hintCondition(hint.when, exercise.checks, strings)),
+        h("p", null, inlineMarkdown(hint.text)),
+        commandsIn(hint.text).length > 0
+          ? codeBlock(
+              {
+                language: "console",
+                code: commandsIn(hint.text)
+                  .map((c) => `$ ${c}`)
+                  .join("\n"),
+              },
+              strings,
+            )
+          : null,
+      ),
+    );
+    list.lastElementChild.focus();
+    shown++;
+    if (shown === exercise.hints.length) button.remove();
+    else label();
+  });
+  return h("div", { className: "hints-on-request" }, h("h4", null, strings.hints), list, button);
+}
+
+/**
+ * One exercise: instructions, what is checked, hints on request, the Check button, the result and
+ * past attempts. `lesson.onGraded(submission, wayOn)` lets the lesson add where to go next.
+ */
+export async function exercisePanel(exerciseId, { strings, lang, session, noteProblem, problemMessage, onGraded }) {
+  const exercise = await api(`/v1/exercises/${encodeURIComponent(exerciseId)}`, { lang });
+  const id = `exercise-${exercise.id}`;
+  const result = h("div", { className: "result", id: `${id}-result` });
+  const live = h("p", { className: "visually-hidden", role: "status", "aria-live": "polite" });
+  const attempts = h("div", { className: "attempts" });
+  const show = (submission) => result.replaceChildren(submissionView(submission, exercise, strings));
+
+  const showAttempts = async () => {
+    if (!session()) return;
+    try {
+      const page = await api(
+        `/v1/learners/${encodeURIComponent(session().learnerId)}/submissions?exerciseId=${encodeURIComponent(exercise.id)}&limit=20`,
+        { lang },
+      );
+      attempts.replaceChildren(
+        h(
+          "details",
+          null,
+          h("summary", null, strings.attempts(page.items.length)),
+          page.items.length === 0
+            ? h("p", null, strings.noAttempts)
+            : h(
+                "ol",
+                { className: "attempt-list" },
+                page.items.map((submission) =>
+                  h(
+                    "li",
+                    null,
+                    h("time", { datetime: submission.gradedAt }, new Date(submission.gradedAt).toLocaleString(lang)),
+                    ` · ${submission.status === "passed" ? strings.statusPassed : strings.statusFailed} · ${submission.score}/${submission.maxScore} `,
+                    h(
+                      "button",
+                      { type: "button", className: "link-button", onclick: () => show(submission) },
+                      strings.show,
+                    ),
+                  ),
+                ),
+              ),
+        ),
+      );
+    } catch (error) {
+      noteProblem(error);
+    }
+  };
+
+  const nameInput = h("input", {
+    id: `${id}-container`,
+    name: "containerName",
+    value: exercise.containerName,
+    autocomplete: "off",
+    autocapitalize: "off",
+    spellcheck: "false",
+    required: true,
+  });
+  // A question exercise is answered in the form; a container exercise names the container to grade.
+  const questions = exercise.kind === "question" ? exercise.questions.map((q) => questionField(id, q, strings)) : [];
+  const answers = () =>
+    Object.fromEntries(questions.flatMap((q) => (q.value() === undefined ? [] : [[q.id, q.value()]])));
+  const checkButton = h("button", { type: "submit", className: "primary" }, strings.check);
+  const form = h(
+    "form",
+    {
+      className: exercise.kind === "question" ? "check-form is-questions" : "check-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (!session()) {
+          result.replaceChildren(h("p", { className: "problem" }, strings.signInToCheck));
+          return;
+        }
+        checkButton.disabled = true;
+        live.textContent = strings.checking;
+        result.replaceChildren(h("p", { className: "loading" }, strings.checking));
+        try {
+          const submission = await api(`/v1/exercises/${encodeURIComponent(exercise.id)}/submissions`, {
+            method: "POST",
+            lang,
+            body:
+              exercise.kind === "question"
+                ? { learnerId: session().learnerId, answers: answers() }
+                : { learnerId: session().learnerId, containerName: nameInput.value.trim() },
+          });
+          show(submission);
+          live.textContent =
+            submission.status === "passed"
+              ? strings.passed(submission.score, submission.maxScore)
+              : strings.failed(submission.score, submission.maxScore);
+          // Right under the verdict: after a pass, the way on comes before the list of what passed.
+          const wayOn = h("div", { className: "way-on" });
+          result.querySelector(".verdict").after(wayOn);
+          await Promise.all([showAttempts(), onGraded(submission, wayOn)]);
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          noteProblem(error);
+          const message = problemMessage(error);
+          result.replaceChildren(message);
+          live.textContent = message.textContent;
+        } finally {
+          checkButton.disabled = false;
+        }
+      },
+    },
+    exercise.kind === "question"
+      ? questions.map((q) => q.element)
+      : h("p", { className: "name-field" }, h("label", { for: nameInput.id }, strings.containerName), nameInput),
+    checkButton,
+  );
+
+  await showAttempts();
+  return h(
+    "section",
+    { className: "exercise", id, "aria-labelledby": `${id}-title` },
+    h("h3", { id: `${id}-title` }, exercise.title),
+    renderInstructions(exercise.instructions, strings),
+    exercise.checks.length > 0 &&
+      h(
+        "details",
+        { className: "checks-preview" },
+        h("summary", null, strings.checksTitle),
+        h(
+          "ul",
+          null,
+          exercise.checks.map((check) =>
+            h("li", null, check.description, h("span", { className: "points" }, ` · ${strings.points(check.points)}`)),
+          ),
+        ),
+      ),
+    hintsOnRequest(exercise, strings),
+    session() ? form : h("p", { className: "problem" }, strings.signInToCheck),
+    live,
+    result,
+    attempts,
+  );
+}
+
+/** Option text as plain words, for places that hold no markup (a select's options): `docker ps` is docker ps. */
+const plain = (markdown) => markdown.replace(/`([^`]+)`/g, "$1").replace(/\*\*?([^*]+)\*\*?/g, "$1");
+
+/** One question's inputs, and what they answer: undefined while unanswered. */
+function questionField(exerciseId, question, strings) {
+  const name = `${exerciseId}-${question.id}`;
+  const legend = h(
+    "legend",
+    null,
+    inlineMarkdown(question.prompt),
+    h("span", { className: "points" }, ` · ${strings.points(question.points)}`),
+  );
+  const field = (...children) =>
+    h("fieldset", { className: `question question-${question.type}`, "data-question": question.id }, legend, children);
+  if (question.type === "short") {
+    const input = h("input", {
+      name,
+      autocomplete: "off",
+      autocapitalize: "off",
+      spellcheck: "false",
+      "aria-label": plain(question.prompt),
+    });
+    return { id: question.id, element: field(input), value: () => input.value.trim() || undefined };
+  }
+  if (question.type === "order") {
+    const selects = question.items.map((_, position) =>
+      h(
+        "select",
+        { name: `${name}-${position + 1}`, id: `${name}-${position + 1}` },
+        h("option", { value: "" }, strings.choose),
+        question.items.map((item) => h("option", { value: item.id }, plain(item.text))),
+      ),
+    );
+    const value = () => (selects.every((select) => select.value) ? selects.map((select) => select.value) : undefined);
+    return {
+      id: question.id,
+      element: field(
+        h(
+          "ol",
+          { className: "order-list" },
+          selects.map((select, position) =>
+            h("li", null, h("label", { for: select.id }, strings.position(position + 1)), select),
+          ),
+        ),
+      ),
+      value,
+    };
+  }
+  const type = question.type === "single" ? "radio" : "checkbox";
+  const boxes = question.options.map((option) => h("input", { type, name, value: option.id }));
+  const labels = question.options.map((option, index) =>
+    h(
+      "label",
+      { className: "option" },
+      boxes[index],
+      h("span", { className: "option-text" }, inlineMarkdown(option.text)),
+    ),
+  );
+  const value = () => {
+    const chosen = boxes.filter((box) => box.checked).map((box) => box.value);
+    return type === "radio" ? chosen[0] : chosen;
+  };
+  return { id: question.id, element: field(labels), value };
+}
+
+/** Expected and obtained, only where they tell something the feedback did not already say. */
+function versusMeansSomething(check) {
+  if (check.passed || !check.evaluated || check.actual === null || check.expected === "") return false;
+  return !(check.feedback.includes(check.expected) && check.feedback.includes(check.actual));
+}
+
+function answersView(check, strings) {
+  const list = (texts) =>
+    texts.length === 0
+      ? h("p", null, strings.noAnswer)
+      : h(
+          texts.length > 1 ? "ol" : "ul",
+          { className: "answer-texts" },
+          texts.map((text) => h("li", null, inlineMarkdown(text))),
+        );
+  return h(
+    "dl",
+    { className: "answers" },
+    h("dt", null, strings.yourAnswer),
+    h("dd", null, list(check.answers.given)),
+    check.passed ? null : [h("dt", null, strings.rightAnswer), h("dd", null, list(check.answers.right))],
+  );
+}
+
+function checkItem(check, strings) {
+  return h(
+    "li",
+    { className: check.passed ? "check pass" : "check fail", "data-check": check.id },
+    h(
+      "p",
+      { className: "check-head" },
+      h("span", { className: "mark", "aria-hidden": "true" }, check.passed ? "✓" : "✗"),
+      " ",
+      inlineMarkdown(check.description),
+      h("span", { className: "points" }, ` ${check.points}/${check.maxPoints}`),
+    ),
+    check.feedback ? h("p", { className: "feedback" }, inlineMarkdown(check.feedback)) : null,
+    check.answers ? answersView(check, strings) : null,
+    !check.answers && versusMeansSomething(check)
+      ? h(
+          "dl",
+          { className: "versus" },
+          h("dt", null, strings.expected),
+          h("dd", null, h("code", null, check.expected)),
+          h("dt", null, strings.actual),
+          h("dd", null, h("code", null, check.actual)),
+        )
+      : null,
+  );
+}
+
+/**
+ * A grade, leading with what to do: a failed one opens with the one next step (the first hint, its
+ * command ready to copy), then what failed; checks that could not run for want of a container fold
+ * into one line; what passed comes last.
+ */
+export function submissionView(submission, exercise, strings) {
+  const passed = submission.status === "passed";
+  const failing = submission.checks.filter((check) => !check.passed && check.evaluated);
+  const unlooked = submission.checks.filter((check) => !check.passed && !check.evaluated);
+  const passing = submission.checks.filter((check) => check.passed);
+  const [first, ...moreHints] = submission.hints;
+  return h(
+    "div",
+    { className: `submission ${passed ? "is-passed" : "is-failed"}`, "data-status": submission.status },
+    h(
+      "p",
+      { className: "verdict" },
+      passed
+        ? strings.passed(submission.score, submission.maxScore)
+        : strings.failed(submission.score, submission.maxScore),
+    ),
+    !passed && first ? nextStep(first, strings) : null,
+    failing.length || unlooked.length
+      ? h(
+          "ul",
+          { className: "check-results" },
+          failing.map((check) => checkItem(check, strings)),
+          unlooked.length
+            ? h(
+                "li",
+                { className: "check unlooked", "data-unlooked": unlooked.length },
+                h(
+                  "details",
+                  null,
+                  h("summary", null, strings.couldNotLook(unlooked.length)),
+                  h(
+                    "ul",
+                    null,
+                    unlooked.map((check) => h("li", { "data-check": check.id }, inlineMarkdown(check.description))),
+                  ),
+                ),
+              )
+            : null,
+        )
+      : null,
+    moreHints.length
+      ? h(
+          "div",
+          { className: "hints" },
+          h("h4", null, strings.moreHints),
+          h(
+            "ul",
+            null,
+            moreHints.map((hint) => h("li", null, inlineMarkdown(hint))),
+          ),
+        )
+      : null,
+    passing.length
+      ? h(
+          "details",
+          { className: "passed-checks", open: passed || exercise?.kind === "question" ? true : undefined },
+          h("summary", null, strings.passedChecks(passing.length)),
+          h(
+            "ul",
+            { className: "check-results" },
+            passing.map((check) => checkItem(check, strings)),
+          ),
+        )
+      : null,
+  );
+}
