@@ -27,6 +27,8 @@ export const dockerPlugin = fp(
         sharedEngine: engine,
         perClient: app.config.grading.inFlightPerClient,
         perLearner: app.config.grading.inFlightPerLearner,
+        // A waiting grading gives up after two of the longest rounds the ones ahead of it can take.
+        maxWaitMs: 2 * app.config.grading.execTimeoutMs,
       }),
     );
     app.addHook("onReady", async () => {

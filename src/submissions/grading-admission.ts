@@ -7,13 +7,26 @@ import { TooManyGradingsInFlight } from "../errors/domain-errors.js";
  */
 const RETRY_AFTER_SECONDS = 1;
 
+/**
+ * How many gradings may wait for each one allowed in flight. An autograder's burst for one class
+ * waits its turn instead of being refused; a client that sends faster than its gradings end fills
+ * its own queue and is refused, and nobody else waits behind it.
+ */
+const WAITING_PER_SLOT = 4;
+
 export interface GradingAdmission {
   /**
-   * Counts one grading on `engine` as in flight until the returned `leave` is called, or refuses it
-   * with TooManyGradingsInFlight. Only the shared engine is counted: a learner's lab engine serves
-   * that learner alone, so their load there slows nobody else.
+   * Counts one grading on `engine` as in flight until the returned `leave` is called. Over the
+   * caller's limit it waits in its client's queue, first come first served, for at most `maxWaitMs`;
+   * a full queue, or a wait that runs out, is TooManyGradingsInFlight. Only the shared engine is
+   * counted: a learner's lab engine serves that learner alone, so their load there slows nobody else.
    */
-  enter(engine: DockerEngine, caller: { clientId: string; learnerId: string }): () => void;
+  enter(engine: DockerEngine, caller: { clientId: string; learnerId: string }): Promise<() => void>;
+}
+
+interface Waiter {
+  learner: string;
+  admit(): void;
 }
 
 /** Gradings in flight on the shared engine, per client and per learner, counted in this replica's memory. */
@@ -21,35 +34,83 @@ export function createGradingAdmission(options: {
   sharedEngine: DockerEngine;
   perClient: number;
   perLearner: number;
+  maxWaitMs: number;
 }): GradingAdmission {
   const inFlight = new Map<string, number>();
+  const waiting = new Map<string, Waiter[]>();
   const count = (key: string) => inFlight.get(key) ?? 0;
   const add = (key: string, delta: number) => {
     const next = count(key) + delta;
     if (next === 0) inFlight.delete(key);
     else inFlight.set(key, next);
   };
+  const hasRoom = (client: string, learner: string) =>
+    count(client) < options.perClient && count(learner) < options.perLearner;
+
+  const occupy = (client: string, learner: string) => {
+    add(client, 1);
+    add(learner, 1);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      add(client, -1);
+      add(learner, -1);
+      admitWaiting(client);
+    };
+  };
+
+  /** The first of the client's waiters whose learner has room goes in: a busy learner does not hold up the others. */
+  function admitWaiting(client: string) {
+    const queue = waiting.get(client);
+    if (!queue) return;
+    const next = queue.findIndex((waiter) => hasRoom(client, waiter.learner));
+    if (next === -1) return;
+    const [waiter] = queue.splice(next, 1);
+    if (queue.length === 0) waiting.delete(client);
+    waiter?.admit();
+  }
 
   return {
-    enter(engine, { clientId, learnerId }) {
+    async enter(engine, { clientId, learnerId }) {
       if (engine !== options.sharedEngine) return () => {};
       const client = `client ${clientId}`;
       const learner = `learner ${clientId}/${learnerId}`;
-      if (count(learner) >= options.perLearner) {
+      const queue = waiting.get(client) ?? [];
+      const learnerWaiting = queue.filter((waiter) => waiter.learner === learner).length;
+      // Nobody is passed in their own learner's line; another learner's wait is no reason to wait.
+      if (learnerWaiting === 0 && hasRoom(client, learner)) return occupy(client, learner);
+
+      if (learnerWaiting >= options.perLearner * WAITING_PER_SLOT) {
         throw new TooManyGradingsInFlight(RETRY_AFTER_SECONDS, options.perLearner, "learner");
       }
-      if (count(client) >= options.perClient) {
+      if (queue.length >= options.perClient * WAITING_PER_SLOT) {
         throw new TooManyGradingsInFlight(RETRY_AFTER_SECONDS, options.perClient, "client");
       }
-      add(client, 1);
-      add(learner, 1);
-      let left = false;
-      return () => {
-        if (left) return;
-        left = true;
-        add(client, -1);
-        add(learner, -1);
-      };
+      return new Promise<() => void>((resolve, reject) => {
+        const waiter: Waiter = {
+          learner,
+          admit: () => {
+            clearTimeout(timer);
+            resolve(occupy(client, learner));
+          },
+        };
+        const timer = setTimeout(() => {
+          const index = queue.indexOf(waiter);
+          if (index !== -1) queue.splice(index, 1);
+          if (queue.length === 0 && waiting.get(client) === queue) waiting.delete(client);
+          const per = count(learner) >= options.perLearner ? "learner" : "client";
+          reject(
+            new TooManyGradingsInFlight(
+              RETRY_AFTER_SECONDS,
+              per === "learner" ? options.perLearner : options.perClient,
+              per,
+            ),
+          );
+        }, options.maxWaitMs);
+        queue.push(waiter);
+        waiting.set(client, queue);
+      });
     },
   };
 }

@@ -85,7 +85,7 @@ export async function submitExercise(
     grade = () => Promise.resolve({ containerName: "", grade: gradeAnswers(exercise, input.answers ?? {}) });
   } else {
     const engine = await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId);
-    leave = deps.admission.enter(engine, { clientId, learnerId });
+    leave = await deps.admission.enter(engine, { clientId, learnerId });
     grade = containerGrader(engine, exercise, input.containerName);
   }
   try {

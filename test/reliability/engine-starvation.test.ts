@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, createTestClient, type TestApp, testConfig } from "../helper.js";
@@ -37,18 +40,11 @@ beforeAll(async () => {
     "-c",
     `mkfifo /tmp/nota.txt; ${clock}`,
   ]);
-  await docker([
-    "run",
-    "-d",
-    "--name",
-    noteContainer,
-    "--network",
-    "none",
-    "alpine",
-    "sh",
-    "-c",
-    `echo 'nota de prueba' > /tmp/nota.txt; ${clock}`,
-  ]);
+  await docker(["run", "-d", "--name", noteContainer, "--network", "none", "alpine", "sh", "-c", clock]);
+  // The exercise asks for the note to be copied in with docker cp, and its checks see how it came.
+  const note = path.join(await mkdtemp(path.join(tmpdir(), "starve-")), "nota.txt");
+  await writeFile(note, "nota de prueba\n");
+  await docker(["cp", note, `${noteContainer}:/tmp/nota.txt`]);
   // Only the engine is the subject: neither the per-client rate limit nor the per-address
   // connection cap (the test's clients all come from 127.0.0.1) may be what stops A.
   const defaults = testConfig("postgresql://unused");

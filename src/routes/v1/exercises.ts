@@ -97,7 +97,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
           ),
           ...authErrorResponses,
           429: ProblemSchema.describe(
-            "Rate limit exceeded, or too-many-gradings-in-flight: this client (GRADINGS_IN_FLIGHT_PER_CLIENT) or learner (GRADINGS_IN_FLIGHT_PER_LEARNER) already has that many gradings running on the shared engine; nothing was stored; retry after Retry-After",
+            "Rate limit exceeded, or too-many-gradings-in-flight: this client (GRADINGS_IN_FLIGHT_PER_CLIENT) or learner (GRADINGS_IN_FLIGHT_PER_LEARNER) already has that many gradings running on the shared engine and its line of waiting ones is full, or a waiting one's turn did not come in time; nothing was stored; retry after Retry-After",
           ),
         },
       },
