@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config/config.js";
@@ -116,6 +117,8 @@ export async function buildApp(
   await app.register(idempotencyPlugin);
   await app.register(dockerPlugin, { engine: options.dockerEngine });
   await app.register(sandboxesPlugin, { provider: options.sandboxProvider });
+  // The sandbox terminal's WebSocket: a keystroke each way needs no request per character. 64 KiB: a long paste.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(labsPlugin);
   await app.register(contentPlugin, { contentDir: config.contentDir });
   await app.register(routes);

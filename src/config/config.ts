@@ -123,6 +123,10 @@ const EnvSchema = z
       .min(0)
       .max(2 ** 31)
       .optional(),
+    SANDBOX_CONSOLE_IMAGE: z
+      .string()
+      .regex(/^[a-z0-9./:_-]+$/, "expected an image name")
+      .default("docker:cli"),
     SANDBOX_PRELOAD_IMAGES: commaSeparated(z.string().regex(/^[a-z0-9./:_-]+$/, "expected image names")).default([
       "alpine:latest",
       "alpine:3.20",
@@ -238,6 +242,8 @@ export interface SandboxSettings {
   namePrefix: string;
   serviceGid: number | undefined;
   preloadImages: string[];
+  /** The terminal's image (sh and the docker CLI), preloaded with the others: docker:cli by default. */
+  consoleImage: string;
 }
 
 export class ConfigError extends Error {
@@ -338,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namePrefix: e.SANDBOX_NAME_PREFIX,
       serviceGid: e.SANDBOX_SERVICE_GID,
       preloadImages: e.SANDBOX_PRELOAD_IMAGES,
+      consoleImage: e.SANDBOX_CONSOLE_IMAGE,
     },
   };
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { NotFound } from "../errors/domain-errors.js";
 import { sendRepresentation } from "../http/representation.js";
-import { pagePolicy } from "../web/page-policy.js";
+import { pagePolicy, terminalPolicy } from "../web/page-policy.js";
 import { loadWebAssets, type WebAsset } from "../web/web-assets.js";
 
 /** Addresses the page's router knows (web/main.js); each answers the same index.html. */
@@ -35,11 +35,21 @@ export const webRoutes: FastifyPluginAsyncZod = async (app) => {
     });
   }
 
+  const terminal = assets.get("terminal.html");
+  if (!terminal) throw new Error("web/terminal.html is missing");
+  const terminalPage = terminalPolicy(app.config.frameAncestors);
+  app.get("/terminal", { schema: { hide: true } }, async (request, reply) => {
+    reply.header("content-security-policy", terminalPage);
+    reply.removeHeader("x-frame-options");
+    return send(request, reply, terminal);
+  });
+
   app.get(
     "/app/:file",
     { schema: { hide: true, params: z.object({ file: z.string().max(100) }) } },
     async (request, reply) => {
-      const asset = request.params.file === "index.html" ? undefined : assets.get(request.params.file);
+      const page = request.params.file === "index.html" || request.params.file === "terminal.html";
+      const asset = page ? undefined : assets.get(request.params.file);
       if (!asset) throw new NotFound(`There is no file /app/${request.params.file}.`);
       return send(request, reply, asset);
     },

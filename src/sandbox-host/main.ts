@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       serviceGid,
       max: settings.max,
       quota: settings.quota,
-      preloadImages: settings.preloadImages,
+      preloadImages: [...settings.preloadImages, settings.consoleImage],
       imagesFrom: config.docker.host,
     },
     log,

@@ -1,4 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { type Representation, representationOf } from "../http/representation.js";
@@ -19,17 +20,36 @@ export interface WebAsset {
   gzip: Representation;
 }
 
-/** Reads and compresses every file of web/ once; a request then does no file or zlib work. */
+const packageFile = createRequire(import.meta.url);
+
+/** Files of npm packages the page loads as they are published (ES modules and CSS), under these names. */
+const PACKAGE_FILES: Record<string, string> = {
+  "xterm.js": "@xterm/xterm/lib/xterm.mjs",
+  "xterm.css": "@xterm/xterm/css/xterm.css",
+  "xterm-addon-fit.js": "@xterm/addon-fit/lib/addon-fit.mjs",
+};
+
+/** Reads and compresses every file of web/ (and PACKAGE_FILES) once; a request then does no file or zlib work. */
 export async function loadWebAssets(dir = WEB_DIR): Promise<Map<string, WebAsset>> {
   const assets = new Map<string, WebAsset>();
-  for (const name of await readdir(dir)) {
+  const files = (await readdir(dir)).map((name) => [name, path.join(dir, name)]);
+  for (const [name, specifier] of Object.entries(PACKAGE_FILES)) {
+    files.push([name, packageFile.resolve(specifier)]);
+  }
+  for (const [name, file] of files as [string, string][]) {
     const type = TYPES[path.extname(name)];
     if (!type) continue;
-    const body = await readFile(path.join(dir, name));
+    // The published files end with a source map comment for a map we do not serve.
+    const body = stripSourceMap(await readFile(file), name in PACKAGE_FILES);
     const identity = representationOf(body, type);
     // The same ETag for both encodings would let a cache answer one for the other.
     const gzip = { ...representationOf(gzipSync(body, { level: 9 }), type), etag: identity.etag.replace(/"$/, '-gz"') };
     assets.set(name, { identity, gzip });
   }
   return assets;
+}
+
+function stripSourceMap(body: Buffer, published: boolean): Buffer {
+  if (!published) return body;
+  return Buffer.from(body.toString("utf8").replace(/\n\/[/*]# sourceMappingURL=\S+( \*\/)?\s*$/, "\n"));
 }

@@ -37,7 +37,7 @@ export type SandboxHostFixture = Awaited<ReturnType<typeof startSandboxHost>>;
  * come from the lab's engine (DOCKER_HOST), where scripts/test-lab.sh built the stand-ins.
  */
 export async function startSandboxHost(
-  overrides: { max?: number; memoryMib?: number; pids?: number; diskMib?: number } = {},
+  overrides: { max?: number; memoryMib?: number; pids?: number; diskMib?: number; moreImages?: string[] } = {},
 ) {
   const prefix = `t${randomBytes(3).toString("hex")}`;
   const stateDir = await mkdtemp(path.join(tmpdir(), "sandbox-host-"));
@@ -57,7 +57,7 @@ export async function startSandboxHost(
         cpus: 1,
         diskBytes: (overrides.diskMib ?? 2048) * 1024 * 1024,
       },
-      preloadImages: defaults.preloadImages,
+      preloadImages: [...defaults.preloadImages, ...(overrides.moreImages ?? [])],
       imagesFrom: process.env.DOCKER_HOST,
     },
     () => undefined,
@@ -90,4 +90,20 @@ export async function startSandboxHost(
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A stand-in for docker:cli, the terminal's image, in the lab's engine (DOCKER_HOST): the lab's alpine
+ * with this machine's docker CLI, which must be a static binary (the stand-in alpine has no libc).
+ */
+export async function makeConsoleImage(image = "docker:cli"): Promise<string> {
+  const cli = (await run("sh", ["-c", "command -v docker"])).stdout.trim();
+  const made = (await run("docker", ["create", "alpine", "true"])).stdout.trim();
+  try {
+    await run("docker", ["cp", cli, `${made}:/bin/docker`]);
+    await run("docker", ["commit", made, image]);
+  } finally {
+    await run("docker", ["rm", made]);
+  }
+  return image;
 }

@@ -3,6 +3,7 @@ import { labRoutes } from "./lab.js";
 import { lessonCompletionRoutes } from "./lesson-completions.js";
 import { progressRoutes } from "./progress.js";
 import { sandboxRoutes } from "./sandbox.js";
+import { sandboxTerminalRoutes } from "./sandbox-terminal.js";
 import { learnerSessionRoutes } from "./sessions.js";
 import { learnerSubmissionRoutes } from "./submissions.js";
 
@@ -14,4 +15,5 @@ export const learnerRoutes: FastifyPluginAsync = async (app) => {
   await app.register(labRoutes);
   await app.register(learnerSessionRoutes);
   await app.register(sandboxRoutes);
+  await app.register(sandboxTerminalRoutes);
 };
