@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ContainerNameSchema } from "../docker/container-name.js";
 import { LocalizedTextSchema } from "../schemas/language.js";
 import { GRADER_HINTS } from "./messages.js";
+import { deriveMutants } from "./mutants.js";
 
 /**
  * An exercise as authors write it in content/exercises/<id>.yaml. This schema is the only
@@ -218,8 +219,8 @@ export const ContainerExerciseSchema = z
     /** Plausible wrong ways: each must fail the checks it names and show the hints it names. */
     reject: z.array(RejectSchema).min(3),
     /**
-     * Mutants of the reference solution (test/support/mutants.ts) that earn full marks, each with why
-     * the engine cannot tell it from the right answer, or why the outcome does not ask for the difference.
+     * Mutants of the accepted attempts (src/grading/mutants.ts, by id) that earn full marks, each with
+     * why the engine cannot tell it from the right answer, or why the outcome does not ask for the difference.
      */
     equivalent: z.array(z.strictObject({ mutant: z.string().min(1), reason: z.string().min(1) })).default([]),
     /** Shell commands that remove everything any attempt created. */
@@ -255,6 +256,19 @@ export const ContainerExerciseSchema = z
           path: ["hints", index, "when", "failed"],
           message: `no check has id "${hint.when.failed}"`,
         });
+      }
+    }
+    const mutants = new Set(deriveMutants(exercise).map((mutant) => mutant.id));
+    for (const [index, entry] of exercise.equivalent.entries()) {
+      const where = ["equivalent", index, "mutant"];
+      if (!mutants.has(entry.mutant)) {
+        context.addIssue({
+          code: "custom",
+          path: where,
+          message: `no mutant of the accepted attempts is "${entry.mutant}"`,
+        });
+      } else if (exercise.equivalent.findIndex((other) => other.mutant === entry.mutant) !== index) {
+        context.addIssue({ code: "custom", path: where, message: "declared twice" });
       }
     }
     for (const [index, attempt] of exercise.reject.entries()) {

@@ -240,6 +240,17 @@ describe("invalid content stops start-up", () => {
     await expect(loadCurriculum(broken)).rejects.toThrow(/exercises: "no-such-exercise" is not in content\/exercises/);
   });
 
+  it("fails when an exercise declares equivalent a mutant its accepted attempts do not yield", async () => {
+    await copyContent();
+    await edit(
+      "exercises/compose-servicio-web.yaml",
+      (text) => `${text}\nequivalent:\n  - mutant: drop --frobnicate\n    reason: no such flag\n`,
+    );
+    await expect(loadCurriculum(broken)).rejects.toThrow(
+      /exercises\/compose-servicio-web\.yaml: equivalent\.0\.mutant: no mutant of the accepted attempts is "drop --frobnicate"/,
+    );
+  });
+
   it("fails on a broken YAML file, naming it", async () => {
     await copyContent();
     await edit("modules.yaml", () => "- slug: [unclosed\n");

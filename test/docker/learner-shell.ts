@@ -23,7 +23,7 @@ export function containerdStoreEngine(): LearnerEngine | undefined {
   return host ? { host, netns: process.env.CONTAINERD_STORE_NETNS } : undefined;
 }
 
-function shellIn(engine: LearnerEngine, command: string, args: string[]) {
+export function shellIn(engine: LearnerEngine, command: string, args: string[]) {
   const env = engine.host ? { ...process.env, DOCKER_HOST: engine.host } : process.env;
   return engine.netns
     ? { command: "nsenter", args: [`--net=${engine.netns}`, command, ...args], env }
@@ -51,6 +51,11 @@ export function withContainerName(lines: readonly string[], from: string, to: st
   return lines.map((line) => line.replace(whole, to));
 }
 
+/** -t in any short-flag cluster (-it, -ti, -dit, -t) or --tty: docker wants a terminal then. */
+export function needsTerminal(lines: readonly string[]): boolean {
+  return lines.some((line) => /\s(-[a-zA-Z]*t[a-zA-Z]*|--tty)(\s|$)/.test(line));
+}
+
 /**
  * Runs shell lines in one `sh -e` session in a fresh folder, as a learner at a terminal would.
  * Lines with `-t` need a terminal: `script` provides one, and the learner then types `exit`.
@@ -60,12 +65,11 @@ export async function runAsLearner(lines: readonly string[], engine: LearnerEngi
   try {
     const file = path.join(dir, "commands.sh");
     await writeFile(file, `${lines.join("\n")}\n`);
-    // -t in any short-flag cluster (-it, -ti, -dit, -t) or --tty: docker wants a terminal then.
-    const needsTerminal = lines.some((line) => /\s(-[a-zA-Z]*t[a-zA-Z]*|--tty)(\s|$)/.test(line));
-    const shell = needsTerminal
+    const terminal = needsTerminal(lines);
+    const shell = terminal
       ? shellIn(engine, "script", ["-qec", `sh -e ${file}`, "/dev/null"])
       : shellIn(engine, "sh", ["-e", file]);
-    if (needsTerminal) {
+    if (terminal) {
       await runWithInput(shell, dir, "exit\n");
     } else {
       await run(shell.command, shell.args, { cwd: dir, env: shell.env, timeout: 60_000 });

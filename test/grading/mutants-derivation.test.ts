@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { ContainerExerciseSchema } from "../../src/grading/exercise.js";
+import { deriveMutants } from "../../src/grading/mutants.js";
+
+/** The mutants of a few accepted attempts, derived without an engine: what each change does to the lines. */
+
+const text = { es: "x", en: "x" };
+const exists = { id: "existe", type: "exists", points: 1, description: text, feedback: { pass: text, fail: text } };
+const exercise = (accept: string[][], checks: object[] = []) =>
+  ContainerExerciseSchema.parse({
+    id: "prueba",
+    lesson: "prueba",
+    title: text,
+    outcome: text,
+    instructions: text,
+    containerName: "caja",
+    checks: [exists, ...checks],
+    accept: accept.map((run, index) => ({ title: `accept ${index}`, run })),
+    reject: [1, 2, 3].map((n) => ({
+      title: `reject ${n}`,
+      run: ["true"],
+      fails: ["existe"],
+      hints: [{ grader: "createdHint" }],
+    })),
+    cleanup: ["docker rm -f caja"],
+  });
+const byId = (accept: string[][], checks?: object[]) =>
+  Object.fromEntries(deriveMutants(exercise(accept, checks)).map((mutant) => [mutant.id, mutant.run]));
+
+describe("mutants of an accepted attempt", () => {
+  it("drops each flag with its value, one letter of a cluster at a time, and never the name", () => {
+    const mutants = byId([
+      ["docker run -dit --name caja -p 8080:80 --read-only=true -e A='b c' alpine sh"],
+      ["true"],
+      ["true"],
+    ]);
+    expect(mutants["drop --detach"]).toEqual([
+      "docker run -it --name caja -p 8080:80 --read-only=true -e A='b c' alpine sh",
+    ]);
+    expect(mutants["drop --tty"]).toEqual([
+      "docker run -di --name caja -p 8080:80 --read-only=true -e A='b c' alpine sh",
+    ]);
+    expect(mutants["drop --publish 8080:80"]).toEqual([
+      "docker run -dit --name caja --read-only=true -e A='b c' alpine sh",
+    ]);
+    expect(mutants["drop --read-only true"]).toEqual(["docker run -dit --name caja -p 8080:80 -e A='b c' alpine sh"]);
+    expect(mutants["drop --env A='b c'"]).toEqual([
+      "docker run -dit --name caja -p 8080:80 --read-only=true alpine sh",
+    ]);
+    expect(Object.keys(mutants).filter((id) => id.includes("--name"))).toEqual([]);
+  });
+
+  it("adds --privileged, swaps the image for a look-alike, and fakes the expected exit code", () => {
+    const exitCode = { ...exists, id: "codigo", type: "exitCode", equals: 137 };
+    const mutants = byId(
+      [["docker container run --name caja alpine tail /dev/zero || true"], ["true"], ["true"]],
+      [exitCode],
+    );
+    expect(mutants["add --privileged"]).toEqual([
+      "docker container run --privileged --name caja alpine tail /dev/zero || true",
+    ]);
+    expect(mutants["image redis:7-alpine"]).toEqual([
+      "docker container run --name caja redis:7-alpine tail /dev/zero || true",
+    ]);
+    expect(mutants["command sh -c 'exit 137'"]).toEqual([
+      "docker container run --name caja alpine sh -c 'exit 137' || true",
+    ]);
+    expect(mutants["command sleep 600"]).toEqual(["docker container run --name caja alpine sleep 600 || true"]);
+  });
+
+  it("creates without starting, leaving out every later line that touches the container", () => {
+    const mutants = byId([
+      [
+        "docker network create red",
+        "docker run -d --rm --name caja --network red alpine sleep 9",
+        "docker wait caja",
+        "echo hecho",
+      ],
+      ["true"],
+      ["true"],
+    ]);
+    expect(mutants["never started"]).toEqual([
+      "docker network create red",
+      "docker create --name caja --network red alpine sleep 9",
+      "echo hecho",
+    ]);
+    expect(mutants["then docker pause"]?.at(-1)).toBe("docker pause caja");
+    expect(mutants["skip docker wait"]).toHaveLength(3);
+    // A network's flags are not a container's: `docker network create` gets no --privileged.
+    expect(mutants["add --privileged"]?.[0]).toBe("docker network create red");
+  });
+
+  it("tags the wrong image with the right name: a look-alike, or the build's base left unbuilt", () => {
+    const mutants = byId([
+      [
+        "printf 'FROM nginx:1.27-alpine\\nLABEL a=b\\n' > Dockerfile",
+        "docker build -q -t sitio:2.0 .",
+        "docker tag alpine mio:1",
+        "docker run -d --name caja sitio:2.0",
+      ],
+      ["true"],
+      ["true"],
+    ]);
+    expect(mutants["tag nginx:1.27-alpine as sitio:2.0"]?.[1]).toBe("docker tag nginx:1.27-alpine sitio:2.0");
+    expect(mutants["tag redis:7-alpine as mio:1"]?.[2]).toBe("docker tag redis:7-alpine mio:1");
+  });
+
+  it("derives each change once, and never an accepted attempt itself", () => {
+    const mutants = deriveMutants(
+      exercise([
+        ["docker run -d --name caja alpine sleep 9"],
+        ["docker run --name caja alpine sleep 9"],
+        ["docker run -d --name caja -e A=1 alpine sleep 9"],
+      ]),
+    );
+    const ids = mutants.map((mutant) => mutant.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Dropping -d from the first is the second accepted attempt, so not a mutant: the third yields it.
+    expect(mutants.find((mutant) => mutant.id === "drop --detach")?.run).toEqual([
+      "docker run --name caja -e A=1 alpine sleep 9",
+    ]);
+    // Dropping -e A=1 from the third is the first.
+    expect(mutants.find((mutant) => mutant.id === "drop --env A=1")).toBeUndefined();
+  });
+});
