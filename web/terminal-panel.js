@@ -24,19 +24,15 @@ let stylesheet;
 
 /**
  * Adds the terminal to a lesson's view when the learner is signed in and the server offers sandboxes
- * (PUT …/sandbox answers 404 when it offers none: then nothing is added). Other views are left alone.
+ * (GET /v1/session says which). Other views are left alone.
  */
 async function mountTerminal(view, lang) {
   if (!view.querySelector("article.lesson")) return;
   const session = await api("/v1/session").catch(() => null);
-  if (!session || !view.isConnected) return;
+  if (!session?.sandboxes || !view.isConnected) return;
   const t = STRINGS[lang] ?? STRINGS.es;
-  try {
-    await api(`/v1/learners/${encodeURIComponent(session.learnerId)}/sandbox`, { method: "PUT" });
-  } catch (error) {
-    if (error.status === 404) return;
-    // Over capacity or the host down: the frame says so, and offers to try again.
-  }
+  // Made now, while the page is read; over capacity or with the host down, the frame says so and offers to retry.
+  await api(`/v1/learners/${encodeURIComponent(session.learnerId)}/sandbox`, { method: "PUT" }).catch(() => {});
   if (!stylesheet) {
     stylesheet = Object.assign(document.createElement("link"), { rel: "stylesheet", href: "/app/terminal-panel.css" });
     document.head.append(stylesheet);

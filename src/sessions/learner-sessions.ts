@@ -44,6 +44,9 @@ export const SessionInfoSchema = z
     sessionId: z.uuid(),
     learnerId: z.string(),
     expiresAt: z.iso.datetime(),
+    sandboxes: z
+      .boolean()
+      .describe("Whether this server gives learners a Docker sandbox of their own (PUT /v1/learners/{id}/sandbox)"),
   })
   .meta({ id: "SessionInfo" });
 

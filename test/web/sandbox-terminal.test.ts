@@ -150,6 +150,8 @@ describe("the lesson's terminal, in a sandbox of the learner's own", () => {
         .set({ connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", ...headers })
         .set("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
         .set("authorization", `Bearer ${token}`);
+    const me = await request(t.app.server).get("/v1/session").set("authorization", `Bearer ${token}`).expect(200);
+    expect(me.body.sandboxes).toBe(true); // what tells the lesson page to show a terminal
     const noSandbox = await upgrade({});
     expect(noSandbox.status).toBe(404);
     const crossSite = await upgrade({ origin: "https://elsewhere.example" });

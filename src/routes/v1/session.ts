@@ -21,7 +21,12 @@ export const currentSessionRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const session = sessionOf(request);
-      return { sessionId: session.id, learnerId: session.learnerId, expiresAt: session.expiresAt.toISOString() };
+      return {
+        sessionId: session.id,
+        learnerId: session.learnerId,
+        expiresAt: session.expiresAt.toISOString(),
+        sandboxes: app.sandboxes !== undefined,
+      };
     },
   );
 
