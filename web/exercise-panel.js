@@ -168,9 +168,9 @@ export async function exercisePanel(exerciseId, { strings, lang, session, notePr
             submission.status === "passed"
               ? strings.passed(submission.score, submission.maxScore)
               : strings.failed(submission.score, submission.maxScore);
-          // Right under the verdict: after a pass, the way on comes before the list of what passed.
+          // After a pass, the way on comes right under the verdict, before the list of what passed.
           const wayOn = h("div", { className: "way-on" });
-          result.querySelector(".verdict").after(wayOn);
+          if (submission.status === "passed") result.querySelector(".verdict").after(wayOn);
           await Promise.all([showAttempts(), onGraded(submission, wayOn)]);
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;

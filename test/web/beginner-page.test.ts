@@ -80,6 +80,20 @@ async function shoot(page: Page, target: Locator, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, name) });
 }
 
+/**
+ * The same view on a small phone, a phone and a laptop: nothing wider than the screen at any of them,
+ * and a screenshot of each, `${name}-${width}.png`, with the target at the top. Ends at the width it began.
+ */
+async function atEveryWidth(page: Page, target: Locator, name: string): Promise<void> {
+  const before = page.viewportSize();
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: width < 1000 ? 740 : 900 });
+    expect(await overflow(page), `${name} at ${width} px`).toBe(0);
+    await shoot(page, target, `${name}-${width}.png`);
+  }
+  if (before) await page.setViewportSize(before);
+}
+
 async function checkContainer(page: Page, exerciseId: string, name: string): Promise<Locator> {
   const panel = page.locator(`#exercise-${exerciseId}`);
   await panel.getByLabel("Nombre del contenedor").fill(name);
@@ -135,7 +149,7 @@ describe("a failed attempt leads with what to type next", () => {
     });
   }
 
-  it("partly right, at 390 and 1280 px: what passed folds away, the failures say why, the hint's commands are ready", async () => {
+  it("partly right: what passed folds away, the failures say why, the hint's commands are ready", async () => {
     const page = await signedInPage("olga", 1280);
     await openLesson(page, "ciclo-de-vida-de-un-contenedor");
     const name = `example2-${uniqueSuffix()}`;
@@ -153,11 +167,7 @@ describe("a failed attempt leads with what to type next", () => {
     // Its command is not tail -f /dev/null: the values say what the feedback alone would not.
     const command = result.locator('.check.fail[data-check="comando"]');
     expect(await command.locator(".feedback").textContent()).toContain("Escríbelo después del nombre de la imagen");
-    await shoot(page, result, "partly-right-1280.png");
-    await page.setViewportSize({ width: 390, height: 740 });
-    expect(await overflow(page)).toBe(0);
-    await showAtTop(result);
-    await page.screenshot({ path: path.join(SCREENSHOTS, "partly-right-390.png") });
+    await atEveryWidth(page, result, "partly-right");
   });
 
   it("shows the exercise's hints one at a time before any attempt, each saying when it applies", async () => {
@@ -182,12 +192,14 @@ describe("a failed attempt leads with what to type next", () => {
 describe("questions, in the options' own words", () => {
   it("every question type works at 320 px, and a wrong answer shows the learner's choice and the right one as text", async () => {
     const page = await signedInPage("queralt", 320);
+    const types = new Set<string>();
     for (const [slug, exerciseId] of [
       ["comandos-basicos", "preguntas-comandos-basicos"],
       ["arquitectura-de-docker", "preguntas-arquitectura-de-docker"],
     ] as const) {
       await openLesson(page, slug);
       const exercise = questionExercise(exerciseId);
+      for (const question of exercise.questions) types.add(question.type);
       const panel = page.locator(`#exercise-${exerciseId}`);
       // Nothing of the form is wider than the screen, and no option shows Markdown's backticks.
       expect(await overflow(page)).toBe(0);
@@ -244,10 +256,11 @@ describe("questions, in the options' own words", () => {
       }
       expect(await result.textContent()).not.toContain("la respuesta correcta");
       expect(await overflow(page)).toBe(0);
-      await showAtTop(result);
-      await page.screenshot({ path: path.join(SCREENSHOTS, `questions-${slug}-320.png`) });
       expect(await seriousViolations(page)).toEqual([]);
+      await atEveryWidth(page, result, `questions-${slug}`);
     }
+    // Between them, the two exercises hold every type of question there is.
+    expect([...types].sort()).toEqual(["multiple", "order", "short", "single"]);
   });
 });
 
@@ -278,12 +291,11 @@ describe("the way through the course", () => {
     expect(await wayOn.locator(".module-summary li").count()).toBeGreaterThanOrEqual(3);
     const next = wayOn.locator("a.primary");
     expect(await next.textContent()).toMatch(/^Siguiente lección: .+ →$/);
-    expect(await overflow(page)).toBe(0);
+    // On a phone, the way on is on the first screen of the result, before the list of what passed.
     await showAtTop(result);
-    await page.screenshot({ path: path.join(SCREENSHOTS, "passed-module-end-390.png") });
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await showAtTop(result);
-    await page.screenshot({ path: path.join(SCREENSHOTS, "passed-module-end-1280.png") });
+    const box = await next.boundingBox();
+    expect((box?.y ?? 1e9) + (box?.height ?? 0)).toBeLessThan(740);
+    await atEveryWidth(page, result, "passed-module-end");
     await next.click();
     await expect.poll(() => page.url()).toBe(`${origin}/lessons/comandos-basicos`);
   });
@@ -300,7 +312,7 @@ describe("the way through the course", () => {
     await next.waitFor();
     expect(await next.getAttribute("href")).toMatch(/^#exercise-/);
     expect(await next.textContent()).toMatch(/^Siguiente ejercicio: .+ ↓$/);
-    await shoot(page, result, "passed-1280.png");
+    await atEveryWidth(page, result, "passed-next-exercise");
   });
 
   it("the course map says where you are, how far you have come, and takes you back to it", async () => {
@@ -326,10 +338,7 @@ describe("the way through the course", () => {
     expect(await page.locator(".overall").textContent()).toContain(`1 de ${lessonCount} lecciones leídas`);
     // Plurals: one exercise is one exercise.
     expect(await page.locator("main").textContent()).not.toMatch(/\b1 (ejercicios|lecciones)\b/);
-    expect(await overflow(page)).toBe(0);
-    await page.screenshot({ path: path.join(SCREENSHOTS, "course-map-390.png"), fullPage: false });
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await page.screenshot({ path: path.join(SCREENSHOTS, "course-map-1280.png") });
+    await atEveryWidth(page, page.locator("header.top"), "course-map");
   });
 });
 
@@ -397,14 +406,11 @@ describe("reading on any screen", () => {
     expect(await page.locator("html").getAttribute("data-theme")).toBe("dark");
     expect(await toggle.textContent()).toBe("Tema claro");
     expect(await seriousViolations(page)).toEqual([]);
-    await page.screenshot({ path: path.join(SCREENSHOTS, "dark-course-map-390.png") });
+    await atEveryWidth(page, page.locator("header.top"), "dark-course-map");
     await openLesson(page, "ciclo-de-vida-de-un-contenedor");
     const result = await checkContainer(page, "example2-en-segundo-plano", `nadie-${uniqueSuffix()}`);
     expect(await seriousViolations(page)).toEqual([]);
-    await showAtTop(result);
-    await page.screenshot({ path: path.join(SCREENSHOTS, "dark-failed-390.png") });
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await page.screenshot({ path: path.join(SCREENSHOTS, "dark-failed-1280.png") });
+    await atEveryWidth(page, result, "dark-failed-no-container");
   });
 
   it("?lang=fr reads in Spanish, and the answer says so", async () => {

@@ -2,7 +2,7 @@
 // The functions passed to page.evaluate run in the browser, where these globals exist.
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, type TestApp } from "../helper.js";
 import {
@@ -24,6 +24,8 @@ let browser: Browser;
 let origin: string;
 const containers: string[] = [];
 const pages: { page: Page; problems: string[] }[] = [];
+// A real browser on a busy two-core machine: a lesson's docker run and two checks took 30 s there.
+vi.setConfig({ testTimeout: 90_000 });
 
 beforeAll(async () => {
   t = await buildTestApp();
@@ -254,7 +256,8 @@ describe("navigation", () => {
         expect(await seriousViolations(page), `${theme} ${address}`).toEqual([]);
       }
     }
-  }, 180_000);
+    // Ten axe runs: 162 s on a busy two-core machine.
+  }, 300_000);
 });
 
 describe("a link for another learner", () => {
