@@ -58,6 +58,9 @@ export async function buildApp(
       ? { logger: false }
       : { loggerInstance: options.loggerInstance ?? createLogger(config.logLevel) }),
     bodyLimit: config.bodyLimitBytes,
+    // Loading and checking the course takes a second on a quiet machine and several on a busy one;
+    // start-up must not fail for being slow (Fastify's default gives each plugin 10 s).
+    pluginTimeout: 120_000,
     // A hop count is proxy-addr's "trust the n nearest proxies", which Fastify's types spell as a function.
     trustProxy:
       typeof config.trustProxy === "number"

@@ -5,7 +5,7 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-post
 import { migrateDatabase } from "./db/migrate.js";
 import { createLogger } from "./logger.js";
 import { startSandboxHostProcess } from "./sandbox/start-host-process.js";
-import { isLoopbackHost, signInSelfStudy } from "./sessions/self-study.js";
+import { isLoopbackHost, signInSelfStudy, writeSignInLink } from "./sessions/self-study.js";
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
@@ -99,15 +99,23 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  // Self-study: the embedded database on an address only this computer reaches. One line, on
-  // stdout whatever the log format, so it can be clicked in a terminal or read by a script.
+  // Self-study: the embedded database on an address only this computer reaches. In a terminal the
+  // link is printed to be clicked; output that is not a terminal ends up in a log, which must hold
+  // no session token, so there the link goes to a file only this user can read.
   if (embedded && isLoopbackHost(config.host)) {
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     try {
       const link = await signInSelfStudy(app.prisma, `http://${host}:${port}`);
-      process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
+      if (process.stdout.isTTY) {
+        process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
+      } else {
+        const file = await writeSignInLink(config.dataDir, link);
+        process.stdout.write(
+          `\nThe link that signs you in to the course is in ${file} (not printed: this output is not a terminal)\n\n`,
+        );
+      }
     } catch (error) {
       // A SIGTERM right after listening closes the database under this step: the shutdown goes on.
       if (!shuttingDown) throw error;

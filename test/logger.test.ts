@@ -67,7 +67,7 @@ describe("the server's log", () => {
         .set("authorization", `Bearer ${session.body.token}`)
         .send({ learnerId: "ana", answers: {} })
         .expect(201);
-      await expect.poll(() => server.output(), { timeout: 20_000 }).toContain("webhook destination refused");
+      await expect.poll(() => server.output(), { timeout: 20_000 }).toContain('"msg":"webhook not sent"');
     } finally {
       server.child.kill("SIGTERM");
       expect(await exitCode(server.child)).toBe(0);
@@ -76,7 +76,7 @@ describe("the server's log", () => {
     const lines = server.output().split("\n");
     const sessionLink = lines.find((line) => line.includes('"incoming request"') && line.includes("/session?"));
     expect(sessionLink, "the link's request is still logged").toContain("/session?token=[redacted]");
-    const refused = lines.find((line) => line.includes("webhook destination refused"));
+    const refused = lines.find((line) => line.includes('"msg":"webhook not sent"'));
     expect(refused).toContain(`?key=[redacted]`);
     for (const secret of secrets) expect(server.output()).not.toContain(secret);
     expect(lines.filter((line) => /ads_|adk_|whsec_/.test(line))).toEqual([]);

@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { createApiClient } from "../clients/api-clients.js";
 import type { Database } from "../db/prisma.js";
@@ -48,4 +50,14 @@ export async function signInSelfStudy(db: Database, origin: string): Promise<str
     data: { revokedAt: new Date() },
   });
   return origin + sessionExchangePath(session.token);
+}
+
+/**
+ * Keeps the sign-in link where only the service's user can read it, for starts whose output is a log
+ * (a service manager, a pipe, CI): a log must hold no session token. Answers the file's path.
+ */
+export async function writeSignInLink(dataDir: string, link: string): Promise<string> {
+  const file = path.join(dataDir, "sign-in-link.txt");
+  await writeFile(file, `${link}\n`, { mode: 0o600 });
+  return file;
 }

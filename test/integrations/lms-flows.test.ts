@@ -212,8 +212,8 @@ describe("grade exports and statements", () => {
       .set("authorization", lms.auth);
     expect(lti.body).toMatchObject({
       userId: "exporta",
-      scoreGiven: 5,
-      scoreMaximum: 5,
+      scoreGiven: 6,
+      scoreMaximum: 6,
       gradingProgress: "FullyGraded",
     });
     await request(t.app.server)

@@ -36,7 +36,7 @@ describe("GET /v1/exercises", () => {
       title: "Run alpine once",
       kind: "container",
       containerName: "alpine-una-vez",
-      maxScore: 5,
+      maxScore: 6,
     });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import request from "supertest";
@@ -17,12 +17,18 @@ describe("self-study from npm start", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("prints one sign-in link on loopback; it signs a browser in as the local learner", async () => {
+  it("keeps one sign-in link on loopback, in a file only its user reads when the output is a log; it signs a browser in as the local learner", async () => {
     const server = startServer({ DATA_DIR: dataDir });
     try {
       const url = await listeningAddress(server.output);
-      await expect.poll(() => server.output(), { timeout: 20_000 }).toContain("this link signs you in");
-      const links = server.output().match(/http:\/\/127\.0\.0\.1:\d+\/session\?token=ads_[\w-]{43}/g) ?? [];
+      const file = path.join(dataDir, "sign-in-link.txt");
+      await expect
+        .poll(() => server.output(), { timeout: 20_000 })
+        .toContain(`The link that signs you in to the course is in ${file}`);
+      expect(server.output()).not.toMatch(/ads_/);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const links =
+        (await readFile(file, "utf8")).match(/http:\/\/127\.0\.0\.1:\d+\/session\?token=ads_[\w-]{43}/g) ?? [];
       expect(links).toHaveLength(1);
       const link = new URL(links[0] ?? "");
       expect(link.origin).toBe(url);
