@@ -281,13 +281,27 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
       for (const controller of controllers())
         await mkdir(path.join(CGROUP_ROOT, controller, prefix), { recursive: true });
       if (settings.preloadImages.length === 0) return;
+      const env = settings.imagesFrom ? { ...process.env, DOCKER_HOST: settings.imagesFrom } : process.env;
+      // One image missing (the terminal's docker:cli, say) must not cost every sandbox all the others.
+      const present: string[] = [];
+      for (const image of settings.preloadImages) {
+        const found = await run("docker", ["image", "inspect", "--format", "{{.Id}}", image], { env }).then(
+          () => true,
+          () => false,
+        );
+        if (found) present.push(image);
+        else
+          log(
+            `preload image ${image} is not on ${settings.imagesFrom ?? "the default engine"}: sandboxes start without it`,
+          );
+      }
+      if (present.length === 0) return;
       try {
-        const env = settings.imagesFrom ? { ...process.env, DOCKER_HOST: settings.imagesFrom } : process.env;
-        await run("docker", ["save", "-o", imagesArchive, ...settings.preloadImages], { env });
+        await run("docker", ["save", "-o", imagesArchive, ...present], { env });
         haveImages = true;
-        log(`preload images saved: ${settings.preloadImages.join(", ")}`);
+        log(`preload images saved: ${present.join(", ")}`);
       } catch (error) {
-        log(`sandboxes start without images: could not save ${settings.preloadImages.join(", ")}: ${String(error)}`);
+        log(`sandboxes start without images: could not save ${present.join(", ")}: ${String(error)}`);
       }
     },
 

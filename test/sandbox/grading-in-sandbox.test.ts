@@ -12,7 +12,8 @@ let provider: HostedSandboxProvider;
 let t: TestApp;
 
 beforeAll(async () => {
-  host = await startSandboxHost({ max: 2 });
+  // An image the lab's engine lacks: the sandboxes still get every other one (alpine, used below).
+  host = await startSandboxHost({ max: 2, moreImages: ["aprendiendo-absent:image"] });
   provider = createHostedSandboxProvider({
     host: host.client,
     settings: { warmPool: 0, max: 2, idleMs: 600_000, maxAgeMs: 3_600_000 },
