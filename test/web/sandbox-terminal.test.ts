@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHostedSandboxProvider, type HostedSandboxProvider } from "../../src/sandbox/sandbox-provider.js";
 import { buildTestApp, type TestApp } from "../helper.js";
 import { makeConsoleImage, type SandboxHostFixture, startSandboxHost } from "../sandbox/sandbox-host-fixture.js";
-import { type Browser, launchBrowser, listen, mintSessionLink, watchPage } from "./browser.js";
+import { type Browser, launchBrowser, listen, mintSessionLink, seriousViolations, watchPage } from "./browser.js";
 
 /**
  * Two learners in real chromiums, each with a sandbox of their own and its terminal in the lesson:
@@ -83,6 +83,7 @@ async function typeInTerminal(page: Page, terminal: FrameLocator, text: string) 
 describe("the lesson's terminal, in a sandbox of the learner's own", () => {
   it("runs what the learner types, Check passes on it, and another learner's terminal does not see it", async () => {
     const ana = await learnerAtLesson("ana");
+    expect(await seriousViolations(ana.page)).toEqual([]); // the lesson with its terminal and buttons
     // The button beside the lesson's command puts it in the terminal, and runs nothing.
     const block = ana.page.locator(".code", { hasText: "$ docker run --name example2 -d alpine" }).first();
     await block.getByRole("button", { name: /^Poner en el terminal: docker run --name example2/ }).click();
