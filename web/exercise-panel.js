@@ -12,17 +12,21 @@ export function commandsIn(markdown) {
     .filter((code) => /^(sudo )?docker\s+\S/.test(code) || /^kill\s/.test(code));
 }
 
-/** A hint as the one next step: its words, then its commands in a block with a copy button. */
-function nextStep(markdown, strings) {
+/** A hint's commands as a terminal block with a copy button; null when it names none. */
+function commandsBlock(markdown, strings) {
   const commands = commandsIn(markdown);
+  if (commands.length === 0) return null;
+  return codeBlock({ language: "console", code: commands.map((command) => `$ ${command}`).join("\n") }, strings);
+}
+
+/** A hint as the one next step: its words, then its commands ready to copy. */
+function nextStep(markdown, strings) {
   return h(
     "section",
     { className: "next-step", "aria-label": strings.nextStep },
     h("p", { className: "next-step-title" }, strings.nextStep),
     h("p", null, inlineMarkdown(markdown)),
-    commands.length > 0
-      ? codeBlock({ language: "console", code: commands.map((command) => `$ ${command}`).join("\n") }, strings)
-      : null,
+    commandsBlock(markdown, strings),
   );
 }
 
@@ -56,17 +60,7 @@ function hintsOnRequest(exercise, strings) {
         { tabindex: -1 },
         h("p", { className: "hint-when" }, hintCondition(hint.when, exercise.checks, strings)),
         h("p", null, inlineMarkdown(hint.text)),
-        commandsIn(hint.text).length > 0
-          ? codeBlock(
-              {
-                language: "console",
-                code: commandsIn(hint.text)
-                  .map((c) => `$ ${c}`)
-                  .join("\n"),
-              },
-              strings,
-            )
-          : null,
+        commandsBlock(hint.text, strings),
       ),
     );
     list.lastElementChild.focus();
@@ -385,7 +379,7 @@ export function submissionView(submission, exercise, strings) {
           h(
             "ul",
             null,
-            moreHints.map((hint) => h("li", null, inlineMarkdown(hint))),
+            moreHints.map((hint) => h("li", null, h("p", null, inlineMarkdown(hint)), commandsBlock(hint, strings))),
           ),
         )
       : null,

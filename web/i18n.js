@@ -42,7 +42,6 @@ export const STRINGS = {
     failed: (s, m) => `Aún no: ${s} de ${m} puntos`,
     expected: "Esperado",
     actual: "Obtenido",
-    nothing: "(nada)",
     hints: "Pistas",
     attempts: (n) => `Intentos (${n})`,
     noAttempts: "Aún no has hecho ningún intento.",
@@ -94,7 +93,19 @@ export const STRINGS = {
     passedChecks: (n) => (n === 1 ? "1 comprobación superada" : `${n} comprobaciones superadas`),
     showHint: (i, n) => `Ver una pista (${i} de ${n})`,
     hintIfMissing: "Si no encontramos tu contenedor",
-    hintIfState: (state) => `Si tu contenedor está ${state}`,
+    // The state in words, then Docker's own word for it, the one «docker ps -a» shows.
+    hintIfState: (state) =>
+      `Si tu contenedor está ${
+        {
+          created: "creado pero sin arrancar",
+          running: "en ejecución",
+          paused: "en pausa",
+          restarting: "reiniciándose",
+          removing: "borrándose",
+          exited: "terminado",
+          dead: "muerto",
+        }[state] ?? state
+      } (${state})`,
     hintIfFailed: (check) => `si falla «${check}»`,
     and: ", y ",
     yourAnswer: "Tu respuesta",
@@ -152,7 +163,6 @@ export const STRINGS = {
     failed: (s, m) => `Not yet: ${s} of ${m} points`,
     expected: "Expected",
     actual: "Actual",
-    nothing: "(nothing)",
     hints: "Hints",
     attempts: (n) => `Attempts (${n})`,
     noAttempts: "No attempts yet.",
@@ -203,7 +213,8 @@ export const STRINGS = {
     passedChecks: (n) => (n === 1 ? "1 check passed" : `${n} checks passed`),
     showHint: (i, n) => `Show a hint (${i} of ${n})`,
     hintIfMissing: "If we cannot find your container",
-    hintIfState: (state) => `If your container is ${state}`,
+    hintIfState: (state) =>
+      `If your container is ${{ created: "created but not started", removing: "being removed" }[state] ?? state}`,
     hintIfFailed: (check) => `if «${check}» fails`,
     and: ", and ",
     yourAnswer: "Your answer",
