@@ -80,5 +80,5 @@ describe("the server's log", () => {
     expect(refused).toContain(`?key=[redacted]`);
     for (const secret of secrets) expect(server.output()).not.toContain(secret);
     expect(lines.filter((line) => /ads_|adk_|whsec_/.test(line))).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 });

@@ -49,7 +49,7 @@ describe("the server process", () => {
       second.child.kill("SIGTERM");
       expect(await exitCode(second.child)).toBe(0);
     }
-  }, 120_000);
+  }, 240_000);
 
   it("refuses to start with a bad PORT and says why", async () => {
     const server = startServer({ DATA_DIR: dataDir, PORT: "eighty" });

@@ -67,7 +67,7 @@ describe("SECRETS_KEY at start-up", () => {
       again.child.kill("SIGTERM");
       expect(await exitCode(again.child)).toBe(0);
     }
-  }, 120_000);
+  }, 300_000);
 
   it("on a database from before the canary, checks the key against the secrets sealed there", async () => {
     const before = await buildTestApp({ secretsKey: Buffer.from(keyA, "hex") });

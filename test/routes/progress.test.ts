@@ -82,7 +82,7 @@ describe("concurrent submissions", () => {
 describe("GET /v1/learners/:learnerId/progress", () => {
   it("reports each exercise, each lesson's completion and the course percentage", async () => {
     const partial = await submit("alpine-interactivo", notInteractive);
-    expect(partial.body).toMatchObject({ status: "failed", score: 3, maxScore: 6 });
+    expect(partial.body).toMatchObject({ status: "failed", score: 4, maxScore: 7 });
 
     const response = await request(t.app.server).get("/v1/learners/lucia/progress").set("authorization", t.auth);
     expect(response.status).toBe(200);
@@ -102,8 +102,8 @@ describe("GET /v1/learners/:learnerId/progress", () => {
       exerciseId: "alpine-interactivo",
       lesson: "modo-interactivo",
       attempts: 1,
-      bestScore: 3,
-      maxScore: 6,
+      bestScore: 4,
+      maxScore: 7,
       passed: false,
       firstPassedAt: null,
     });

@@ -47,7 +47,7 @@ describe("self-study from npm start", () => {
       server.child.kill("SIGTERM");
       expect(await exitCode(server.child)).toBe(0);
     }
-  }, 120_000);
+  }, 180_000);
 
   it("prints no link on an address other computers reach", () => {
     for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) expect(isLoopbackHost(host), host).toBe(true);
@@ -104,5 +104,5 @@ describe("npm start on an address other computers reach", () => {
       server.child.kill("SIGTERM");
       expect(await exitCode(server.child)).toBe(0);
     }
-  }, 120_000);
+  }, 180_000);
 });
