@@ -46,21 +46,12 @@ terminal.open(document.getElementById("terminal"));
 terminal.textarea?.setAttribute("aria-label", STRINGS.label);
 fit.fit();
 
-// Ctrl+Shift+C copies the selection and Ctrl+Shift+V pastes (Ctrl+C stays the shell's interrupt).
+// Ctrl+Shift+C copies the selection (Ctrl+C stays the shell's interrupt); the browser's own paste
+// (Ctrl+V, Ctrl+Shift+V, the menu) reaches xterm.js as a paste event.
 terminal.attachCustomKeyEventHandler((event) => {
-  if (event.type !== "keydown" || !event.ctrlKey || !event.shiftKey) return true;
-  if (event.code === "KeyC" && terminal.hasSelection()) {
-    navigator.clipboard.writeText(terminal.getSelection()).catch(() => {});
-    return false;
-  }
-  if (event.code === "KeyV") {
-    navigator.clipboard
-      .readText()
-      .then((text) => terminal.paste(text))
-      .catch(() => {});
-    return false;
-  }
-  return true;
+  if (event.type !== "keydown" || !event.ctrlKey || !event.shiftKey || event.code !== "KeyC") return true;
+  if (terminal.hasSelection()) navigator.clipboard.writeText(terminal.getSelection()).catch(() => {});
+  return false;
 });
 
 const statusBox = document.getElementById("terminal-status");

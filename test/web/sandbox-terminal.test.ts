@@ -121,6 +121,29 @@ describe("the lesson's terminal, in a sandbox of the learner's own", () => {
     );
     await ana.page.keyboard.press("Control+U");
 
+    // Resize: a narrower page makes a narrower terminal, and the shell's TTY is told (stty size: rows cols).
+    const size = async () => {
+      await typeInTerminal(ana.page, ana.terminal, "echo size=$(stty size)");
+      await expect.poll(() => screen(ana.terminal), { timeout: 15_000 }).toMatch(/^size=\d+ \d+$/m);
+      const sizes = (await screen(ana.terminal)).match(/^size=(\d+) (\d+)$/gm) ?? [];
+      await typeInTerminal(ana.page, ana.terminal, "clear");
+      return (sizes.at(-1) ?? "").replace("size=", "").split(" ").map(Number);
+    };
+    const [, wideCols] = await size();
+    await ana.page.setViewportSize({ width: 700, height: 900 });
+    await ana.page.locator(".terminal-frame").scrollIntoViewIfNeeded();
+    const [, narrowCols] = await size();
+    expect(narrowCols).toBeGreaterThan(10);
+    expect(narrowCols).toBeLessThan(wideCols ?? 0);
+
+    // Paste: Ctrl+Shift+V pastes the clipboard once, to be run with Enter.
+    await ana.page.evaluate(() => navigator.clipboard.writeText("echo pasted-$((20+22))"));
+    await ana.terminal.locator(".xterm").click();
+    await ana.page.keyboard.press("Control+Shift+V");
+    await ana.page.keyboard.press("Enter");
+    await expect.poll(() => screen(ana.terminal), { timeout: 15_000 }).toMatch(/^pasted-42$/m);
+    expect(await screen(ana.terminal)).toContain("# echo pasted-$((20+22))\n");
+
     const bea = await learnerAtLesson("bea");
     await typeInTerminal(bea.page, bea.terminal, "docker ps -a --format 'name={{.Names}}'; echo listed-$((6*7))");
     await expect.poll(() => screen(bea.terminal), { timeout: 60_000 }).toMatch(/^listed-42$/m);
