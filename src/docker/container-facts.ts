@@ -277,6 +277,8 @@ export type ContainerEvent = {
   action: string;
   /** The container's name when the event was logged; "" for a prune. */
   name: string;
+  /** The container's id; "" for a prune. */
+  containerId: string;
   /** Milliseconds since the epoch on the engine's clock, to a microsecond or so. */
   atMs: number;
 };

@@ -439,11 +439,17 @@ async function* containerEvents(stream: Readable): AsyncGenerator<ContainerEvent
       const event = JSON.parse(line) as {
         Action?: unknown;
         timeNano?: unknown;
-        Actor?: { Attributes?: { name?: unknown } };
+        Actor?: { ID?: unknown; Attributes?: { name?: unknown } };
       };
       if (typeof event.Action !== "string" || typeof event.timeNano !== "number") continue;
       const name = event.Actor?.Attributes?.name;
-      yield { action: event.Action, name: typeof name === "string" ? name : "", atMs: event.timeNano / 1e6 };
+      const id = event.Actor?.ID;
+      yield {
+        action: event.Action,
+        name: typeof name === "string" ? name : "",
+        containerId: typeof id === "string" ? id : "",
+        atMs: event.timeNano / 1e6,
+      };
     }
   }
 }

@@ -520,19 +520,25 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   },
 
   copiedIn: (_check, { observations }): CheckOutcome => {
-    const events = observations.events;
-    const copies = events?.filter((event) => event.action === "extract-to-dir").length ?? 0;
+    const id = observations.facts?.id;
+    const own = observations.events?.filter((event) => event.containerId === id);
+    const copies = own?.filter((event) => event.action === "extract-to-dir").length ?? 0;
+    // The engine keeps only its newest 256 events: on a busy engine this container's creation, and
+    // any copy after it, may already be forgotten. Then the log proves nothing either way.
+    const remembersCreation = own?.some((event) => event.action === "create") ?? false;
     return {
       passed: copies > 0,
       expected: say("copiedIn"),
-      actual: !events
+      actual: !own
         ? say("eventLogUnread")
-        : copies === 0
-          ? say("noCopyIn")
+        : copies > 1
+          ? say("copiedInTimes", { count: copies })
           : copies === 1
             ? say("copiedIn")
-            : say("copiedInTimes", { count: copies }),
-      evidence: { eventsRead: events !== undefined, copies },
+            : remembersCreation
+              ? say("noCopyIn")
+              : say("eventLogForgotten"),
+      evidence: { eventsRead: own !== undefined, copies, remembersCreation },
     };
   },
 

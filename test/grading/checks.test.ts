@@ -664,3 +664,29 @@ describe("imageFromRegistry", () => {
     expect(grade(check, observe("alpine-exited-0.json")).actual).toBe("alpine (the image no longer exists)");
   });
 });
+
+describe("copiedIn", () => {
+  const facts = recordedFacts("example2-running.json");
+  const at = (action: string, containerId: string, atMs: number) => ({ action, name: "x", containerId, atMs });
+  const observed = (events: Observations["events"]) => ({ containerName: "example2", facts, events });
+
+  it("passes on a docker cp into this container", () => {
+    const events = [at("create", facts.id, 1), at("start", facts.id, 2), at("extract-to-dir", facts.id, 3)];
+    expect(grade({ type: "copiedIn" }, observed(events))).toMatchObject({ passed: true });
+  });
+
+  it("does not count a docker cp into another container", () => {
+    const events = [at("create", facts.id, 1), at("extract-to-dir", "another-container", 3)];
+    expect(grade({ type: "copiedIn" }, observed(events))).toMatchObject({
+      passed: false,
+      actual: "no docker cp into the container since it was created",
+    });
+  });
+
+  it("says the engine forgot, not that no copy was made, when its log no longer reaches the creation", () => {
+    const events = [at("exec_die", facts.id, 5), at("exec_die", "another-container", 6)];
+    const result = grade({ type: "copiedIn" }, observed(events));
+    expect(result.passed).toBe(false);
+    expect(result.actual).toMatch(/no longer remembers the container's creation/);
+  });
+});
