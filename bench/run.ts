@@ -61,6 +61,9 @@ try {
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
       // All load comes from 127.0.0.1, i.e. one anonymous client: lift its cap, keep the limiter's cost.
       RATE_LIMIT_PER_MINUTE: "1000000",
+      // One API client grades for every benched learner at 16 in flight, as the baseline script does:
+      // the per-client line would otherwise hold the service to 8 and compare unlike with unlike.
+      GRADINGS_IN_FLIGHT_PER_CLIENT: "16",
     },
     port: await findFreePort(),
     readyPath: "/ready",

@@ -47,8 +47,8 @@ export async function mintSessionLink(t: TestApp, learnerId: string): Promise<{ 
 }
 
 /**
- * Everything that went wrong on a page: console errors, uncaught exceptions, failed requests and
- * error statuses. A test that expects one (a 503, a 401) says which, and every other must be absent.
+ * Everything that went wrong on a page: console errors, uncaught exceptions, failed requests (not
+ * those the test's own navigation cancelled) and error statuses. A test that expects one (a 503, a 401) says which, and every other must be absent.
  */
 export function watchPage(page: Page): { problems: string[] } {
   const problems: string[] = [];
@@ -56,7 +56,13 @@ export function watchPage(page: Page): { problems: string[] } {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
-  page.on("requestfailed", (req) => problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`));
+  page.on("requestfailed", (req) => {
+    // A request still in flight when the test moves the page on is cancelled by Chromium itself
+    // (net::ERR_ABORTED): the page did nothing wrong. A server that fails shows as a status or as
+    // another net:: error.
+    const error = req.failure()?.errorText;
+    if (error !== "net::ERR_ABORTED") problems.push(`failed: ${req.url()} ${error}`);
+  });
   page.on("response", (response) => {
     if (response.status() >= 400) problems.push(`status ${response.status()}: ${response.url()}`);
   });
