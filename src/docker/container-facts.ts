@@ -285,3 +285,9 @@ export type ContainerEvent = {
 
 /** One step of an image's history, oldest first: what made a layer or a setting. */
 export type HistoryStep = { createdBy: string };
+
+/** What `docker top` lists: its column titles, and each process's values in that order. */
+export interface ProcessList {
+  titles: string[];
+  processes: string[][];
+}

@@ -11,6 +11,7 @@ import {
   type ImageFacts,
   imageFactsFromInspect,
   type PathStat,
+  type ProcessList,
 } from "./container-facts.js";
 import { isValidContainerName } from "./container-name.js";
 import { ContainerStateError, InvalidContainerNameError } from "./errors.js";
@@ -42,11 +43,6 @@ export interface NegotiatedVersion {
   engineVersion: string;
   /** False when the engine no longer serves any version we tested, and we had to go above it. */
   tested: boolean;
-}
-
-export interface ProcessList {
-  titles: string[];
-  processes: string[][];
 }
 
 export interface BoundedOutput {

@@ -1,4 +1,4 @@
-import type { ProcessList } from "./engine.js";
+import type { ProcessList } from "./container-facts.js";
 
 /**
  * The command that lists a container's processes from inside it, where the engine cannot (`docker top`
