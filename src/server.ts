@@ -1,6 +1,6 @@
 import path from "node:path";
 import { buildApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config/config.js";
+import { loadConfigOrExit } from "./config/config.js";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-postgres.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { createLogger } from "./logger.js";
@@ -11,16 +11,7 @@ const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 /** Start-up: configuration, database (embedded unless DATABASE_URL), migrations, then listen. */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  let config = loadConfigOrExit();
 
   // Readable lines for a person at a terminal; JSON for log collectors everywhere else.
   const logger = createLogger(config.logLevel, { pretty: process.stdout.isTTY });

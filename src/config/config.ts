@@ -348,3 +348,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   };
 }
+
+/**
+ * A process's configuration, for its entry point: a bad setting prints its one line and exits with
+ * 78 (EX_CONFIG), so the service and the sandbox host refuse to start the same way.
+ */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+}

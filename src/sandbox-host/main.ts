@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ConfigError, loadConfig } from "../config/config.js";
+import { loadConfigOrExit } from "../config/config.js";
 import { serveSandboxHost } from "./host-server.js";
 import { createRootlessSandboxes } from "./rootless-sandboxes.js";
 
@@ -14,16 +14,7 @@ async function main(): Promise<void> {
     console.error("sandbox-host: must run as root (it makes users, cgroups, mounts and iptables rules)");
     process.exit(1);
   }
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const settings = config.sandboxes;
   if (!settings.hostSecret) {
     console.error("sandbox-host: SANDBOX_HOST_SECRET is not set; every request must carry it");
