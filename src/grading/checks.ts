@@ -3,7 +3,14 @@ import type { Check, CheckOf, CheckType } from "./exercise.js";
 import type { Json, Shown } from "./grade.js";
 import { normalizeImageReference, repositoryOf } from "./image-reference.js";
 import type { GraderMessage } from "./messages.js";
-import { engineMillisBetween, happened, isUnobservable, type Observations, type Unobservable } from "./observations.js";
+import {
+  engineMillisBetween,
+  happened,
+  isUnobservable,
+  type Observations,
+  RUNNING_SETTLES_MS,
+  type Unobservable,
+} from "./observations.js";
 
 export interface CheckOutcome {
   passed: boolean;
@@ -126,12 +133,28 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     evidence: { name: facts.name, id: facts.id },
   }),
 
-  state: (check, { facts }) => ({
-    passed: facts.status === check.status,
-    expected: check.status,
-    actual: facts.status,
-    evidence: { status: facts.status },
-  }),
+  state: (check, { facts, observations }): CheckOutcome => {
+    // A container younger than RUNNING_SETTLES_MS was looked at again once it was that old
+    // (observe-container.ts): a main process that ends at once does not pass for running.
+    const upMs = observations.engineTime ? engineMillisBetween(facts.startedAt, observations.engineTime) : Number.NaN;
+    const later =
+      check.status === "running" && facts.running && upMs < RUNNING_SETTLES_MS ? observations.later : undefined;
+    if (later === undefined) {
+      return {
+        passed: facts.status === check.status,
+        expected: check.status,
+        actual: facts.status,
+        evidence: { status: facts.status },
+      };
+    }
+    const laterStatus = later.facts?.status ?? null;
+    return {
+      passed: laterStatus === check.status,
+      expected: check.status,
+      actual: laterStatus ?? say("gone"),
+      evidence: { status: facts.status, laterStatus },
+    };
+  },
 
   started: (_check, { facts }) => {
     const ran = happened(facts.startedAt);

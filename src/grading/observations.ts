@@ -46,8 +46,8 @@ export interface Observations {
   /** The engine's clock when the container was inspected, for `stillRunning`. */
   engineTime?: string;
   /**
-   * A second inspect, only for a container that had been running less than a `stillRunning`
-   * check's afterMs: taken once that much time has passed since it started. Undefined facts: it vanished.
+   * A second inspect, only for a container that had been running less than the plan's
+   * stillRunningAfterMs: taken once that much time has passed since it started. Undefined facts: it vanished.
    */
   later?: { facts: ContainerFacts | undefined };
   /** The engine's container events from the container's creation to the grade, oldest first. */
@@ -68,7 +68,10 @@ export interface ObservationPlan {
   paths: CheckOf<"path">[];
   /** Inspect the container's image: image checks compare its tags, `command` its defaults. */
   image: boolean;
-  /** 0: no `stillRunning` check. Otherwise the longest afterMs: read the engine's clock. */
+  /**
+   * 0: nothing asks whether the container stays running. Otherwise the longest afterMs of a
+   * `stillRunning` check, or RUNNING_SETTLES_MS for a `state: running` check: read the engine's clock.
+   */
   stillRunningAfterMs: number;
   /** Read the engine's event log since the container was created (and its clock, to end the read). */
   events: boolean;
@@ -76,6 +79,12 @@ export interface ObservationPlan {
 }
 
 export const LOGS_MAX_BYTES = 64 * 1024;
+/**
+ * How long a container must have been up before `state: running` believes it. A main process such as
+ * `sh -c 'exit 0'` is still "running" for the moment `docker run -d` returns; on a busy engine that
+ * moment is long enough for a Check to see it.
+ */
+export const RUNNING_SETTLES_MS = 500;
 export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
 
 export function planObservations(exercise: ContainerExercise): ObservationPlan {
@@ -100,6 +109,9 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     if (check.type === "copiedIn" || check.type === "removedByPrune") plan.events = true;
     if (check.type === "noRunAfterBase") plan.histories.push(check);
     if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
+    if (check.type === "state" && check.status === "running") {
+      plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, RUNNING_SETTLES_MS);
+    }
   }
   return plan;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Observations } from "../../src/grading/observations.js";
+import { type Observations, planObservations, RUNNING_SETTLES_MS } from "../../src/grading/observations.js";
 import { exerciseWith, gradeInWords, observe, recordedFacts, recordedInspect } from "./recorded-inspect.js";
 
 /** Grades one check (after `exists`) and returns its result. */
@@ -33,6 +33,27 @@ describe("state", () => {
     const result = grade({ type: "state", status: "running" }, observe("example2-killed.json"));
     expect(result).toMatchObject({ passed: false, expected: "running", actual: "exited" });
     expect(result.feedback).toBe("expected running, saw exited");
+  });
+
+  it("believes a container a moment old is running only if the second look still finds it so", () => {
+    const running = recordedFacts("example2-running.json");
+    const young = { engineTime: new Date(Date.parse(running.startedAt) + 20).toISOString() };
+    const check = { type: "state", status: "running" };
+    const ended = { facts: recordedFacts("example2-killed.json") };
+    expect(grade(check, observe("example2-running.json", { ...young, later: ended }))).toMatchObject({
+      passed: false,
+      actual: "exited",
+    });
+    expect(grade(check, observe("example2-running.json", { ...young, later: { facts: running } })).passed).toBe(true);
+    expect(grade(check, observe("example2-running.json", { ...young, later: { facts: undefined } })).actual).toBe(
+      "disappeared",
+    );
+  });
+
+  it("asks for that second look only when the state asked for is running", () => {
+    const plan = (status: string) => planObservations(exerciseWith({ type: "state", status }));
+    expect(plan("running").stillRunningAfterMs).toBe(RUNNING_SETTLES_MS);
+    expect(plan("exited").stillRunningAfterMs).toBe(0);
   });
 });
 
