@@ -56,7 +56,7 @@ export async function buildApp(
   const app = Fastify({
     ...(options.logger === false
       ? { logger: false }
-      : { loggerInstance: options.loggerInstance ?? createLogger(config.logLevel) }),
+      : { loggerInstance: options.loggerInstance ?? createLogger(config.logLevel ?? "info") }),
     bodyLimit: config.bodyLimitBytes,
     // Loading and checking the course takes a second on a quiet machine and several on a busy one;
     // start-up must not fail for being slow (Fastify's default gives each plugin 10 s).

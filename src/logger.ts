@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import type { LogLevel } from "./config/config.js";
 
 const REDACTED = "[redacted]";
 
@@ -50,6 +51,19 @@ export function createLogger(
     ...(output.pretty ? { transport: { target: "pino-pretty", options: { ignore: "pid,hostname" } } } : {}),
   };
   return output.destination ? pino(options, output.destination) : pino(options);
+}
+
+/**
+ * Who reads the log. A person at a terminal (LOG_FORMAT=auto there, or pretty) gets readable lines at
+ * `warn` unless LOG_LEVEL says otherwise: a line per request would scroll the start summary and its
+ * sign-in link away. Collectors (auto elsewhere, or json) get JSON lines at `info`.
+ */
+export function chooseLogOutput(
+  settings: { logFormat: "auto" | "json" | "pretty"; logLevel: LogLevel | undefined },
+  isTerminal: boolean,
+): { forPeople: boolean; level: LogLevel } {
+  const forPeople = settings.logFormat === "pretty" || (settings.logFormat === "auto" && isTerminal);
+  return { forPeople, level: settings.logLevel ?? (forPeople ? "warn" : "info") };
 }
 
 /** Fastify's "incoming request" line, with the URL's secrets masked and no headers at all. */

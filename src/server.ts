@@ -3,9 +3,11 @@ import { buildApp } from "./app.js";
 import { loadConfigOrExit } from "./config/config.js";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-postgres.js";
 import { migrateDatabase } from "./db/migrate.js";
-import { createLogger } from "./logger.js";
+import type { Readiness } from "./health/readiness.js";
+import { chooseLogOutput, createLogger } from "./logger.js";
 import { startSandboxHostProcess } from "./sandbox/start-host-process.js";
 import { isLoopbackHost, signInSelfStudy, writeSignInLink } from "./sessions/self-study.js";
+import { databaseWhere, describeStart } from "./start-summary.js";
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
@@ -13,9 +15,14 @@ const SHUTDOWN_TIMEOUT_MS = 15_000;
 async function main(): Promise<void> {
   let config = loadConfigOrExit();
 
-  // Readable lines for a person at a terminal; JSON for log collectors everywhere else.
-  const logger = createLogger(config.logLevel, { pretty: process.stdout.isTTY });
-  const log = (message: string) => logger.info(message);
+  const output = chooseLogOutput(config, process.stdout.isTTY === true);
+  const logger = createLogger(output.level, { pretty: output.forPeople });
+  // A person sees each start-up step as it happens (a first start runs initdb for seconds), whatever
+  // the level; a collector gets them as info lines.
+  const log = output.forPeople
+    ? (message: string) => process.stdout.write(`  ${message}\n`)
+    : (message: string) => logger.info(message);
+  const embeddedDataDir = path.join(config.dataDir, "postgres");
   let embedded: EmbeddedDatabase | undefined;
   let sandboxHost: { stop(): void } | undefined;
   let app: Awaited<ReturnType<typeof buildApp>>;
@@ -25,7 +32,7 @@ async function main(): Promise<void> {
       log("DATABASE_URL is not set: starting the embedded PostgreSQL");
       const started = Date.now();
       embedded = await startEmbeddedPostgres({
-        dataDir: path.join(config.dataDir, "postgres"),
+        dataDir: embeddedDataDir,
         database: "aprendiendo",
         log,
       });
@@ -90,15 +97,29 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  if (output.forPeople) {
+    const readiness = await app.inject({ method: "GET", url: "/ready" });
+    process.stdout.write(
+      describeStart({
+        url,
+        database: embedded ? { embedded: embeddedDataDir } : { external: databaseWhere(config.databaseUrl ?? "") },
+        dockerHost: config.docker.host ?? "unix:///var/run/docker.sock",
+        docker: readiness.json<Readiness>().dependencies.docker,
+        sandboxes: config.sandboxes.enabled,
+        logLevel: output.level,
+      }),
+    );
+  }
+
   // Self-study: the embedded database on an address only this computer reaches. In a terminal the
   // link is printed to be clicked; output that is not a terminal ends up in a log, which must hold
   // no session token, so there the link goes to a file only this user can read.
   if (embedded && isLoopbackHost(config.host)) {
-    const address = app.server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     try {
-      const link = await signInSelfStudy(app.prisma, `http://${host}:${port}`);
+      const link = await signInSelfStudy(app.prisma, url);
       if (process.stdout.isTTY) {
         process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
       } else {
@@ -112,9 +133,8 @@ async function main(): Promise<void> {
       if (!shuttingDown) throw error;
     }
   } else if (embedded) {
-    app.log.info(
-      { host: config.host },
-      "no self-study link: this address is reachable from other computers; learners sign in through an API client's sessions",
+    log(
+      `no self-study link: HOST ${config.host} is reachable from other computers; learners sign in through an API client's sessions`,
     );
   }
 }

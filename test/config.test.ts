@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config/config.js";
+import { chooseLogOutput } from "../src/logger.js";
 
 describe("configuration", () => {
   it("defaults to port 3000 and no DATABASE_URL (the embedded database)", () => {
@@ -56,6 +57,15 @@ describe("configuration", () => {
     expect(config.corsOrigins).toEqual(["https://lms.example", "http://localhost:5173"]);
     expect(config.labEngineAllowlist).toEqual(["unix:///run/labs/*", "tcp://127.0.0.1:2376"]);
     expect(config.secretsKey).toHaveLength(32);
+  });
+
+  it("writes for people at a terminal and for collectors elsewhere, unless LOG_FORMAT or LOG_LEVEL say", () => {
+    const output = (env: Record<string, string>, terminal: boolean) => chooseLogOutput(loadConfig(env), terminal);
+    expect(output({}, true)).toEqual({ forPeople: true, level: "warn" });
+    expect(output({}, false)).toEqual({ forPeople: false, level: "info" });
+    expect(output({ LOG_FORMAT: "json" }, true)).toEqual({ forPeople: false, level: "info" });
+    expect(output({ LOG_FORMAT: "pretty", LOG_LEVEL: "debug" }, false)).toEqual({ forPeople: true, level: "debug" });
+    expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(/LOG_FORMAT="xml"/);
   });
 
   it("treats an empty variable as unset", () => {

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -49,6 +49,31 @@ describe("the server process", () => {
       second.child.kill("SIGTERM");
       expect(await exitCode(second.child)).toBe(0);
     }
+  }, 240_000);
+
+  it("in a terminal, says in a few lines where it serves and leaves the sign-in link last", async () => {
+    // `script` gives the server a real terminal, as a learner's `npm start` has.
+    const child = spawn("script", ["-qefc", `${process.execPath} --import tsx src/server.ts`, "/dev/null"], {
+      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: "", PORT: "0", LOG_LEVEL: "", LOG_FORMAT: "" },
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString().replaceAll("\r", "");
+    });
+    try {
+      await expect.poll(() => output, { timeout: 100_000 }).toMatch(/signs you in\):\n +http:\S+\n/);
+      const url = /serving the course at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? "";
+      expect(output).toMatch(/ {2}database +embedded PostgreSQL, data in \S+postgres\n {2}docker +\S/);
+      expect(output).toContain("warnings and errors only; LOG_LEVEL=info shows every request");
+      await request(url).get("/v1/lessons").expect(200);
+      await request(url).get("/no-such-page").expect(404);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
+    // Everything the server wrote until it stopped: no line per request, nothing after the link.
+    expect(output).not.toMatch(/incoming request|request completed|Server listening/);
+    expect(output.trimEnd()).toMatch(/signs you in\):\n +http:\/\/\S+\/session\?token=ads_\S+$/);
   }, 240_000);
 
   it("refuses to start with a bad PORT and says why", async () => {

@@ -2,6 +2,9 @@ import path from "node:path";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** auto: for people in an interactive terminal, JSON lines everywhere else. */
+const LOG_FORMATS = ["auto", "json", "pretty"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A comma-separated list, blanks ignored, each entry checked by `entry`. */
 function commaSeparated<T>(entry: z.ZodType<T, string>) {
@@ -43,7 +46,8 @@ const EnvSchema = z
     DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
     CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
     DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+    LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
+    LOG_FORMAT: z.enum(LOG_FORMATS).default("auto"),
     BODY_LIMIT_BYTES: z.coerce
       .number()
       .int()
@@ -167,7 +171,9 @@ export interface Config {
    * revocation or a new lab made through another replica takes effect here within this time.
    */
   cacheTtlMs: number;
-  logLevel: (typeof LOG_LEVELS)[number];
+  /** Undefined: the format's own default (createLogOutput). */
+  logLevel: LogLevel | undefined;
+  logFormat: (typeof LOG_FORMATS)[number];
   bodyLimitBytes: number;
   /**
    * Slow and greedy clients: time for a request's headers, for the whole request, open sockets, and
@@ -298,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: { queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS, poolWaitMs: e.DATABASE_POOL_WAIT_MS },
     cacheTtlMs: e.CACHE_TTL_MS,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     http: {
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
