@@ -14,6 +14,8 @@ const SHELL_BLOCK_LANGUAGES = new Set(["console", "sh", "bash", "shell"]);
 export const NORUN_REASONS = {
   "no-registry": "downloads from or logs in to Docker Hub, which is not reachable from our machines",
   "host-specific": "uses a value only the author's machine printed (a PID, an ID)",
+  "installs-docker":
+    "installs or sets up Docker on the learner's own computer: it needs root and the internet, and our machines have Docker already",
 } as const;
 export type NorunReason = keyof typeof NORUN_REASONS;
 

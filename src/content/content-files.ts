@@ -17,7 +17,8 @@ export const ModuleFileSchema = z
 
 export const LessonFileSchema = z.strictObject({
   slug: Slug,
-  order: z.number().int().positive(),
+  /** 0 is the lesson before the course proper (installing Docker), so the lessons after it keep their numbers. */
+  order: z.number().int().nonnegative(),
   module: Slug,
   /** The provenance of the lesson's blocks unless a marker in es.md/en.md says otherwise. */
   source: LessonSourceSchema,

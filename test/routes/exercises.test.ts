@@ -19,10 +19,14 @@ describe("GET /v1/exercises", () => {
     const courseOrder = [...t.app.curriculum.lessons]
       .sort((a, b) => a.order - b.order)
       .flatMap((lesson) => lesson.exercises);
-    expect(courseOrder.slice(0, 2)).toEqual(["preguntas-que-es-docker", "preguntas-docker-vs-maquina-virtual"]);
+    expect(courseOrder.slice(0, 3)).toEqual([
+      "hola-mundo",
+      "preguntas-que-es-docker",
+      "preguntas-docker-vs-maquina-virtual",
+    ]);
     expect(response.body.items.map((e: { id: string }) => e.id)).toEqual(courseOrder);
     // A question exercise names no container; a container exercise reads as it always has, plus its kind.
-    expect(response.body.items[0]).toEqual({
+    expect(response.body.items[1]).toEqual({
       id: "preguntas-que-es-docker",
       lesson: "que-es-docker",
       title: "Questions: what is Docker?",

@@ -89,7 +89,14 @@ describe("GET /v1/learners/:learnerId/progress", () => {
     const { exercises, lessons, overall } = response.body;
     const total = t.app.curriculum.exercises.size;
     expect(exercises).toHaveLength(total);
+    // In course order: lesson 0's hola-mundo, never tried, comes first.
     expect(exercises[0]).toMatchObject({
+      exerciseId: "hola-mundo",
+      lesson: "instalar-docker",
+      attempts: 0,
+      passed: false,
+    });
+    expect(exercises[1]).toMatchObject({
       exerciseId: "alpine-una-vez",
       lesson: "modo-interactivo",
       attempts: CONCURRENT + 1,
@@ -98,7 +105,7 @@ describe("GET /v1/learners/:learnerId/progress", () => {
       passed: true,
       firstPassedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
-    expect(exercises[1]).toEqual({
+    expect(exercises[2]).toEqual({
       exerciseId: "alpine-interactivo",
       lesson: "modo-interactivo",
       attempts: 1,
@@ -107,9 +114,17 @@ describe("GET /v1/learners/:learnerId/progress", () => {
       passed: false,
       firstPassedAt: null,
     });
-    expect(exercises[2]).toMatchObject({ exerciseId: "example2-en-segundo-plano", attempts: 0, passed: false });
+    expect(exercises[3]).toMatchObject({ exerciseId: "example2-en-segundo-plano", attempts: 0, passed: false });
     const withExercises = lessons.filter((l: { exercises: number }) => l.exercises > 0);
     expect(withExercises[0]).toEqual({
+      lesson: "instalar-docker",
+      exercises: 1,
+      passed: 0,
+      completion: 0,
+      completed: false,
+      completedAt: null,
+    });
+    expect(withExercises[1]).toEqual({
       lesson: "modo-interactivo",
       exercises: 2,
       passed: 1,
@@ -118,14 +133,14 @@ describe("GET /v1/learners/:learnerId/progress", () => {
       completedAt: null,
     });
     // Lessons without exercises are listed too: they are completed by reading (POST …/complete).
-    expect(lessons[0]).toMatchObject({ lesson: "que-es-docker", exercises: 0, completed: false });
+    expect(lessons[1]).toMatchObject({ lesson: "que-es-docker", exercises: 0, completed: false });
     expect(withExercises.map((l: { lesson: string }) => l.lesson)).toEqual(
       t.app.curriculum.lessons.filter((lesson) => lesson.exercises.length > 0).map((lesson) => lesson.slug),
     );
     expect(withExercises.slice(0, 3).map((l: { lesson: string }) => l.lesson)).toEqual([
+      "instalar-docker",
       "modo-interactivo",
       "ciclo-de-vida-de-un-contenedor",
-      "exponiendo-contenedores",
     ]);
     // One passed exercise of them all, to one decimal.
     expect(overall).toEqual({ exercises: total, passed: 1, percentage: Math.round(1000 / total) / 10 });
