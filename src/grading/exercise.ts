@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ContainerNameSchema } from "../docker/container-name.js";
-import { LocalizedTextSchema } from "../schemas/language.js";
+import { LocalizedTextSchema, SUPPORTED_LANGUAGES } from "../schemas/language.js";
 import { GRADER_HINTS } from "./messages.js";
 import { deriveMutants } from "./mutants.js";
 
@@ -161,6 +161,13 @@ const HintConditionSchema = z
 const HintSchema = z.strictObject({ when: HintConditionSchema, text: LocalizedTextSchema });
 export type Hint = z.infer<typeof HintSchema>;
 
+/** The docker commands a hint's Markdown gives in backticks, in order: what the page offers to copy. */
+const dockerCommandsIn = (markdown: string) =>
+  [...markdown.matchAll(/`([^`]+)`/g)]
+    .map((match) => (match[1] ?? "").trim())
+    .filter((code) => /^(sudo )?docker\s+\S/.test(code));
+const LISTS_CONTAINERS = /^(sudo )?docker\s+(ps|container\s+(ls|list|ps)|compose\s+ps)(\s|$)/;
+
 /**
  * Something a learner might type, run by the test suite on a real engine and graded through the
  * API. Shell lines in one `sh -e` session in an empty folder; never sent to learners.
@@ -255,6 +262,32 @@ export const ContainerExerciseSchema = z
           code: "custom",
           path: ["hints", index, "when", "failed"],
           message: `no check has id "${hint.when.failed}"`,
+        });
+      }
+    }
+    // With no container the page leads with the first hint that applies, its commands ready to copy
+    // (web/exercise-panel.js): that hint must create the container, not send the learner looking for it.
+    const existsIds = exercise.checks.filter((check) => check.type === "exists").map((check) => check.id);
+    const firstWithoutContainer = exercise.hints.findIndex(
+      ({ when }) =>
+        (when.state === undefined || when.state === "missing") &&
+        (when.failed === undefined || existsIds.includes(when.failed)),
+    );
+    const missingHint = exercise.hints[firstWithoutContainer];
+    if (missingHint?.when.state !== "missing" || missingHint.when.failed !== undefined) {
+      context.addIssue({
+        code: "custom",
+        path: missingHint ? ["hints", firstWithoutContainer, "when"] : ["hints"],
+        message: `${exercise.id}: with no container ${exercise.containerName} the page shows first the first hint that applies, so that hint must be \`when: { state: missing }\` and say how to create the container`,
+      });
+    } else {
+      for (const language of SUPPORTED_LANGUAGES) {
+        const first = dockerCommandsIn(missingHint.text[language])[0];
+        if (first && !LISTS_CONTAINERS.test(first)) continue;
+        context.addIssue({
+          code: "custom",
+          path: ["hints", firstWithoutContainer, "text", language],
+          message: `${exercise.id}: the \`state: missing\` hint must give first, in backticks, the docker command that creates ${exercise.containerName} (such as \`docker run --name {name} …\`): the page offers it to copy. ${first ? `\`${first}\` only lists containers.` : "It gives no docker command."}`,
         });
       }
     }

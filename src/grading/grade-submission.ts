@@ -79,15 +79,11 @@ function hintsFor(
         (hint.when.failed === undefined || failedForReal.has(hint.when.failed)),
     )
     .map((hint) => ({ when: hint.when, with: values }));
-  const own: GraderHint | undefined = !facts
-    ? "missingContainerHint"
-    : state === "created"
-      ? error
-        ? "startFailedHint"
-        : "createdHint"
-      : STATE_HINTS[state];
-  // An exercise's own hint for a state says it better than the grader's generic one (a Compose
-  // service is not found by `--name`).
+  // A missing container gets none of the grader's hints: every exercise has its own, which gives the
+  // command that creates it (exercise.ts), and the page leads with that command.
+  const own: GraderHint | undefined =
+    facts && (state === "created" ? (error ? "startFailedHint" : "createdHint") : STATE_HINTS[state]);
+  // An exercise's own hint for a state says it better than the grader's generic one.
   const exerciseSaysIt = exercise.hints.some((hint) => hint.when.state === state && hint.when.failed === undefined);
   if (own && !exerciseSaysIt) hints.unshift({ say: own, with: values });
   return hints;

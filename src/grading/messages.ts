@@ -3,6 +3,7 @@ import type { Language, LocalizedText } from "../schemas/language.js";
 
 /** The grader's own words, for what no exercise file can say in advance. */
 export const GRADER_MESSAGES = {
+  // Kept for grades stored before every container exercise had its own hint for a missing container.
   missingContainerHint: {
     es: "No hay ningún contenedor llamado {name}. Mira qué contenedores tienes, también los que ya terminaron, con `docker ps -a`; si no está, créalo como dicen las instrucciones, con `--name {name}`.",
     en: "There is no container named {name}. See which containers you have, stopped ones too, with `docker ps -a`; if it is not there, create it as the instructions say, with `--name {name}`.",
@@ -130,9 +131,8 @@ export const GRADER_MESSAGES = {
 
 export type GraderMessage = keyof typeof GRADER_MESSAGES;
 
-/** The grader's own hints: a missing container, and every state an exercise's hints need not foresee. */
+/** The grader's own hints: every state an exercise's hints need not foresee (a missing container they must). */
 export const GRADER_HINTS = [
-  "missingContainerHint",
   "createdHint",
   "startFailedHint",
   "pausedHint",

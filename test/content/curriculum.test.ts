@@ -251,6 +251,44 @@ describe("invalid content stops start-up", () => {
     );
   });
 
+  it("fails when a container exercise does not lead a learner without the container to the command that creates it", async () => {
+    await copyContent();
+    type Hint = { when: { state?: string; failed?: string }; text: { es: string; en: string } };
+    const editHints = (exerciseId: string, change: (hints: Hint[]) => void) =>
+      edit(`exercises/${exerciseId}.yaml`, (text) => {
+        const exercise = YAML.parse(text);
+        change(exercise.hints);
+        return YAML.stringify(exercise);
+      });
+    const missing = (hints: Hint[]) => hints.find((hint) => hint.when.state === "missing");
+    await editHints("web-en-puerto-8080", (hints) => hints.splice(hints.indexOf(missing(hints) as Hint), 1));
+    await editHints("alpine-una-vez", (hints) => {
+      (missing(hints) as Hint).text.en =
+        "Look with `docker ps -a`, then create it with `docker run --name {name} alpine`.";
+    });
+    // Without a container, a hint on the failed `exists` check applies too, and it comes first.
+    await editHints("red-definida", (hints) =>
+      hints.unshift({ when: { failed: "existe" }, text: { es: "Mira `docker ps -a`.", en: "See `docker ps -a`." } }),
+    );
+    const failure: unknown = await loadCurriculum(broken).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ContentError);
+    // The lessons that list these exercises then name them as missing: only the exercises' own problems matter here.
+    const inExercises = (failure as ContentError).problems.filter((problem) =>
+      /exercises\/[a-z0-9-]+\.yaml: /.test(problem),
+    );
+    expect(inExercises.toSorted()).toEqual([
+      expect.stringMatching(
+        /exercises\/alpine-una-vez\.yaml: hints\.\d+\.text\.en: alpine-una-vez: the `state: missing` hint must give first, in backticks, the docker command that creates alpine-una-vez .*`docker ps -a` only lists containers\.$/,
+      ),
+      expect.stringMatching(
+        /exercises\/red-definida\.yaml: hints\.0\.when: red-definida: with no container api-en-red the page shows first the first hint that applies, so that hint must be `when: \{ state: missing \}`/,
+      ),
+      expect.stringMatching(
+        /exercises\/web-en-puerto-8080\.yaml: hints: web-en-puerto-8080: with no container mi-web the page shows first/,
+      ),
+    ]);
+  });
+
   it("fails on a broken YAML file, naming it", async () => {
     await copyContent();
     await edit("modules.yaml", () => "- slug: [unclosed\n");

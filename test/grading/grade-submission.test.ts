@@ -6,6 +6,13 @@ const exercise = {
   hints: [
     { when: { state: "running" as const }, text: { es: "{name} sigue vivo", en: "{name} is still alive" } },
     { when: { failed: "check-2" }, text: { es: "código {exitCode}", en: "code {exitCode}" } },
+    {
+      when: { state: "missing" as const },
+      text: {
+        es: "créalo con `docker run --name {name} alpine`",
+        en: "create it with `docker run --name {name} alpine`",
+      },
+    },
   ],
 };
 
@@ -34,7 +41,7 @@ describe("gradeSubmission", () => {
     expect(killed).toMatchObject({ status: "passed", score: 5, maxScore: 5, hints: [] });
   });
 
-  it("grades a missing container instead of failing: exists fails and the hint says why", () => {
+  it("grades a missing container instead of failing: exists fails and only the exercise's hint says how to create it", () => {
     const result = gradeInWords(exercise, { containerName: "example2", facts: undefined }, "es");
     expect(result.status).toBe("failed");
     expect(result.score).toBe(0);
@@ -42,9 +49,8 @@ describe("gradeSubmission", () => {
     expect(result.checks[1]?.feedback).toBe("No se pudo comprobar: no hay ningún contenedor llamado example2.");
     // exists looked and failed; the others could not look at all, which a page folds into one line.
     expect(result.checks.map((check) => check.evaluated)).toEqual([true, false, false]);
-    expect(result.hints[0]).toBe(
-      "No hay ningún contenedor llamado example2. Mira qué contenedores tienes, también los que ya terminaron, con `docker ps -a`; si no está, créalo como dicen las instrucciones, con `--name example2`.",
-    );
+    // No generic hint of the grader's before it: the page offers the first hint's command to copy.
+    expect(result.hints).toEqual(["créalo con `docker run --name example2 alpine`"]);
     expect(result.evidence).toEqual({ containerName: "example2", found: false, container: null, checks: {} });
   });
 
@@ -59,7 +65,7 @@ describe("gradeSubmission", () => {
 
   it("answers in the negotiated language", () => {
     const english = gradeInWords(exercise, { containerName: "example2", facts: undefined }, "en");
-    expect(english.hints[0]).toContain("with `docker ps -a`; if it is not there, create it");
+    expect(english.hints).toEqual(["create it with `docker run --name example2 alpine`"]);
   });
 
   it("keeps in the evidence only what the checks read", () => {

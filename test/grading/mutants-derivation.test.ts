@@ -15,6 +15,12 @@ const exercise = (accept: string[][], checks: object[] = []) =>
     instructions: text,
     containerName: "caja",
     checks: [exists, ...checks],
+    hints: [
+      {
+        when: { state: "missing" },
+        text: { es: "`docker run --name {name} alpine`", en: "`docker run --name {name} alpine`" },
+      },
+    ],
     accept: accept.map((run, index) => ({ title: `accept ${index}`, run })),
     reject: [1, 2, 3].map((n) => ({
       title: `reject ${n}`,

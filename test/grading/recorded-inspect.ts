@@ -58,6 +58,15 @@ export function exerciseWith(...checks: Record<string, unknown>[]): ContainerExe
         ...check,
       })),
     ],
+    hints: [
+      {
+        when: { state: "missing" },
+        text: text(
+          "Crea {name} con `docker run --name {name} alpine`.",
+          "Create {name} with `docker run --name {name} alpine`.",
+        ),
+      },
+    ],
     accept: [1, 2, 3].map((n) => ({ title: `accept ${n}`, run: ["docker run --name prueba alpine"] })),
     reject: [1, 2, 3].map((n) => ({
       title: `reject ${n}`,

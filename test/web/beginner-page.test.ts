@@ -123,11 +123,13 @@ describe("a failed attempt leads with what to type next", () => {
       const children = await result.evaluate((element) => Array.from(element.children, (child) => child.className));
       expect(children.slice(0, 2)).toEqual(["verdict", "next-step"]);
       const next = result.locator(".next-step");
-      expect(await next.textContent()).toContain(`No hay ningún contenedor llamado ${name}.`);
-      expect(await next.locator("pre").textContent()).toBe("$ docker ps -a");
+      // The command that creates the container, not one that lists containers.
+      const creates = `docker run --name ${name} -d alpine tail -f /dev/null`;
+      expect(await next.textContent()).toContain(`${name} no existe todavía`);
+      expect(await next.locator("pre").textContent()).toBe(`$ ${creates}`);
       await next.getByRole("button", { name: "Copiar el código" }).click();
       await expect.poll(() => next.getByRole("status").textContent()).toBe("Copiado");
-      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("docker ps -a");
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(creates);
       // One real failure (the container is not there); the rest fold into one line, and no empty Expected box.
       expect(await result.locator(".check.fail").count()).toBe(1);
       const unlooked = result.locator(".check.unlooked");
