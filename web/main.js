@@ -577,6 +577,7 @@ document.querySelector("form.search").addEventListener("submit", (event) => {
 document.getElementById("lang-toggle").addEventListener("click", () => {
   state.lang = state.lang === "es" ? "en" : "es";
   localStorage.setItem("lang", state.lang);
+  mirrorLanguageInCookie();
   applyChrome();
   if (!notice.hidden) showNotice(notice.dataset.reason);
   render({ moveFocus: false });
@@ -597,7 +598,14 @@ window.addEventListener("popstate", () => {
 
 // ---- start --------------------------------------------------------------------------------
 
+/** The server puts a lesson's title in its page in this language (src/web/lesson-pages.ts). */
+function mirrorLanguageInCookie() {
+  // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is missing in older Safari and Firefox; the value is "es" or "en"
+  document.cookie = `lang=${state.lang}; path=/; max-age=31536000; samesite=lax`;
+}
+
 document.documentElement.dataset.theme = initialTheme();
+mirrorLanguageInCookie();
 applyChrome();
 
 // Where a sign-in link that no longer works lands (see GET /session): say why, then tidy the URL.

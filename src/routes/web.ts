@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { NotFound } from "../errors/domain-errors.js";
 import { sendRepresentation } from "../http/representation.js";
+import { lessonPages } from "../web/lesson-pages.js";
 import { pagePolicy, terminalPolicy } from "../web/page-policy.js";
 import { loadWebAssets, type WebAsset } from "../web/web-assets.js";
 
-/** Addresses the page's router knows (web/main.js); each answers the same index.html. */
-const PAGE_PATHS = ["/", "/lessons/:slug", "/commands", "/commands/:slug", "/search"];
+/** Addresses the page's router knows (web/main.js); each answers index.html, a lesson's with its title in. */
+const PAGE_PATHS = ["/", "/commands", "/commands/:slug", "/search"];
 
 export const webRoutes: FastifyPluginAsyncZod = async (app) => {
   const assets = await loadWebAssets();
@@ -15,8 +16,9 @@ export const webRoutes: FastifyPluginAsyncZod = async (app) => {
     request: Parameters<typeof sendRepresentation>[0],
     reply: Parameters<typeof sendRepresentation>[1],
     asset: WebAsset,
+    vary = "accept-encoding",
   ) => {
-    reply.header("vary", "accept-encoding");
+    reply.header("vary", vary);
     // No hashed file names: browsers revalidate every time and mostly get a 304.
     if (!/\bgzip\b/.test(request.headers["accept-encoding"] ?? ""))
       return sendRepresentation(request, reply, asset.identity, 0);
@@ -26,14 +28,32 @@ export const webRoutes: FastifyPluginAsyncZod = async (app) => {
 
   const index = assets.get("index.html");
   if (!index) throw new Error("web/index.html is missing");
+  const framedBy = (reply: { header(name: string, value: string): unknown; removeHeader(name: string): unknown }) => {
+    reply.header("content-security-policy", policy);
+    // frame-ancestors decides who may frame the page; X-Frame-Options: DENY would overrule it in old browsers.
+    reply.removeHeader("x-frame-options");
+  };
   for (const url of PAGE_PATHS) {
     app.get(url, { schema: { hide: true } }, async (request, reply) => {
-      reply.header("content-security-policy", policy);
-      // frame-ancestors decides who may frame the page; X-Frame-Options: DENY would overrule it in old browsers.
-      reply.removeHeader("x-frame-options");
+      framedBy(reply);
       return send(request, reply, index);
     });
   }
+  const lessons = lessonPages(index.identity.body, app.curriculum.lessons);
+  app.get(
+    "/lessons/:slug",
+    { schema: { hide: true, params: z.object({ slug: z.string().max(100) }) } },
+    async (request, reply) => {
+      framedBy(reply);
+      const pages = lessons.get(request.params.slug);
+      if (!pages) return send(request, reply, index); // the page's router says the lesson does not exist
+      // The page keeps its language in localStorage and mirrors it in this cookie, so the title sent
+      // is in the language the script will show.
+      const cookie = request.headers.cookie;
+      const language = cookie !== undefined && app.parseCookie(cookie).lang === "en" ? "en" : "es";
+      return send(request, reply, pages[language], "accept-encoding, cookie");
+    },
+  );
 
   const terminal = assets.get("terminal.html");
   if (!terminal) throw new Error("web/terminal.html is missing");

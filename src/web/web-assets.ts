@@ -41,12 +41,17 @@ export async function loadWebAssets(dir = WEB_DIR): Promise<Map<string, WebAsset
     if (!type) continue;
     // The published files end with a source map comment for a map we do not serve.
     const body = stripSourceMap(await readFile(file), name in PACKAGE_FILES);
-    const identity = representationOf(body, type);
-    // The same ETag for both encodings would let a cache answer one for the other.
-    const gzip = { ...representationOf(gzipSync(body, { level: 9 }), type), etag: identity.etag.replace(/"$/, '-gz"') };
-    assets.set(name, { identity, gzip });
+    assets.set(name, webAssetOf(body, type));
   }
   return assets;
+}
+
+/** A body as both encodings, compressed once. */
+export function webAssetOf(body: Buffer, type: string): WebAsset {
+  const identity = representationOf(body, type);
+  // The same ETag for both encodings would let a cache answer one for the other.
+  const gzip = { ...representationOf(gzipSync(body, { level: 9 }), type), etag: identity.etag.replace(/"$/, '-gz"') };
+  return { identity, gzip };
 }
 
 function stripSourceMap(body: Buffer, published: boolean): Buffer {

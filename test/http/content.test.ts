@@ -179,3 +179,30 @@ describe("GET /v1/diagrams/{name}", () => {
     await api().get("/v1/diagrams/nope.svg").expect(404);
   });
 });
+
+describe("GET /lessons/{slug}, the learner's page of a lesson", () => {
+  it("carries the lesson's title, so it is read at the first paint, in the language the page keeps", async () => {
+    const spanish = await api().get("/lessons/ciclo-de-vida-de-un-contenedor").expect(200);
+    expect(spanish.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(spanish.text).toContain('<html lang="es">');
+    expect(spanish.text).toContain(">Ciclo de vida de un contenedor</h1>");
+    expect(spanish.text).toContain("<title>Ciclo de vida de un contenedor · Aprendiendo Docker</title>");
+    expect(spanish.headers.vary).toBe("accept-encoding, cookie");
+
+    const english = await api().get("/lessons/ciclo-de-vida-de-un-contenedor").set("cookie", "lang=en").expect(200);
+    expect(english.text).toContain('<html lang="en">');
+    expect(english.text).toContain(">A container's life cycle</h1>");
+    expect(english.headers.etag).not.toBe(spanish.headers.etag);
+    await api()
+      .get("/lessons/ciclo-de-vida-de-un-contenedor")
+      .set("cookie", "lang=en")
+      .set("if-none-match", String(english.headers.etag))
+      .expect(304);
+  });
+
+  it("answers the plain page for a lesson that does not exist, whose script says so", async () => {
+    const page = await api().get("/lessons/no-such-lesson").expect(200);
+    expect(page.text).toContain('<p class="loading">Cargando…</p>');
+    expect(page.text).not.toContain("<h1>");
+  });
+});
