@@ -81,6 +81,19 @@ function oneBuildAtATime<T>(store: string, build: () => Promise<T>): Promise<T> 
   return turn;
 }
 
+/**
+ * containerd as Debian 13 ships it starts watching a container's cgroup for OOM kills only after the process
+ * started (containerd#8893, fixed by containerd#12405), so a process that fills its memory at once can
+ * be killed by the kernel with no OOM event: the engine then says OOMKilled=false. No grader can see
+ * past that, and a learner's second try passes; the suite types such an attempt once more, and only
+ * when the OOM flag is all that failed.
+ */
+function onlyTheOomKillWasLost(exercise: ContainerExercise, checks: { id: string; passed: boolean }[]): boolean {
+  const failed = checks.filter((check) => !check.passed);
+  const oomChecks = new Set(exercise.checks.filter((check) => check.type === "oomKilled").map((check) => check.id));
+  return failed.length > 0 && failed.every((check) => oomChecks.has(check.id));
+}
+
 async function tryAttempt(store: string, exercise: ContainerExercise, run: readonly string[], language: "es" | "en") {
   const engine = stores.find((s) => s.store === store)?.engine ?? {};
   const t = apps.get(store);
@@ -114,8 +127,13 @@ describe.concurrent("every attempt in content/exercises, on the real engine", ()
       if (exercise?.kind !== "container") throw new Error(`no container exercise ${id}`);
 
       for (const [index, attempt] of exercise.accept.entries()) {
-        const { body } = await tryAttempt(store, exercise, attempt.run, index % 2 ? "en" : "es");
+        const language = index % 2 ? "en" : "es";
         const where = `${id} (${store} store) accept "${attempt.title}"`;
+        let { body } = await tryAttempt(store, exercise, attempt.run, language);
+        if (onlyTheOomKillWasLost(exercise, body.checks)) {
+          console.log(`${where}: the engine lost the OOM kill (containerd#8893); typed once more`);
+          ({ body } = await tryAttempt(store, exercise, attempt.run, language));
+        }
         expect
           .soft(
             body.checks.filter((check) => !check.passed),
