@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark with its baselines, measured in this one run on this machine.
-// Options: --only=lesson,page,grading,exercises,progress,growth  --rounds=3 --duration=4 (seconds per target per round)
+// Options: --only=lesson,page,grading,exercises,progress,growth,sandboxes  --rounds=3 --duration=4 (seconds per target per round)
+//          --sandboxes-idle=50 (idle sandboxes started at once; sandboxes need root and run in the test lab)
 //          --connections=32 (lesson)  --cpu-prof (the service writes a V8 CPU profile per run into bench/results)
 //          --service-root=DIR (measure the service of another checkout, e.g. main, with this run's baselines;
 //          that checkout needs node_modules and its generated Prisma client)
@@ -15,6 +16,7 @@ import { benchGrowth } from "./growth.js";
 import { benchLessons } from "./lesson.js";
 import { benchPage } from "./page.js";
 import { benchProgress } from "./progress.js";
+import { benchSandboxes } from "./sandbox-section.js";
 import { startBenchDatabaseServer } from "./support/database.js";
 import { log, projectRoot, startNodeProcess } from "./support/processes.js";
 import { machineDescription, type TargetRow, targetTable, writeResults } from "./support/report.js";
@@ -22,7 +24,8 @@ import { startStatementCounter } from "./support/statement-counter.js";
 
 const { values } = parseArgs({
   options: {
-    only: { type: "string", default: "lesson,page,grading,exercises,progress,growth" },
+    only: { type: "string", default: "lesson,page,grading,exercises,progress,growth,sandboxes" },
+    "sandboxes-idle": { type: "string", default: "50" },
     duration: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
@@ -109,6 +112,11 @@ try {
   if (only.has("growth") && engineUp && gradingExists) {
     sections.push(await benchGrowth({ ...context, serviceDatabaseUrl }));
   }
+  // After the service's benchmarks: fifty idle engines would otherwise share the cores with them.
+  if (only.has("sandboxes")) {
+    const section = await benchSandboxes({ idle: Number(values["sandboxes-idle"]) });
+    if (section) sections.push(section);
+  }
 } catch (error) {
   failed = true;
   log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -129,5 +137,5 @@ const file = await writeResults("bench", {
 console.log("");
 for (const section of sections) console.log(section.table);
 const targets = sections.flatMap((section) => section.targets ?? []);
-console.log(`\n## Targets (issue 12), this run\n\n${targetTable(targets)}\n`);
+console.log(`\n## Targets, this run\n\n${targetTable(targets)}\n`);
 log(`results written to ${file}; the whole run took ${((Date.now() - started) / 1000).toFixed(0)} s`);

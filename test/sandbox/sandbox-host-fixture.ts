@@ -92,15 +92,24 @@ export async function startSandboxHost(
   };
 }
 
+/** Where Debian's docker-compose package puts the Compose v2 plugin (scripts/docker-lab.sh installs it). */
+const COMPOSE_PLUGIN = "/usr/libexec/docker/cli-plugins/docker-compose";
+
 /**
  * A stand-in for docker:cli, the terminal's image, in the lab's engine (DOCKER_HOST): the lab's alpine
- * with this machine's docker CLI, which must be a static binary (the stand-in alpine has no libc).
+ * with this machine's docker CLI, which must be a static binary (the stand-in alpine has no libc),
+ * and, as in docker:cli, the Compose plugin, with the C library it is linked against.
  */
 export async function makeConsoleImage(image = "docker:cli"): Promise<string> {
   const cli = (await run("sh", ["-c", "command -v docker"])).stdout.trim();
   const made = (await run("docker", ["create", "alpine", "true"])).stdout.trim();
   try {
     await run("docker", ["cp", cli, `${made}:/bin/docker`]);
+    const libraries = [...(await run("ldd", [COMPOSE_PLUGIN])).stdout.matchAll(/(\/\S+\.so[.\d]*) \(/g)].map(
+      (match) => match[1] as string,
+    );
+    // tar keeps each file's path and follows the libraries' links; docker cp unpacks it at /.
+    await run("sh", ["-c", 'tar -chf - "$@" 2>/dev/null | docker cp - "$0:/"', made, COMPOSE_PLUGIN, ...libraries]);
     await run("docker", ["commit", made, image]);
   } finally {
     await run("docker", ["rm", made]);

@@ -144,6 +144,18 @@ describe("the lesson's terminal, in a sandbox of the learner's own", () => {
     await expect.poll(() => screen(ana.terminal), { timeout: 15_000 }).toMatch(/^pasted-42$/m);
     expect(await screen(ana.terminal)).toContain("# echo pasted-$((20+22))\n");
 
+    // The terminal's CLI has Compose v2, as docker:cli does.
+    await typeInTerminal(ana.page, ana.terminal, "docker compose version");
+    await expect.poll(() => screen(ana.terminal), { timeout: 15_000 }).toMatch(/^Docker Compose version v?2\./m);
+
+    // Copy: a double-click selects the output's word, Ctrl+Shift+C puts it on the clipboard.
+    await ana.page.evaluate(() => navigator.clipboard.writeText("nothing copied yet"));
+    const outputRow = ana.terminal.locator(".xterm-rows > div", { hasText: /^pasted-42\s*$/ }).last();
+    // xterm takes the mouse on the screen above its rows: the double-click lands there, at the row's place.
+    await outputRow.dblclick({ position: { x: 12, y: 6 }, force: true });
+    await ana.page.keyboard.press("Control+Shift+C");
+    await expect.poll(() => ana.page.evaluate(() => navigator.clipboard.readText())).toBe("pasted-42");
+
     const bea = await learnerAtLesson("bea");
     await typeInTerminal(bea.page, bea.terminal, "docker ps -a --format 'name={{.Names}}'; echo listed-$((6*7))");
     await expect.poll(() => screen(bea.terminal), { timeout: 60_000 }).toMatch(/^listed-42$/m);
