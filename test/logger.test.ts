@@ -1,6 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabaseClient, type Database } from "../src/db/prisma.js";
+import { redactSecretFields } from "../src/logger.js";
 import { createTestClient, createTestDatabase, type TestDatabase } from "./helper.js";
 import { exitCode, listeningAddress, startServer } from "./server-process.js";
 
@@ -81,4 +82,28 @@ describe("the server's log", () => {
     for (const secret of secrets) expect(server.output()).not.toContain(secret);
     expect(lines.filter((line) => /ads_|adk_|whsec_/.test(line))).toEqual([]);
   }, 180_000);
+});
+
+describe("redactSecretFields", () => {
+  it("hides a secret field's value at the top, one level down, and in headers or body, whatever it looks like", () => {
+    const line = {
+      password: "hunter2",
+      client: { name: "LMS", key: "plain-looking", nested: { token: "three levels down is not a field we name" } },
+      req: { headers: { Authorization: "Basic x", accept: "*/*" }, body: { secret: "s" } },
+      msg: "kept",
+    };
+    expect(redactSecretFields(line)).toEqual({
+      password: "[redacted]",
+      client: { name: "LMS", key: "[redacted]", nested: { token: "three levels down is not a field we name" } },
+      req: { headers: { Authorization: "[redacted]", accept: "*/*" }, body: { secret: "[redacted]" } },
+      msg: "kept",
+    });
+    expect(line.password, "the logged object itself is left as it was").toBe("hunter2");
+  });
+
+  it("returns the same object when there is nothing to hide, and leaves errors whole", () => {
+    const error = new Error("boom");
+    const line = { err: error, status: 500 };
+    expect(redactSecretFields(line)).toBe(line);
+  });
 });
