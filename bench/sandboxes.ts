@@ -67,7 +67,10 @@ try {
 
   const availableBefore = await memAvailable();
   const idle = [];
-  for (let i = 0; i < idleCount; i++) idle.push(await host.client.create());
+  for (let i = 0; i < idleCount; i++) {
+    idle.push(await host.client.create());
+    if ((i + 1) % 10 === 0 && i + 1 < idleCount) say(`${i + 1} of ${idleCount} idle sandboxes started`);
+  }
   await new Promise((resolve) => setTimeout(resolve, 10_000)); // let start-up allocations settle
   const answering = (await Promise.all(idle.map((made) => ping(made.engineSocket)))).filter(Boolean).length;
   let rss = 0;
