@@ -3,9 +3,9 @@ import type { ContainerExercise } from "./exercise.js";
 /**
  * Mutants of an exercise's accepted attempts: each a right answer changed in one way a learner could
  * change it (a flag dropped, `--privileged` added, a look-alike image, never started or stopped
- * afterwards, another command, a step skipped). Graded on a real engine, each must fail, or the
- * exercise declares it equivalent (`equivalent:` in its YAML) with the reason the grade cannot, or
- * need not, tell it from the right answer (test/grading/mutants.test.ts).
+ * afterwards, another command, a step skipped or done by another method). Graded on a real engine,
+ * each must fail, or the exercise declares it equivalent (`equivalent:` in its YAML) with the reason
+ * the grade cannot, or need not, tell it from the right answer (test/grading/mutants.test.ts).
  *
  * Pure: shell lines in, shell lines out. A mutant's id names the change, not the attempt, so one
  * declaration covers the same change wherever it occurs; each id is derived once per exercise, from
@@ -138,6 +138,9 @@ interface Flag {
 
 /** One `docker …` command in a line: its subcommand, flags and the words after them. */
 interface DockerCommand {
+  /** Where the command's first word (`docker`) starts and its last word ends: the whole command is replaced there. */
+  start: number;
+  end: number;
   sub: string;
   /** Where the subcommand word ends: a flag is inserted after it. */
   subEnd: number;
@@ -202,7 +205,8 @@ function parseDocker(segment: Word[]): DockerCommand | undefined {
       flags.push({ name: short[letter] ?? `-${letter}`, start: word.start, end: word.end, rest });
     }
   }
-  return { sub, subEnd: subWord.end, flags, args: segment.slice(at) };
+  const last = segment.at(-1) as Word;
+  return { start: (segment[0] as Word).start, end: last.end, sub, subEnd: subWord.end, flags, args: segment.slice(at) };
 }
 
 /** The line with [start, end) of its first physical line replaced. */
@@ -231,6 +235,36 @@ function creates(command: DockerCommand, name: string): boolean {
 
 const mentions = (line: string, name: string) =>
   new RegExp(`(?<![\\w.-])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w.-])`).test(line);
+
+/** The line with its `docker run` turned into a `docker create` of the same container, without the flags `create` lacks. */
+function createdInstead(line: string, command: DockerCommand): string {
+  if (command.sub !== "run") return line;
+  let created = line;
+  const subStart = line.lastIndexOf("run", command.subEnd);
+  const dropped = command.flags
+    .filter((flag) => flag.name === "--detach" || flag.name === "--rm")
+    .sort((a, b) => b.start - a.start);
+  for (const flag of dropped)
+    created = splice(created, flag.start, flag.end, flag.rest === "-" ? "" : (flag.rest ?? ""));
+  return `${created.slice(0, subStart)}create${created.slice(subStart + 3)}`;
+}
+
+/**
+ * `docker cp SRC NAME:DEST` as the same file written through `docker exec`: the file lands where the
+ * copy puts it (DEST, or DEST/SRC's name when DEST ends with a slash). Undefined for what exec cannot
+ * redo in one line: a tar stream on standard input (`-`), a copy out of a container, a quote in DEST.
+ */
+function execInsteadOfCp(command: DockerCommand): string | undefined {
+  if (command.args.length !== 2) return undefined;
+  const [source, target] = command.args as [Word, Word];
+  const from = unquote(source.text);
+  const into = /^([\w][\w.-]*):(.+)$/.exec(unquote(target.text));
+  if (from === "-" || from.includes(":") || !into) return undefined;
+  const [, container, dest = ""] = into;
+  const file = dest.endsWith("/") ? `${dest}${from.split("/").filter(Boolean).at(-1) ?? ""}` : dest;
+  if (file.includes("'")) return undefined;
+  return `docker exec -i ${container} sh -c 'cat > ${file}' < ${source.text}`;
+}
 
 /** Every mutant of one attempt, in a fixed order: the changes a learner could make to it. */
 function mutantsOf(exercise: ContainerExercise, run: readonly string[]): { id: string; run: string[] }[] {
@@ -285,19 +319,44 @@ function mutantsOf(exercise: ContainerExercise, run: readonly string[]): { id: s
   for (const [index, line] of run.entries()) {
     const command = dockerCommands(line).find((c) => creates(c, name));
     if (!command) continue;
-    let created = line;
-    if (command.sub === "run") {
-      const subStart = line.lastIndexOf("run", command.subEnd);
-      const dropped = command.flags
-        .filter((flag) => flag.name === "--detach" || flag.name === "--rm")
-        .sort((a, b) => b.start - a.start);
-      for (const flag of dropped)
-        created = splice(created, flag.start, flag.end, flag.rest === "-" ? "" : (flag.rest ?? ""));
-      created = `${created.slice(0, subStart)}create${created.slice(subStart + 3)}`;
-    }
     const later = run.slice(index + 1).filter((other) => !mentions(other, name));
-    found.push({ id: "never started", run: [...run.slice(0, index), created, ...later] });
+    found.push({ id: "never started", run: [...run.slice(0, index), createdInstead(line, command), ...later] });
     break;
+  }
+
+  // Another method for one step: the same state reached by other commands. Only the outcome can say
+  // whether the method matters (nota-en-el-reloj's asks for `docker cp`); where it does not, the
+  // exercise declares the mutant equivalent.
+  for (const [index, line] of run.entries()) {
+    for (const command of dockerCommands(line)) {
+      const instead = (text: string) => replaceLine(index, splice(line, command.start, command.end, text));
+      const targets = command.args.map((arg) => unquote(arg.text));
+      if (command.sub === "cp") {
+        const through = execInsteadOfCp(command);
+        if (through) found.push({ id: "docker exec instead of docker cp", run: instead(through) });
+      } else if (command.sub === "stop" && targets.includes(name)) {
+        found.push({ id: "docker kill instead of docker stop", run: instead(`docker kill ${name}`) });
+      } else if (command.sub === "kill" && targets.includes(name)) {
+        // A one-second grace, as "then docker stop" has: the default 10 s would outlast the mutation
+        // test's time for the commands, and a longer grace changes only when SIGKILL follows SIGTERM.
+        found.push({ id: "docker stop instead of docker kill", run: instead(`docker stop -t 1 ${name}`) });
+      } else if (command.sub === "run" && creates(command, name)) {
+        const has = (flag: string) => command.flags.some((f) => f.name === flag);
+        // A run without -d shows the container's output, and with -i takes the terminal's input: start
+        // does the same with -a and -i. With -t the create line keeps -t, so the test gives the
+        // lines a terminal (needsTerminal) as it does the run.
+        const attach = has("--detach") ? "" : has("--interactive") ? "-ai " : "-a ";
+        found.push({
+          id: "docker create and start instead of docker run",
+          run: [
+            ...run.slice(0, index),
+            createdInstead(line, command),
+            `docker start ${attach}${name}`,
+            ...run.slice(index + 1),
+          ],
+        });
+      }
+    }
   }
 
   for (const action of ["stop -t 1", "kill", "pause"]) {

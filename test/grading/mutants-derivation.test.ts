@@ -111,6 +111,88 @@ describe("mutants of an accepted attempt", () => {
     expect(mutants["tag redis:7-alpine as mio:1"]?.[2]).toBe("docker tag redis:7-alpine mio:1");
   });
 
+  it("writes a copied file through docker exec instead, into the folder under the source's name when the target ends with /", () => {
+    const mutants = byId([
+      ["docker run -d --name caja alpine sleep 600", "echo hola > nota.txt", "docker cp nota.txt caja:/tmp/nota.txt"],
+      ["docker run -d --name caja alpine sleep 600", "docker container cp ./nota.txt caja:/tmp/ && echo hecho"],
+      ["true"],
+    ]);
+    expect(mutants["docker exec instead of docker cp"]).toEqual([
+      "docker run -d --name caja alpine sleep 600",
+      "echo hola > nota.txt",
+      "docker exec -i caja sh -c 'cat > /tmp/nota.txt' < nota.txt",
+    ]);
+    const intoFolder = byId([
+      ["docker run -d --name caja alpine sleep 600", "docker container cp ./nota.txt caja:/tmp/ && echo hecho"],
+      ["true"],
+      ["true"],
+    ]);
+    expect(intoFolder["docker exec instead of docker cp"]?.[1]).toBe(
+      "docker exec -i caja sh -c 'cat > /tmp/nota.txt' < ./nota.txt && echo hecho",
+    );
+    // A tar stream on standard input, or a copy out of the container, has no one-line exec to match.
+    const noExec = byId([
+      ["docker run -d --name caja alpine sleep 600", "tar -cf - nota.txt | docker cp - caja:/tmp"],
+      ["docker run -d --name caja alpine sleep 600", "docker cp caja:/etc/hostname ."],
+      ["true"],
+    ]);
+    expect(noExec["docker exec instead of docker cp"]).toBeUndefined();
+  });
+
+  it("kills instead of stopping and stops instead of killing, only the graded container", () => {
+    const stopped = byId([
+      ["docker run -d --name caja alpine sleep 600", "docker stop -t 1 caja", "docker start caja"],
+      ["true"],
+      ["true"],
+    ]);
+    expect(stopped["docker kill instead of docker stop"]).toEqual([
+      "docker run -d --name caja alpine sleep 600",
+      "docker kill caja",
+      "docker start caja",
+    ]);
+    const killed = byId([
+      ["docker run -d --name otra alpine sleep 600", "docker kill otra", "docker run -d --name caja alpine sleep 600"],
+      ["docker run -d --name caja alpine sleep 600", "docker container kill --signal=KILL caja || true"],
+      ["true"],
+    ]);
+    // The first attempt kills another container: only the second's kill of caja becomes a stop.
+    expect(killed["docker stop instead of docker kill"]).toEqual([
+      "docker run -d --name caja alpine sleep 600",
+      "docker stop -t 1 caja || true",
+    ]);
+  });
+
+  it("creates and then starts instead of running, attached as the run was", () => {
+    const detached = byId([
+      ["docker run -d --rm --name caja -p 8080:80 nginx", "curl -s localhost:8080"],
+      ["true"],
+      ["true"],
+    ]);
+    expect(detached["docker create and start instead of docker run"]).toEqual([
+      "docker create --name caja -p 8080:80 nginx",
+      "docker start caja",
+      "curl -s localhost:8080",
+    ]);
+    const attached = byId([["docker container run --name=caja alpine echo hola"], ["true"], ["true"]]);
+    expect(attached["docker create and start instead of docker run"]).toEqual([
+      "docker container create --name=caja alpine echo hola",
+      "docker start -a caja",
+    ]);
+    // -it stays on the create line, so the test still gives the lines a terminal; start takes its input.
+    const interactive = byId([["docker run -it --name caja alpine"], ["true"], ["true"]]);
+    expect(interactive["docker create and start instead of docker run"]).toEqual([
+      "docker create -it --name caja alpine",
+      "docker start -ai caja",
+    ]);
+    // Another container's run is not the graded container's: it stays a run.
+    const other = byId([
+      ["docker run --name otra alpine true", "docker create --name caja alpine"],
+      ["true"],
+      ["true"],
+    ]);
+    expect(other["docker create and start instead of docker run"]).toBeUndefined();
+  });
+
   it("derives each change once, and never an accepted attempt itself", () => {
     const mutants = deriveMutants(
       exercise([
