@@ -173,7 +173,8 @@ function checkLineItemUrl(
  * Verifies a launch (LTI Security Framework §5.1.3): the state is this browser's and still open;
  * the id_token is signed by a key in the platform's JWKS, from its issuer, for this tool (aud, and
  * azp when there are several audiences), unexpired, with the login's nonce used only once; the
- * message is one we handle, of LTI 1.3.0, from a registered deployment. Then `sub` becomes a learner.
+ * message is one we handle, of LTI 1.3.0, from a registered deployment. Then `sub` becomes a learner
+ * of the platform (`learnerIdOnPlatform`).
  */
 export async function verifyLaunch(
   db: Database,
@@ -224,7 +225,6 @@ export async function verifyLaunch(
   if (!platform.deploymentIds.includes(deploymentId)) {
     throw new LtiLaunchRefused(`The launch was refused: deployment ${deploymentId} is not registered.`);
   }
-  const learnerId = learnerIdForSub(claims.sub);
   const custom = claims[`${LTI}custom`];
   const exerciseId = typeof custom?.exercise_id === "string" ? custom.exercise_id : undefined;
   const lessonSlug = typeof custom?.lesson_slug === "string" ? custom.lesson_slug : undefined;
@@ -233,13 +233,18 @@ export async function verifyLaunch(
   if (lineItemUrl) checkLineItemUrl(lineItemUrl, platform, outbound);
   const contextId = claims[`${LTI}context`]?.id ?? null;
   const isLearner = (claims[`${LTI}roles`] ?? []).some((role) => LEARNER_ROLE.test(role));
-  await db.$transaction(async (tx) => {
-    await ensureLearner(tx, platform.clientId, learnerId);
-    await tx.ltiLearner.upsert({
-      where: { platformId_sub: { platformId: platform.id, sub: claims.sub } },
-      create: { platformId: platform.id, sub: claims.sub, learnerId },
-      update: {},
+  const learnerId = await db.$transaction(async (tx) => {
+    // A user who launched before keeps the learner id they were given then, whatever its form; a new
+    // user gets one of this platform's. Insert-or-keep, then read: two first launches at once agree.
+    await tx.ltiLearner.createMany({
+      data: [{ platformId: platform.id, sub: claims.sub, learnerId: learnerIdOnPlatform(platform, claims.sub) }],
+      skipDuplicates: true,
     });
+    const link = await tx.ltiLearner.findUniqueOrThrow({
+      where: { platformId_sub: { platformId: platform.id, sub: claims.sub } },
+      select: { learnerId: true },
+    });
+    await ensureLearner(tx, platform.clientId, link.learnerId);
     // The launch is where the tool learns the line item of a placement; its grade policy is kept.
     if (resourceLinkId && exerciseId && lineItemUrl) {
       const placement = await tx.ltiPlacement.upsert({
@@ -256,6 +261,7 @@ export async function verifyLaunch(
         });
       }
     }
+    return link.learnerId;
   });
   const deepLinking = claims[DEEP_LINKING];
   return {
@@ -274,12 +280,41 @@ export async function verifyLaunch(
 }
 
 /**
- * The learner id of a platform user: the sub itself when it is a valid learner id (Moodle's and
- * Canvas's are), else a digest of it, since any printable ASCII may appear in a sub but not in a path.
+ * The short, stable name of a platform registration in its learners' ids: 12 hex characters of the
+ * SHA-256 of its issuer and client_id. A `sub` is unique only within its issuer (LTI Core §5.3.6),
+ * and one issuer may serve many schools (every Canvas cloud school is https://canvas.instructure.com,
+ * told apart by the client_id of its developer key), so both name the user's namespace. It comes from
+ * what the platform says rather than from the registration's row id, so a platform deleted and
+ * registered again finds its learners' ids, and their work, as they were.
+ *
+ * The deployment is not part of it: a `sub` names the issuer's user, whatever the deployment (Canvas
+ * deploys one developer key per account or course), so a learner placed in two courses through two
+ * deployments stays one learner, with one progress; and a platform record already accepts only its
+ * registered deployments.
+ * 48 bits keep the ids readable; the platforms of one API client, which share its learner ids, are
+ * registered by an admin, so a collision is a 1 in 2^48 accident per pair, not something a stranger
+ * can aim at. The migration 20261214090000_lti_learner_per_platform computes the same in SQL.
  */
-export function learnerIdForSub(sub: string): string {
-  if (LearnerIdSchema.safeParse(sub).success) return sub;
-  return `lti-sha256:${createHash("sha256").update(sub).digest("hex")}`;
+export function platformKey(platform: { issuer: string; platformClientId: string }): string {
+  return createHash("sha256").update(`${platform.issuer}\n${platform.platformClientId}`).digest("hex").slice(0, 12);
+}
+
+/** What every learner id this platform's launches create starts with, so an LMS can find its users' ids. */
+export function learnerIdPrefixOf(platform: { issuer: string; platformClientId: string }): string {
+  return `lti-${platformKey(platform)}-`;
+}
+
+/**
+ * The learner id a platform user gets at their first launch: `lti-<platform key>-<sub>` when that is
+ * a valid learner id (Moodle's and Canvas's subs are), else `lti-<platform key>-sha256:<hex>` of the
+ * sub, since any printable ASCII may appear in a sub but not in a path, and learner ids are at most
+ * 255 characters. Two platforms never give one id, so one `sub` at two sites is two learners. Users
+ * linked before this rule keep their ids: `verifyLaunch` reads the link first.
+ */
+export function learnerIdOnPlatform(platform: { issuer: string; platformClientId: string }, sub: string): string {
+  const readable = `${learnerIdPrefixOf(platform)}${sub}`;
+  if (LearnerIdSchema.safeParse(readable).success) return readable;
+  return `${learnerIdPrefixOf(platform)}sha256:${createHash("sha256").update(sub).digest("hex")}`;
 }
 
 function describeJoseError(error: unknown): string {

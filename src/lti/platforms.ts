@@ -4,6 +4,7 @@ import type { Database } from "../db/prisma.js";
 import { isRefusedAtRegistration } from "../delivery/outbound.js";
 import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
+import { learnerIdPrefixOf } from "./launch.js";
 
 const HttpsUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
@@ -28,6 +29,11 @@ export const NewLtiPlatformSchema = z
 
 export const LtiPlatformSchema = NewLtiPlatformSchema.extend({
   id: z.uuid(),
+  learnerIdPrefix: z
+    .string()
+    .describe(
+      "What the learner ids of this platform's users start with: a user's first launch makes them learner <learnerIdPrefix><sub> (or <learnerIdPrefix>sha256:<hex of sub> when the sub has characters a learner id cannot hold), so one sub at two platforms is two learners. A user whose first launch came before this rule keeps the id it gave them (their sub), unless two platforms of the client shared it",
+    ),
   createdAt: z.iso.datetime(),
 }).meta({ id: "LtiPlatform" });
 export type LtiPlatformView = z.infer<typeof LtiPlatformSchema>;
@@ -56,6 +62,7 @@ export function toPlatformView(row: PlatformRow): LtiPlatformView {
     tokenUrl: row.tokenUrl,
     jwksUrl: row.jwksUrl,
     serviceOrigins: row.serviceOrigins,
+    learnerIdPrefix: learnerIdPrefixOf(row),
     createdAt: row.createdAt.toISOString(),
   };
 }

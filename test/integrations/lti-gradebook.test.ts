@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { learnerIdForSub } from "../../src/lti/launch.js";
+import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { INSTRUCTOR, type LineItem, type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
@@ -34,7 +34,10 @@ async function attempt(sub: string, right: 0 | 1 | 2 | 3) {
   const response = await request(t.app.server)
     .post(`/v1/exercises/${EXERCISE}/submissions`)
     .set("authorization", lms.auth)
-    .send({ learnerId: learnerIdForSub(sub), answers: answers(right) });
+    .send({
+      learnerId: learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub),
+      answers: answers(right),
+    });
   expect(response.status, response.text).toBe(201);
   expect(response.body.score).toBe(right);
   return response.body as { id: string; score: number; gradedAt: string };

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { learnerIdForSub } from "../../src/lti/launch.js";
+import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { type LineItem, type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
@@ -19,7 +19,8 @@ let lineItem: LineItem;
 const container = `lti-alpine-${uniqueSuffix()}`;
 /** A sub with a character learner ids cannot hold, so the learner id and the AGS userId differ. */
 const sub = "moodle|7";
-const learner = learnerIdForSub(sub);
+/** The learner the sub becomes on this platform. */
+const learner = () => learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub);
 
 /** Login, platform authorization and launch, as the learner's browser does them. */
 async function launch() {
@@ -48,7 +49,7 @@ const grade = (containerName: string) =>
   request(t.app.server)
     .post("/v1/exercises/alpine-una-vez/submissions")
     .set("authorization", lms.auth)
-    .send({ learnerId: learner, containerName })
+    .send({ learnerId: learner(), containerName })
     .expect(201);
 const scores = async () =>
   (await request(t.app.server).get("/v1/lti/scores").set("authorization", lms.auth).expect(200)).body.items as {

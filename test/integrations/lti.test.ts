@@ -3,6 +3,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxScoreOf } from "../../src/grading/exercise.js";
+import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
 
@@ -11,6 +12,9 @@ let t: TestApp;
 let platform: LtiPlatformDouble;
 let admin: { auth: string };
 let lms: { id: string };
+/** The learner a sub becomes on this platform. */
+const learnerOf = (sub: string) =>
+  learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub);
 
 beforeAll(async () => {
   platform = await startLtiPlatform();
@@ -62,7 +66,7 @@ async function launch(options: { cookie?: (state: string) => string | undefined 
 }
 
 describe("a learner's launch", () => {
-  it("verifies the id_token, maps sub to a learner and lands on the exercise's lesson, signed in", async () => {
+  it("verifies the id_token, maps sub to a learner of the platform and lands on the exercise's lesson, signed in", async () => {
     platform.nextLaunch = { sub: "canvas-user-42", custom: { exercise_id: "alpine-una-vez" } };
     const { response } = await launch();
     expect(response.status, response.text).toBe(303);
@@ -70,8 +74,9 @@ describe("a learner's launch", () => {
     expect(response.headers.location).toBe(`/lessons/${lesson}`);
     const cookie = String(response.headers["set-cookie"]).split(";")[0] ?? "";
     const me = await request(t.app.server).get("/v1/session").set("cookie", cookie).expect(200);
-    expect(me.body.learnerId).toBe("canvas-user-42");
-    expect(await t.prisma.learner.count({ where: { clientId: lms.id, id: "canvas-user-42" } })).toBe(1);
+    expect(me.body.learnerId).toMatch(/^lti-[0-9a-f]{12}-canvas-user-42$/);
+    expect(me.body.learnerId).toBe(learnerOf("canvas-user-42"));
+    expect(await t.prisma.learner.count({ where: { clientId: lms.id, id: me.body.learnerId } })).toBe(1);
     // The page it lands on may be framed by the LMSs named in FRAME_ANCESTORS.
     const page = await request(t.app.server)
       .get(response.headers.location ?? "/")
@@ -92,11 +97,17 @@ describe("a learner's launch", () => {
     const { response } = await launch();
     expect(response.status, response.text).toBe(303);
     const link = await t.prisma.ltiLearner.findFirstOrThrow({ where: { sub } });
-    expect(link.learnerId).toMatch(/^lti-sha256:[0-9a-f]{64}$/);
+    expect(link.learnerId).toMatch(/^lti-[0-9a-f]{12}-sha256:[0-9a-f]{64}$/);
+    // The longest sub that still fits beside the platform's prefix is kept readable; a longer one is digested.
+    const fits = "a".repeat(255 - "lti-123456789abc-".length);
     const long = "a".repeat(255);
-    platform.nextLaunch = { sub: long };
-    expect((await launch()).response.status).toBe(303);
-    expect(await t.prisma.learner.count({ where: { id: long } })).toBe(1);
+    for (const sub of [fits, long]) {
+      platform.nextLaunch = { sub };
+      expect((await launch()).response.status).toBe(303);
+    }
+    expect(learnerOf(fits)).toMatch(new RegExp(`^lti-[0-9a-f]{12}-${fits}$`));
+    expect(learnerOf(long)).toMatch(/^lti-[0-9a-f]{12}-sha256:[0-9a-f]{64}$/);
+    expect(await t.prisma.learner.count({ where: { id: { in: [learnerOf(fits), learnerOf(long)] } } })).toBe(2);
   });
 });
 

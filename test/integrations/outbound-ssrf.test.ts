@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFUSED, type ResolveHost } from "../../src/delivery/outbound.js";
-import { learnerIdForSub } from "../../src/lti/launch.js";
+import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
@@ -131,7 +131,10 @@ async function queuedScore(lms: { id: string; auth: string }, platformId: string
   const graded = await request(app.app.server)
     .post("/v1/exercises/preguntas-que-es-docker/submissions")
     .set("authorization", lms.auth)
-    .send({ learnerId: learnerIdForSub(sub), answers: {} })
+    .send({
+      learnerId: learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub),
+      answers: {},
+    })
     .expect(201);
   const placement = await app.prisma.ltiPlacement.create({
     data: { platformId, resourceLinkId: randomUUID(), exerciseId: "preguntas-que-es-docker", lineitemUrl },
@@ -276,7 +279,10 @@ describe("where private addresses are allowed (tests, a private network)", () =>
     await request(open.app.server)
       .post("/v1/exercises/preguntas-que-es-docker/submissions")
       .set("authorization", lms.auth)
-      .send({ learnerId: learnerIdForSub(sub), answers: {} })
+      .send({
+        learnerId: learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub),
+        answers: {},
+      })
       .expect(201);
     expect(await open.prisma.ltiScoreDelivery.count({ where: { sub } })).toBe(0);
     expect(internal.requests).toEqual([]);
