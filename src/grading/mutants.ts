@@ -1,5 +1,3 @@
-import type { ContainerExercise } from "./exercise.js";
-
 /**
  * Mutants of an exercise's accepted attempts: each a right answer changed in one way a learner could
  * change it (a flag dropped, `--privileged` added, a look-alike image, never started or stopped
@@ -266,12 +264,29 @@ function execInsteadOfCp(command: DockerCommand): string | undefined {
   return `docker exec -i ${container} sh -c 'cat > ${file}' < ${source.text}`;
 }
 
+/**
+ * What mutants are derived from: an exercise's graded container, its checks and its accepted attempts.
+ * A shape of its own, so that exercise.ts, which checks declared equivalents against the mutants, and
+ * this file do not import each other.
+ */
+export interface MutantSource {
+  containerName: string;
+  checks: readonly { type: string; equals?: unknown }[];
+  accept: readonly { title: string; run: readonly string[] }[];
+}
+
 /** Every mutant of one attempt, in a fixed order: the changes a learner could make to it. */
-function mutantsOf(exercise: ContainerExercise, run: readonly string[]): { id: string; run: string[] }[] {
+function mutantsOf(exercise: MutantSource, run: readonly string[]): { id: string; run: string[] }[] {
   const name = exercise.containerName;
   const found: { id: string; run: string[] }[] = [];
   const replaceLine = (index: number, line: string) => run.map((old, at) => (at === index ? line : old));
-  const exitCodes = [...new Set(exercise.checks.flatMap((check) => (check.type === "exitCode" ? [check.equals] : [])))];
+  const exitCodes = [
+    ...new Set(
+      exercise.checks.flatMap((check) =>
+        check.type === "exitCode" && typeof check.equals === "number" ? [check.equals] : [],
+      ),
+    ),
+  ];
 
   for (const [index, line] of run.entries()) {
     // Applied right to left would keep spans valid; each mutant changes one span, so any order does.
@@ -401,7 +416,7 @@ function mutantsOf(exercise: ContainerExercise, run: readonly string[]): { id: s
  * The exercise's mutants: those of every accepted attempt, each change once (from the first attempt
  * it applies to), and none that is itself one of the accepted attempts or leaves its attempt as it was.
  */
-export function deriveMutants(exercise: ContainerExercise): Mutant[] {
+export function deriveMutants(exercise: MutantSource): Mutant[] {
   const accepted = new Set(exercise.accept.map((attempt) => attempt.run.join("\n")));
   const seen = new Set<string>();
   const mutants: Mutant[] = [];
