@@ -3,7 +3,14 @@ import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { INSTRUCTOR, type LineItem, type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
+import {
+  INSTRUCTOR,
+  type LaunchSpec,
+  type LineItem,
+  type LtiPlatformDouble,
+  launchThrough,
+  startLtiPlatform,
+} from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
 import { fast } from "./webhook-steps.js";
 
@@ -44,25 +51,7 @@ async function attempt(sub: string, right: 0 | 1 | 2 | 3) {
 }
 
 /** Login, platform authorization and launch, as the user's browser does them. */
-async function launch(spec: LtiPlatformDouble["nextLaunch"]) {
-  platform.nextLaunch = spec;
-  const login = await request(t.app.server)
-    .get("/lti/login")
-    .query({
-      iss: platform.issuer,
-      login_hint: "h",
-      target_link_uri: "http://tool/lti/launch",
-      client_id: platform.clientId,
-    })
-    .expect(302);
-  const state = /lti_state=([^;]+)/.exec(String(login.headers["set-cookie"]))?.[1];
-  const posted = await platform.authorize(login.headers.location ?? "");
-  return request(t.app.server)
-    .post("/lti/launch")
-    .type("form")
-    .set("cookie", `lti_state=${state}`)
-    .send({ id_token: posted.id_token, state: posted.state });
-}
+const launch = (spec: LaunchSpec) => launchThrough(t.app.server, platform, spec);
 
 /** A teacher places the exercise in `course`: the line item the platform created for it. */
 async function place(course: string): Promise<{ item: LineItem; resourceLinkId: string }> {

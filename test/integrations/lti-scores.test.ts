@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { type LineItem, type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
+import { type LineItem, type LtiPlatformDouble, launchThrough, startLtiPlatform } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
 import { fast } from "./webhook-steps.js";
 
@@ -24,22 +24,7 @@ const learner = () => learnerIdOnPlatform({ issuer: platform.issuer, platformCli
 
 /** Login, platform authorization and launch, as the learner's browser does them. */
 async function launch() {
-  const login = await request(t.app.server)
-    .get("/lti/login")
-    .query({
-      iss: platform.issuer,
-      login_hint: "h",
-      target_link_uri: "http://tool/lti/launch",
-      client_id: platform.clientId,
-    })
-    .expect(302);
-  const state = /lti_state=([^;]+)/.exec(String(login.headers["set-cookie"]))?.[1];
-  const posted = await platform.authorize(login.headers.location ?? "");
-  const landed = await request(t.app.server)
-    .post("/lti/launch")
-    .type("form")
-    .set("cookie", `lti_state=${state}`)
-    .send({ id_token: posted.id_token, state: posted.state });
+  const landed = await launchThrough(t.app.server, platform, platform.nextLaunch);
   // A deep-linking launch answers the picker (200); a learner's launch signs in and redirects (303).
   expect([200, 303], landed.text).toContain(landed.status);
   return landed;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type CryptoKey,
@@ -11,6 +11,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
+import request from "supertest";
 
 /**
  * An LTI 1.3 platform (what Moodle or Canvas play) over real HTTP, built with jose: its JWKS, and an
@@ -102,6 +103,30 @@ export interface LtiPlatformDouble {
   /** Follows the tool's redirect as a browser would: the form fields the platform posts back. */
   authorize(location: string): Promise<{ action: string; id_token: string; state: string }>;
   close(): Promise<void>;
+}
+
+/**
+ * Login, the platform's authorization and the launch, as the user's browser does them against the
+ * tool at `tool`: the tool's answer to the launch. `spec` is what the platform puts in the id_token.
+ */
+export async function launchThrough(tool: Server, platform: LtiPlatformDouble, spec: LaunchSpec) {
+  platform.nextLaunch = spec;
+  const login = await request(tool)
+    .get("/lti/login")
+    .query({
+      iss: platform.issuer,
+      login_hint: "h",
+      target_link_uri: "http://tool/lti/launch",
+      client_id: platform.clientId,
+    })
+    .expect(302);
+  const state = /lti_state=([^;]+)/.exec(String(login.headers["set-cookie"]))?.[1];
+  const posted = await platform.authorize(login.headers.location ?? "");
+  return request(tool)
+    .post("/lti/launch")
+    .type("form")
+    .set("cookie", `lti_state=${state}`)
+    .send({ id_token: posted.id_token, state: posted.state });
 }
 
 export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
