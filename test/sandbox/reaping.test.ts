@@ -40,14 +40,17 @@ async function footprint() {
     if (uid && sandboxUids.has(uid)) processes++;
   }
   const rules = `${(await run("iptables-save")).stdout}${(await run("ip6tables-save")).stdout}`;
+  const ofThisHost = (line: string) => line.includes(host.stateDir) || line.includes(host.runDir);
   return {
     users: await lines("/etc/passwd", new RegExp(`^${prefix}-`)),
     subordinateIds:
       (await lines("/etc/subuid", new RegExp(`^${prefix}-`))) + (await lines("/etc/subgid", new RegExp(`^${prefix}-`))),
     cgroups: cgroupDirs,
     processes,
-    mounts: (await readFile("/proc/self/mountinfo", "utf8")).split("\n").length,
-    loopDevices: (await run("losetup", ["-a"])).stdout.split("\n").filter(Boolean).length,
+    // Loop devices and mounts are the machine's: only this host's count, since other test files run
+    // sandbox hosts of their own at the same time.
+    mounts: (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter(ofThisHost).length,
+    loopDevices: (await run("losetup", ["-a"])).stdout.split("\n").filter(ofThisHost).length,
     files: (await readdir(path.join(host.stateDir, "sandboxes"))).length + (await readdir(host.runDir)).length,
     iptablesRules: rules.split("\n").filter((line) => line.includes(`${prefix}:`)).length,
   };
@@ -91,6 +94,7 @@ it("reaps idle and too old sandboxes, and the warm pool on close, leaving nothin
   expect(during.processes).toBeGreaterThan(0);
   expect(during.iptablesRules).toBeGreaterThan(0);
   expect(during.cgroups).toBeGreaterThan(before.cgroups);
+  expect(during.loopDevices, "each running sandbox's disk image is on a loop device").toBeGreaterThanOrEqual(2);
 
   // "old" is used every half idle time, so only its maximum age can end it; "idle" is never used again.
   for (let elapsed = 0; elapsed < 660_000; elapsed += 30_000) {
