@@ -122,10 +122,12 @@ export const CheckSchema = z.discriminatedUnion("type", [
   /**
    * These containers were removed by a prune after the graded one was created: each one's `destroy` is
    * logged at most withinMs before a container prune, as a prune logs its removals just before itself.
+   * The prune is logged after its last removal, and each removal unmounts a container's layers: on a
+   * busy engine two removals took more than 2 s, so the default leaves room for that.
    */
   check("removedByPrune", {
     names: z.array(ContainerNameSchema).min(1),
-    withinMs: z.number().int().min(1).max(10_000).default(2000),
+    withinMs: z.number().int().min(1).max(30_000).default(10_000),
   }),
   /**
    * The image's own build steps, after those of `base` (what its last FROM named), ran no command
