@@ -8,7 +8,8 @@ import { ensureLearner } from "../learners/learners.js";
 import { LearnerIdSchema } from "../schemas/ids.js";
 
 /** The cookie that binds a login's state to the browser that started it. */
-export const LTI_STATE_COOKIE = "lti_state";
+/** The cookie that ties one login's state to the browser that began it. */
+export const stateCookieName = (state: string) => `lti_state_${state}`;
 /** Time a learner has between the tool's redirect to the platform and the launch POST. */
 export const LOGIN_TTL_MS = 10 * 60_000;
 

@@ -10,8 +10,8 @@ import {
   LaunchFormSchema,
   LOGIN_TTL_MS,
   LoginInitiationSchema,
-  LTI_STATE_COOKIE,
   startLogin,
+  stateCookieName,
   verifyLaunch,
 } from "../lti/launch.js";
 import {
@@ -48,14 +48,6 @@ const ToolUrlsSchema = z.object({
 const JwksSchema = z
   .object({ keys: z.array(z.record(z.string(), z.unknown())) })
   .meta({ id: "Jwks", description: "RFC 7517 JSON Web Key Set" });
-
-function cookie(request: FastifyRequest, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? "").split(";")) {
-    const [key, ...value] = part.trim().split("=");
-    if (key === name) return value.join("=");
-  }
-  return undefined;
-}
 
 export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
   // Platforms post the login initiation and the launch as HTML forms.
@@ -203,9 +195,13 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         const params = (method === "GET" ? request.query : request.body) as z.infer<typeof LoginInitiationSchema>;
         const { redirectTo, state } = await startLogin(app.prisma, params, toolUrls(request).launchUrl);
         // SameSite=None: the launch is a cross-site form POST from the platform, which must carry it back.
+        // One cookie per login, named by its state, so two launches begun in one browser (two tabs, two
+        // tool links on one course page) do not overwrite each other's. Partitioned (CHIPS): in the
+        // LMS's iframe the browser keeps it under the LMS's site, where blocked third-party cookies
+        // would otherwise drop it.
         reply.header(
           "set-cookie",
-          `${LTI_STATE_COOKIE}=${state}; Path=/lti; Max-Age=${LOGIN_TTL_MS / 1000}; HttpOnly; Secure; SameSite=None`,
+          `${stateCookieName(state)}=${state}; Path=/lti; Max-Age=${LOGIN_TTL_MS / 1000}; HttpOnly; Secure; SameSite=None; Partitioned`,
         );
         return reply.redirect(redirectTo, 302);
       },
@@ -229,7 +225,12 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const launch = await verifyLaunch(app.prisma, request.body, cookie(request, LTI_STATE_COOKIE), app.outbound);
+      const cookies = request.headers.cookie;
+      const stateCookie = stateCookieName(request.body.state);
+      const browserState = cookies === undefined ? undefined : app.parseCookie(cookies)[stateCookie];
+      const launch = await verifyLaunch(app.prisma, request.body, browserState, app.outbound);
+      // The login is used up (verifyLaunch consumed its state): its cookie goes with it.
+      reply.header("set-cookie", `${stateCookie}=; Path=/lti; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned`);
       if (launch.messageType === "LtiDeepLinkingRequest" && launch.deepLinking) {
         const { launchUrl } = toolUrls(request);
         // Each lesson, to read, followed by its exercises, to grade: the course in its own order.

@@ -11,6 +11,7 @@ import {
   type LineItem,
   type LtiPlatformDouble,
   launchThrough,
+  sessionCookieOf,
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
@@ -76,7 +77,7 @@ async function signIn(platform: LtiPlatformDouble, sub: string, placed?: { item:
       : {}),
   });
   expect(landed.status, landed.text).toBe(303);
-  return String(landed.headers["set-cookie"]).split(";")[0] ?? "";
+  return sessionCookieOf(landed);
 }
 
 const learnerOfSession = async (cookie: string) =>

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxScoreOf } from "../../src/grading/exercise.js";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
+import { type LtiPlatformDouble, sessionCookieOf, startLtiPlatform } from "../support/lti-platform.js";
 
 /** The tool as Moodle or Canvas use it: registration, login, launch and deep linking, over real HTTP. */
 let t: TestApp;
@@ -45,11 +45,11 @@ async function launch(options: { cookie?: (state: string) => string | undefined 
     })
     .expect(302);
   const setCookie = String(login.headers["set-cookie"]);
-  expect(setCookie).toMatch(/lti_state=[^;]+; Path=\/lti; .*HttpOnly; Secure; SameSite=None/);
-  const browserState = /lti_state=([^;]+)/.exec(setCookie)?.[1] ?? "";
+  expect(setCookie).toMatch(/^lti_state_[^=;]+=[^;]+; Path=\/lti; .*HttpOnly; Secure; SameSite=None; Partitioned$/);
+  const browserState = /^lti_state_[^=;]+=([^;]+)/.exec(setCookie)?.[1] ?? "";
   const posted = await platform.authorize(login.headers.location ?? "");
   expect(posted.state).toBe(browserState);
-  const cookie = options.cookie ? options.cookie(browserState) : `lti_state=${browserState}`;
+  const cookie = options.cookie ? options.cookie(browserState) : `lti_state_${browserState}=${browserState}`;
   const call = request(t.app.server).post("/lti/launch").type("form");
   return {
     response: await (cookie ? call.set("cookie", cookie) : call).send({
@@ -60,7 +60,7 @@ async function launch(options: { cookie?: (state: string) => string | undefined 
       request(t.app.server)
         .post("/lti/launch")
         .type("form")
-        .set("cookie", `lti_state=${browserState}`)
+        .set("cookie", `lti_state_${browserState}=${browserState}`)
         .send({ id_token: posted.id_token, state: posted.state }),
   };
 }
@@ -72,7 +72,7 @@ describe("a learner's launch", () => {
     expect(response.status, response.text).toBe(303);
     const lesson = t.app.curriculum.exercises.get("alpine-una-vez")?.lesson;
     expect(response.headers.location).toBe(`/lessons/${lesson}`);
-    const cookie = String(response.headers["set-cookie"]).split(";")[0] ?? "";
+    const cookie = sessionCookieOf(response);
     const me = await request(t.app.server).get("/v1/session").set("cookie", cookie).expect(200);
     expect(me.body.learnerId).toMatch(/^lti-[0-9a-f]{12}-canvas-user-42$/);
     expect(me.body.learnerId).toBe(learnerOf("canvas-user-42"));
@@ -172,10 +172,44 @@ describe("launches that are refused with 401 and say why", () => {
 
   it("a launch whose state is not this browser's cookie, or that has no cookie", async () => {
     platform.nextLaunch = { sub: "u" };
-    for (const cookie of [() => "lti_state=someone-elses-state", () => undefined]) {
+    const someoneElses = () => "lti_state_someone-elses-state=someone-elses-state";
+    for (const cookie of [someoneElses, (state: string) => `lti_state_${state}=someone-elses-state`, () => undefined]) {
       const { response } = await launch({ cookie });
       expect(response.status).toBe(401);
       expect(response.body.detail).toMatch(/browser/);
+    }
+  });
+
+  it("two launches begun in one browser both land: each login has its own state cookie", async () => {
+    const login = async (sub: string) => {
+      platform.nextLaunch = { sub };
+      const started = await request(t.app.server)
+        .get("/lti/login")
+        .query({
+          iss: platform.issuer,
+          login_hint: sub,
+          target_link_uri: "http://tool.example/lti/launch",
+          client_id: platform.clientId,
+        })
+        .expect(302);
+      const cookie = String(started.headers["set-cookie"]).split(";")[0] ?? "";
+      return { cookie, posted: await platform.authorize(started.headers.location ?? "") };
+    };
+    const first = await login("tab-1");
+    const second = await login("tab-2");
+    expect(first.cookie).not.toBe(second.cookie);
+    const jar = `${first.cookie}; ${second.cookie}`;
+    for (const { posted } of [first, second]) {
+      const landed = await request(t.app.server)
+        .post("/lti/launch")
+        .type("form")
+        .set("cookie", jar)
+        .send({ id_token: posted.id_token, state: posted.state });
+      expect(landed.status, landed.text).toBe(303);
+      // The used login's cookie is cleared with the answer; the session cookie is set beside it.
+      const set = ([] as string[]).concat(landed.headers["set-cookie"] ?? []);
+      expect(set).toContainEqual(expect.stringMatching(new RegExp(`^lti_state_${posted.state}=; .*Max-Age=0`)));
+      expect(set.some((line) => !line.startsWith("lti_state_"))).toBe(true);
     }
   });
 

@@ -12,6 +12,7 @@ import {
   SignJWT,
 } from "jose";
 import request from "supertest";
+import { SESSION_COOKIE } from "../../src/http/session-cookie.js";
 
 /**
  * An LTI 1.3 platform (what Moodle or Canvas play) over real HTTP, built with jose: its JWKS, and an
@@ -120,13 +121,19 @@ export async function launchThrough(tool: Server, platform: LtiPlatformDouble, s
       client_id: platform.clientId,
     })
     .expect(302);
-  const state = /lti_state=([^;]+)/.exec(String(login.headers["set-cookie"]))?.[1];
+  const stateCookie = String(login.headers["set-cookie"]).split(";")[0] ?? "";
   const posted = await platform.authorize(login.headers.location ?? "");
   return request(tool)
     .post("/lti/launch")
     .type("form")
-    .set("cookie", `lti_state=${state}`)
+    .set("cookie", stateCookie)
     .send({ id_token: posted.id_token, state: posted.state });
+}
+
+/** The session cookie a landed launch set (`name=value`), among the others it set or cleared. */
+export function sessionCookieOf(landed: { headers: Record<string, unknown> }): string {
+  const lines = ([] as string[]).concat((landed.headers["set-cookie"] as string | string[] | undefined) ?? []);
+  return lines.find((line) => line.startsWith(`${SESSION_COOKIE}=`))?.split(";")[0] ?? "";
 }
 
 export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
