@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Database } from "../db/prisma.js";
 import { SESSION_COOKIE, sessionCookieOptions } from "../http/session-cookie.js";
+import type { Language } from "../schemas/language.js";
 import { mintLearnerSession } from "../sessions/learner-sessions.js";
 import { escapeHtml } from "../web/html.js";
 import type { Launch } from "./launch.js";
@@ -64,6 +65,46 @@ function sendLtiPage(reply: FastifyReply, launch: Launch, html: string, postsTo:
     .send(html);
 }
 
-function page(title: string, content: string): string {
-  return `<!doctype html>\n<html lang="es"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>\n${content}\n</body></html>\n`;
+const REFUSED: Record<Language, { title: string; next: string; forTeacher: string }> = {
+  es: {
+    title: "No pudimos abrir esta actividad",
+    next: "Vuelve a la página del curso en tu plataforma y ábrela otra vez. Si vuelve a pasar, avisa a tu profesor o profesora con el detalle de abajo.",
+    forTeacher: "Detalle para el profesorado",
+  },
+  en: {
+    title: "We could not open this activity",
+    next: "Go back to the course page on your platform and open it again. If it happens again, tell your teacher, with the detail below.",
+    forTeacher: "Detail for teachers",
+  },
+};
+
+/**
+ * A refused launch, for the person in the platform's iframe: what to do next in their language, and
+ * why, folded, for their teacher. The platform may frame it (FRAME_ANCESTORS); it runs no script.
+ */
+export function launchRefusedPage(
+  reply: FastifyReply,
+  status: number,
+  detail: string,
+  language: Language,
+  frameAncestors: readonly string[],
+) {
+  const words = REFUSED[language];
+  const body =
+    `<h1>${escapeHtml(words.title)}</h1>\n<p>${escapeHtml(words.next)}</p>\n` +
+    `<details><summary>${escapeHtml(words.forTeacher)}</summary><p>${escapeHtml(detail)}</p></details>`;
+  reply.removeHeader("x-frame-options");
+  return reply
+    .code(status)
+    .header(
+      "content-security-policy",
+      `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors ${["'self'", ...frameAncestors].join(" ")}`,
+    )
+    .header("cache-control", "no-store")
+    .type("text/html; charset=utf-8")
+    .send(page(words.title, body, language));
+}
+
+function page(title: string, content: string, language: Language = "es"): string {
+  return `<!doctype html>\n<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>\n${content}\n</body></html>\n`;
 }

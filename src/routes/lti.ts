@@ -1,11 +1,14 @@
-import type { FastifyRequest } from "fastify";
+import type { FastifyError, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { LtiLaunchRefused } from "../errors/domain-errors.js";
 import { authErrorResponses } from "../http/auth-responses.js";
 import { acceptFormBodies } from "../http/form-body.js";
+import { negotiateLanguage } from "../http/negotiate-language.js";
 import { pagedList } from "../http/paged-list.js";
+import { problemForDomainError } from "../http/problem-table.js";
 import { deepLinkingResponse, type Placeable, placeable, placeableLesson } from "../lti/deep-linking.js";
-import { deepLinkingPicker, landLearner } from "../lti/landing.js";
+import { deepLinkingPicker, landLearner, launchRefusedPage } from "../lti/landing.js";
 import {
   LaunchFormSchema,
   LOGIN_TTL_MS,
@@ -31,6 +34,7 @@ import {
 } from "../lti/platforms.js";
 import { rotateToolKey, toolJwks } from "../lti/tool-keys.js";
 import { clientOf } from "../plugins/auth.js";
+import { replyWithProblem } from "../plugins/problem-handler.js";
 import { ProblemSchema } from "../schemas/problem.js";
 
 /** The URLs a platform administrator types into Moodle or Canvas, from where this request arrived. */
@@ -49,9 +53,27 @@ const JwksSchema = z
   .object({ keys: z.array(z.record(z.string(), z.unknown())) })
   .meta({ id: "Jwks", description: "RFC 7517 JSON Web Key Set" });
 
+/** The routes a person's browser reaches inside the platform's iframe, where an error should read as a page. */
+const BROWSER_ROUTES = ["/lti/login", "/lti/launch"];
+
 export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
   // Platforms post the login initiation and the launch as HTML forms.
   acceptFormBodies(app);
+
+  // A refused login or launch reaches a learner in the platform's iframe: a browser asking for HTML
+  // gets a page that says what to do, in its language, framable by the platform. API callers, and
+  // every other error, get the problem+json of the one table.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const path = request.url.split("?")[0] ?? "";
+    // A navigating browser names text/html in Accept; API clients and platforms' back ends do not.
+    const browser = BROWSER_ROUTES.includes(path) && /\btext\/html\b/.test(request.headers.accept ?? "");
+    if (browser && error instanceof LtiLaunchRefused) {
+      const { status } = problemForDomainError(error);
+      const language = negotiateLanguage(request, reply);
+      return launchRefusedPage(reply, status, error.message, language, app.config.frameAncestors);
+    }
+    return replyWithProblem(error, request, reply);
+  });
 
   app.post(
     "/v1/lti/platforms",

@@ -180,6 +180,46 @@ describe("launches that are refused with 401 and say why", () => {
     }
   });
 
+  it("a refused launch in the platform's iframe reads as a page in the learner's language, framable by the platform", async () => {
+    platform.nextLaunch = { sub: "no-cookie" };
+    const login = await request(t.app.server)
+      .get("/lti/login")
+      .query({
+        iss: platform.issuer,
+        login_hint: "h",
+        target_link_uri: "http://tool/lti/launch",
+        client_id: platform.clientId,
+      })
+      .expect(302);
+    const posted = await platform.authorize(login.headers.location ?? "");
+    const post = (accept: string, language: string) =>
+      request(t.app.server)
+        .post("/lti/launch")
+        .type("form")
+        .set("accept", accept)
+        .set("accept-language", language)
+        .send({ id_token: posted.id_token, state: posted.state }); // no state cookie: third-party cookies blocked
+    const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+    const spanish = await post(browser, "es-ES,es;q=0.9");
+    expect(spanish.status).toBe(401);
+    expect(spanish.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(spanish.text).toContain('<html lang="es">');
+    expect(spanish.text).toContain("No pudimos abrir esta actividad");
+    expect(spanish.text).toContain("The state does not belong to this browser"); // folded, for the teacher
+    expect(spanish.headers["content-security-policy"]).toContain(
+      `frame-ancestors 'self' ${new URL(platform.issuer).origin}`,
+    );
+    expect(spanish.headers["x-frame-options"]).toBeUndefined();
+
+    const english = await post(browser, "en-GB,en;q=0.9");
+    expect(english.text).toContain("We could not open this activity");
+
+    const api = await post("application/json", "en");
+    expect(api.status).toBe(401);
+    expect(api.headers["content-type"]).toMatch(/^application\/problem\+json/);
+  });
+
   it("two launches begun in one browser both land: each login has its own state cookie", async () => {
     const login = async (sub: string) => {
       platform.nextLaunch = { sub };
