@@ -567,6 +567,11 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
 
   removedByPrune: (check, { observations }): CheckOutcome => {
     const events = observations.events ?? [];
+    // As for copiedIn: a log that no longer reaches the graded container's creation may have
+    // forgotten the removals and the prune too, and then proves nothing either way.
+    const remembersCreation = events.some(
+      (event) => event.action === "create" && event.containerId === observations.facts?.id,
+    );
     const prunes = events.filter((event) => event.action === "prune" && event.name === "").map((event) => event.atMs);
     const byPrune = (name: string) =>
       events.some(
@@ -584,8 +589,10 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
         ? say("eventLogUnread")
         : missed.length === 0
           ? say("removedByPrune", { names })
-          : say("notRemovedByPrune", { names: missed.join(", ") }),
-      evidence: { eventsRead: observations.events !== undefined, prunes: prunes.length, missed },
+          : remembersCreation
+            ? say("notRemovedByPrune", { names: missed.join(", ") })
+            : say("eventLogForgotten"),
+      evidence: { eventsRead: observations.events !== undefined, prunes: prunes.length, missed, remembersCreation },
     };
   },
 

@@ -108,8 +108,8 @@ export const GRADER_MESSAGES = {
   removedByPrune: { es: "{names} borrados por un prune", en: "{names} removed by a prune" },
   notRemovedByPrune: { es: "no los borró un prune: {names}", en: "not removed by a prune: {names}" },
   eventLogForgotten: {
-    es: "el motor ya no recuerda cómo se creó el contenedor (guarda solo sus 256 últimos eventos): vuelve a crearlo y a copiar la nota",
-    en: "the engine no longer remembers the container's creation (it keeps only its newest 256 events): create it again and copy the note again",
+    es: "el motor ya no recuerda cómo se creó el contenedor (guarda solo sus 256 últimos eventos): repite el ejercicio desde el principio",
+    en: "the engine no longer remembers the container's creation (it keeps only its newest 256 events): do the exercise again from the start",
   },
   eventLogUnread: {
     es: "no se pudo leer el registro de eventos del motor",

@@ -715,16 +715,22 @@ describe("copiedIn", () => {
 describe("removedByPrune", () => {
   const facts = recordedFacts("example2-running.json");
   const event = (action: string, name: string, atMs: number) => ({ action, name, containerId: `id-${name}`, atMs });
+  const created = { action: "create", name: "guardado", containerId: facts.id, atMs: 500 };
   const observed = (events: Observations["events"]) => ({ containerName: "guardado", facts, events });
   const check = { type: "removedByPrune", names: ["basura-1", "basura-2"] };
 
   it("passes when a prune logged itself after both removals, on a busy engine seconds later", () => {
-    const events = [event("destroy", "basura-1", 1000), event("destroy", "basura-2", 4000), event("prune", "", 6500)];
+    const events = [
+      created,
+      event("destroy", "basura-1", 1000),
+      event("destroy", "basura-2", 4000),
+      event("prune", "", 6500),
+    ];
     expect(grade(check, observed(events))).toMatchObject({ passed: true });
   });
 
   it("fails removals by docker rm that no prune followed, naming them", () => {
-    const events = [event("destroy", "basura-1", 1000), event("destroy", "basura-2", 1100)];
+    const events = [created, event("destroy", "basura-1", 1000), event("destroy", "basura-2", 1100)];
     expect(grade(check, observed(events))).toMatchObject({
       passed: false,
       actual: "not removed by a prune: basura-1, basura-2",
@@ -733,10 +739,17 @@ describe("removedByPrune", () => {
 
   it("does not count a prune that came long after a removal by hand", () => {
     const events = [
+      created,
       event("destroy", "basura-1", 1000),
       event("destroy", "basura-2", 60_000),
       event("prune", "", 61_000),
     ];
     expect(grade(check, observed(events))).toMatchObject({ passed: false, actual: "not removed by a prune: basura-1" });
+  });
+
+  it("says the engine forgot, not that no prune ran, when its log no longer reaches the creation", () => {
+    const result = grade(check, observed([event("destroy", "basura-2", 4000), event("prune", "", 6500)]));
+    expect(result.passed).toBe(false);
+    expect(result.actual).toMatch(/no longer remembers the container's creation/);
   });
 });
