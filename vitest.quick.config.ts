@@ -22,7 +22,7 @@ export default defineConfig({
       "test/routes/questions.test.ts",
       "test/sessions/learner-sessions.test.ts",
       "test/integrations/tenancy.test.ts",
-      "test/integrations/lti.test.ts",
+      "test/lti/lti.test.ts",
     ],
   },
 });

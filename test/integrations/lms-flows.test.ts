@@ -8,7 +8,7 @@ import { contentWithoutQuestions } from "../content/without-questions.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
-import { fast } from "./webhook-steps.js";
+import { fast } from "../support/webhook-steps.js";
 
 /** What an LMS does end to end, on the real engine and database. */
 let t: TestApp;

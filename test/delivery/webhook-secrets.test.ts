@@ -4,7 +4,7 @@ import { buildApp } from "../../src/app.js";
 import { SIGNATURE_HEADER, signWebhook } from "../../src/delivery/signature.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp, testConfig } from "../helper.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
-import { emit, fast, registerWebhook } from "./webhook-steps.js";
+import { emit, fast, registerWebhook } from "../support/webhook-steps.js";
 
 /**
  * Webhook secrets at rest: a copy of the database must not be enough to forge deliveries. They are

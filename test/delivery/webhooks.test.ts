@@ -7,7 +7,7 @@ import { SIGNATURE_HEADER, verifyWebhookSignature } from "../../src/delivery/sig
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { eventually } from "../support/polling.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
-import { deliveriesOf, emit, fast, registerWebhook } from "./webhook-steps.js";
+import { deliveriesOf, emit, fast, registerWebhook } from "../support/webhook-steps.js";
 
 describe("webhook registrations", () => {
   let t: TestApp;

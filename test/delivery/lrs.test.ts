@@ -6,7 +6,7 @@ import { xapiWarnings } from "../exports/xapi-validator.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { type LearningLockerLrs, startLearningLockerLrs } from "../support/learning-locker-lrs.js";
 import { eventually } from "../support/polling.js";
-import { fast } from "./webhook-steps.js";
+import { fast } from "../support/webhook-steps.js";
 
 /** Statements pushed to Learning Locker's real LRS, and read back from it and from us. */
 let t: TestApp;

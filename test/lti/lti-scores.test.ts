@@ -6,7 +6,7 @@ import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { type LineItem, type LtiPlatformDouble, launchThrough, startLtiPlatform } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
-import { fast } from "./webhook-steps.js";
+import { fast } from "../support/webhook-steps.js";
 
 /**
  * The whole LTI story on the real engine and database: a teacher deep-links an exercise, a learner

@@ -5,7 +5,7 @@ import { ltiScoreChannel } from "../../src/delivery/lti-score-channel.js";
 import { webhookChannel } from "../../src/delivery/webhook-channel.js";
 import { pruneDeliveries } from "../../src/delivery/worker.js";
 import { buildTestApp, type TestApp } from "../helper.js";
-import { fast } from "./webhook-steps.js";
+import { fast } from "../support/webhook-steps.js";
 
 /**
  * Every outbox keeps what is pending and RETENTION days of settled history (delivered, failed,

@@ -12,7 +12,7 @@ import {
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
-import { fast } from "./webhook-steps.js";
+import { fast } from "../support/webhook-steps.js";
 
 /**
  * What a teacher's gradebook ends up holding, against a platform double with Moodle's and Canvas's

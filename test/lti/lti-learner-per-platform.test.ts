@@ -15,7 +15,7 @@ import {
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
-import { fast } from "./webhook-steps.js";
+import { fast } from "../support/webhook-steps.js";
 
 /**
  * A learner belongs to a platform (issue 25, item 1): two Moodle sites registered under one API
