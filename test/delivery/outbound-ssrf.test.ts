@@ -8,8 +8,8 @@ import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
-import { startWebhookReceiver } from "../webhook-receiver.js";
 import { emit, fast } from "../support/webhook-steps.js";
+import { startWebhookReceiver } from "../webhook-receiver.js";
 
 /**
  * Every kind of request the service makes to a URL it was given (a webhook, an LRS, an LTI

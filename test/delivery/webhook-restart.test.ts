@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabaseClient, type Database } from "../../src/db/prisma.js";
 import { buildReplica, createTestClient, createTestDatabase, type TestDatabase } from "../helper.js";
 import { exitCode, listeningAddress, startServer } from "../server-process.js";
-import { startWebhookReceiver } from "../webhook-receiver.js";
 import { fast } from "../support/webhook-steps.js";
+import { startWebhookReceiver } from "../webhook-receiver.js";
 
 /**
  * The outbox survives the process: a real server (npm start's command) commits an event, cannot

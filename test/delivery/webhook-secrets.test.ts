@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { SIGNATURE_HEADER, signWebhook } from "../../src/delivery/signature.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp, testConfig } from "../helper.js";
-import { startWebhookReceiver } from "../webhook-receiver.js";
 import { emit, fast, registerWebhook } from "../support/webhook-steps.js";
+import { startWebhookReceiver } from "../webhook-receiver.js";
 
 /**
  * Webhook secrets at rest: a copy of the database must not be enough to forge deliveries. They are

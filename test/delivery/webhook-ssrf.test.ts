@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFUSED, type ResolveHost } from "../../src/delivery/outbound.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { eventually } from "../support/polling.js";
-import { startWebhookReceiver } from "../webhook-receiver.js";
 import { deliveriesOf, emit, fast, registerWebhook } from "../support/webhook-steps.js";
+import { startWebhookReceiver } from "../webhook-receiver.js";
 
 /**
  * Server-side request forgery through webhooks, as an attacker with a webhooks:manage key tried it:

@@ -6,8 +6,8 @@ import { enqueueWebhookEvent } from "../../src/delivery/events.js";
 import { SIGNATURE_HEADER, verifyWebhookSignature } from "../../src/delivery/signature.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import { eventually } from "../support/polling.js";
-import { startWebhookReceiver } from "../webhook-receiver.js";
 import { deliveriesOf, emit, fast, registerWebhook } from "../support/webhook-steps.js";
+import { startWebhookReceiver } from "../webhook-receiver.js";
 
 describe("webhook registrations", () => {
   let t: TestApp;

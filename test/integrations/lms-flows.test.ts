@@ -7,8 +7,8 @@ import { pruneIdempotencyKeys } from "../../src/submissions/idempotency.js";
 import { contentWithoutQuestions } from "../content/without-questions.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildReplica, buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { startWebhookReceiver } from "../webhook-receiver.js";
 import { fast } from "../support/webhook-steps.js";
+import { startWebhookReceiver } from "../webhook-receiver.js";
 
 /** What an LMS does end to end, on the real engine and database. */
 let t: TestApp;
