@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFUSED, type ResolveHost } from "../../src/delivery/outbound.js";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { type LtiPlatformDouble, startLtiPlatform } from "../support/lti-platform.js";
+import { type LtiPlatformDouble, launchThrough, startLtiPlatform } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
 import { emit, fast } from "../support/webhook-steps.js";
 import { startWebhookReceiver } from "../webhook-receiver.js";
@@ -110,20 +110,7 @@ async function storedPlatform(clientId: string, urls: { jwksUrl?: string; tokenU
 }
 
 /** Login, platform authorization and launch, as the user's browser does them. */
-async function launch(app: TestApp, spec: LtiPlatformDouble["nextLaunch"]) {
-  platform.nextLaunch = spec;
-  const login = await request(app.app.server)
-    .get("/lti/login")
-    .query({ iss: platform.issuer, login_hint: "h", target_link_uri: "http://tool/", client_id: platform.clientId })
-    .expect(302);
-  const stateCookie = String(login.headers["set-cookie"]).split(";")[0] ?? "";
-  const posted = await platform.authorize(login.headers.location ?? "");
-  return request(app.app.server)
-    .post("/lti/launch")
-    .type("form")
-    .set("cookie", stateCookie)
-    .send({ id_token: posted.id_token, state: posted.state });
-}
+const launch = (app: TestApp, spec: LtiPlatformDouble["nextLaunch"]) => launchThrough(app.app.server, platform, spec);
 
 /** A graded question attempt of `sub`, and a score for it queued towards `lineitemUrl`. */
 async function queuedScore(lms: { id: string; auth: string }, platformId: string, lineitemUrl: string, app = t) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxScoreOf } from "../../src/grading/exercise.js";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { type LtiPlatformDouble, sessionCookieOf, startLtiPlatform } from "../support/lti-platform.js";
+import { type LtiPlatformDouble, loginThrough, sessionCookieOf, startLtiPlatform } from "../support/lti-platform.js";
 
 /** The tool as Moodle or Canvas use it: registration, login, launch and deep linking, over real HTTP. */
 let t: TestApp;
@@ -181,17 +181,7 @@ describe("launches that are refused with 401 and say why", () => {
   });
 
   it("a refused launch in the platform's iframe reads as a page in the learner's language, framable by the platform", async () => {
-    platform.nextLaunch = { sub: "no-cookie" };
-    const login = await request(t.app.server)
-      .get("/lti/login")
-      .query({
-        iss: platform.issuer,
-        login_hint: "h",
-        target_link_uri: "http://tool/lti/launch",
-        client_id: platform.clientId,
-      })
-      .expect(302);
-    const posted = await platform.authorize(login.headers.location ?? "");
+    const { posted } = await loginThrough(t.app.server, platform, { sub: "no-cookie" });
     const post = (accept: string, language: string) =>
       request(t.app.server)
         .post("/lti/launch")
@@ -222,18 +212,8 @@ describe("launches that are refused with 401 and say why", () => {
 
   it("two launches begun in one browser both land: each login has its own state cookie", async () => {
     const login = async (sub: string) => {
-      platform.nextLaunch = { sub };
-      const started = await request(t.app.server)
-        .get("/lti/login")
-        .query({
-          iss: platform.issuer,
-          login_hint: sub,
-          target_link_uri: "http://tool.example/lti/launch",
-          client_id: platform.clientId,
-        })
-        .expect(302);
-      const cookie = String(started.headers["set-cookie"]).split(";")[0] ?? "";
-      return { cookie, posted: await platform.authorize(started.headers.location ?? "") };
+      const { stateCookie, posted } = await loginThrough(t.app.server, platform, { sub });
+      return { cookie: stateCookie, posted };
     };
     const first = await login("tab-1");
     const second = await login("tab-2");

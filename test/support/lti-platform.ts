@@ -107,10 +107,11 @@ export interface LtiPlatformDouble {
 }
 
 /**
- * Login, the platform's authorization and the launch, as the user's browser does them against the
- * tool at `tool`: the tool's answer to the launch. `spec` is what the platform puts in the id_token.
+ * Login and the platform's authorization, as the user's browser does them against the tool at
+ * `tool`: the login's state cookie (`name=value`) and the form the platform posts back. `spec` is
+ * what the platform puts in the id_token.
  */
-export async function launchThrough(tool: Server, platform: LtiPlatformDouble, spec: LaunchSpec) {
+export async function loginThrough(tool: Server, platform: LtiPlatformDouble, spec: LaunchSpec) {
   platform.nextLaunch = spec;
   const login = await request(tool)
     .get("/lti/login")
@@ -122,7 +123,12 @@ export async function launchThrough(tool: Server, platform: LtiPlatformDouble, s
     })
     .expect(302);
   const stateCookie = String(login.headers["set-cookie"]).split(";")[0] ?? "";
-  const posted = await platform.authorize(login.headers.location ?? "");
+  return { stateCookie, posted: await platform.authorize(login.headers.location ?? "") };
+}
+
+/** Login, the platform's authorization and the launch, as the user's browser does them: the tool's answer. */
+export async function launchThrough(tool: Server, platform: LtiPlatformDouble, spec: LaunchSpec) {
+  const { stateCookie, posted } = await loginThrough(tool, platform, spec);
   return request(tool)
     .post("/lti/launch")
     .type("form")
