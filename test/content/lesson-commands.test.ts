@@ -88,9 +88,12 @@ function scriptFor(steps: LessonStep[], dir: string): string {
       lines.push(`timeout -s INT 3 sh -c ${quote(step.command)} </dev/null ${out}`);
     } else if (step.answer !== undefined) {
       lines.push(`printf '%s\\n' ${quote(step.answer)} | { ${step.command}\n} ${out}`);
-    } else if (startsInBackground(steps[index - 1])) {
-      // The service just started may not listen yet; a learner reading the output gives it that second.
-      lines.push(`{ ${step.command}\n} </dev/null ${out} || { sleep 1; { ${step.command}\n} </dev/null ${out}; }`);
+    } else if (step.expect === "success" && startsInBackground(steps[index - 1])) {
+      // The service just started may not listen yet: a learner reading the output gives it a moment.
+      // Tried again until it answers (10 s at most); its last exit status is the step's.
+      lines.push(
+        `_s=1; _n=0; while [ $_s -ne 0 ] && [ $_n -lt 20 ]; do [ $_n -gt 0 ] && sleep 0.5; _n=$((_n + 1)); { ${step.command}\n} </dev/null ${out}; _s=$?; done; (exit $_s)`,
+      );
     } else {
       lines.push(`{ ${step.command}\n} </dev/null ${out}`);
     }
