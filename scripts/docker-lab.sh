@@ -67,6 +67,8 @@ install_packages() {
   [ -n "$(package_version busybox-static)" ] || missing+=(busybox-static)
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  # redis:7-alpine's stand-in is made of Debian's Redis.
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   # hello-world's stand-in is a static binary, as the real one is.
   command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
   local engine=()
@@ -164,7 +166,7 @@ STAND_IN_LABEL=dev.aprendiendo-docker.stand-in
 stand_in_hash() {
   { declare -f make_busybox_rootfs add_alpine_files add_debian_files add_curl add_nginx_files \
       add_redis_files make_hello_rootfs add_registry_files build_stand_in build_images
-    sha256sum /bin/busybox /usr/bin/docker-registry; } | sha256sum | cut -c1-16
+    sha256sum /bin/busybox /usr/bin/docker-registry /usr/bin/redis-check-rdb /usr/bin/redis-cli; } | sha256sum | cut -c1-16
 }
 
 image_label() {
@@ -296,12 +298,29 @@ SH
   chmod 755 "$root/usr/sbin/nginx"
 }
 
-# Listens on 6379 and stays up; it speaks no Redis. It exits on SIGTERM, as redis-server does.
+# Debian's own redis-server and redis-cli (Redis 7.0), with the libraries they link: a real Redis,
+# so the course's app can count in it and `redis-cli ping` can be a health check. Like the official
+# image's entrypoint, it turns protected mode off when no config file is given: otherwise Redis
+# refuses every client from another container.
 add_redis_files() {
-  local root=$1
-  mkdir -p "$root/data"
-  printf '#!/bin/sh\n# Stand-in: listens on 6379, speaks no Redis.\ntrap "exit 0" TERM INT\nnc -ll -p 6379 -e /bin/cat &\nwait\n' \
-    >"$root/usr/local/bin/redis-server"
+  local root=$1 program library
+  mkdir -p "$root/data" "$root/usr/local/lib/redis"
+  for program in redis-server redis-cli; do
+    cp -L "/usr/bin/$program" "$root/usr/local/lib/redis/$program"
+    for library in $(ldd "/usr/bin/$program" | grep -o '/[^ ]*'); do
+      mkdir -p "$root$(dirname "$library")"
+      cp -L "$library" "$root$library"
+    done
+  done
+  ln -s ../lib/redis/redis-cli "$root/usr/local/bin/redis-cli"
+  cat >"$root/usr/local/bin/redis-server" <<'SH'
+#!/bin/sh
+# Stand-in: Debian's redis-server, started as the official image's entrypoint starts it.
+case "$1 $* " in
+  *.conf\ *|*" --protected-mode "*) exec /usr/local/lib/redis/redis-server "$@" ;;
+esac
+exec /usr/local/lib/redis/redis-server "$@" --protected-mode no
+SH
   chmod 755 "$root/usr/local/bin/redis-server"
 }
 

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import YAML from "yaml";
 import type { z } from "zod";
@@ -103,6 +103,11 @@ export async function loadCurriculum(folder: string): Promise<Curriculum> {
     if (!exercise) continue;
     if (`${exercise.id}.yaml` !== name)
       problems.push(`${relative(file)}: id: "${exercise.id}" must match the file name`);
+    if (exercise.kind === "container" && exercise.app) {
+      const app = path.join(contentDir, "app", exercise.app);
+      if (!(await stat(app).catch(() => undefined))?.isDirectory())
+        problems.push(`${relative(file)}: app: "${exercise.app}" is not a folder in ${path.join(contentDir, "app")}`);
+    }
     exercises.set(exercise.id, exercise);
   }
 

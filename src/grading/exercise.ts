@@ -30,6 +30,15 @@ const check = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.strictObject({ type: z.literal(type), ...checkFields, ...shape });
 
 const Argv = z.array(z.string().min(1)).min(1);
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 /** As the kernel names them, without CAP_: the grader normalizes what the learner typed the same way. */
 const Capabilities = z.array(z.string().regex(/^(ALL|[A-Z][A-Z_]*)$/, "a capability such as NET_RAW, or ALL")).min(1);
 
@@ -75,7 +84,12 @@ export const CheckSchema = z.discriminatedUnion("type", [
     hostPort: z.number().int().min(1).max(65535),
     hostIp: z.string().min(1).optional(),
   }),
-  check("env", { name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), equals: z.string().optional() }),
+  check("env", {
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+    equals: z.string().optional(),
+    /** False: the variable must not be set at all, as for a secret that belongs in a file. */
+    present: z.boolean().default(true),
+  }),
   check("label", { key: z.string().min(1), equals: z.string().optional() }),
   check("restartPolicy", {
     name: z.enum(["no", "always", "unless-stopped", "on-failure"]),
@@ -85,13 +99,33 @@ export const CheckSchema = z.discriminatedUnion("type", [
     mountType: z.enum(["bind", "volume", "tmpfs"]),
     /** Volume name for volumes, host path for bind mounts. */
     source: z.string().min(1).optional(),
-    destination: z.string().startsWith("/"),
+    /** The end of a bind mount's host path (`/src`), which starts wherever the learner keeps the folder. */
+    sourceEndsWith: z.string().startsWith("/").optional(),
+    /** Absent: mounted anywhere, for what must never be mounted at all (the Docker socket). */
+    destination: z.string().startsWith("/").optional(),
     readOnly: z.boolean().optional(),
+    /** False: no mount may match. */
+    present: z.boolean().default(true),
   }),
   check("network", { name: z.string().min(1) }),
   check("processRunning", { commandContains: z.string().min(1) }),
   check("logsContain", { text: z.string().min(1), tailLines: z.number().int().min(1).max(1000).default(100) }),
   check("stillRunning", { afterMs: z.number().int().min(100).max(5000).default(1500) }),
+  /**
+   * Another service of the graded container's Compose project (its com.docker.compose.project label)
+   * has a container in this state, and with this health when given.
+   */
+  check("composeService", {
+    service: z.string().regex(/^[a-zA-Z0-9._-]+$/),
+    status: ContainerStatusSchema.default("running"),
+    health: z.enum(["starting", "healthy", "unhealthy"]).optional(),
+  }),
+  /**
+   * The named volume mounted at destination outlived a container: another container had mounted it
+   * before the graded one was created, as after `docker compose down` and `up` (the engine logs each
+   * mount of a volume, with the container's id). Its data then survived that container.
+   */
+  check("volumeReused", { destination: z.string().startsWith("/") }),
   check("health", {
     /** State.Health.Status while it runs: "starting" until the first checks have answered. */
     status: z.enum(["starting", "healthy", "unhealthy"]),
@@ -135,6 +169,34 @@ export const CheckSchema = z.discriminatedUnion("type", [
    * was not built on `base`.
    */
   check("noRunAfterBase", { base: z.string().min(1) }),
+  /**
+   * The image's build steps (its history, oldest first) hold a step matching each of these, in this
+   * order: the dependencies installed before the source is copied, for instance. `shown` is the step
+   * as a learner would write it, for the feedback.
+   */
+  check("historyOrder", {
+    steps: z
+      .array(
+        z.strictObject({
+          matches: z.string().refine(isRegExp, "a regular expression, such as ^RUN .*npm (ci|install)"),
+          shown: z.string().min(1),
+        }),
+      )
+      .min(2),
+  }),
+  /**
+   * One of the image's own RUN steps used a BuildKit cache mount (`RUN --mount=type=cache,target=…`) at
+   * this target: the engine's build cache records each one with the command that used it, which the
+   * image's history names (the history itself never shows a mount).
+   */
+  check("buildCacheMount", { target: z.string().startsWith("/") }),
+  /** `--log-driver` and `--log-opt`, as HostConfig.LogConfig keeps them; options not listed may be anything. */
+  check("logConfig", {
+    driver: z.string().min(1),
+    options: z.record(z.string(), z.string()).default({}),
+  }),
+  /** `--security-opt`, such as no-new-privileges (however it was spelt: `:true`, `=true` or bare). */
+  check("securityOpt", { includes: z.array(z.string().min(1)).min(1) }),
   check("exec", {
     /** Fixed here, in content: nothing from a request is ever executed. */
     argv: Argv,
@@ -221,6 +283,11 @@ export const ContainerExerciseSchema = z
     containerName: ContainerNameSchema,
     /** Grade the container of this Compose service instead, whatever Compose named it. */
     compose: ComposeServiceSchema.optional(),
+    /**
+     * The course's app (content/app/<app>) this exercise works on: the learner has it from its lessons,
+     * in a folder of that name, and every attempt starts beside a fresh copy of it.
+     */
+    app: Slug.optional(),
     checks: z.array(CheckSchema).min(1),
     hints: z.array(HintSchema).default([]),
     /** Right ways to do it, the reference solution first: each must earn full marks. */

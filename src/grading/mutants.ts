@@ -61,6 +61,9 @@ const TAKES_VALUE = new Set([
   "--tag",
   "--file",
   "--build-arg",
+  "--log-driver",
+  "--log-opt",
+  "--security-opt",
 ]);
 
 /** Short flags by subcommand, as their long names: `-t` is --tty to `run` but --time to `stop`. */

@@ -9,6 +9,7 @@ import { type Curriculum, loadCurriculum } from "../../src/content/load-curricul
 import { createDockerEngine } from "../../src/docker/engine.js";
 import { gradeSubmission } from "../../src/grading/grade-submission.js";
 import { observeContainer } from "../../src/submissions/observe-container.js";
+import { copyCourseApp } from "../docker/learner-shell.js";
 import { type SecondEngine, startSecondEngine } from "../docker/second-engine.js";
 import { type LessonStep, lessonSteps } from "./lesson-steps.js";
 
@@ -32,6 +33,8 @@ const IMAGES = [
   "hello-world:latest",
   "registry:2",
 ];
+/** Only for the modules that build the course's app: it is large, and most modules never use it. */
+const NODE_IMAGE = "node:20-bookworm-slim";
 const LESSON_TIMEOUT_MS = 90_000;
 /**
  * A module's lessons, or every exercise's solution, engine start-up included. Six engines run side
@@ -53,14 +56,15 @@ afterAll(async () => {
 /** A throw-away engine with the stand-in images, in its own network namespace, and the env that reaches it. */
 async function withEngine<T>(
   label: string,
+  images: string[],
   use: (engine: { host: string; netns: string; env: NodeJS.ProcessEnv }) => Promise<T>,
 ) {
   const started = Date.now();
-  const engine: SecondEngine = await startSecondEngine({ network: "bridge", images: IMAGES });
+  const engine: SecondEngine = await startSecondEngine({ network: "bridge", images });
   try {
     const env = { ...process.env, DOCKER_HOST: engine.host, HOME: work };
     console.log(
-      `lesson-commands: ${label}: engine with ${IMAGES.length} stand-in images ready in ${Date.now() - started} ms`,
+      `lesson-commands: ${label}: engine with ${images.length} stand-in images ready in ${Date.now() - started} ms`,
     );
     return await use({ host: engine.host, netns: await engine.netns(), env });
   } finally {
@@ -127,13 +131,18 @@ describe.concurrent("every lesson's commands run as written", () => {
     { timeout: MODULE_TIMEOUT_MS },
     async (module, { expect }) => {
       const problems: string[] = [];
-      await withEngine(module, async ({ netns, env }) => {
-        for (const lesson of curriculum.lessons.filter((l) => l.module === module)) {
+      const lessons = curriculum.lessons.filter((l) => l.module === module);
+      const images = lessons.some((l) => l.body.es.markdown.includes(NODE_IMAGE)) ? [...IMAGES, NODE_IMAGE] : IMAGES;
+      // One folder for the whole module, as a learner keeps theirs: a lesson may go on in the folder
+      // an earlier one made (`cd contador`).
+      const home = path.join(work, `module-${module}`);
+      await mkdir(home, { recursive: true });
+      await withEngine(module, images, async ({ netns, env }) => {
+        for (const lesson of lessons) {
           const started = Date.now();
           const steps = lessonSteps(lesson.body.es.markdown);
           const dir = path.join(work, String(lesson.order));
-          const home = path.join(dir, "home");
-          await mkdir(home, { recursive: true });
+          await mkdir(dir, { recursive: true });
           for (const [index, step] of steps.entries()) {
             if (step.kind === "run" && step.terminalInput !== undefined) {
               await writeFile(path.join(dir, `${index}.in`), step.terminalInput);
@@ -192,7 +201,7 @@ describe.concurrent("every lesson's commands run as written", () => {
     expect,
   }) => {
     const problems: string[] = [];
-    await withEngine("exercises", async ({ host, netns, env }) => {
+    await withEngine("exercises", [...IMAGES, NODE_IMAGE], async ({ host, netns, env }) => {
       const grader = createDockerEngine({ host, timeoutMs: 10_000, concurrency: 4 });
       try {
         // The lab's engines have a registry on 127.0.0.1:5000 in their network; this engine gets its own.
@@ -210,6 +219,7 @@ describe.concurrent("every lesson's commands run as written", () => {
             ? ["script", "-qec", `sh -e ${path.join(dir, "solution.sh")}`, "/dev/null"]
             : ["sh", "-e", path.join(dir, "solution.sh")];
           await writeFile(path.join(dir, "solution.sh"), `${solution}\n`);
+          await copyCourseApp(exercise, dir);
           const failed = await new Promise<string | undefined>((resolve) => {
             const child = execFile(
               "nsenter",

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -56,13 +56,24 @@ export function needsTerminal(lines: readonly string[]): boolean {
   return lines.some((line) => /\s(-[a-zA-Z]*t[a-zA-Z]*|--tty)(\s|$)/.test(line));
 }
 
+/** The course's app the exercise works on, copied into `dir` under its own name, as the learner has it. */
+export async function copyCourseApp(exercise: Pick<ContainerExercise, "app">, dir: string): Promise<void> {
+  if (exercise.app)
+    await cp(path.join("content", "app", exercise.app), path.join(dir, exercise.app), { recursive: true });
+}
+
 /**
  * Runs shell lines in one `sh -e` session in a fresh folder, as a learner at a terminal would.
  * Lines with `-t` need a terminal: `script` provides one, and the learner then types `exit`.
  */
-export async function runAsLearner(lines: readonly string[], engine: LearnerEngine = {}): Promise<void> {
+export async function runAsLearner(
+  lines: readonly string[],
+  engine: LearnerEngine = {},
+  exercise: Pick<ContainerExercise, "app"> = {},
+): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "learner-"));
   try {
+    await copyCourseApp(exercise, dir);
     const file = path.join(dir, "commands.sh");
     await writeFile(file, `${lines.join("\n")}\n`);
     const terminal = needsTerminal(lines);

@@ -10,7 +10,7 @@ import type { ContainerExercise } from "../../src/grading/exercise.js";
 import { gradeSubmission } from "../../src/grading/grade-submission.js";
 import { deriveMutants, type Mutant } from "../../src/grading/mutants.js";
 import { observeContainer } from "../../src/submissions/observe-container.js";
-import { type LearnerEngine, needsTerminal, shellIn } from "../docker/learner-shell.js";
+import { copyCourseApp, type LearnerEngine, needsTerminal, shellIn } from "../docker/learner-shell.js";
 import { type SecondEngine, startSecondEngine } from "../docker/second-engine.js";
 import { type MutantResult, renderMutationReport } from "./mutation-report.js";
 
@@ -35,7 +35,16 @@ import { type MutantResult, renderMutationReport } from "./mutation-report.js";
 const SCRIPT_TIMEOUT_MS = 10_000;
 const LANES = 3;
 /** What the attempts start from; copied into each lane's engine. */
-const IMAGES = ["alpine:latest", "alpine:3.20", "nginx:latest", "nginx:1.27-alpine", "redis:7-alpine", "hello-world"];
+const IMAGES = [
+  "alpine:latest",
+  "alpine:3.20",
+  "nginx:latest",
+  "nginx:1.27-alpine",
+  "redis:7-alpine",
+  "hello-world",
+  // The course's app (content/app/contador) builds on it.
+  "node:20-bookworm-slim",
+];
 /**
  * Every process in a lane's containers may hold at most this much data: a mutant that drops `-m 16m`
  * from `tail /dev/zero` would otherwise take the machine's memory before it is graded.
@@ -219,6 +228,7 @@ async function runMutant(lane: Lane, exercise: ContainerExercise, mutant: Mutant
   const began = performance.now();
   let typedAt = began;
   try {
+    await copyCourseApp(exercise, dir);
     await writeFile(path.join(dir, "commands.sh"), `${mutant.run.join("\n")}\n`);
     const argv = needsTerminal(mutant.run)
       ? ["script", "-qec", "sh -e commands.sh", "/dev/null"]

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, type ExpectStatic, it } from "vitest";
 import { loadCurriculum } from "../../src/content/load-curriculum.js";
 import type { ContainerExercise } from "../../src/grading/exercise.js";
 import type { HintRef } from "../../src/grading/grade.js";
@@ -30,10 +30,15 @@ import { submitGraded } from "./submit-graded.js";
  * `docker images` differ. An exercise that cannot grade the same on both must say why in its YAML.
  */
 
-// Question exercises have no attempts to run: test/routes/questions.test.ts grades them.
-const exerciseIds = [...(await loadCurriculum("content")).exercises.values()]
-  .filter((exercise) => exercise.kind === "container")
-  .map((exercise) => exercise.id);
+// Question exercises have no attempts to run: test/routes/questions.test.ts grades them. Exercises on
+// one course app (content/app) share its folder's Compose project, its port and its image names, so
+// they run one after another, as one test.
+const exerciseGroups = new Map<string, string[]>();
+for (const exercise of (await loadCurriculum("content")).exercises.values()) {
+  if (exercise.kind !== "container") continue;
+  const key = exercise.app ?? exercise.id;
+  exerciseGroups.set(key, [...(exerciseGroups.get(key) ?? []), exercise.id]);
+}
 
 const containerdStore = containerdStoreEngine();
 if (!containerdStore) {
@@ -149,8 +154,8 @@ async function tryAttempt(store: string, exercise: ContainerExercise, run: reado
   try {
     const lines = name ? withContainerName(run, exercise.containerName, name) : run;
     await (run.some((line) => /\bdocker (image )?build\b|--build\b/.test(line))
-      ? oneBuildAtATime(store, () => runAsLearner(lines, engine))
-      : runAsLearner(lines, engine));
+      ? oneBuildAtATime(store, () => runAsLearner(lines, engine, exercise))
+      : runAsLearner(lines, engine, exercise));
     const body = await submitGraded(t, {
       exerciseId: exercise.id,
       containerName: name,
@@ -166,45 +171,44 @@ async function tryAttempt(store: string, exercise: ContainerExercise, run: reado
 
 describe.concurrent("every attempt in content/exercises, on the real engine", () => {
   // Concurrent tests must assert through their own context's expect.
-  it.for(stores.flatMap(({ store }) => exerciseIds.map((id) => [id, store] as const)))(
+  it.for(stores.flatMap(({ store }) => [...exerciseGroups.values()].map((ids) => [ids.join(", "), store] as const)))(
     "%s, %s image store",
-    { timeout: 180_000 },
-    async ([id, store], { expect }) => {
-      const exercise = apps.get(store)?.app.curriculum.exercises.get(id);
-      if (exercise?.kind !== "container") throw new Error(`no container exercise ${id}`);
-
-      for (const [index, attempt] of exercise.accept.entries()) {
-        const language = index % 2 ? "en" : "es";
-        const where = `${id} (${store} store) accept "${attempt.title}"`;
-        const { body } = await tryAttemptMindingTheEngine(store, exercise, attempt, language);
-        expect
-          .soft(
-            body.checks.filter((check) => !check.passed),
-            where,
-          )
-          .toEqual([]);
-        expect.soft(body, where).toMatchObject({ status: "passed", score: body.maxScore, hints: [] });
-      }
-
-      for (const [index, attempt] of exercise.reject.entries()) {
-        const { body, firedHints } = await tryAttemptMindingTheEngine(
-          store,
-          exercise,
-          attempt,
-          index % 2 ? "en" : "es",
-        );
-        const where = `${id} (${store} store) reject "${attempt.title}"`;
-        if (store === "containerd" && attempt.passesOnContainerdStore) {
-          expect.soft(body, `${where}, declared to pass there`).toMatchObject({ status: "passed" });
-          continue;
-        }
-        const failed = body.checks.filter((check) => !check.passed).map((check) => check.id);
-        expect.soft(failed, where).toEqual(exercise.checks.map((c) => c.id).filter((c) => attempt.fails.includes(c)));
-        expect.soft(firedHints, where).toEqual(attempt.hints.map(hintKey).sort());
-        // Every hint that fired reaches the learner, written out: no placeholder left unfilled.
-        expect.soft(body.hints, where).toHaveLength(firedHints.length);
-        expect.soft(body.hints.join("\n"), where).not.toMatch(/\{[a-zA-Z]+\}/);
-      }
+    { timeout: 600_000 },
+    async ([ids, store], { expect }) => {
+      for (const id of ids.split(", ")) await tryEveryAttempt(id, store, expect);
     },
   );
 });
+
+async function tryEveryAttempt(id: string, store: string, expect: ExpectStatic) {
+  const exercise = apps.get(store)?.app.curriculum.exercises.get(id);
+  if (exercise?.kind !== "container") throw new Error(`no container exercise ${id}`);
+
+  for (const [index, attempt] of exercise.accept.entries()) {
+    const language = index % 2 ? "en" : "es";
+    const where = `${id} (${store} store) accept "${attempt.title}"`;
+    const { body } = await tryAttemptMindingTheEngine(store, exercise, attempt, language);
+    expect
+      .soft(
+        body.checks.filter((check) => !check.passed),
+        where,
+      )
+      .toEqual([]);
+    expect.soft(body, where).toMatchObject({ status: "passed", score: body.maxScore, hints: [] });
+  }
+
+  for (const [index, attempt] of exercise.reject.entries()) {
+    const { body, firedHints } = await tryAttemptMindingTheEngine(store, exercise, attempt, index % 2 ? "en" : "es");
+    const where = `${id} (${store} store) reject "${attempt.title}"`;
+    if (store === "containerd" && attempt.passesOnContainerdStore) {
+      expect.soft(body, `${where}, declared to pass there`).toMatchObject({ status: "passed" });
+      continue;
+    }
+    const failed = body.checks.filter((check) => !check.passed).map((check) => check.id);
+    expect.soft(failed, where).toEqual(exercise.checks.map((c) => c.id).filter((c) => attempt.fails.includes(c)));
+    expect.soft(firedHints, where).toEqual(attempt.hints.map(hintKey).sort());
+    // Every hint that fired reaches the learner, written out: no placeholder left unfilled.
+    expect.soft(body.hints, where).toHaveLength(firedHints.length);
+    expect.soft(body.hints.join("\n"), where).not.toMatch(/\{[a-zA-Z]+\}/);
+  }
+}
