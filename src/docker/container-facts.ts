@@ -61,6 +61,11 @@ const InspectSchema = z.object({
     Privileged: z.boolean().default(false),
     CapAdd: nullableArray(z.string()),
     CapDrop: nullableArray(z.string()),
+    SecurityOpt: nullableArray(z.string()),
+    LogConfig: z
+      .object({ Type: z.string().default(""), Config: nullableRecord(z.string()) })
+      .nullish()
+      .transform((config) => config ?? { Type: "", Config: {} }),
     RestartPolicy: z
       .object({ Name: z.string().default("no"), MaximumRetryCount: z.number().int().default(0) })
       .nullish()
@@ -143,6 +148,10 @@ export interface ContainerFacts {
   /** As the learner typed them ("NET_RAW", "cap_net_raw", "ALL"), normalized to "NET_RAW" and "ALL". */
   capAdd: string[];
   capDrop: string[];
+  /** `--security-opt` as typed: "no-new-privileges", "no-new-privileges:true", "seccomp=unconfined"… */
+  securityOpt: string[];
+  /** `--log-driver` and `--log-opt`; the driver is "" when the engine did not say. */
+  logConfig: { driver: string; options: Record<string, string> };
   /** Keyed "80/tcp": what was asked for (HostConfig), kept after the container stops. */
   portBindings: Record<string, PortBinding[]>;
   /** Keyed "80/tcp": what the engine bound (NetworkSettings), only while the container runs. */
@@ -231,6 +240,8 @@ export function containerFactsFromInspect(inspect: unknown): ContainerFacts {
     privileged: data.HostConfig.Privileged,
     capAdd: data.HostConfig.CapAdd.map(capabilityName),
     capDrop: data.HostConfig.CapDrop.map(capabilityName),
+    securityOpt: data.HostConfig.SecurityOpt,
+    logConfig: { driver: data.HostConfig.LogConfig.Type, options: data.HostConfig.LogConfig.Config },
     portBindings: ports(data.HostConfig.PortBindings),
     boundPorts: ports(data.NetworkSettings.Ports),
     env,
@@ -283,8 +294,63 @@ export type ContainerEvent = {
   atMs: number;
 };
 
+/** A named volume, as the engine's inspect of it says. */
+export interface VolumeFacts {
+  name: string;
+  /** RFC 3339, by the engine's clock. */
+  createdAt: string;
+}
+
+const VolumeInspectSchema = z.object({ Name: z.string(), CreatedAt: z.string().default("") });
+
+export function volumeFactsFromInspect(inspect: unknown): VolumeFacts {
+  const parsed = VolumeInspectSchema.safeParse(inspect);
+  if (!parsed.success) {
+    throw new UnreadableInspectError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  }
+  return { name: parsed.data.Name, createdAt: parsed.data.CreatedAt };
+}
+
+/** A container mounting a volume, as the engine logged it. */
+export type VolumeMount = { containerId: string; atMs: number };
+
+/** One record of BuildKit's build cache, as the engine's disk usage lists it. */
+export interface BuildCacheRecord {
+  /** "exec.cachemount" for a `RUN --mount=type=cache`; "regular", "source.local"… otherwise. */
+  type: string;
+  /** For a cache mount: "cached mount /root/.npm from exec /bin/sh -c npm ci". */
+  description: string;
+  lastUsedAt: string;
+}
+
+const BuildCacheSchema = z.object({
+  BuildCache: nullableArray(
+    z.object({
+      Type: z.string().default(""),
+      Description: z.string().default(""),
+      LastUsedAt: z.string().nullish(),
+    }),
+  ),
+});
+
+export function buildCacheFromDiskUsage(usage: unknown): BuildCacheRecord[] {
+  const parsed = BuildCacheSchema.safeParse(usage);
+  if (!parsed.success) {
+    throw new UnreadableInspectError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  }
+  return parsed.data.BuildCache.map((record) => ({
+    type: record.Type,
+    description: record.Description,
+    lastUsedAt: record.LastUsedAt ?? "",
+  }));
+}
+
 /** One step of an image's history, oldest first: what made a layer or a setting. */
-export type HistoryStep = { createdBy: string };
+export type HistoryStep = {
+  createdBy: string;
+  /** When the step's layer was made, in whole seconds since the epoch on the engine's clock; 0 if unknown. */
+  createdAtSeconds: number;
+};
 
 /** What `docker top` lists: its column titles, and each process's values in that order. */
 export interface ProcessList {

@@ -2,8 +2,11 @@ import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import pLimit from "p-limit";
+import { z } from "zod";
 import { EngineFailure, EngineRefused, EngineUnavailable } from "../errors/domain-errors.js";
 import {
+  type BuildCacheRecord,
+  buildCacheFromDiskUsage,
   type ContainerEvent,
   type ContainerFacts,
   containerFactsFromInspect,
@@ -12,6 +15,9 @@ import {
   imageFactsFromInspect,
   type PathStat,
   type ProcessList,
+  type VolumeFacts,
+  type VolumeMount,
+  volumeFactsFromInspect,
 } from "./container-facts.js";
 import { isValidContainerName } from "./container-name.js";
 import { ContainerStateError, InvalidContainerNameError } from "./errors.js";
@@ -80,6 +86,15 @@ export interface DockerEngine {
    * times on its clock, in the order it logged them. `until` in the engine's past ends the stream at once.
    */
   containerEvents(since: string, until: string): Promise<ContainerEvent[]>;
+  /** A named volume; undefined when there is none by that name (a name read from a container's mounts). */
+  inspectVolume(name: string): Promise<VolumeFacts | undefined>;
+  /**
+   * Each time the engine logged a container mounting this volume, from `since` to `until` (RFC 3339 on
+   * its clock), oldest first. The same 256-event log as containerEvents.
+   */
+  volumeMounts(name: string, since: string, until: string): Promise<VolumeMount[]>;
+  /** BuildKit's build cache records, as the engine's disk usage (`docker system df -v`) lists them. */
+  buildCache(): Promise<BuildCacheRecord[]>;
   /** The steps that made an image, oldest first: by ID, or by a name from exercise content, never a request's. */
   imageHistory(image: string): Promise<HistoryStep[] | undefined>;
   top(name: string): Promise<ProcessList>;
@@ -193,6 +208,22 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     throw error;
   }
 
+  /** The engine's event log from `since` to `until` (RFC 3339 on its clock), as it logged them. */
+  async function readEvents(description: string, filter: Record<string, string[]>, since: string, until: string) {
+    const { docker } = await client();
+    return call(description, async (signal) => {
+      const query = { since: unixSeconds(since), until: unixSeconds(until), filters: JSON.stringify(filter) };
+      const stream = (await docker.getEvents({ ...query, abortSignal: signal } as Docker.GetEventsOptions)) as Readable;
+      const events: EngineEvent[] = [];
+      try {
+        for await (const event of engineEvents(stream)) events.push(event);
+      } finally {
+        stream.destroy();
+      }
+      return events;
+    });
+  }
+
   const engine: DockerEngine = {
     endpoint,
 
@@ -252,19 +283,56 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     },
 
     async containerEvents(since, until) {
+      const events = await readEvents("events", { type: ["container"] }, since, until);
+      return events.map((event) => ({
+        action: event.action,
+        name: event.attributes.name ?? "",
+        containerId: event.actorId,
+        atMs: event.atMs,
+      }));
+    },
+
+    async inspectVolume(name) {
       const { docker } = await client();
-      const filters = JSON.stringify({ type: ["container"] });
-      return call("events", async (signal) => {
-        const query = { since: unixSeconds(since), until: unixSeconds(until), filters, abortSignal: signal };
-        const stream = (await docker.getEvents(query as Docker.GetEventsOptions)) as Readable;
-        const events: ContainerEvent[] = [];
+      const volume = docker.getVolume(encodeURIComponent(name));
+      const inspect = await call(`inspect volume ${name}`, async (signal) => {
         try {
-          for await (const event of containerEvents(stream)) events.push(event);
-        } finally {
-          stream.destroy();
+          return await withSignal(volume.inspect, volume, signal);
+        } catch (error) {
+          if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
+          throw error;
         }
-        return events;
       });
+      return inspect === undefined ? undefined : volumeFactsFromInspect(inspect);
+    },
+
+    async volumeMounts(name, since, until) {
+      const events = await readEvents(`events of volume ${name}`, { type: ["volume"], volume: [name] }, since, until);
+      return events
+        .filter((event) => event.action === "mount" && event.attributes.container)
+        .map((event) => ({ containerId: event.attributes.container ?? "", atMs: event.atMs }));
+    },
+
+    async buildCache() {
+      const { docker } = await client();
+      // dockerode's df() sends no query: without `type` the engine also sizes every image, container and volume.
+      const usage = await call(
+        "disk usage of the build cache",
+        (signal) =>
+          new Promise<unknown>((resolve, reject) => {
+            docker.modem.dial(
+              {
+                path: "/system/df?",
+                method: "GET",
+                abortSignal: signal,
+                statusCodes: { 200: true, 500: "server error" },
+                options: { type: ["build-cache"] },
+              },
+              (error: unknown, data: unknown) => (error ? reject(error) : resolve(data)),
+            );
+          }),
+      );
+      return buildCacheFromDiskUsage(usage);
     },
 
     async imageHistory(image) {
@@ -273,13 +341,18 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
       // dockerode's history() takes no options, so no abort signal: the call's deadline still bounds it.
       const history = await call(`history of ${image}`, async () => {
         try {
-          return (await target.history()) as { CreatedBy?: unknown }[];
+          return (await target.history()) as { CreatedBy?: unknown; Created?: unknown }[];
         } catch (error) {
           if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
           throw error;
         }
       });
-      return history?.map((step) => ({ createdBy: String(step.CreatedBy ?? "") })).reverse();
+      return history
+        ?.map((step) => ({
+          createdBy: String(step.CreatedBy ?? ""),
+          createdAtSeconds: typeof step.Created === "number" ? step.Created : 0,
+        }))
+        .reverse();
     },
 
     async top(name) {
@@ -425,26 +498,36 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
 }
 
 /** Each event in the engine's stream (one JSON object per line): its action and when, in ms. */
-async function* containerEvents(stream: Readable): AsyncGenerator<ContainerEvent> {
+/** One line of the engine's event stream: what happened, to what (its id or name), and the attributes logged. */
+interface EngineEvent {
+  action: string;
+  actorId: string;
+  attributes: Partial<Record<string, string>>;
+  atMs: number;
+}
+
+const EventLineSchema = z.object({
+  Action: z.string(),
+  timeNano: z.number(),
+  Actor: z
+    .object({ ID: z.string().default(""), Attributes: z.record(z.string(), z.string()).nullish() })
+    .default({ ID: "" }),
+});
+
+async function* engineEvents(stream: Readable): AsyncGenerator<EngineEvent> {
   let pending = "";
   for await (const chunk of stream) {
     const lines = (pending + String(chunk)).split("\n");
     pending = lines.pop() ?? "";
     for (const line of lines) {
       if (line.trim() === "") continue;
-      const event = JSON.parse(line) as {
-        Action?: unknown;
-        timeNano?: unknown;
-        Actor?: { ID?: unknown; Attributes?: { name?: unknown } };
-      };
-      if (typeof event.Action !== "string" || typeof event.timeNano !== "number") continue;
-      const name = event.Actor?.Attributes?.name;
-      const id = event.Actor?.ID;
+      const event = EventLineSchema.safeParse(JSON.parse(line));
+      if (!event.success) continue;
       yield {
-        action: event.Action,
-        name: typeof name === "string" ? name : "",
-        containerId: typeof id === "string" ? id : "",
-        atMs: event.timeNano / 1e6,
+        action: event.data.Action,
+        actorId: event.data.Actor.ID,
+        attributes: event.data.Actor.Attributes ?? {},
+        atMs: event.data.timeNano / 1e6,
       };
     }
   }

@@ -112,6 +112,21 @@ function stepsAfter(image: HistoryStep[], base: HistoryStep[]): HistoryStep[] | 
   return onBase ? image.slice(base.length) : undefined;
 }
 
+/**
+ * A boolean security option is on when written bare, `:true` or `=true`, and off with `false`: the
+ * engine keeps what was typed. Others (`seccomp=…`, `label=…`) are named by what comes before the value.
+ */
+function securityOptionName(option: string): string | undefined {
+  const [name = "", value] = option.split(/[:=]/, 2);
+  return value === undefined || value === "true" ? name : value === "false" ? undefined : name;
+}
+
+/**
+ * History times are whole seconds, and BuildKit lets a cache mount go around the moment it commits the
+ * step's layer: a second either way.
+ */
+const CACHE_MOUNT_RELEASE_SLACK_SECONDS = 1;
+
 const showCapabilities = (facts: ContainerFacts) => {
   if (facts.privileged) return say("privileged");
   const flags = [...facts.capDrop.map((cap) => `--cap-drop ${cap}`), ...facts.capAdd.map((cap) => `--cap-add ${cap}`)];
@@ -291,10 +306,18 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     return { passed, expected, actual: all.length > 0 ? all.join(", ") : say("none"), evidence };
   },
 
-  env: (check, { facts }) => {
+  env: (check, { facts }): CheckOutcome => {
     const present = facts.env.has(check.name);
-    const matches = check.equals === undefined ? present : facts.env.get(check.name) === check.equals;
     const name = check.name;
+    if (!check.present) {
+      return {
+        passed: !present,
+        expected: say("namedNotSet", { name }),
+        actual: say(present ? "namedSet" : "namedNotSet", { name }),
+        evidence: { envNames: [...facts.env.keys()].sort(), present },
+      };
+    }
+    const matches = check.equals === undefined ? present : facts.env.get(check.name) === check.equals;
     // The learner chose the value; it may be a secret, so it is neither shown nor stored.
     const actual = !present
       ? say("namedNotSet", { name })
@@ -337,19 +360,42 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     };
   },
 
-  mount: (check, { facts }) => {
-    const describe = (m: { type: string; source?: string | undefined; destination: string; readOnly?: boolean }) =>
-      `${m.type} ${m.source ?? "*"}:${m.destination}${m.readOnly === undefined ? "" : m.readOnly ? ":ro" : ":rw"}`;
-    const passed = facts.mounts.some(
+  mount: (check, { facts }): CheckOutcome => {
+    const describe = (m: {
+      type: string;
+      source?: string | undefined;
+      destination?: string | undefined;
+      readOnly?: boolean | undefined;
+    }) =>
+      `${m.type} ${m.source ?? "*"}:${m.destination ?? "*"}${m.readOnly === undefined ? "" : m.readOnly ? ":ro" : ":rw"}`;
+    const matching = facts.mounts.filter(
       (m) =>
         m.type === check.mountType &&
-        m.destination === check.destination &&
+        (check.destination === undefined || m.destination === check.destination) &&
         (check.source === undefined || m.source === check.source) &&
+        (check.sourceEndsWith === undefined || m.source.endsWith(check.sourceEndsWith)) &&
         (check.readOnly === undefined || m.readOnly === check.readOnly),
     );
+    const wanted = describe({
+      type: check.mountType,
+      source: check.source ?? (check.sourceEndsWith && `…${check.sourceEndsWith}`),
+      destination: check.destination,
+      readOnly: check.readOnly,
+    });
+    if (!check.present) {
+      return {
+        passed: matching.length === 0,
+        expected: say("notMounted"),
+        actual:
+          matching.length === 0
+            ? say("notMounted")
+            : say("mountedAnyway", { mounts: matching.map(describe).join(", ") }),
+        evidence: { mounts: facts.mounts, forbidden: wanted },
+      };
+    }
     return {
-      passed,
-      expected: describe({ ...check, type: check.mountType }),
+      passed: matching.length > 0,
+      expected: wanted,
       actual: facts.mounts.length > 0 ? facts.mounts.map(describe).join(", ") : say("none"),
       evidence: { mounts: facts.mounts },
     };
@@ -440,6 +486,64 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       );
     }
     return { passed: true, expected, actual: say("upFor", { ms: check.afterMs }), evidence };
+  },
+
+  composeService: (check, { facts, observations }) => {
+    const project = facts.labels["com.docker.compose.project"];
+    const other = observations.composeServices?.[check.service] ?? null;
+    const service = check.service;
+    const shown = (status: string, health: string | undefined): Shown =>
+      health === undefined
+        ? say("serviceState", { service, state: status })
+        : say("serviceStateHealth", { service, state: status, health });
+    return {
+      passed:
+        other !== null &&
+        other.status === check.status &&
+        (check.health === undefined || (other.running && other.health?.status === check.health)),
+      expected: shown(check.status, check.health),
+      actual:
+        project === undefined
+          ? say("notInComposeProject")
+          : other === null
+            ? say("noServiceContainer", { service, project })
+            : check.health !== undefined && other.health === null
+              ? say("serviceWithoutHealthcheck", { service, state: other.status })
+              : shown(other.status, check.health === undefined ? undefined : other.health?.status),
+      evidence: {
+        project: project ?? null,
+        service,
+        container: other ? { name: other.name, status: other.status, health: other.health?.status ?? null } : null,
+      },
+    };
+  },
+
+  volumeReused: (check, { facts, observations }): CheckOutcome => {
+    const seen = observations.volumes?.[check.id];
+    const expected = say("volumeReused", { destination: check.destination });
+    if (!seen) {
+      return {
+        passed: false,
+        expected,
+        actual: say("noNamedVolumeAt", { destination: check.destination }),
+        evidence: { volume: null },
+      };
+    }
+    const others = [...new Set(seen.mounts.map((m) => m.containerId).filter((id) => id !== facts.id))];
+    // Created long enough before this container to have been mounted by another, yet nothing in the
+    // log says so: the log (256 events) may have forgotten, which proves nothing either way.
+    const olderThanContainer = engineMillisBetween(seen.volume.createdAt, facts.created) > 0;
+    return {
+      passed: others.length > 0,
+      expected,
+      actual:
+        others.length > 0
+          ? expected
+          : seen.mounts.length === 0 && olderThanContainer
+            ? say("volumeLogForgotten", { volume: seen.volume.name })
+            : say("volumeFirstUse", { volume: seen.volume.name }),
+      evidence: { volume: seen.volume.name, createdAt: seen.volume.createdAt, earlierContainers: others.length },
+    };
   },
 
   health: (check, { facts }) => {
@@ -612,6 +716,99 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       expected,
       actual: ran ? say("runAfterBase", { step: ran.createdBy.slice(0, 120) }) : expected,
       evidence: { steps: own.map((step) => step.createdBy.slice(0, 200)) },
+    };
+  },
+
+  historyOrder: (check, { facts, observations }): CheckOutcome => {
+    const history = observations.imageHistory;
+    const expected = check.steps.map((step) => step.shown).join(" → ");
+    if (!history) {
+      return { passed: false, expected, actual: say("imageGone", { image: facts.image }), evidence: { steps: null } };
+    }
+    // Each step is looked for after the one that matched the step before it.
+    let from = 0;
+    let missing: Shown | undefined;
+    for (const [index, step] of check.steps.entries()) {
+      const pattern = new RegExp(step.matches, "i");
+      const at = history.findIndex((made, i) => i >= from && pattern.test(made.createdBy));
+      if (at < 0) {
+        const previous = check.steps[index - 1];
+        missing = previous
+          ? say("historyStepAfter", { step: step.shown, previous: previous.shown })
+          : say("historyStepMissing", { step: step.shown });
+        break;
+      }
+      from = at + 1;
+    }
+    return {
+      passed: missing === undefined,
+      expected,
+      actual: missing ?? expected,
+      evidence: { steps: history.map((step) => step.createdBy.slice(0, 200)) },
+    };
+  },
+
+  buildCacheMount: (check, { facts, observations }): CheckOutcome => {
+    // BuildKit describes each cache mount as `cached mount <target> from exec <command> with id "…"`,
+    // and the image's history names its RUN steps but never their mounts. A mount counts for a step
+    // that runs its very command and was made when the mount was last let go: a later build of that
+    // command without the mount makes a newer layer, and a cached step keeps the layer it was made with.
+    const steps = (observations.imageHistory ?? []).filter((step) => step.createdBy.startsWith("RUN "));
+    const records = (observations.buildCache ?? []).flatMap((record) => {
+      const described = /^cached mount (\S+) from exec (.*?)(?: with id ".*")?$/.exec(record.description);
+      return record.type === "exec.cachemount" && described
+        ? [{ target: described[1] ?? "", command: described[2] ?? "", lastUsedMs: Date.parse(record.lastUsedAt) }]
+        : [];
+    });
+    const usedBy = (record: (typeof records)[number]) =>
+      steps.some(
+        (step) =>
+          step.createdBy.replace(/ # buildkit$/, "").endsWith(` ${record.command}`) &&
+          record.lastUsedMs >= (step.createdAtSeconds - CACHE_MOUNT_RELEASE_SLACK_SECONDS) * 1000,
+      );
+    const targets = [...new Set(records.filter(usedBy).map((record) => record.target))];
+    return {
+      passed: targets.includes(check.target),
+      expected: say("buildCacheMount", { target: check.target }),
+      actual: !observations.imageHistory
+        ? say("imageGone", { image: facts.image })
+        : targets.length > 0
+          ? say("buildCacheMountsAt", { targets: targets.join(", ") })
+          : say("noBuildCacheMount"),
+      evidence: {
+        cacheMounts: records.map((r) => `${r.target} ${r.command}`.slice(0, 200)),
+        usedByThisImage: targets,
+      },
+    };
+  },
+
+  logConfig: (check, { facts }) => {
+    const show = (driver: string, options: Record<string, string>) =>
+      [
+        `--log-driver ${driver || "?"}`,
+        ...Object.entries(options).map(([key, value]) => `--log-opt ${key}=${value}`),
+      ].join(" ");
+    const { driver, options } = facts.logConfig;
+    // Sizes are case-blind to the engine (10m and 10M are one size).
+    const passed =
+      driver === check.driver &&
+      Object.entries(check.options).every(([key, value]) => options[key]?.toLowerCase() === value.toLowerCase());
+    return {
+      passed,
+      expected: show(check.driver, check.options),
+      actual: show(driver, options),
+      evidence: { logConfig: facts.logConfig },
+    };
+  },
+
+  securityOpt: (check, { facts }) => {
+    const held = facts.securityOpt.map(securityOptionName).filter((name): name is string => name !== undefined);
+    return {
+      passed: check.includes.every((option) => held.includes(option)),
+      expected: check.includes.map((option) => `--security-opt ${option}`).join(" "),
+      actual:
+        facts.securityOpt.length > 0 ? facts.securityOpt.map((o) => `--security-opt ${o}`).join(" ") : say("none"),
+      evidence: { securityOpt: facts.securityOpt },
     };
   },
 

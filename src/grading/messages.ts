@@ -127,6 +127,43 @@ export const GRADER_MESSAGES = {
   },
   execActual: { es: "código {exitCode}", en: "exit {exitCode}" },
   execActualOutput: { es: 'código {exitCode}, salida "{output}"', en: 'exit {exitCode}, output "{output}"' },
+  notMounted: { es: "nada montado así", en: "nothing mounted that way" },
+  mountedAnyway: { es: "montado: {mounts}", en: "mounted: {mounts}" },
+  serviceState: { es: "el servicio {service}: {state}", en: "service {service}: {state}" },
+  serviceStateHealth: { es: "el servicio {service}: {state}, {health}", en: "service {service}: {state}, {health}" },
+  serviceWithoutHealthcheck: {
+    es: "el servicio {service}: {state}, sin health check",
+    en: "service {service}: {state}, no health check",
+  },
+  noServiceContainer: {
+    es: "ningún contenedor del servicio {service} en el proyecto {project}",
+    en: "no container for service {service} in project {project}",
+  },
+  notInComposeProject: {
+    es: "el contenedor no pertenece a ningún proyecto de Compose",
+    en: "the container belongs to no Compose project",
+  },
+  volumeReused: {
+    es: "el volumen de {destination} ya lo usó otro contenedor antes",
+    en: "the volume at {destination} was used by another container before",
+  },
+  noNamedVolumeAt: { es: "ningún volumen con nombre en {destination}", en: "no named volume at {destination}" },
+  volumeFirstUse: {
+    es: "{volume} se estrena con este contenedor: ningún otro lo montó antes",
+    en: "{volume} is new with this container: no other container mounted it before",
+  },
+  volumeLogForgotten: {
+    es: "el motor ya no recuerda quién montó {volume} (guarda solo sus 256 últimos eventos): repite el down y el up",
+    en: "the engine no longer remembers who mounted {volume} (it keeps only its newest 256 events): do the down and up again",
+  },
+  historyStepMissing: { es: "no hay ningún paso {step}", en: "no {step} step" },
+  historyStepAfter: { es: "no hay ningún paso {step} después de {previous}", en: "no {step} step after {previous}" },
+  buildCacheMount: { es: "una caché de BuildKit montada en {target}", en: "a BuildKit cache mounted at {target}" },
+  buildCacheMountsAt: { es: "cachés montadas en {targets}", en: "caches mounted at {targets}" },
+  noBuildCacheMount: {
+    es: "ninguna caché montada con --mount=type=cache",
+    en: "no cache mounted with --mount=type=cache",
+  },
 } satisfies Record<string, LocalizedText>;
 
 export type GraderMessage = keyof typeof GRADER_MESSAGES;

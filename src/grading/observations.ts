@@ -1,4 +1,13 @@
-import type { ContainerEvent, ContainerFacts, HistoryStep, ImageFacts, PathStat } from "../docker/container-facts.js";
+import type {
+  BuildCacheRecord,
+  ContainerEvent,
+  ContainerFacts,
+  HistoryStep,
+  ImageFacts,
+  PathStat,
+  VolumeFacts,
+  VolumeMount,
+} from "../docker/container-facts.js";
 import type { CheckOf, ContainerExercise } from "./exercise.js";
 
 /**
@@ -57,6 +66,20 @@ export interface Observations {
    * first; undefined where the image is gone.
    */
   histories?: Record<string, { image: HistoryStep[] | undefined; base: HistoryStep[] | undefined }>;
+  /** The build steps of the container's own image, oldest first; undefined where the image is gone. */
+  imageHistory?: HistoryStep[] | undefined;
+  /**
+   * Keyed by service name: the container Compose made for that service in the graded container's
+   * project; null when there is none (or the graded container belongs to no project).
+   */
+  composeServices?: Record<string, ContainerFacts | null>;
+  /**
+   * Keyed by check id: the named volume mounted at the check's destination, and the containers the
+   * engine logged mounting it from its creation to the graded container's; null: no named volume there.
+   */
+  volumes?: Record<string, { volume: VolumeFacts; mounts: VolumeMount[] } | null>;
+  /** BuildKit's build cache records on the engine. */
+  buildCache?: BuildCacheRecord[];
 }
 
 /** The engine calls beyond the first inspect that an exercise's checks need. */
@@ -76,6 +99,10 @@ export interface ObservationPlan {
   /** Read the engine's event log since the container was created (and its clock, to end the read). */
   events: boolean;
   histories: CheckOf<"noRunAfterBase">[];
+  imageHistory: boolean;
+  composeServices: string[];
+  volumes: CheckOf<"volumeReused">[];
+  buildCache: boolean;
 }
 
 export const LOGS_MAX_BYTES = 64 * 1024;
@@ -97,6 +124,10 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     stillRunningAfterMs: 0,
     events: false,
     histories: [],
+    imageHistory: false,
+    composeServices: [],
+    volumes: [],
+    buildCache: false,
   };
   for (const check of exercise.checks) {
     if (check.type === "processRunning") plan.top = true;
@@ -108,6 +139,15 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     }
     if (check.type === "copiedIn" || check.type === "removedByPrune") plan.events = true;
     if (check.type === "noRunAfterBase") plan.histories.push(check);
+    if (check.type === "historyOrder") plan.imageHistory = true;
+    if (check.type === "composeService" && !plan.composeServices.includes(check.service)) {
+      plan.composeServices.push(check.service);
+    }
+    if (check.type === "volumeReused") plan.volumes.push(check);
+    if (check.type === "buildCacheMount") {
+      plan.buildCache = true;
+      plan.imageHistory = true;
+    }
     if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
     if (check.type === "state" && check.status === "running") {
       plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, RUNNING_SETTLES_MS);

@@ -131,9 +131,53 @@ export async function observeContainer(
       );
     }
   }
+  if (plan.imageHistory) {
+    calls.push(
+      engine.imageHistory(facts.imageId).then((history) => {
+        observations.imageHistory = history;
+      }),
+    );
+  }
+  if (plan.composeServices.length > 0) {
+    const services: NonNullable<Observations["composeServices"]> = {};
+    observations.composeServices = services;
+    const project = facts.labels[COMPOSE_PROJECT_LABEL];
+    for (const service of plan.composeServices) {
+      calls.push(
+        (async () => {
+          const name = project === undefined ? undefined : await engine.findComposeContainer(project, service);
+          services[service] = (name === undefined ? undefined : await engine.inspectContainer(name)) ?? null;
+        })(),
+      );
+    }
+  }
+  if (plan.volumes.length > 0) {
+    const volumes: NonNullable<Observations["volumes"]> = {};
+    observations.volumes = volumes;
+    for (const check of plan.volumes) {
+      const mounted = facts.mounts.find((m) => m.type === "volume" && m.destination === check.destination);
+      calls.push(
+        (async () => {
+          const volume = mounted ? await engine.inspectVolume(mounted.source) : undefined;
+          // Only the mounts before the graded container was created: its own start mounts it too.
+          const mounts = volume ? await engine.volumeMounts(volume.name, volume.createdAt, facts.created) : [];
+          volumes[check.id] = volume ? { volume, mounts } : null;
+        })(),
+      );
+    }
+  }
+  if (plan.buildCache) {
+    calls.push(
+      engine.buildCache().then((records) => {
+        observations.buildCache = records;
+      }),
+    );
+  }
   await Promise.all(calls);
   return observations;
 }
+
+const COMPOSE_PROJECT_LABEL = "com.docker.compose.project";
 
 async function tolerateState<T>(call: Promise<T>): Promise<T | Unobservable> {
   try {
