@@ -99,8 +99,8 @@ export const CheckSchema = z.discriminatedUnion("type", [
     mountType: z.enum(["bind", "volume", "tmpfs"]),
     /** Volume name for volumes, host path for bind mounts. */
     source: z.string().min(1).optional(),
-    /** The end of a bind mount's host path (`/src`), which starts wherever the learner keeps the folder. */
-    sourceEndsWith: z.string().startsWith("/").optional(),
+    /** The end of a bind mount's host path (`/src`, `.sock`), which starts wherever the learner keeps the folder. */
+    sourceEndsWith: z.string().min(1).optional(),
     /** Absent: mounted anywhere, for what must never be mounted at all (the Docker socket). */
     destination: z.string().startsWith("/").optional(),
     readOnly: z.boolean().optional(),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ContainerFacts } from "../../src/docker/container-facts.js";
 import { type Observations, planObservations, RUNNING_SETTLES_MS } from "../../src/grading/observations.js";
 import { exerciseWith, gradeInWords, observe, recordedFacts, recordedInspect } from "./recorded-inspect.js";
 
@@ -751,5 +752,236 @@ describe("removedByPrune", () => {
     const result = grade(check, observed([event("destroy", "basura-2", 4000), event("prune", "", 6500)]));
     expect(result.passed).toBe(false);
     expect(result.actual).toMatch(/no longer remembers the container's creation/);
+  });
+});
+
+describe("logConfig", () => {
+  // Recorded from `--log-driver json-file --log-opt max-size=10m --log-opt max-file=3`.
+  const rotated = observe("hardened-rotated-logs.json");
+  const check = { type: "logConfig", driver: "json-file", options: { "max-size": "10m", "max-file": "3" } };
+
+  it("reads the driver and its options, sizes in either case", () => {
+    expect(grade(check, rotated)).toMatchObject({ passed: true });
+    expect(grade({ ...check, options: { "max-size": "10M" } }, rotated)).toMatchObject({ passed: true });
+  });
+
+  it("fails another driver or a missing option, showing both as flags", () => {
+    expect(grade({ ...check, driver: "local" }, rotated)).toMatchObject({
+      passed: false,
+      expected: "--log-driver local --log-opt max-size=10m --log-opt max-file=3",
+    });
+    const sizeOnly = {
+      ...recordedFacts("hardened-rotated-logs.json"),
+      logConfig: { driver: "json-file", options: { "max-size": "10m" } },
+    };
+    expect(grade(check, { containerName: rotated.containerName, facts: sizeOnly })).toMatchObject({
+      passed: false,
+      actual: "--log-driver json-file --log-opt max-size=10m",
+    });
+  });
+});
+
+describe("securityOpt", () => {
+  const hardened = recordedFacts("hardened-rotated-logs.json");
+  const withOptions = (securityOpt: string[]) => ({
+    containerName: hardened.name,
+    facts: { ...hardened, securityOpt },
+  });
+  const check = { type: "securityOpt", includes: ["no-new-privileges"] };
+
+  it("takes no-new-privileges however it was spelt", () => {
+    expect(grade(check, observe("hardened-rotated-logs.json"))).toMatchObject({ passed: true });
+    for (const spelt of ["no-new-privileges", "no-new-privileges=true", "no-new-privileges:true"]) {
+      expect(grade(check, withOptions([spelt])).passed, spelt).toBe(true);
+    }
+  });
+
+  it("does not take it switched off, nor another option", () => {
+    expect(grade(check, withOptions(["no-new-privileges:false"])).passed).toBe(false);
+    expect(grade(check, withOptions(["seccomp=unconfined"]))).toMatchObject({
+      passed: false,
+      actual: "--security-opt seccomp=unconfined",
+    });
+    expect(grade(check, observe("example2-running.json"))).toMatchObject({ passed: false, actual: "none" });
+  });
+});
+
+describe("mount by the end of its source, and mounts that must not be there", () => {
+  const hardened = observe("hardened-rotated-logs.json");
+
+  it("finds a bind mount by the end of its host path, wherever the folder is", () => {
+    const check = { type: "mount", mountType: "bind", sourceEndsWith: "/inspect", destination: "/app/src" };
+    expect(grade(check, hardened)).toMatchObject({ passed: true });
+    expect(grade({ ...check, sourceEndsWith: "/src" }, hardened).passed).toBe(false);
+  });
+
+  it("with present: false, passes only when nothing matches, and names what does", () => {
+    const noSocket = { type: "mount", mountType: "bind", sourceEndsWith: ".sock", present: false };
+    expect(grade(noSocket, hardened)).toMatchObject({ passed: true, actual: "nothing mounted that way" });
+    const withSocket = {
+      ...recordedFacts("hardened-rotated-logs.json"),
+      mounts: [{ type: "bind", source: "/run/docker.sock", destination: "/var/run/docker.sock", readOnly: false }],
+    };
+    expect(grade(noSocket, { containerName: hardened.containerName, facts: withSocket })).toMatchObject({
+      passed: false,
+      actual: "mounted: bind /run/docker.sock:/var/run/docker.sock:rw",
+    });
+  });
+});
+
+describe("env with present: false", () => {
+  it("passes when the variable is not set at all, and never shows its value", () => {
+    const check = { type: "env", name: "CLAVE_API", present: false };
+    const facts = recordedFacts("tagged-env-labels-restart.json");
+    expect(grade(check, { containerName: facts.name, facts })).toMatchObject({ passed: true });
+    const leaked = { ...facts, env: new Map([...facts.env, ["CLAVE_API", "s3cr3t"]]) };
+    const result = grade(check, { containerName: facts.name, facts: leaked });
+    expect(result).toMatchObject({ passed: false, actual: "CLAVE_API set" });
+    expect(JSON.stringify(result)).not.toContain("s3cr3t");
+  });
+});
+
+describe("composeService", () => {
+  const web = recordedFacts("example2-running.json");
+  const inProject = { ...web, labels: { ...web.labels, "com.docker.compose.project": "contador" } };
+  const redis = { ...recordedFacts("health-healthy.json"), name: "contador-redis-1" };
+  const observed = (services: Record<string, ContainerFacts | null>, facts: ContainerFacts = inProject) => ({
+    containerName: facts.name,
+    facts,
+    composeServices: services,
+  });
+
+  it("passes when the other service runs, and is healthy where health is asked for", () => {
+    expect(grade({ type: "composeService", service: "redis" }, observed({ redis }))).toMatchObject({ passed: true });
+    expect(grade({ type: "composeService", service: "redis", health: "healthy" }, observed({ redis }))).toMatchObject({
+      passed: true,
+      actual: "service redis: running, healthy",
+    });
+  });
+
+  it("says which service has no container, in which project", () => {
+    expect(grade({ type: "composeService", service: "redis" }, observed({ redis: null }))).toMatchObject({
+      passed: false,
+      actual: "no container for service redis in project contador",
+    });
+  });
+
+  it("fails a service without a health check when health is asked for", () => {
+    const plain = { ...recordedFacts("example2-running.json"), name: "contador-redis-1" };
+    expect(
+      grade({ type: "composeService", service: "redis", health: "healthy" }, observed({ redis: plain })),
+    ).toMatchObject({ passed: false, actual: "service redis: running, no health check" });
+  });
+
+  it("says so when the graded container belongs to no Compose project", () => {
+    expect(grade({ type: "composeService", service: "redis" }, observed({ redis: null }, web))).toMatchObject({
+      passed: false,
+      actual: "the container belongs to no Compose project",
+    });
+  });
+
+  it("asks the engine for each service once", () => {
+    const exercise = exerciseWith(
+      { type: "composeService", service: "redis" },
+      { type: "composeService", service: "redis", health: "healthy" },
+    );
+    expect(planObservations(exercise).composeServices).toEqual(["redis"]);
+  });
+});
+
+describe("volumeReused", () => {
+  const facts = recordedFacts("volume-and-bind.json");
+  const check = { type: "volumeReused", destination: "/data" };
+  const volume = { name: "contador_datos", createdAt: "2026-01-01T00:00:00Z" };
+  const observed = (seen: Observations["volumes"]) => ({ containerName: facts.name, facts, volumes: seen });
+
+  it("passes when another container mounted the volume before this one was created", () => {
+    const mounts = [{ containerId: "an-earlier-container", atMs: 1 }];
+    expect(grade(check, observed({ "check-1": { volume, mounts } }))).toMatchObject({ passed: true });
+  });
+
+  it("fails a volume no other container used, naming it", () => {
+    expect(
+      grade(check, observed({ "check-1": { volume, mounts: [{ containerId: facts.id, atMs: 1 }] } })).actual,
+    ).toMatch(/contador_datos is new with this container/);
+  });
+
+  it("says the engine forgot when an old volume has no mounts on record", () => {
+    expect(grade(check, observed({ "check-1": { volume, mounts: [] } })).actual).toMatch(
+      /no longer remembers who mounted/,
+    );
+  });
+
+  it("fails where no named volume is mounted there", () => {
+    expect(grade(check, observed({ "check-1": null }))).toMatchObject({
+      passed: false,
+      actual: "no named volume at /data",
+    });
+  });
+});
+
+describe("historyOrder and buildCacheMount", () => {
+  const facts = recordedFacts("built-image-exited.json");
+  const step = (createdBy: string, createdAtSeconds = 1_800_000_000) => ({ createdBy, createdAtSeconds });
+  const cached = [
+    step("WORKDIR /app"),
+    step("COPY package.json package-lock.json ./ # buildkit"),
+    step("RUN /bin/sh -c npm ci --omit=dev # buildkit"),
+    step("COPY . . # buildkit"),
+  ];
+  const order = {
+    type: "historyOrder",
+    steps: [
+      { matches: "^COPY package", shown: "COPY package*.json ./" },
+      { matches: "^RUN .*npm (ci|install)", shown: "RUN npm ci" },
+      { matches: "^COPY (\\.|\\./|src/?) ", shown: "COPY . ." },
+    ],
+  };
+
+  it("finds the steps in their order, each after the one before", () => {
+    expect(grade(order, { containerName: facts.name, facts, imageHistory: cached })).toMatchObject({ passed: true });
+    const naive = [
+      step("WORKDIR /app"),
+      step("COPY . . # buildkit"),
+      step("RUN /bin/sh -c npm ci --omit=dev # buildkit"),
+    ];
+    expect(grade(order, { containerName: facts.name, facts, imageHistory: naive })).toMatchObject({
+      passed: false,
+      actual: "no COPY package*.json ./ step",
+    });
+    const copiedTwice = [...naive.slice(0, 1), cached[1], ...naive.slice(1)].filter((s) => s !== undefined);
+    expect(grade(order, { containerName: facts.name, facts, imageHistory: copiedTwice })).toMatchObject({
+      passed: false,
+      actual: "no COPY . . step after RUN npm ci",
+    });
+  });
+
+  const cacheRecord = (lastUsedAt: string, command = "/bin/sh -c npm ci --omit=dev") => ({
+    type: "exec.cachemount",
+    description: `cached mount /root/.npm from exec ${command} with id "//root/.npm"`,
+    lastUsedAt,
+  });
+  const mount = { type: "buildCacheMount", target: "/root/.npm" };
+  const madeAt = new Date(1_800_000_000 * 1000).toISOString();
+
+  it("ties a cache mount to the image's RUN step of the same command, let go when the layer was made", () => {
+    const observed = { containerName: facts.name, facts, imageHistory: cached, buildCache: [cacheRecord(madeAt)] };
+    expect(grade(mount, observed)).toMatchObject({ passed: true, actual: "caches mounted at /root/.npm" });
+  });
+
+  it("does not count a mount last used before the step was made again without it", () => {
+    const before = new Date((1_800_000_000 - 30) * 1000).toISOString();
+    const observed = { containerName: facts.name, facts, imageHistory: cached, buildCache: [cacheRecord(before)] };
+    expect(grade(mount, observed)).toMatchObject({ passed: false, actual: "no cache mounted with --mount=type=cache" });
+  });
+
+  it("does not count another command's cache mount", () => {
+    const observed = {
+      containerName: facts.name,
+      facts,
+      imageHistory: cached,
+      buildCache: [cacheRecord(madeAt, "/bin/sh -c npm install")],
+    };
+    expect(grade(mount, observed).passed).toBe(false);
   });
 });
