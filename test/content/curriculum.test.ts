@@ -115,6 +115,38 @@ describe("the course", () => {
   });
 });
 
+describe("the module «Una aplicación real»", () => {
+  const module = "una-aplicacion-real";
+  const lessons = () => curriculum.lessons.filter((lesson) => lesson.module === module);
+
+  it("has at least six lessons, each ending with a graded exercise on the course's app", () => {
+    expect(lessons().length).toBeGreaterThanOrEqual(6);
+    for (const lesson of lessons()) {
+      const exercises = lesson.exercises.map((id) => curriculum.exercises.get(id));
+      expect(exercises, lesson.slug).toContainEqual(expect.objectContaining({ kind: "container", app: "contador" }));
+    }
+  });
+
+  it("has the learner write every file of content/app/contador exactly as the course ships it", async () => {
+    const written = new Set(
+      lessons().flatMap((lesson) =>
+        [...lesson.body.es.markdown.matchAll(/```\w+ file=(\S+)\n([\s\S]*?)```/g)].map(
+          ([, file, text]) => `${file}\n${text}`,
+        ),
+      ),
+    );
+    const app = path.join(CONTENT, "app", "contador");
+    const files = ["package.json", "package-lock.json", "src/server.js", "Dockerfile", ".dockerignore", "compose.yaml"];
+    for (const file of files) {
+      expect(written, file).toContain(`${file}\n${await readFile(path.join(app, file), "utf8")}`);
+    }
+  });
+
+  it("takes the outline to at least 26 lessons", () => {
+    expect(curriculum.lessons.length).toBeGreaterThanOrEqual(26);
+  });
+});
+
 describe("the lessons show what today's Docker prints", () => {
   const codeBlocks = () =>
     curriculum.lessons.flatMap((lesson) =>
@@ -228,6 +260,12 @@ describe("invalid content stops start-up", () => {
       return YAML.stringify(command);
     });
     await expect(loadCurriculum(broken)).rejects.toThrow(/command ps: lessons: "no-such-lesson" is not a lesson/);
+  });
+
+  it("fails when an exercise names a course app that is not in content/app", async () => {
+    await copyContent();
+    await edit("exercises/contador-en-imagen.yaml", (text) => text.replace("app: contador", "app: no-such-app"));
+    await expect(loadCurriculum(broken)).rejects.toThrow(/contador-en-imagen.yaml: app: "no-such-app" is not a folder/);
   });
 
   it("fails when a lesson links to an exercise that does not exist", async () => {

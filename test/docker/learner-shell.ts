@@ -63,17 +63,27 @@ export async function copyCourseApp(exercise: Pick<ContainerExercise, "app">, di
 }
 
 /**
- * Runs shell lines in one `sh -e` session in a fresh folder, as a learner at a terminal would.
+ * A fresh folder for an attempt, with the course's app in it when the exercise works on one. The
+ * caller removes it, after the attempt's containers: a bind mount may still read from it.
+ */
+export async function learnerFolder(exercise: Pick<ContainerExercise, "app">): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "learner-"));
+  await copyCourseApp(exercise, dir);
+  return dir;
+}
+
+/**
+ * Runs shell lines in one `sh -e` session in a fresh folder (or in `folder`, which is left as it is),
+ * as a learner at a terminal would.
  * Lines with `-t` need a terminal: `script` provides one, and the learner then types `exit`.
  */
 export async function runAsLearner(
   lines: readonly string[],
   engine: LearnerEngine = {},
-  exercise: Pick<ContainerExercise, "app"> = {},
+  folder?: string,
 ): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "learner-"));
+  const dir = folder ?? (await mkdtemp(path.join(os.tmpdir(), "learner-")));
   try {
-    await copyCourseApp(exercise, dir);
     const file = path.join(dir, "commands.sh");
     await writeFile(file, `${lines.join("\n")}\n`);
     const terminal = needsTerminal(lines);
@@ -86,7 +96,7 @@ export async function runAsLearner(
       await run(shell.command, shell.args, { cwd: dir, env: shell.env, timeout: 60_000 });
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!folder) await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from "vitest";
 import { loadCurriculum } from "../../src/content/load-curriculum.js";
 import type { ContainerExercise } from "../../src/grading/exercise.js";
@@ -7,6 +8,7 @@ import {
   cleanUp,
   containerdStoreEngine,
   type LearnerEngine,
+  learnerFolder,
   runAsLearner,
   uniqueSuffix,
   withContainerName,
@@ -151,11 +153,13 @@ async function tryAttempt(store: string, exercise: ContainerExercise, run: reado
   const t = apps.get(store);
   if (!t) throw new Error(`no app for the ${store} store`);
   const name = exercise.compose ? undefined : `${exercise.containerName}-${uniqueSuffix()}`;
+  // Kept until the attempt's containers are gone: the learner's folder may be bind-mounted in them.
+  const folder = await learnerFolder(exercise);
   try {
     const lines = name ? withContainerName(run, exercise.containerName, name) : run;
-    await (run.some((line) => /\bdocker (image )?build\b|--build\b/.test(line))
-      ? oneBuildAtATime(store, () => runAsLearner(lines, engine, exercise))
-      : runAsLearner(lines, engine, exercise));
+    await (run.some((line) => /\bdocker (image |buildx )?build\b|--build\b/.test(line))
+      ? oneBuildAtATime(store, () => runAsLearner(lines, engine, folder))
+      : runAsLearner(lines, engine, folder));
     const body = await submitGraded(t, {
       exerciseId: exercise.id,
       containerName: name,
@@ -166,6 +170,7 @@ async function tryAttempt(store: string, exercise: ContainerExercise, run: reado
     return { body, firedHints: (stored.hints as HintRef[]).map(hintKey).sort() };
   } finally {
     await cleanUp(exercise, name ?? exercise.containerName, engine);
+    await rm(folder, { recursive: true, force: true });
   }
 }
 
