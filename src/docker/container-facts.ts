@@ -314,43 +314,8 @@ export function volumeFactsFromInspect(inspect: unknown): VolumeFacts {
 /** A container mounting a volume, as the engine logged it. */
 export type VolumeMount = { containerId: string; atMs: number };
 
-/** One record of BuildKit's build cache, as the engine's disk usage lists it. */
-export interface BuildCacheRecord {
-  /** "exec.cachemount" for a `RUN --mount=type=cache`; "regular", "source.local"… otherwise. */
-  type: string;
-  /** For a cache mount: "cached mount /root/.npm from exec /bin/sh -c npm ci". */
-  description: string;
-  lastUsedAt: string;
-}
-
-const BuildCacheSchema = z.object({
-  BuildCache: nullableArray(
-    z.object({
-      Type: z.string().default(""),
-      Description: z.string().default(""),
-      LastUsedAt: z.string().nullish(),
-    }),
-  ),
-});
-
-export function buildCacheFromDiskUsage(usage: unknown): BuildCacheRecord[] {
-  const parsed = BuildCacheSchema.safeParse(usage);
-  if (!parsed.success) {
-    throw new UnreadableInspectError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-  }
-  return parsed.data.BuildCache.map((record) => ({
-    type: record.Type,
-    description: record.Description,
-    lastUsedAt: record.LastUsedAt ?? "",
-  }));
-}
-
 /** One step of an image's history, oldest first: what made a layer or a setting. */
-export type HistoryStep = {
-  createdBy: string;
-  /** When the step's layer was made, in whole seconds since the epoch on the engine's clock; 0 if unknown. */
-  createdAtSeconds: number;
-};
+export type HistoryStep = { createdBy: string };
 
 /** What `docker top` lists: its column titles, and each process's values in that order. */
 export interface ProcessList {

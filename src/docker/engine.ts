@@ -5,8 +5,6 @@ import pLimit from "p-limit";
 import { z } from "zod";
 import { EngineFailure, EngineRefused, EngineUnavailable } from "../errors/domain-errors.js";
 import {
-  type BuildCacheRecord,
-  buildCacheFromDiskUsage,
   type ContainerEvent,
   type ContainerFacts,
   containerFactsFromInspect,
@@ -93,8 +91,6 @@ export interface DockerEngine {
    * its clock), oldest first. The same 256-event log as containerEvents.
    */
   volumeMounts(name: string, since: string, until: string): Promise<VolumeMount[]>;
-  /** BuildKit's build cache records, as the engine's disk usage (`docker system df -v`) lists them. */
-  buildCache(): Promise<BuildCacheRecord[]>;
   /** The steps that made an image, oldest first: by ID, or by a name from exercise content, never a request's. */
   imageHistory(image: string): Promise<HistoryStep[] | undefined>;
   top(name: string): Promise<ProcessList>;
@@ -313,46 +309,19 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
         .map((event) => ({ containerId: event.attributes.container ?? "", atMs: event.atMs }));
     },
 
-    async buildCache() {
-      const { docker } = await client();
-      // dockerode's df() sends no query: without `type` the engine also sizes every image, container and volume.
-      const usage = await call(
-        "disk usage of the build cache",
-        (signal) =>
-          new Promise<unknown>((resolve, reject) => {
-            docker.modem.dial(
-              {
-                path: "/system/df?",
-                method: "GET",
-                abortSignal: signal,
-                statusCodes: { 200: true, 500: "server error" },
-                options: { type: ["build-cache"] },
-              },
-              (error: unknown, data: unknown) => (error ? reject(error) : resolve(data)),
-            );
-          }),
-      );
-      return buildCacheFromDiskUsage(usage);
-    },
-
     async imageHistory(image) {
       const { docker } = await client();
       const target = docker.getImage(image);
       // dockerode's history() takes no options, so no abort signal: the call's deadline still bounds it.
       const history = await call(`history of ${image}`, async () => {
         try {
-          return (await target.history()) as { CreatedBy?: unknown; Created?: unknown }[];
+          return (await target.history()) as { CreatedBy?: unknown }[];
         } catch (error) {
           if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
           throw error;
         }
       });
-      return history
-        ?.map((step) => ({
-          createdBy: String(step.CreatedBy ?? ""),
-          createdAtSeconds: typeof step.Created === "number" ? step.Created : 0,
-        }))
-        .reverse();
+      return history?.map((step) => ({ createdBy: String(step.CreatedBy ?? "") })).reverse();
     },
 
     async top(name) {

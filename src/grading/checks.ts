@@ -121,12 +121,6 @@ function securityOptionName(option: string): string | undefined {
   return value === undefined || value === "true" ? name : value === "false" ? undefined : name;
 }
 
-/**
- * History times are whole seconds, and BuildKit lets a cache mount go around the moment it commits the
- * step's layer: a second either way.
- */
-const CACHE_MOUNT_RELEASE_SLACK_SECONDS = 1;
-
 const showCapabilities = (facts: ContainerFacts) => {
   if (facts.privileged) return say("privileged");
   const flags = [...facts.capDrop.map((cap) => `--cap-drop ${cap}`), ...facts.capAdd.map((cap) => `--cap-add ${cap}`)];
@@ -745,40 +739,6 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
       expected,
       actual: missing ?? expected,
       evidence: { steps: history.map((step) => step.createdBy.slice(0, 200)) },
-    };
-  },
-
-  buildCacheMount: (check, { facts, observations }): CheckOutcome => {
-    // BuildKit describes each cache mount as `cached mount <target> from exec <command> with id "…"`,
-    // and the image's history names its RUN steps but never their mounts. A mount counts for a step
-    // that runs its very command and was made when the mount was last let go: a later build of that
-    // command without the mount makes a newer layer, and a cached step keeps the layer it was made with.
-    const steps = (observations.imageHistory ?? []).filter((step) => step.createdBy.startsWith("RUN "));
-    const records = (observations.buildCache ?? []).flatMap((record) => {
-      const described = /^cached mount (\S+) from exec (.*?)(?: with id ".*")?$/.exec(record.description);
-      return record.type === "exec.cachemount" && described
-        ? [{ target: described[1] ?? "", command: described[2] ?? "", lastUsedMs: Date.parse(record.lastUsedAt) }]
-        : [];
-    });
-    const usedBy = (record: (typeof records)[number]) =>
-      steps.some(
-        (step) =>
-          step.createdBy.replace(/ # buildkit$/, "").endsWith(` ${record.command}`) &&
-          record.lastUsedMs >= (step.createdAtSeconds - CACHE_MOUNT_RELEASE_SLACK_SECONDS) * 1000,
-      );
-    const targets = [...new Set(records.filter(usedBy).map((record) => record.target))];
-    return {
-      passed: targets.includes(check.target),
-      expected: say("buildCacheMount", { target: check.target }),
-      actual: !observations.imageHistory
-        ? say("imageGone", { image: facts.image })
-        : targets.length > 0
-          ? say("buildCacheMountsAt", { targets: targets.join(", ") })
-          : say("noBuildCacheMount"),
-      evidence: {
-        cacheMounts: records.map((r) => `${r.target} ${r.command}`.slice(0, 200)),
-        usedByThisImage: targets,
-      },
     };
   },
 

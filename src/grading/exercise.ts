@@ -184,12 +184,6 @@ export const CheckSchema = z.discriminatedUnion("type", [
       )
       .min(2),
   }),
-  /**
-   * One of the image's own RUN steps used a BuildKit cache mount (`RUN --mount=type=cache,target=…`) at
-   * this target: the engine's build cache records each one with the command that used it, which the
-   * image's history names (the history itself never shows a mount).
-   */
-  check("buildCacheMount", { target: z.string().startsWith("/") }),
   /** `--log-driver` and `--log-opt`, as HostConfig.LogConfig keeps them; options not listed may be anything. */
   check("logConfig", {
     driver: z.string().min(1),

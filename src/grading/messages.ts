@@ -158,12 +158,6 @@ export const GRADER_MESSAGES = {
   },
   historyStepMissing: { es: "no hay ningún paso {step}", en: "no {step} step" },
   historyStepAfter: { es: "no hay ningún paso {step} después de {previous}", en: "no {step} step after {previous}" },
-  buildCacheMount: { es: "una caché de BuildKit montada en {target}", en: "a BuildKit cache mounted at {target}" },
-  buildCacheMountsAt: { es: "cachés montadas en {targets}", en: "caches mounted at {targets}" },
-  noBuildCacheMount: {
-    es: "ninguna caché montada con --mount=type=cache",
-    en: "no cache mounted with --mount=type=cache",
-  },
 } satisfies Record<string, LocalizedText>;
 
 export type GraderMessage = keyof typeof GRADER_MESSAGES;

@@ -1,5 +1,4 @@
 import type {
-  BuildCacheRecord,
   ContainerEvent,
   ContainerFacts,
   HistoryStep,
@@ -78,8 +77,6 @@ export interface Observations {
    * engine logged mounting it from its creation to the graded container's; null: no named volume there.
    */
   volumes?: Record<string, { volume: VolumeFacts; mounts: VolumeMount[] } | null>;
-  /** BuildKit's build cache records on the engine. */
-  buildCache?: BuildCacheRecord[];
 }
 
 /** The engine calls beyond the first inspect that an exercise's checks need. */
@@ -102,7 +99,6 @@ export interface ObservationPlan {
   imageHistory: boolean;
   composeServices: string[];
   volumes: CheckOf<"volumeReused">[];
-  buildCache: boolean;
 }
 
 export const LOGS_MAX_BYTES = 64 * 1024;
@@ -127,7 +123,6 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
     imageHistory: false,
     composeServices: [],
     volumes: [],
-    buildCache: false,
   };
   for (const check of exercise.checks) {
     if (check.type === "processRunning") plan.top = true;
@@ -144,10 +139,6 @@ export function planObservations(exercise: ContainerExercise): ObservationPlan {
       plan.composeServices.push(check.service);
     }
     if (check.type === "volumeReused") plan.volumes.push(check);
-    if (check.type === "buildCacheMount") {
-      plan.buildCache = true;
-      plan.imageHistory = true;
-    }
     if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
     if (check.type === "state" && check.status === "running") {
       plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, RUNNING_SETTLES_MS);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Database } from "../db/prisma.js";
 import { SESSION_COOKIE, sessionCookieOptions } from "../http/session-cookie.js";
@@ -31,38 +32,61 @@ export async function landLearner(
   return reply.redirect(lessonSlug ? `/lessons/${lessonSlug}` : "/", 303);
 }
 
-/** The teacher's picker: one button per exercise, each posting its own signed response to the platform. */
-export function deepLinkingPicker(
-  reply: FastifyReply,
-  launch: Launch,
-  returnUrl: string,
-  choices: { title: string; jwt: string }[],
-) {
-  const forms = choices
-    .map(
-      (choice) =>
-        `<form method="post" action="${escapeHtml(returnUrl)}"><input type="hidden" name="JWT" value="${escapeHtml(choice.jwt)}"><button type="submit">${escapeHtml(choice.title)}</button></form>`,
-    )
-    .join("\n");
-  return sendLtiPage(reply, launch, page("Elige un ejercicio", `<h1>Elige un ejercicio</h1>\n${forms}`), [returnUrl]);
+/** What a page the platform may frame is allowed to do, beyond showing itself. */
+export interface FramablePage {
+  status?: number;
+  language: Language;
+  title: string;
+  /** HTML, escaped by the caller. */
+  body: string;
+  /** Origins that may frame the page, besides the tool's own. */
+  frameAncestors: readonly string[];
+  /** Where its forms may post, besides the tool itself. */
+  formTargets?: readonly string[];
+  /** The inline scripts it runs, allowed by their hash and nothing else. */
+  scripts?: readonly string[];
 }
 
 /**
- * Platforms show tools in an iframe, and a picker posts back to the platform: the page allows
- * framing by the platform's origin and form posts to it, and nothing else (no scripts at all).
+ * The one set of headers of every page the tool shows inside a platform's iframe (a refused launch,
+ * the picker, the answer to the platform): framable by the platform, posting forms only where it
+ * says, and running no script but those it names by hash.
  */
-function sendLtiPage(reply: FastifyReply, launch: Launch, html: string, postsTo: string[]) {
-  const platformOrigin = new URL(launch.platform.authUrl).origin;
-  const formTargets = ["'self'", ...postsTo.map((url) => new URL(url).origin)].join(" ");
+export function sendFramablePage(reply: FastifyReply, page: FramablePage) {
+  const origins = (urls: readonly string[]) => [...new Set(["'self'", ...urls.map((url) => new URL(url).origin)])];
+  const scriptSrc = page.scripts?.length ? `script-src ${page.scripts.map(scriptHash).join(" ")}; ` : "";
+  // X-Frame-Options: DENY (set for every response) would overrule frame-ancestors in old browsers.
   reply.removeHeader("x-frame-options");
   return reply
+    .code(page.status ?? 200)
     .header(
       "content-security-policy",
-      `default-src 'none'; style-src 'unsafe-inline'; form-action ${formTargets}; frame-ancestors 'self' ${platformOrigin}`,
+      `default-src 'none'; ${scriptSrc}style-src 'unsafe-inline'; form-action ${origins(page.formTargets ?? []).join(" ")}; ` +
+        `frame-ancestors ${origins(page.frameAncestors).join(" ")}`,
     )
     .header("cache-control", "no-store")
     .type("text/html; charset=utf-8")
-    .send(html);
+    .send(
+      `<!doctype html>\n<html lang="${page.language}"><head><meta charset="utf-8"><title>${escapeHtml(page.title)}</title></head><body>\n${page.body}\n</body></html>\n`,
+    );
+}
+
+function scriptHash(script: string): string {
+  return `'sha256-${createHash("sha256").update(script).digest("base64")}'`;
+}
+
+/**
+ * Who may frame the pages of one platform's launch: the origins an admin listed (FRAME_ANCESTORS),
+ * and the platform's own, which its registration and the launch tell. The course page is where the
+ * return URL points (a Canvas school's own host), not always where the issuer or the login endpoint
+ * are (canvas.instructure.com, sso.canvaslms.com), so each counts.
+ */
+export function platformFrameAncestors(
+  platform: { issuer: string; authUrl: string },
+  configured: readonly string[],
+  returnUrl?: string,
+): string[] {
+  return [...configured, platform.issuer, platform.authUrl, ...(returnUrl ? [returnUrl] : [])];
 }
 
 const REFUSED: Record<Language, { title: string; next: string; forTeacher: string }> = {
@@ -93,18 +117,5 @@ export function launchRefusedPage(
   const body =
     `<h1>${escapeHtml(words.title)}</h1>\n<p>${escapeHtml(words.next)}</p>\n` +
     `<details><summary>${escapeHtml(words.forTeacher)}</summary><p>${escapeHtml(detail)}</p></details>`;
-  reply.removeHeader("x-frame-options");
-  return reply
-    .code(status)
-    .header(
-      "content-security-policy",
-      `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors ${["'self'", ...frameAncestors].join(" ")}`,
-    )
-    .header("cache-control", "no-store")
-    .type("text/html; charset=utf-8")
-    .send(page(words.title, body, language));
-}
-
-function page(title: string, content: string, language: Language = "es"): string {
-  return `<!doctype html>\n<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>\n${content}\n</body></html>\n`;
+  return sendFramablePage(reply, { status, language, title: words.title, body, frameAncestors });
 }

@@ -7,7 +7,6 @@ import { LtiLaunchRefused } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
 import { LearnerIdSchema } from "../schemas/ids.js";
 
-/** The cookie that binds a login's state to the browser that started it. */
 /** The cookie that ties one login's state to the browser that began it. */
 export const stateCookieName = (state: string) => `lti_state_${state}`;
 /** Time a learner has between the tool's redirect to the platform and the launch POST. */
@@ -15,6 +14,8 @@ export const LOGIN_TTL_MS = 10 * 60_000;
 
 const LTI = "https://purl.imsglobal.org/spec/lti/claim/";
 const DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
+/** The content item type every placement of this tool is (Deep Linking 2.0 §3.1). */
+export const LTI_RESOURCE_LINK = "ltiResourceLink";
 const AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint";
 /** LIS context role of a learner (LTI Core §5.3.7.1); its sub-roles are written `…#Learner` too, after a slash. */
 const LEARNER_ROLE = /^http:\/\/purl\.imsglobal\.org\/vocab\/lis\/v2\/membership(\/Learner)?#Learner$/;
@@ -49,10 +50,16 @@ const LaunchClaimsSchema = z.object({
   [`${LTI}context`]: z.object({ id: z.string().min(1).max(255) }).optional(),
   [`${LTI}roles`]: z.array(z.string()).optional(),
   [`${LTI}custom`]: z.record(z.string(), z.unknown()).optional(),
+  // The user's language on the platform, e.g. "es", "en-GB" (Moodle sends "es_mx").
+  [`${LTI}launch_presentation`]: z.object({ locale: z.string().max(35).optional() }).optional(),
   [DEEP_LINKING]: z
     .object({
       deep_link_return_url: z.url(),
       accept_types: z.array(z.string()),
+      // A boolean in the spec; a platform that writes it as a string should not refuse the teacher.
+      accept_multiple: z
+        .union([z.boolean(), z.enum(["true", "false"]).transform((flag) => flag === "true")])
+        .optional(),
       data: z.string().optional(),
     })
     .optional(),
@@ -75,7 +82,19 @@ export interface Launch {
   lessonSlug: string | undefined;
   resourceLinkId: string | undefined;
   lineItemUrl: string | undefined;
-  deepLinking: { returnUrl: string; data: string | undefined } | undefined;
+  /** The launch_presentation locale, as the platform wrote it. */
+  locale: string | undefined;
+  deepLinking: DeepLinkingSettings | undefined;
+}
+
+/** What a deep-linking request asks of the tool's answer (Deep Linking 2.0 §4.4.1). */
+export interface DeepLinkingSettings {
+  returnUrl: string;
+  /** Opaque to the tool: it must come back unchanged in the response. */
+  data: string | undefined;
+  acceptTypes: string[];
+  /** Several content items in one response; one only when false or absent. */
+  acceptMultiple: boolean;
 }
 
 /**
@@ -276,7 +295,15 @@ export async function verifyLaunch(
     lessonSlug,
     resourceLinkId,
     lineItemUrl,
-    deepLinking: deepLinking ? { returnUrl: deepLinking.deep_link_return_url, data: deepLinking.data } : undefined,
+    locale: claims[`${LTI}launch_presentation`]?.locale,
+    deepLinking: deepLinking
+      ? {
+          returnUrl: deepLinking.deep_link_return_url,
+          data: deepLinking.data,
+          acceptTypes: deepLinking.accept_types,
+          acceptMultiple: deepLinking.accept_multiple ?? false,
+        }
+      : undefined,
   };
 }
 

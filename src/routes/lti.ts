@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyRequest } from "fastify";
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { LtiLaunchRefused } from "../errors/domain-errors.js";
 import { authErrorResponses } from "../http/auth-responses.js";
@@ -7,8 +7,7 @@ import { acceptFormBodies } from "../http/form-body.js";
 import { negotiateLanguage } from "../http/negotiate-language.js";
 import { pagedList } from "../http/paged-list.js";
 import { problemForDomainError } from "../http/problem-table.js";
-import { deepLinkingResponse, type Placeable, placeable, placeableLesson } from "../lti/deep-linking.js";
-import { deepLinkingPicker, landLearner, launchRefusedPage } from "../lti/landing.js";
+import { landLearner, launchRefusedPage } from "../lti/landing.js";
 import {
   LaunchFormSchema,
   LOGIN_TTL_MS,
@@ -17,6 +16,13 @@ import {
   stateCookieName,
   verifyLaunch,
 } from "../lti/launch.js";
+import {
+  answerChoice,
+  DEEP_LINKING_CHOICE_PATH,
+  DeepLinkingChoiceSchema,
+  openPicker,
+  teacherLanguage,
+} from "../lti/picker.js";
 import {
   GradePolicySchema,
   LtiPlacementSchema,
@@ -41,6 +47,20 @@ import { ProblemSchema } from "../schemas/problem.js";
 function toolUrls(request: FastifyRequest) {
   const base = `${request.protocol}://${request.host}`;
   return { loginUrl: `${base}/lti/login`, launchUrl: `${base}/lti/launch`, jwksUrl: `${base}/lti/jwks` };
+}
+
+/**
+ * An HTML form's fields, a field posted several times (the picker's checkboxes, one `item` per
+ * choice) as the list of its values. acceptFormBodies keeps one value per field, which is right for
+ * the platform's forms and would keep only the last of a teacher's choices here.
+ */
+function formFields(body: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(body)) {
+    const earlier = fields[name];
+    fields[name] = earlier === undefined ? value : [earlier, value].flat();
+  }
+  return fields;
 }
 
 const ToolUrlsSchema = z.object({
@@ -230,6 +250,13 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
     });
   }
 
+  const pickerDeps = {
+    db: app.prisma,
+    secretsKey: app.config.secretsKey,
+    curriculum: app.curriculum,
+    frameAncestors: app.config.frameAncestors,
+  };
+
   app.post(
     "/lti/launch",
     {
@@ -238,7 +265,11 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: "LTI 1.3 launch (resource link or deep linking request), posted by the platform",
         body: LaunchFormSchema,
         response: {
-          200: z.string().describe("text/html: the teacher's picker of lessons and exercises (deep linking)"),
+          200: z
+            .string()
+            .describe(
+              "text/html: the teacher's picker of lessons and exercises (deep linking), in the teacher's language, or a page saying nothing can be placed when the platform's accept_types lacks ltiResourceLink",
+            ),
           303: z.null().describe("A learner's launch: signs the browser in and redirects to the placed lesson"),
           400: ProblemSchema,
           401: ProblemSchema.describe("The launch cannot be trusted; detail says why"),
@@ -253,22 +284,10 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       const launch = await verifyLaunch(app.prisma, request.body, browserState, app.outbound);
       // The login is used up (verifyLaunch consumed its state): its cookie goes with it.
       reply.header("set-cookie", `${stateCookie}=; Path=/lti; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned`);
-      if (launch.messageType === "LtiDeepLinkingRequest" && launch.deepLinking) {
-        const { launchUrl } = toolUrls(request);
-        // Each lesson, to read, followed by its exercises, to grade: the course in its own order.
-        const items: { title: string; item: Placeable }[] = app.curriculum.lessons.flatMap((lesson) => [
-          { title: `Lección: ${lesson.title.es}`, item: placeableLesson(lesson) },
-          ...lesson.exercises.flatMap((id) => {
-            const exercise = app.curriculum.exercises.get(id);
-            return exercise ? [{ title: `Ejercicio: ${exercise.title.es}`, item: placeable(exercise) }] : [];
-          }),
-        ]);
-        const choices = [];
-        for (const { title, item } of items) {
-          const jwt = await deepLinkingResponse(app.prisma, app.config.secretsKey, launch, item, launchUrl);
-          choices.push({ title, jwt });
-        }
-        return deepLinkingPicker(reply, launch, launch.deepLinking.returnUrl, choices);
+      const { deepLinking } = launch;
+      if (launch.messageType === "LtiDeepLinkingRequest" && deepLinking) {
+        const language = teacherLanguage(launch.locale, request, reply);
+        return openPicker(reply, pickerDeps, { ...launch, deepLinking }, language);
       }
       const exercise = launch.exerciseId ? app.curriculum.exercises.get(launch.exerciseId) : undefined;
       const lesson = launch.lessonSlug && app.catalog.lessons.has(launch.lessonSlug) ? launch.lessonSlug : undefined;
@@ -276,4 +295,35 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       return landLearner(reply, request, app.prisma, launch, exercise?.lesson ?? lesson);
     },
   );
+
+  // The picker's form may post one item several times: its own scope, with a form parser that keeps them all.
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser("application/x-www-form-urlencoded");
+    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) =>
+      done(null, formFields(String(body))),
+    );
+    scope.withTypeProvider<ZodTypeProvider>().post(
+      DEEP_LINKING_CHOICE_PATH,
+      {
+        schema: {
+          tags: ["lti"],
+          summary:
+            "The teacher's choice in the deep-linking picker: signs the LtiDeepLinkingResponse now and answers the page that posts it to the platform",
+          body: DeepLinkingChoiceSchema,
+          response: {
+            200: z
+              .string()
+              .describe(
+                "text/html: a form that posts the signed response (JWT) to the platform's deep-linking return URL",
+              ),
+            400: ProblemSchema.describe(
+              "No item chosen, several where the platform accepts one, or an id the course does not have; errors[].path names the field",
+            ),
+            401: ProblemSchema.describe("The context token does not verify or has expired: open the picker again"),
+          },
+        },
+      },
+      async (request, reply) => answerChoice(reply, pickerDeps, request.body, toolUrls(request).launchUrl),
+    );
+  });
 };

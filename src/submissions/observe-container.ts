@@ -166,13 +166,6 @@ export async function observeContainer(
       );
     }
   }
-  if (plan.buildCache) {
-    calls.push(
-      engine.buildCache().then((records) => {
-        observations.buildCache = records;
-      }),
-    );
-  }
   await Promise.all(calls);
   return observations;
 }
