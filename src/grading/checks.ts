@@ -121,6 +121,10 @@ function securityOptionName(option: string): string | undefined {
   return value === undefined || value === "true" ? name : value === "false" ? undefined : name;
 }
 
+/** How long the container had been up when it was inspected, by the engine's own clock; NaN when unread. */
+const uptimeMs = (facts: ContainerFacts, observations: Observations) =>
+  observations.engineTime ? engineMillisBetween(facts.startedAt, observations.engineTime) : Number.NaN;
+
 const showCapabilities = (facts: ContainerFacts) => {
   if (facts.privileged) return say("privileged");
   const flags = [...facts.capDrop.map((cap) => `--cap-drop ${cap}`), ...facts.capAdd.map((cap) => `--cap-add ${cap}`)];
@@ -145,7 +149,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   state: (check, { facts, observations }): CheckOutcome => {
     // A container younger than RUNNING_SETTLES_MS was looked at again once it was that old
     // (observe-container.ts): a main process that ends at once does not pass for running.
-    const upMs = observations.engineTime ? engineMillisBetween(facts.startedAt, observations.engineTime) : Number.NaN;
+    const upMs = uptimeMs(facts, observations);
     const later =
       check.status === "running" && facts.running && upMs < RUNNING_SETTLES_MS ? observations.later : undefined;
     if (later === undefined) {
@@ -453,7 +457,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
     // Judged on what the engine recorded: StartedAt is the latest start, so a process up for
     // afterMs by the engine's clock has run that long without a break. A restart policy that had
     // to start it again (RestartCount) means its main process ended at least once.
-    const upMs = observations.engineTime ? engineMillisBetween(facts.startedAt, observations.engineTime) : Number.NaN;
+    const upMs = uptimeMs(facts, observations);
     const later = observations.later;
     const same = (other: ContainerFacts) =>
       other.running && other.startedAt === facts.startedAt && other.restartCount === facts.restartCount;
