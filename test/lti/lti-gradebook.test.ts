@@ -9,6 +9,7 @@ import {
   type LineItem,
   type LtiPlatformDouble,
   launchThrough,
+  placeThrough,
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
@@ -55,11 +56,10 @@ const launch = (spec: LaunchSpec) => launchThrough(t.app.server, platform, spec)
 
 /** A teacher places the exercise in `course`: the line item the platform created for it. */
 async function place(course: string): Promise<{ item: LineItem; resourceLinkId: string }> {
-  const picker = await launch({ sub: "teacher", messageType: "LtiDeepLinkingRequest", roles: [INSTRUCTOR] });
-  const jwt = [...picker.text.matchAll(/name="JWT" value="([^"]+)"><button type="submit">([^<]+)</g)].find((m) =>
-    m[2]?.includes(String(t.app.curriculum.exercises.get(EXERCISE)?.title.es)),
-  )?.[1];
-  const item = await platform.returnDeepLink(jwt ?? "", course);
+  const item = await platform.returnDeepLink(
+    await placeThrough(t.app.server, platform, [`exercise:${EXERCISE}`]),
+    course,
+  );
   return { item, resourceLinkId: `link-${course}-${item.id}` };
 }
 

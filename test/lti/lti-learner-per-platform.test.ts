@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
 import {
-  INSTRUCTOR,
   type LaunchSpec,
   type LineItem,
   type LtiPlatformDouble,
   launchThrough,
+  placeThrough,
   sessionCookieOf,
   startLtiPlatform,
 } from "../support/lti-platform.js";
@@ -57,11 +57,7 @@ const launch = (platform: LtiPlatformDouble, spec: LaunchSpec) => launchThrough(
 
 /** A teacher of `platform` places the exercise in its course: the line item the platform created. */
 async function place(platform: LtiPlatformDouble): Promise<{ item: LineItem; resourceLinkId: string }> {
-  const picker = await launch(platform, { sub: "teacher", messageType: "LtiDeepLinkingRequest", roles: [INSTRUCTOR] });
-  const jwt = [...picker.text.matchAll(/name="JWT" value="([^"]+)"><button type="submit">([^<]+)</g)].find((m) =>
-    m[2]?.includes(String(t.app.curriculum.exercises.get(EXERCISE)?.title.es)),
-  )?.[1];
-  const item = await platform.returnDeepLink(jwt ?? "");
+  const item = await platform.returnDeepLink(await placeThrough(t.app.server, platform, [`exercise:${EXERCISE}`]));
   return { item, resourceLinkId: `link-${item.id}` };
 }
 

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { type LineItem, type LtiPlatformDouble, launchThrough, startLtiPlatform } from "../support/lti-platform.js";
+import {
+  type LineItem,
+  type LtiPlatformDouble,
+  launchThrough,
+  placeThrough,
+  startLtiPlatform,
+} from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
 import { fast } from "../support/webhook-steps.js";
 
@@ -74,12 +80,9 @@ afterAll(async () => {
 
 describe("an exercise placed with deep linking", () => {
   it("creates a line item for it in the platform, worth the exercise's points", async () => {
-    platform.nextLaunch = { sub: "teacher-1", messageType: "LtiDeepLinkingRequest" };
-    const picker = await launch();
-    const choice = [...picker.text.matchAll(/name="JWT" value="([^"]+)"><button type="submit">([^<]+)</g)].find(
-      (match) => match[2] === `Ejercicio: ${t.app.curriculum.exercises.get("alpine-una-vez")?.title.es}`,
+    lineItem = await platform.returnDeepLink(
+      await placeThrough(t.app.server, platform, ["exercise:alpine-una-vez"], { sub: "teacher-1" }),
     );
-    lineItem = await platform.returnDeepLink(choice?.[1] ?? "");
     expect(lineItem).toMatchObject({ resourceId: "alpine-una-vez", url: expect.stringContaining("?type_id=1") });
   });
 

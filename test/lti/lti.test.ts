@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxScoreOf } from "../../src/grading/exercise.js";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { type LtiPlatformDouble, loginThrough, sessionCookieOf, startLtiPlatform } from "../support/lti-platform.js";
+import {
+  chooseThrough,
+  deepLinkingResponseOf,
+  type LtiPlatformDouble,
+  loginThrough,
+  pickerFormOf,
+  sessionCookieOf,
+  startLtiPlatform,
+} from "../support/lti-platform.js";
 
 /** The tool as Moodle or Canvas use it: registration, login, launch and deep linking, over real HTTP. */
 let t: TestApp;
@@ -244,33 +252,43 @@ describe("launches that are refused with 401 and say why", () => {
 });
 
 describe("deep linking", () => {
-  it("offers every lesson and exercise as a signed content item, exercises with a line item, verifiable with the tool's JWKS", async () => {
+  const itemsOf = (payload: Record<string, unknown>) =>
+    payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
+      type: string;
+      title: string;
+      url: string;
+      custom: { exercise_id?: string; lesson_slug?: string };
+      lineItem?: { scoreMaximum: number; resourceId: string; label: string };
+    }[];
+
+  it("offers every lesson and exercise, signs nothing until the teacher chooses, then answers a signed response verifiable with the tool's JWKS", async () => {
     platform.nextLaunch = { sub: "teacher-1", messageType: "LtiDeepLinkingRequest" };
     const { response } = await launch();
     expect(response.status, response.text).toBe(200);
-    expect(response.headers["content-security-policy"]).toContain(`form-action 'self' ${platform.issuer}`);
-    const jwts = [...response.text.matchAll(/name="JWT" value="([^"]+)"/g)].map((match) => match[1] ?? "");
-    expect(jwts.length).toBe(t.app.curriculum.exercises.size + t.app.curriculum.lessons.length);
+    // The picker posts to the tool, which signs the platform's response only when the teacher chooses.
+    expect(response.headers["content-security-policy"]).toContain("form-action 'self';");
+    expect(response.text).not.toContain('name="JWT"');
+    const picker = pickerFormOf(response.text);
+    expect(picker.action).toBe("/lti/deep-linking/response");
+    expect(picker.inputType).toBe("radio"); // no accept_multiple: one choice
+    const lessons = t.app.curriculum.lessons;
+    expect(picker.choices.map((choice) => choice.id)).toEqual(
+      lessons.flatMap((lesson) => [
+        `lesson:${lesson.slug}`,
+        ...lesson.exercises.map((exercise) => `exercise:${exercise}`),
+      ]),
+    );
 
     const jwks = (await request(t.app.server).get("/lti/jwks").expect(200)).body;
-    const verified = await Promise.all(
-      jwts.map((jwt) =>
-        jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: platform.clientId, audience: platform.issuer }),
-      ),
-    );
-    const itemsOf = (payload: Record<string, unknown>) =>
-      payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
-        custom: { exercise_id?: string; lesson_slug?: string };
-        lineItem?: unknown;
-      }[];
-    const lessons = verified.flatMap(({ payload }) => itemsOf(payload)).filter((item) => item.custom.lesson_slug);
-    expect(lessons.map((item) => item.custom.lesson_slug)).toEqual(t.app.curriculum.lessons.map((l) => l.slug));
-    // A lesson is read, not graded: no gradebook column of its own.
-    for (const item of lessons) expect(item.lineItem).toBeUndefined();
-
-    const firstExercise = verified.find(({ payload }) => itemsOf(payload)[0]?.custom.exercise_id);
-    if (!firstExercise) throw new Error("no exercise was offered");
-    const { payload, protectedHeader } = firstExercise;
+    const verify = (jwt: string) =>
+      jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: platform.clientId, audience: platform.issuer });
+    const exerciseId = "alpine-una-vez";
+    const chosen = await chooseThrough(t.app.server, response, [`exercise:${exerciseId}`]);
+    expect(chosen.status, chosen.text).toBe(200);
+    const sent = deepLinkingResponseOf(chosen.text);
+    expect(sent.action).toBe(`${platform.issuer}/deep-link-return`);
+    expect(chosen.headers["content-security-policy"]).toContain(`form-action 'self' ${platform.issuer};`);
+    const { payload, protectedHeader } = await verify(sent.jwt);
     expect(protectedHeader.kid).toBe(jwks.keys[0].kid);
     expect(payload).toMatchObject({
       "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",
@@ -278,14 +296,24 @@ describe("deep linking", () => {
       "https://purl.imsglobal.org/spec/lti/claim/deployment_id": platform.deploymentId,
       "https://purl.imsglobal.org/spec/lti-dl/claim/data": "opaque-platform-data",
     });
-    const [item] = payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
-      custom: { exercise_id: string };
-      lineItem: { scoreMaximum: number; resourceId: string };
-    }[];
-    const exercise = t.app.curriculum.exercises.get(item?.custom.exercise_id ?? "");
-    expect(exercise).toBeDefined();
-    expect(item?.lineItem.resourceId).toBe(exercise?.id);
-    expect(item?.lineItem.scoreMaximum).toBe(exercise && maxScoreOf(exercise));
+    const exercise = t.app.curriculum.exercises.get(exerciseId);
+    if (!exercise) throw new Error(`no exercise ${exerciseId}`);
+    expect(itemsOf(payload)).toEqual([
+      expect.objectContaining({
+        type: "ltiResourceLink",
+        title: exercise.title.es,
+        custom: { exercise_id: exerciseId },
+        lineItem: { scoreMaximum: maxScoreOf(exercise), resourceId: exerciseId, label: exercise.title.es },
+      }),
+    ]);
+
+    // A lesson is read, not graded: no gradebook column of its own.
+    platform.nextLaunch = { sub: "teacher-1", messageType: "LtiDeepLinkingRequest" };
+    const again = (await launch()).response;
+    const lesson = await chooseThrough(t.app.server, again, [`lesson:${lessons[1]?.slug}`]);
+    const [item] = itemsOf((await verify(deepLinkingResponseOf(lesson.text).jwt)).payload);
+    expect(item).toMatchObject({ custom: { lesson_slug: lessons[1]?.slug }, title: lessons[1]?.title.es });
+    expect(item?.lineItem).toBeUndefined();
   });
 
   it("after a key rotation, signs with the new key and still publishes the old one", async () => {
@@ -299,8 +327,11 @@ describe("deep linking", () => {
     expect(JSON.stringify(after)).not.toMatch(/"d":/); // no private part is ever published
     platform.nextLaunch = { sub: "teacher-1", messageType: "LtiDeepLinkingRequest" };
     const { response } = await launch();
-    const jwt = /name="JWT" value="([^"]+)"/.exec(response.text)?.[1] ?? "";
-    const { protectedHeader } = await jwtVerify(jwt, createLocalJWKSet({ keys: after }));
+    const chosen = await chooseThrough(t.app.server, response, ["exercise:alpine-una-vez"]);
+    const { protectedHeader } = await jwtVerify(
+      deepLinkingResponseOf(chosen.text).jwt,
+      createLocalJWKSet({ keys: after }),
+    );
     expect(protectedHeader.kid).toBe(rotated.body.kid);
   });
 });

@@ -47,6 +47,10 @@ export interface LaunchSpec {
   placement?: { resourceLinkId: string; lineItemId: string };
   /** The launching user's roles in the course; a Learner's by default. */
   roles?: string[];
+  /** A deep-linking request's settings: ltiResourceLink only and accept_multiple absent by default. */
+  deepLinking?: { acceptTypes?: string[]; acceptMultiple?: boolean };
+  /** The launch_presentation locale, the user's language on the platform; absent by default. */
+  locale?: string;
 }
 
 export const LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";
@@ -101,6 +105,10 @@ export interface LtiPlatformDouble {
   trustTool(jwksUrl: string): void;
   /** Posts a teacher's deep-linking choice back as the picker's form would; the line item it created in `course`. */
   returnDeepLink(jwt: string, course?: string): Promise<LineItem>;
+  /** The same, for a response that may place several items: every line item it created, in order. */
+  returnDeepLinks(jwt: string, course?: string): Promise<LineItem[]>;
+  /** The data claim the platform sends in deep-linking requests, and requires back unchanged. */
+  deepLinkingData: string;
   /** Follows the tool's redirect as a browser would: the form fields the platform posts back. */
   authorize(location: string): Promise<{ action: string; id_token: string; state: string }>;
   close(): Promise<void>;
@@ -134,6 +142,61 @@ export async function launchThrough(tool: Server, platform: LtiPlatformDouble, s
     .type("form")
     .set("cookie", stateCookie)
     .send({ id_token: posted.id_token, state: posted.state });
+}
+
+/** What the picker page offers: where its form posts, its context token, and each choice's id and label. */
+export function pickerFormOf(html: string) {
+  const inputs = [
+    ...html.matchAll(/<input type="(radio|checkbox)" name="item" value="([^"]+)"[^>]*> ([^<]+)<\/label>/g),
+  ];
+  return {
+    action: /<form method="post" action="([^"]+)">/.exec(html)?.[1] ?? "",
+    context: /name="context" value="([^"]+)"/.exec(html)?.[1] ?? "",
+    inputType: inputs[0]?.[1],
+    choices: inputs.map((match) => ({ id: match[2] ?? "", label: unescapeHtml(match[3] ?? "") })),
+  };
+}
+
+/** Posts the teacher's choice as the picker's form does (one `item` field per chosen id): the tool's answer. */
+export function chooseThrough(tool: Server, picker: { text: string }, items: string[], context?: string) {
+  const form = pickerFormOf(picker.text);
+  const body = new URLSearchParams({ context: context ?? form.context });
+  for (const item of items) body.append("item", item);
+  return request(tool).post(new URL(form.action, "http://tool").pathname).type("form").send(body.toString());
+}
+
+/** The signed response a send-to-the-course page posts, and the URL it posts it to. */
+export function deepLinkingResponseOf(html: string): { action: string; jwt: string } {
+  return {
+    action: unescapeHtml(/<form id="send" method="post" action="([^"]+)">/.exec(html)?.[1] ?? ""),
+    jwt: /name="JWT" value="([^"]+)"/.exec(html)?.[1] ?? "",
+  };
+}
+
+/**
+ * A teacher's deep-linking launch from `platform`, their choice of `items` in the picker, and the
+ * page that sends it: the signed response JWT their browser would post to the platform.
+ */
+export async function placeThrough(
+  tool: Server,
+  platform: LtiPlatformDouble,
+  items: string[],
+  spec?: Partial<LaunchSpec>,
+) {
+  const picker = await launchThrough(tool, platform, {
+    sub: "teacher",
+    roles: [INSTRUCTOR],
+    ...spec,
+    messageType: "LtiDeepLinkingRequest",
+  });
+  if (picker.status !== 200) throw new Error(`the deep-linking launch answered ${picker.status}: ${picker.text}`);
+  const chosen = await chooseThrough(tool, picker, items);
+  if (chosen.status !== 200) throw new Error(`the choice answered ${chosen.status}: ${chosen.text}`);
+  return deepLinkingResponseOf(chosen.text).jwt;
+}
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&#(\d+);/g, (_match, code: string) => String.fromCharCode(Number(code)));
 }
 
 /** The session cookie a landed launch set (`name=value`), among the others it set or cleared. */
@@ -191,17 +254,25 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       toolKeys = createRemoteJWKSet(new URL(jwksUrl));
     },
     async returnDeepLink(jwt, course = "course-1") {
+      const [item] = await double.returnDeepLinks(jwt, course);
+      if (!item) throw new Error("no line item was created");
+      return item;
+    },
+    async returnDeepLinks(jwt, course = "course-1") {
       const response = await fetch(`${base}/deep-link-return`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({ JWT: jwt, course }),
       });
       if (!response.ok) throw new Error(`deep-linking return answered ${response.status}: ${await response.text()}`);
-      const { id } = (await response.json()) as { id: string };
-      const item = double.lineItems.get(id);
-      if (!item) throw new Error("no line item was created");
-      return item;
+      const { ids } = (await response.json()) as { ids: string[] };
+      return ids.map((id) => {
+        const item = double.lineItems.get(id);
+        if (!item) throw new Error(`no line item ${id} was created`);
+        return item;
+      });
     },
+    deepLinkingData: "opaque-platform-data",
     async authorize(location) {
       const html = await (await fetch(location)).text();
       const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? "";
@@ -238,10 +309,16 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
         : {
             "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
               deep_link_return_url: `${base}/deep-link-return`,
-              accept_types: ["ltiResourceLink"],
-              data: "opaque-platform-data",
+              accept_types: spec.deepLinking?.acceptTypes ?? ["ltiResourceLink"],
+              ...(spec.deepLinking?.acceptMultiple !== undefined
+                ? { accept_multiple: spec.deepLinking.acceptMultiple }
+                : {}),
+              data: double.deepLinkingData,
             },
           }),
+      ...(spec.locale
+        ? { "https://purl.imsglobal.org/spec/lti/claim/launch_presentation": { locale: spec.locale } }
+        : {}),
       ...(spec.custom ? { "https://purl.imsglobal.org/spec/lti/claim/custom": spec.custom } : {}),
       ...(spec.placement
         ? {
@@ -321,26 +398,43 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       const form = new URLSearchParams(await read(request));
       const jwt = form.get("JWT") ?? "";
       const course = form.get("course") ?? "course-1";
-      const { payload } = await jwtVerify(jwt, toolKeys, { issuer: double.clientId, audience: double.issuer });
-      const [item] = payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
-        lineItem: { scoreMaximum: number; resourceId: string; label: string };
-      }[];
-      if (!item) return send(response, 400, "no content item");
-      const id = String(double.lineItems.size + 1);
-      // Moodle's line item URLs carry a query; Canvas's do not.
-      const lineItemUrl =
-        double.rules === "moodle" ? `${base}/lineitems/${id}/lineitem?type_id=1` : `${base}/lineitems/${id}`;
-      double.lineItems.set(id, {
-        id,
-        url: lineItemUrl,
-        ...item.lineItem,
-        course,
-        scores: [],
-        lastTimestamp: new Map(),
-        attempts: new Map(),
-        gradebook: new Map(),
+      // What a platform checks of a deep-linking response (Deep Linking 2.0 §4.2): the tool's signature,
+      // for this platform, unexpired, of its own deployment, with the request's data unchanged.
+      const { payload } = await jwtVerify(jwt, toolKeys, {
+        issuer: double.clientId,
+        audience: double.issuer,
+        requiredClaims: ["exp", "iat", "nonce"],
       });
-      return send(response, 200, JSON.stringify({ id }), "application/json");
+      const valid =
+        payload["https://purl.imsglobal.org/spec/lti/claim/message_type"] === "LtiDeepLinkingResponse" &&
+        payload["https://purl.imsglobal.org/spec/lti/claim/version"] === "1.3.0" &&
+        payload["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] === double.deploymentId &&
+        payload["https://purl.imsglobal.org/spec/lti-dl/claim/data"] === double.deepLinkingData;
+      if (!valid) return send(response, 400, "not a deep-linking response to this platform's request");
+      const items = payload["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
+        lineItem?: { scoreMaximum: number; resourceId: string; label: string };
+      }[];
+      if (!Array.isArray(items) || items.length === 0) return send(response, 400, "no content item");
+      // A line item per item that asks for one: a lesson to read has none.
+      const ids = items.flatMap(({ lineItem }) => {
+        if (!lineItem) return [];
+        const id = String(double.lineItems.size + 1);
+        // Moodle's line item URLs carry a query; Canvas's do not.
+        const lineItemUrl =
+          double.rules === "moodle" ? `${base}/lineitems/${id}/lineitem?type_id=1` : `${base}/lineitems/${id}`;
+        double.lineItems.set(id, {
+          id,
+          url: lineItemUrl,
+          ...lineItem,
+          course,
+          scores: [],
+          lastTimestamp: new Map(),
+          attempts: new Map(),
+          gradebook: new Map(),
+        });
+        return [id];
+      });
+      return send(response, 200, JSON.stringify({ ids }), "application/json");
     }
     const scores = /^\/lineitems\/([^/]+)(?:\/lineitem)?\/scores$/.exec(url.pathname);
     if (scores && request.method === "POST") {
