@@ -65,6 +65,7 @@ export function sendFramablePage(reply: FastifyReply, page: FramablePage) {
         `frame-ancestors ${origins(page.frameAncestors).join(" ")}`,
     )
     .header("cache-control", "no-store")
+    .header("content-language", page.language)
     .type("text/html; charset=utf-8")
     .send(
       `<!doctype html>\n<html lang="${page.language}"><head><meta charset="utf-8"><title>${escapeHtml(page.title)}</title></head><body>\n${page.body}\n</body></html>\n`,

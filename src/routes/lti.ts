@@ -55,12 +55,13 @@ function toolUrls(request: FastifyRequest) {
  * the platform's forms and would keep only the last of a teacher's choices here.
  */
 function formFields(body: string): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
+  // A Map, then own properties: a field named __proto__ or constructor is a field like any other.
+  const fields = new Map<string, string | string[]>();
   for (const [name, value] of new URLSearchParams(body)) {
-    const earlier = fields[name];
-    fields[name] = earlier === undefined ? value : [earlier, value].flat();
+    const earlier = fields.get(name);
+    fields.set(name, earlier === undefined ? value : [earlier, value].flat());
   }
-  return fields;
+  return Object.fromEntries(fields);
 }
 
 const ToolUrlsSchema = z.object({

@@ -106,6 +106,7 @@ describe("the picker speaks the teacher's language", () => {
     const chosen = await chooseThrough(t.app.server, picker, [`exercise:${EXERCISE}`]);
     expect(chosen.status, chosen.text).toBe(200);
     expect(chosen.text).toContain('<html lang="en">');
+    expect(chosen.headers["content-language"]).toBe("en");
     expect(chosen.text).toContain("Send to the course");
     const [item] = contentItemsOf(deepLinkingResponseOf(chosen.text).jwt);
     expect(item).toMatchObject({
@@ -253,6 +254,14 @@ describe("what the platform accepts", () => {
       expectProblem(refused, 400);
       expect(refused.body.errors[0].path, items.join(",")).toBe(path);
     }
+    // Repeated fields are kept as lists: one named like an object's own property is a field like any other.
+    const { context } = pickerFormOf(picker.text);
+    const odd = await request(t.app.server)
+      .post("/lti/deep-linking/response")
+      .type("form")
+      .send(`context=${context}&__proto__=a&__proto__=b&constructor=c&item=exercise%3Anope&item=exercise%3Anope`);
+    expectProblem(odd, 400);
+    expect(odd.body.errors[0].path).toBe("body.item.0");
   });
 });
 
