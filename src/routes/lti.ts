@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyRequest } from "fastify";
-import type { FastifyPluginAsyncZod, ZodTypeProvider } from "fastify-type-provider-zod";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { LtiLaunchRefused } from "../errors/domain-errors.js";
 import { authErrorResponses } from "../http/auth-responses.js";
@@ -47,21 +47,6 @@ import { ProblemSchema } from "../schemas/problem.js";
 function toolUrls(request: FastifyRequest) {
   const base = `${request.protocol}://${request.host}`;
   return { loginUrl: `${base}/lti/login`, launchUrl: `${base}/lti/launch`, jwksUrl: `${base}/lti/jwks` };
-}
-
-/**
- * An HTML form's fields, a field posted several times (the picker's checkboxes, one `item` per
- * choice) as the list of its values. acceptFormBodies keeps one value per field, which is right for
- * the platform's forms and would keep only the last of a teacher's choices here.
- */
-function formFields(body: string): Record<string, string | string[]> {
-  // A Map, then own properties: a field named __proto__ or constructor is a field like any other.
-  const fields = new Map<string, string | string[]>();
-  for (const [name, value] of new URLSearchParams(body)) {
-    const earlier = fields.get(name);
-    fields.set(name, earlier === undefined ? value : [earlier, value].flat());
-  }
-  return Object.fromEntries(fields);
 }
 
 const ToolUrlsSchema = z.object({
@@ -297,34 +282,28 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  // The picker's form may post one item several times: its own scope, with a form parser that keeps them all.
-  await app.register(async (scope) => {
-    scope.removeContentTypeParser("application/x-www-form-urlencoded");
-    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) =>
-      done(null, formFields(String(body))),
-    );
-    scope.withTypeProvider<ZodTypeProvider>().post(
-      DEEP_LINKING_CHOICE_PATH,
-      {
-        schema: {
-          tags: ["lti"],
-          summary:
-            "The teacher's choice in the deep-linking picker: signs the LtiDeepLinkingResponse now and answers the page that posts it to the platform",
-          body: DeepLinkingChoiceSchema,
-          response: {
-            200: z
-              .string()
-              .describe(
-                "text/html: a form that posts the signed response (JWT) to the platform's deep-linking return URL",
-              ),
-            400: ProblemSchema.describe(
-              "No item chosen, several where the platform accepts one, or an id the course does not have; errors[].path names the field",
+  // The picker's form posts one `item` per choice: the form parser keeps them all (http/form-body.ts).
+  app.post(
+    DEEP_LINKING_CHOICE_PATH,
+    {
+      schema: {
+        tags: ["lti"],
+        summary:
+          "The teacher's choice in the deep-linking picker: signs the LtiDeepLinkingResponse now and answers the page that posts it to the platform",
+        body: DeepLinkingChoiceSchema,
+        response: {
+          200: z
+            .string()
+            .describe(
+              "text/html: a form that posts the signed response (JWT) to the platform's deep-linking return URL",
             ),
-            401: ProblemSchema.describe("The context token does not verify or has expired: open the picker again"),
-          },
+          400: ProblemSchema.describe(
+            "No item chosen, several where the platform accepts one, or an id the course does not have; errors[].path names the field",
+          ),
+          401: ProblemSchema.describe("The context token does not verify or has expired: open the picker again"),
         },
       },
-      async (request, reply) => answerChoice(reply, pickerDeps, request.body, toolUrls(request).launchUrl),
-    );
-  });
+    },
+    async (request, reply) => answerChoice(reply, pickerDeps, request.body, toolUrls(request).launchUrl),
+  );
 };
