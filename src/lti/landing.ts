@@ -19,7 +19,7 @@ export async function landLearner(
   reply: FastifyReply,
   request: FastifyRequest,
   db: Database,
-  launch: Launch,
+  launch: Launch & { teaching: false },
   lessonSlug: string | undefined,
 ) {
   const session = await mintLearnerSession(db, {

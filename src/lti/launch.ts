@@ -19,6 +19,13 @@ export const LTI_RESOURCE_LINK = "ltiResourceLink";
 const AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint";
 /** LIS context role of a learner (LTI Core §5.3.7.1); its sub-roles are written `…#Learner` too, after a slash. */
 const LEARNER_ROLE = /^http:\/\/purl\.imsglobal\.org\/vocab\/lis\/v2\/membership(\/Learner)?#Learner$/;
+/**
+ * Roles of someone who teaches the course rather than takes it (LTI Core §A.2): the context roles
+ * Instructor (TeachingAssistant is one of its sub-roles), ContentDeveloper and their sub-roles, and an
+ * institution's or the system's Administrator. Such a launch gets the class, never a learner's page.
+ */
+const TEACHING_ROLE =
+  /^http:\/\/purl\.imsglobal\.org\/vocab\/lis\/v2\/(membership#(Instructor|TeachingAssistant|ContentDeveloper)|membership\/(Instructor|ContentDeveloper)#\w+|(institution|system)\/person#Administrator)$/;
 
 /** The third-party login initiation (OIDC), GET query or POST form alike. */
 export const LoginInitiationSchema = z.object({
@@ -68,14 +75,15 @@ const LaunchClaimsSchema = z.object({
     .optional(),
 });
 
-export interface Launch {
+interface LaunchClaims {
   platform: { id: string; clientId: string; issuer: string; platformClientId: string; authUrl: string };
-  /** The launch carries the Learner role: only then are the learner's grades sent to this placement. */
+  /** The launch carries the Learner role and no teaching role: only then are grades sent to this placement. */
   isLearner: boolean;
   messageType: "LtiResourceLinkRequest" | "LtiDeepLinkingRequest";
   deploymentId: string;
   sub: string;
-  learnerId: string;
+  /** The course (LTI context) launched from, when the platform names one. */
+  contextId: string | undefined;
   /** The exercise the placement names in its custom parameters (set by our deep linking). */
   exerciseId: string | undefined;
   /** The lesson a reading placement names instead (custom lesson_slug). */
@@ -86,6 +94,13 @@ export interface Launch {
   locale: string | undefined;
   deepLinking: DeepLinkingSettings | undefined;
 }
+
+/**
+ * A verified launch: a teacher's (a teaching role, see TEACHING_ROLE), which made no learner, or
+ * anyone else's, as the learner it signs in.
+ */
+export type Launch = LaunchClaims &
+  ({ teaching: true; learnerId?: undefined } | { teaching: false; learnerId: string });
 
 /** What a deep-linking request asks of the tool's answer (Deep Linking 2.0 §4.4.1). */
 export interface DeepLinkingSettings {
@@ -194,7 +209,7 @@ function checkLineItemUrl(
  * the id_token is signed by a key in the platform's JWKS, from its issuer, for this tool (aud, and
  * azp when there are several audiences), unexpired, with the login's nonce used only once; the
  * message is one we handle, of LTI 1.3.0, from a registered deployment. Then `sub` becomes a learner
- * of the platform (`learnerIdOnPlatform`).
+ * of the platform (`learnerIdOnPlatform`), unless the launch has a teaching role: a teacher is no learner.
  */
 export async function verifyLaunch(
   db: Database,
@@ -252,8 +267,21 @@ export async function verifyLaunch(
   const lineItemUrl = claims[AGS_ENDPOINT]?.lineitem;
   if (lineItemUrl) checkLineItemUrl(lineItemUrl, platform, outbound);
   const contextId = claims[`${LTI}context`]?.id ?? null;
-  const isLearner = (claims[`${LTI}roles`] ?? []).some((role) => LEARNER_ROLE.test(role));
+  const roles = claims[`${LTI}roles`] ?? [];
+  const teaching = roles.some((role) => TEACHING_ROLE.test(role));
+  const isLearner = !teaching && roles.some((role) => LEARNER_ROLE.test(role));
   const learnerId = await db.$transaction(async (tx) => {
+    // The launch is where the tool learns the line item of a placement; its grade policy is kept.
+    // A teacher's launch teaches it too (often first), but makes no learner: nothing to grade or score.
+    const placement =
+      resourceLinkId && exerciseId && lineItemUrl
+        ? await tx.ltiPlacement.upsert({
+            where: { platformId_resourceLinkId: { platformId: platform.id, resourceLinkId } },
+            create: { platformId: platform.id, resourceLinkId, exerciseId, lineitemUrl: lineItemUrl, contextId },
+            update: { exerciseId, lineitemUrl: lineItemUrl, contextId },
+          })
+        : undefined;
+    if (teaching) return undefined;
     // A user who launched before keeps the learner id they were given then, whatever its form; a new
     // user gets one of this platform's. Insert-or-keep, then read: two first launches at once agree.
     await tx.ltiLearner.createMany({
@@ -265,32 +293,36 @@ export async function verifyLaunch(
       select: { learnerId: true },
     });
     await ensureLearner(tx, platform.clientId, link.learnerId);
-    // The launch is where the tool learns the line item of a placement; its grade policy is kept.
-    if (resourceLinkId && exerciseId && lineItemUrl) {
-      const placement = await tx.ltiPlacement.upsert({
-        where: { platformId_resourceLinkId: { platformId: platform.id, resourceLinkId } },
-        create: { platformId: platform.id, resourceLinkId, exerciseId, lineitemUrl: lineItemUrl, contextId },
-        update: { exerciseId, lineitemUrl: lineItemUrl, contextId },
-      });
+    if (isLearner) {
       // Where the learner is: their grades for this exercise go to the placement they last launched.
-      if (isLearner) {
+      if (placement) {
         await tx.ltiLaunch.upsert({
           where: { placementId_sub: { placementId: placement.id, sub: claims.sub } },
           create: { placementId: placement.id, sub: claims.sub },
           update: { launchedAt: new Date() },
         });
       }
+      // And in which course: the class its teachers see.
+      if (contextId !== null) {
+        await tx.ltiContextLearner.upsert({
+          where: { platformId_contextId_sub: { platformId: platform.id, contextId, sub: claims.sub } },
+          create: { platformId: platform.id, contextId, sub: claims.sub },
+          update: { lastLaunchedAt: new Date() },
+        });
+      }
     }
     return link.learnerId;
   });
   const deepLinking = claims[DEEP_LINKING];
+  const who = learnerId === undefined ? { teaching: true as const } : { teaching: false as const, learnerId };
   return {
+    ...who,
     platform,
     isLearner,
+    contextId: contextId ?? undefined,
     messageType: claims[`${LTI}message_type`],
     deploymentId,
     sub: claims.sub,
-    learnerId,
     exerciseId,
     lessonSlug,
     resourceLinkId,

@@ -7,6 +7,7 @@ import { acceptFormBodies } from "../http/form-body.js";
 import { negotiateLanguage } from "../http/negotiate-language.js";
 import { pagedList } from "../http/paged-list.js";
 import { problemForDomainError } from "../http/problem-table.js";
+import { CLASS_EXPORT_PATH, ClassExportFormSchema, exportClassCsv, openClassPage } from "../lti/class-page.js";
 import { landLearner, launchRefusedPage } from "../lti/landing.js";
 import {
   LaunchFormSchema,
@@ -60,7 +61,7 @@ const JwksSchema = z
   .meta({ id: "Jwks", description: "RFC 7517 JSON Web Key Set" });
 
 /** The routes a person's browser reaches inside the platform's iframe, where an error should read as a page. */
-const BROWSER_ROUTES = ["/lti/login", "/lti/launch"];
+const BROWSER_ROUTES = ["/lti/login", "/lti/launch", CLASS_EXPORT_PATH];
 
 export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
   // Platforms post the login initiation and the launch as HTML forms.
@@ -242,6 +243,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
     curriculum: app.curriculum,
     frameAncestors: app.config.frameAncestors,
   };
+  const classDeps = { ...pickerDeps, sql: app.sql };
 
   app.post(
     "/lti/launch",
@@ -254,7 +256,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
           200: z
             .string()
             .describe(
-              "text/html: the teacher's picker of lessons and exercises (deep linking), in the teacher's language, or a page saying nothing can be placed when the platform's accept_types lacks ltiResourceLink",
+              "text/html: the teacher's picker of lessons and exercises (deep linking), in the teacher's language, or a page saying nothing can be placed when the platform's accept_types lacks ltiResourceLink; or, for a resource-link launch with a teaching role (Instructor, TeachingAssistant, ContentDeveloper, Administrator), the class page of the launch's course",
             ),
           303: z.null().describe("A learner's launch: signs the browser in and redirects to the placed lesson"),
           400: ProblemSchema,
@@ -274,6 +276,9 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       if (launch.messageType === "LtiDeepLinkingRequest" && deepLinking) {
         const language = teacherLanguage(launch.locale, request, reply);
         return openPicker(reply, pickerDeps, { ...launch, deepLinking }, language);
+      }
+      if (launch.teaching) {
+        return openClassPage(reply, classDeps, launch, teacherLanguage(launch.locale, request, reply));
       }
       const exercise = launch.exerciseId ? app.curriculum.exercises.get(launch.exerciseId) : undefined;
       const lesson = launch.lessonSlug && app.catalog.lessons.has(launch.lessonSlug) ? launch.lessonSlug : undefined;
@@ -305,5 +310,24 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => answerChoice(reply, pickerDeps, request.body, toolUrls(request).launchUrl),
+  );
+
+  app.post(
+    CLASS_EXPORT_PATH,
+    {
+      schema: {
+        tags: ["lti"],
+        summary:
+          "The class page's CSV download: the class of the page's signed token, one row per learner and exercise",
+        body: ClassExportFormSchema,
+        response: {
+          200: z.string().describe("text/csv, as an attachment, the same as GET /v1/lti/platforms/…/class.csv"),
+          400: ProblemSchema,
+          401: ProblemSchema.describe("The class token does not verify or has expired: open the class again"),
+          404: ProblemSchema.describe("The course has no placement and no learner launch yet"),
+        },
+      },
+    },
+    async (request, reply) => exportClassCsv(reply, classDeps, request.body),
   );
 };
