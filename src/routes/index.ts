@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { healthRoutes } from "./health.js";
 import { ltiRoutes } from "./lti.js";
 import { sessionLinkRoutes } from "./session-link.js";
+import { classRoutes } from "./v1/classes.js";
 import { clientRoutes } from "./v1/clients.js";
 import { commandRoutes } from "./v1/commands.js";
 import { diagramRoutes } from "./v1/diagrams.js";
@@ -40,4 +41,5 @@ export const routes: FastifyPluginAsync = async (app) => {
   await app.register(webRoutes);
   await app.register(lrsRoutes);
   await app.register(ltiRoutes);
+  await app.register(classRoutes);
 };
