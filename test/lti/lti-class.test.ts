@@ -162,6 +162,12 @@ describe("an instructor's launch", () => {
     }
     expect(await t.prisma.learner.count({ where: { clientId: lms.id } })).toBe(0);
   });
+  it("names its course, or is refused: without a context there is no class to show", async () => {
+    const landed = await launchThrough(t.app.server, platform, { sub: "teacher", roles: [INSTRUCTOR] });
+    expect(landed.status).toBe(401);
+    expect(landed.body.detail).toMatch(/names no course/);
+    expect(await t.prisma.ltiLearner.count({ where: { sub: "teacher" } })).toBe(0);
+  });
 });
 
 describe("learners of the course", () => {
