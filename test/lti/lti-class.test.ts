@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
@@ -26,6 +27,7 @@ import { fast } from "../support/webhook-steps.js";
 const QUESTIONS = "preguntas-que-es-docker";
 const CONTAINER = "alpine-una-vez";
 const COURSE = "course-1";
+const MIGRATION = new URL("../../prisma/migrations/20261215090000_lti_context_learners/migration.sql", import.meta.url);
 let t: TestApp;
 let platform: LtiPlatformDouble;
 let platformId: string;
@@ -341,5 +343,39 @@ describe("the class page with learners", () => {
       .send({ class: `${token.slice(0, -4)}AAAA` });
     expect(forged.status).toBe(401);
     expect(await t.prisma.ltiLearner.count({ where: { sub: "teacher" } })).toBe(0);
+  });
+});
+
+describe("learners who launched before the class was recorded", () => {
+  it("are in their course's class once the migration has run, from their first launch, and a second run adds nothing", async () => {
+    const course = "course-before";
+    const placement = await t.prisma.ltiPlacement.create({
+      data: {
+        platformId,
+        resourceLinkId: "link-before",
+        exerciseId: QUESTIONS,
+        lineitemUrl: `${platform.issuer}/lineitems/before`,
+        contextId: course,
+      },
+    });
+    // As launches left them before lti_context_learners: a link, a learner and a launch of the placement.
+    await t.prisma.learner.create({ data: { clientId: lms.id, id: learnerOf("dana") } });
+    await t.prisma.ltiLearner.create({ data: { platformId, sub: "dana", learnerId: learnerOf("dana") } });
+    await t.prisma.ltiLaunch.create({ data: { placementId: placement.id, sub: "dana", launchedAt: new Date(T0) } });
+    const migration = await readFile(MIGRATION, "utf8");
+    const backfill = migration.slice(migration.indexOf('INSERT INTO "lti_context_learners"'));
+    for (let run = 0; run < 2; run++) await t.prisma.$executeRawUnsafe(backfill);
+
+    const learners = await request(t.app.server)
+      .get(`${classPath(course)}/learners`)
+      .set("authorization", lms.auth)
+      .expect(200);
+    expect(learners.body.items).toEqual([
+      expect.objectContaining({
+        sub: "dana",
+        learnerId: learnerOf("dana"),
+        firstLaunchedAt: new Date(T0).toISOString(),
+      }),
+    ]);
   });
 });
