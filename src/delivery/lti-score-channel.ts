@@ -1,23 +1,18 @@
-import { randomUUID } from "node:crypto";
-import { type CryptoKey, SignJWT } from "jose";
 import {
   type Destination,
   failureReason,
   OutboundRefused,
   REFUSED,
   resolveDestination,
-  send,
   sendTo,
   statusReason,
 } from "./outbound.js";
+import { requestPlatformToken, TokenRefused, type ToolSigningKey } from "./platform-token.js";
 import { type ChannelContext, channel, type Outcome } from "./worker.js";
 
 const SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
 /** A token is not reused in its last seconds: it could expire on the way. */
 const TOKEN_MARGIN_MS = 30_000;
-
-/** The key the tool signs its client assertions with (LTI tool keys live in lti/tool-keys.ts). */
-export type ToolSigningKey = () => Promise<{ kid: string; key: CryptoKey | Uint8Array }>;
 
 interface ClaimedScore {
   id: string;
@@ -50,15 +45,6 @@ function isSuperseded(status: number, body: string): boolean {
   return status === 409 || (status === 400 && /timestamp/i.test(body));
 }
 
-class TokenRefused extends Error {
-  constructor(
-    readonly statusCode: number | null,
-    reason: string,
-  ) {
-    super(`token endpoint: ${reason}`);
-  }
-}
-
 /**
  * LTI Assignment and Grade Services scores. The protocol held here: a bearer token for the score
  * scope, got with a client assertion (LTI Security Framework §4.1) and cached per platform until it
@@ -71,45 +57,23 @@ export function ltiScoreChannel(toolKey: ToolSigningKey) {
   async function accessToken(score: ClaimedScore, context: ChannelContext): Promise<string> {
     const cached = tokens.get(score.platformId);
     if (cached && cached.expiresAt - TOKEN_MARGIN_MS > Date.now()) return cached.accessToken;
-    const { kid, key } = await toolKey();
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
-      .setIssuer(score.platformClientId)
-      .setSubject(score.platformClientId)
-      .setAudience(score.tokenUrl)
-      .setIssuedAt()
-      .setExpirationTime("5m")
-      .setJti(randomUUID())
-      .sign(key);
-    const response = await send(
-      score.tokenUrl,
-      {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body: new URLSearchParams({
-          grant_type: "client_credentials",
-          client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-          client_assertion: assertion,
-          scope: SCORE_SCOPE,
-        }).toString(),
-      },
-      context.outbound,
-    );
-    if (response.status !== 200) {
-      context.log.warn(
-        { platform: score.platformId, status: response.status, said: response.body.slice(0, 500) },
-        "LTI token refused",
-      );
-      throw new TokenRefused(response.status, statusReason(response.status));
-    }
-    let answer: { access_token?: unknown; expires_in?: unknown } = {};
+    let answer: Awaited<ReturnType<typeof requestPlatformToken>>;
     try {
-      answer = JSON.parse(response.body);
-    } catch {}
-    if (typeof answer.access_token !== "string") throw new TokenRefused(200, "answered without an access_token");
-    const lifetimeS = typeof answer.expires_in === "number" ? answer.expires_in : 3600;
-    tokens.set(score.platformId, { accessToken: answer.access_token, expiresAt: Date.now() + lifetimeS * 1000 });
-    return answer.access_token;
+      answer = await requestPlatformToken(score, SCORE_SCOPE, toolKey, context.outbound);
+    } catch (error) {
+      if (error instanceof TokenRefused && error.statusCode !== 200) {
+        context.log.warn(
+          { platform: score.platformId, status: error.statusCode, said: error.said },
+          "LTI token refused",
+        );
+      }
+      throw error;
+    }
+    tokens.set(score.platformId, {
+      accessToken: answer.accessToken,
+      expiresAt: Date.now() + answer.expiresInSeconds * 1000,
+    });
+    return answer.accessToken;
   }
 
   async function postScore(score: ClaimedScore, context: ChannelContext): Promise<Outcome> {
