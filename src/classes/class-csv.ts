@@ -4,6 +4,7 @@ import type { ClassLearner } from "./class-report.js";
 export const CLASS_CSV_COLUMNS = [
   "learnerId",
   "sub",
+  "name",
   "exerciseId",
   "status",
   "bestScore",
@@ -15,14 +16,16 @@ export const CLASS_CSV_COLUMNS = [
 
 /**
  * The class as RFC 4180 CSV: a header row, then one row per learner and exercise, CRLF-terminated.
- * A field a spreadsheet would run as a formula (=, +, -, @ first) is quoted with a leading
- * apostrophe, since a sub is whatever the platform sent (OWASP, CSV injection).
+ * A learner who never launched has no learnerId (empty). A field a spreadsheet would run as a formula
+ * (=, +, -, @ first) is quoted with a leading apostrophe, since a sub or a name is whatever the
+ * platform sent (OWASP, CSV injection).
  */
 export function classCsv(learners: readonly ClassLearner[]): string {
   const rows = learners.flatMap((learner) =>
     learner.exercises.map((cell) => [
-      learner.learnerId,
+      learner.learnerId ?? "",
       learner.sub,
+      learner.name ?? "",
       cell.exerciseId,
       cell.status,
       cell.bestScore,

@@ -12,8 +12,10 @@ import type { Page, PageQuery } from "../schemas/page.js";
 /**
  * The teacher's view of one course (an LTI context of one platform): its learners, the exercises
  * placed in it, and how each learner does on each. A learner of the class is a user who launched
- * from the course with the Learner role (lti_context_learners); an exercise of the class is one
- * placed in it (lti_placements). Every read is a fixed number of statements, whatever the class size.
+ * from the course with the Learner role (lti_context_learners), or one the platform's roster lists as
+ * a learner of it (lti_context_members, read through NRPS at a teacher's launch: lti/names-roles.ts);
+ * an exercise of the class is one placed in it (lti_placements). Every read is a fixed number of
+ * statements, whatever the class size.
  */
 
 export const LearnerExerciseStatusSchema = z
@@ -36,9 +38,16 @@ export type ClassCell = z.infer<typeof ClassCellSchema>;
 
 export const ClassLearnerSchema = z
   .object({
-    learnerId: z.string().describe("The learner id the tool gave this user (see learnerIdPrefix)"),
-    sub: z.string().describe("The user's id on the platform (the launch's sub)"),
-    firstLaunchedAt: z.iso.datetime().describe("The user's first launch from this course with the Learner role"),
+    learnerId: z
+      .string()
+      .nullable()
+      .describe("The learner id the tool gave this user (see learnerIdPrefix); null until their first launch"),
+    sub: z.string().describe("The user's id on the platform (the launch's sub, the roster's user_id)"),
+    name: z.string().nullable().describe("The user's name, as the platform's roster gives it; null when it does not"),
+    firstLaunchedAt: z.iso
+      .datetime()
+      .nullable()
+      .describe("The user's first launch from this course with the Learner role; null: listed by the roster only"),
     exercises: z.array(ClassCellSchema).describe("One per exercise of the class, in course order"),
   })
   .meta({ id: "ClassLearner" });
@@ -86,11 +95,32 @@ export const ClassExerciseSchema = z
   .meta({ id: "ClassExercise" });
 export type ClassExercise = z.infer<typeof ClassExerciseSchema>;
 
+export const ClassRosterSchema = z
+  .object({
+    status: z
+      .enum(["read", "partial", "failed"])
+      .describe(
+        "read: the class holds the learners the platform listed; partial: only its first pages (a very large course); failed: none, the class is who launched",
+      ),
+    reason: z.string().nullable().describe("Why it failed, in fixed words (never the platform's own)"),
+    readAt: z.iso.datetime().describe("When a teacher's launch last read it"),
+  })
+  .nullable()
+  .describe(
+    "The course's roster from the platform (LTI Names and Role Provisioning Services), read at each teacher's launch that offers it; null when none has",
+  )
+  .meta({ id: "ClassRoster" });
+export type ClassRoster = z.infer<typeof ClassRosterSchema>;
+
 export const ClassSummarySchema = z
   .object({
     platformId: z.uuid(),
     contextId: z.string(),
-    learners: z.number().int().describe("Users who launched from this course with the Learner role"),
+    learners: z
+      .number()
+      .int()
+      .describe("Users who launched from this course with the Learner role, and learners its roster lists"),
+    roster: ClassRosterSchema,
     exercises: z.array(ClassExerciseSchema).describe("The exercises placed in this course, in course order"),
   })
   .meta({ id: "ClassSummary" });
@@ -109,26 +139,43 @@ const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 /** The class, if this client's platform has it: its placed exercises and its number of learners. */
 const readClass = statement<
   [clientId: string, platformId: string, contextId: string],
-  { exerciseIds: string[]; learners: number }
+  { exerciseIds: string[]; learners: number; roster: ClassRoster }
 >(
   "read-class",
   `SELECT COALESCE((SELECT array_agg(DISTINCT p.exercise_id) FROM lti_placements AS p
                      WHERE p.platform_id = f.id AND p.context_id = $3), '{}') AS "exerciseIds",
-          (SELECT count(*)::int FROM lti_context_learners AS m
-            WHERE m.platform_id = f.id AND m.context_id = $3) AS learners
+          (SELECT count(*)::int FROM (
+             SELECT m.sub FROM lti_context_learners AS m WHERE m.platform_id = f.id AND m.context_id = $3
+             UNION SELECT r.sub FROM lti_context_members AS r WHERE r.platform_id = f.id AND r.context_id = $3
+          ) AS everyone) AS learners,
+          (SELECT json_build_object('status', r.status, 'reason', r.reason, 'readAt', to_char(r.read_at, ${ISO_UTC}))
+             FROM lti_context_rosters AS r WHERE r.platform_id = f.id AND r.context_id = $3) AS roster
      FROM lti_platforms AS f
     WHERE f.id = $2::uuid AND f.client_id = $1::uuid`,
 );
 
 /**
- * The learners of a class with their learner ids: $1 client, $2 platform, $3 context. Its `id` is
- * the only one in scope, as the keyset condition (db/keyset.ts) names it bare.
+ * The learners of a class with their learner ids: $1 client, $2 platform, $3 context. Those who
+ * launched from it, in the order of their first launch; then those only its roster lists, from when
+ * it first listed them (a learner id when they launched elsewhere, else none). `since` and `id` are
+ * the only ones in scope, as the keyset condition (db/keyset.ts) names them bare.
  */
-const MEMBERS_SQL = `SELECT id, m.sub, m.first_launched_at, who.learner_id
-     FROM lti_context_learners AS m
-     JOIN lti_learners AS who ON who.platform_id = m.platform_id AND who.sub = m.sub
-    WHERE m.platform_id = $2::uuid AND m.context_id = $3
-      AND EXISTS (SELECT 1 FROM lti_platforms AS f WHERE f.id = $2::uuid AND f.client_id = $1::uuid)`;
+const MEMBERS_SQL = `SELECT id, sub, since, first_launched_at, learner_id, name FROM (
+       SELECT m.id, m.sub, m.first_launched_at AS since, m.first_launched_at, who.learner_id, r.name
+         FROM lti_context_learners AS m
+         JOIN lti_learners AS who ON who.platform_id = m.platform_id AND who.sub = m.sub
+         LEFT JOIN lti_context_members AS r
+           ON r.platform_id = m.platform_id AND r.context_id = m.context_id AND r.sub = m.sub
+        WHERE m.platform_id = $2::uuid AND m.context_id = $3
+       UNION ALL
+       SELECT r.id, r.sub, r.listed_at, NULL, who.learner_id, r.name
+         FROM lti_context_members AS r
+         LEFT JOIN lti_learners AS who ON who.platform_id = r.platform_id AND who.sub = r.sub
+        WHERE r.platform_id = $2::uuid AND r.context_id = $3
+          AND NOT EXISTS (SELECT 1 FROM lti_context_learners AS m
+                           WHERE m.platform_id = r.platform_id AND m.context_id = r.context_id AND m.sub = r.sub)
+     ) AS everyone
+    WHERE EXISTS (SELECT 1 FROM lti_platforms AS f WHERE f.id = $2::uuid AND f.client_id = $1::uuid)`;
 
 /**
  * Per learner of the class and exercise ($4): attempts, best score, first attempt, first pass, and
@@ -208,9 +255,11 @@ const readClassAnalysis = statement<
 
 type MemberRow = {
   id: string;
-  learnerId: string;
+  learnerId: string | null;
   sub: string;
-  firstLaunchedAt: Date;
+  name: string | null;
+  since: Date;
+  firstLaunchedAt: Date | null;
   cells: {
     exerciseId: string;
     attempts: number;
@@ -232,7 +281,7 @@ const memberStatements = new Map<string, Statement<MemberParams, MemberRow>>();
 
 /** One page of the class's learners (or all of them), oldest launch first, each with their cells. */
 function membersStatement(page: PageQuery | undefined) {
-  const keyset = page ? keysetSql("m.first_launched_at", "asc", page, 6) : undefined;
+  const keyset = page ? keysetSql("since", "asc", page, 6) : undefined;
   const shape = keyset ? `page/${keyset.shape}` : "all";
   let found = memberStatements.get(shape);
   if (!found) {
@@ -240,14 +289,15 @@ function membersStatement(page: PageQuery | undefined) {
       `read-class-learners/${shape}`,
       `WITH members AS (${MEMBERS_SQL}${keyset ? `${keyset.condition} ORDER BY ${keyset.orderBy} LIMIT $5` : ""}),
        ${CELLS_SQL}
-       SELECT m.id, m.learner_id AS "learnerId", m.sub, m.first_launched_at AT TIME ZONE 'UTC' AS "firstLaunchedAt",
+       SELECT m.id, m.learner_id AS "learnerId", m.sub, m.name, m.since AT TIME ZONE 'UTC' AS since,
+              m.first_launched_at AT TIME ZONE 'UTC' AS "firstLaunchedAt",
               COALESCE((SELECT json_agg(json_build_object(
                  'exerciseId', c.exercise_id, 'attempts', c.attempts, 'bestScore', c.best_score, 'passed', c.passed,
                  'firstAttemptAt', to_char(c.first_attempt_at, ${ISO_UTC}),
                  'firstPassedAt', to_char(c.first_passed_at, ${ISO_UTC})))
                  FROM cells AS c WHERE c.learner_id = m.learner_id), '[]') AS cells
          FROM members AS m
-        ORDER BY m.first_launched_at, m.id`,
+        ORDER BY m.since, m.id`,
     );
     memberStatements.set(shape, found);
   }
@@ -257,9 +307,9 @@ function membersStatement(page: PageQuery | undefined) {
 /** The class's exercises in course order: those placed in the course that the course still has. */
 async function classOf(sql: Sql, curriculum: Curriculum, ref: ClassRef) {
   const [found] = await sql.rows(readClass, [ref.clientId, ref.platformId, ref.contextId]);
-  if (!found || (found.exerciseIds.length === 0 && found.learners === 0)) {
+  if (!found || (found.exerciseIds.length === 0 && found.learners === 0 && found.roster === null)) {
     throw new NotFound(
-      `This API client has no class "${ref.contextId}" on platform ${ref.platformId}: a class appears with its first placement or learner launch.`,
+      `This API client has no class "${ref.contextId}" on platform ${ref.platformId}: a class appears with its first placement, learner launch or roster read.`,
     );
   }
   const placed = new Set(found.exerciseIds);
@@ -269,7 +319,7 @@ async function classOf(sql: Sql, curriculum: Curriculum, ref: ClassRef) {
       return exercise ? [exercise] : [];
     }),
   );
-  return { exercises, learners: found.learners };
+  return { exercises, learners: found.learners, roster: found.roster };
 }
 
 /** Per exercise of the class: how its learners do, the medians to pass, what fails and what is hinted most. */
@@ -279,7 +329,7 @@ export async function readClassSummary(
   ref: ClassRef,
   language: Language,
 ): Promise<ClassSummary> {
-  const { exercises, learners } = await classOf(sql, curriculum, ref);
+  const { exercises, learners, roster } = await classOf(sql, curriculum, ref);
   const ids = exercises.map((exercise) => exercise.id);
   const [analysis] = await sql.rows(readClassAnalysis, [ref.clientId, ref.platformId, ref.contextId, ids]);
   const outcomes = new Map(analysis?.exercises.map((row) => [row.exerciseId, row]));
@@ -287,6 +337,7 @@ export async function readClassSummary(
     platformId: ref.platformId,
     contextId: ref.contextId,
     learners,
+    roster,
     exercises: exercises.map((exercise): ClassExercise => {
       const outcome = outcomes.get(exercise.id);
       const attempted = outcome?.attempted ?? 0;
@@ -340,7 +391,10 @@ export async function readClassSummary(
   };
 }
 
-/** One page of the class's learners, in the order they first launched, each with a cell per exercise. */
+/**
+ * One page of the class's learners, each with a cell per exercise: those who launched in the order they
+ * first did, then those only the roster lists, in the order it first listed them.
+ */
 export async function listClassLearners(
   sql: Sql,
   curriculum: Curriculum,
@@ -348,7 +402,7 @@ export async function listClassLearners(
   page: PageQuery,
 ): Promise<Page<ClassLearner>> {
   const { exercises } = await classOf(sql, curriculum, ref);
-  const keyset = keysetSql("m.first_launched_at", "asc", page, 6);
+  const keyset = keysetSql("since", "asc", page, 6);
   const rows = await sql.rows(membersStatement(page), [
     ref.clientId,
     ref.platformId,
@@ -360,17 +414,17 @@ export async function listClassLearners(
   return toPage(
     rows,
     page,
-    (row) => row.firstLaunchedAt,
+    (row) => row.since,
     (row) => toClassLearner(row, exercises),
   );
 }
 
 /** Every learner of the class, for the teacher's page and the CSV export. */
 export async function readWholeClass(sql: Sql, curriculum: Curriculum, ref: ClassRef) {
-  const { exercises } = await classOf(sql, curriculum, ref);
+  const { exercises, roster } = await classOf(sql, curriculum, ref);
   const ids = exercises.map((exercise) => exercise.id);
   const rows = await sql.rows(membersStatement(undefined), [ref.clientId, ref.platformId, ref.contextId, ids]);
-  return { exercises, learners: rows.map((row) => toClassLearner(row, exercises)) };
+  return { exercises, roster, learners: rows.map((row) => toClassLearner(row, exercises)) };
 }
 
 function isExistsCheck(exercise: Exercise, checkId: string): boolean {
@@ -384,7 +438,8 @@ function toClassLearner(row: MemberRow, exercises: readonly Exercise[]): ClassLe
   return {
     learnerId: row.learnerId,
     sub: row.sub,
-    firstLaunchedAt: row.firstLaunchedAt.toISOString(),
+    name: row.name,
+    firstLaunchedAt: row.firstLaunchedAt?.toISOString() ?? null,
     exercises: exercises.map((exercise) => {
       const cell = cells.get(exercise.id);
       const status: LearnerExerciseStatus = !cell ? "not-started" : cell.passed ? "passed" : "attempted";

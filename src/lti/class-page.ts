@@ -2,15 +2,23 @@ import type { FastifyReply } from "fastify";
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { classCsv } from "../classes/class-csv.js";
-import { type ClassRef, type ClassSummary, readClassSummary, readWholeClass } from "../classes/class-report.js";
+import {
+  type ClassRef,
+  type ClassRoster,
+  type ClassSummary,
+  readClassSummary,
+  readWholeClass,
+} from "../classes/class-report.js";
 import type { Curriculum } from "../content/load-curriculum.js";
 import type { Database } from "../db/prisma.js";
 import type { Sql } from "../db/sql.js";
+import type { OutboundPolicy } from "../delivery/outbound.js";
 import { LtiLaunchRefused, NotFound } from "../errors/domain-errors.js";
 import { type Language, LanguageSchema } from "../schemas/language.js";
 import { escapeHtml } from "../web/html.js";
 import { platformFrameAncestors, sendFramablePage } from "./landing.js";
 import type { Launch } from "./launch.js";
+import { readRoster } from "./names-roles.js";
 import { currentSigningKey, TOOL_ALG, toolJwks } from "./tool-keys.js";
 
 /** Where the class page's form asks for the CSV, on the tool's own origin. */
@@ -38,6 +46,7 @@ export interface ClassPageDeps {
   secretsKey: Buffer | undefined;
   curriculum: Curriculum;
   frameAncestors: readonly string[];
+  outbound: OutboundPolicy;
 }
 
 const WORDS = {
@@ -47,6 +56,12 @@ const WORDS = {
       count === 1 ? "1 estudiante ha abierto la actividad." : `${count} estudiantes han abierto la actividad.`,
     nothingPlaced: "Aún no hay ningún ejercicio colocado en este curso.",
     noLearners: "Aún no ha entrado ningún estudiante desde este curso.",
+    roster: (total: number, launched: number) =>
+      `Este curso tiene ${total === 1 ? "1 estudiante" : `${total} estudiantes`}; ${launched === 1 ? "1 ha abierto" : `${launched} han abierto`} la actividad.`,
+    rosterPartial:
+      "La lista de estudiantes de la plataforma es muy larga: se muestran sus primeras páginas y quienes han abierto la actividad.",
+    rosterFailed:
+      "No se pudo leer la lista de estudiantes de la plataforma: se muestra solo quién ha abierto la actividad.",
     exercisesCaption: "Cada ejercicio: quién lo ha aprobado y qué les cuesta más",
     exercise: "Ejercicio",
     passed: "Aprobado",
@@ -73,6 +88,11 @@ const WORDS = {
       count === 1 ? "1 learner has opened the activity." : `${count} learners have opened the activity.`,
     nothingPlaced: "No exercise has been placed in this course yet.",
     noLearners: "No learner has opened the tool from this course yet.",
+    roster: (total: number, launched: number) =>
+      `This course has ${total === 1 ? "1 learner" : `${total} learners`}; ${launched} ${launched === 1 ? "has" : "have"} opened the activity.`,
+    rosterPartial:
+      "The platform's roster is very long: its first pages are shown, and everyone who opened the activity.",
+    rosterFailed: "The platform's roster could not be read: only those who opened the activity are shown.",
     exercisesCaption: "Each exercise: who passed it, and what they find hardest",
     exercise: "Exercise",
     passed: "Passed",
@@ -112,6 +132,18 @@ export async function openClassPage(
     );
   }
   const ref = { clientId: launch.platform.clientId, platformId: launch.platform.id, contextId: launch.contextId };
+  // The roster is read here, at the teacher's launch, and stored: the API and the CSV read the stored one.
+  if (launch.membershipsUrl !== undefined) {
+    await readRoster(
+      {
+        db: deps.db,
+        outbound: deps.outbound,
+        toolKey: () => currentSigningKey(deps.db, deps.secretsKey),
+        log: reply.log,
+      },
+      { platform: launch.platform, contextId: launch.contextId, membershipsUrl: launch.membershipsUrl },
+    );
+  }
   // A course with no placement and no learner yet is no class to the API (404); its teacher gets an empty page.
   const summary = await readClassSummary(deps.sql, deps.curriculum, ref, language).catch((error: unknown) => {
     if (error instanceof NotFound) return undefined;
@@ -123,7 +155,8 @@ export async function openClassPage(
   const body = [
     `<main>`,
     `<h1>${escapeHtml(title)}</h1>`,
-    `<p>${escapeHtml(summary && summary.learners > 0 ? words.learners(summary.learners) : words.noLearners)}</p>`,
+    `<p>${escapeHtml(classSize(summary, whole, language))}</p>`,
+    rosterNotice(summary?.roster ?? null, language),
     summary && summary.exercises.length > 0
       ? exercisesTable(summary, language)
       : `<p>${escapeHtml(words.nothingPlaced)}</p>`,
@@ -137,6 +170,29 @@ export async function openClassPage(
     body,
     frameAncestors: platformFrameAncestors(launch.platform, deps.frameAncestors),
   });
+}
+
+/** How many learners the class has, and how many of them launched, as far as the tool knows. */
+function classSize(
+  summary: ClassSummary | undefined,
+  whole: Awaited<ReturnType<typeof readWholeClass>> | undefined,
+  language: Language,
+): string {
+  const words = WORDS[language];
+  if (!summary || !whole || summary.learners === 0) return words.noLearners;
+  const launched = whole.learners.filter((learner) => learner.firstLaunchedAt !== null).length;
+  if (summary.roster?.status === "read" || summary.roster?.status === "partial") {
+    return words.roster(summary.learners, launched);
+  }
+  return launched > 0 ? words.learners(launched) : words.noLearners;
+}
+
+/** What the teacher should know about the roster when the class is not the platform's whole list. */
+function rosterNotice(roster: ClassRoster, language: Language): string {
+  const words = WORDS[language];
+  if (roster?.status === "failed") return `<p role="status">${escapeHtml(words.rosterFailed)}</p>`;
+  if (roster?.status === "partial") return `<p role="status">${escapeHtml(words.rosterPartial)}</p>`;
+  return "";
 }
 
 /** The CSV download: a form, so the token travels in a POST body, never in an address a log keeps. */
@@ -190,9 +246,14 @@ function learnersTable(whole: Awaited<ReturnType<typeof readWholeClass>>, langua
   const words = WORDS[language];
   const statusWords = { "not-started": words.notStarted, attempted: words.attempted, passed: words.passed };
   const header = [words.learner, ...whole.exercises.map((exercise) => exercise.title[language])];
-  const rows = whole.learners.map(
+  // A teacher looks a learner up by name: the platform's, else the only name the tool has, the sub.
+  const collator = new Intl.Collator(language);
+  const named = whole.learners
+    .map((learner) => ({ ...learner, shownAs: learner.name ?? learner.sub }))
+    .sort((a, b) => collator.compare(a.shownAs, b.shownAs) || a.sub.localeCompare(b.sub));
+  const rows = named.map(
     (learner) =>
-      `<tr><th scope="row">${escapeHtml(learner.sub)}</th>` +
+      `<tr><th scope="row">${escapeHtml(learner.shownAs)}</th>` +
       learner.exercises
         .map(
           (cell) =>

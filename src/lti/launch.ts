@@ -17,6 +17,8 @@ const DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_
 /** The content item type every placement of this tool is (Deep Linking 2.0 §3.1). */
 export const LTI_RESOURCE_LINK = "ltiResourceLink";
 const AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint";
+/** Names and Role Provisioning Services 2.0: where the course's roster is read. */
+const NAMES_ROLES = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice";
 /** LIS context role of a learner (LTI Core §5.3.7.1); its sub-roles are written `…#Learner` too, after a slash. */
 const LEARNER_ROLE = /^http:\/\/purl\.imsglobal\.org\/vocab\/lis\/v2\/membership(\/Learner)?#Learner$/;
 /**
@@ -73,10 +75,33 @@ const LaunchClaimsSchema = z.object({
   [AGS_ENDPOINT]: z
     .object({ scope: z.array(z.string()), lineitem: z.url().optional(), lineitems: z.url().optional() })
     .optional(),
+  // A roster that cannot be read must not refuse the launch: a malformed claim reads as no claim here,
+  // and an address the tool will not call is refused when the roster is read.
+  [NAMES_ROLES]: z
+    .object({ context_memberships_url: z.string().min(1).max(2000) })
+    .optional()
+    .catch(undefined),
 });
 
+/**
+ * A learner of the course, by their roles there: the Learner role and no teaching role, as a launch
+ * decides (a teacher enrolled as a student too is a teacher). The roster applies the same rule.
+ */
+export function isLearnerByRoles(roles: readonly string[]): boolean {
+  return !roles.some((role) => TEACHING_ROLE.test(role)) && roles.some((role) => LEARNER_ROLE.test(role));
+}
+
 interface LaunchClaims {
-  platform: { id: string; clientId: string; issuer: string; platformClientId: string; authUrl: string };
+  platform: {
+    id: string;
+    clientId: string;
+    issuer: string;
+    platformClientId: string;
+    authUrl: string;
+    tokenUrl: string;
+    jwksUrl: string;
+    serviceOrigins: string[];
+  };
   /** The launch carries the Learner role and no teaching role: only then are grades sent to this placement. */
   isLearner: boolean;
   messageType: "LtiResourceLinkRequest" | "LtiDeepLinkingRequest";
@@ -90,6 +115,8 @@ interface LaunchClaims {
   lessonSlug: string | undefined;
   resourceLinkId: string | undefined;
   lineItemUrl: string | undefined;
+  /** The course's roster service (NRPS context_memberships_url), when the platform offers it. */
+  membershipsUrl: string | undefined;
   /** The launch_presentation locale, as the platform wrote it. */
   locale: string | undefined;
   deepLinking: DeepLinkingSettings | undefined;
@@ -179,22 +206,32 @@ function keySetOf(jwksUrl: string, outbound: OutboundPolicy) {
 }
 
 /**
+ * Whether a service URL an id_token names (a line item, the roster) is on the registered platform:
+ * the origin of its issuer, of one of its endpoints, or of a service origin registered for it.
+ */
+export function isOnPlatform(
+  url: string,
+  platform: { issuer: string; authUrl: string; tokenUrl: string; jwksUrl: string; serviceOrigins: string[] },
+): boolean {
+  const origins = new Set(
+    [platform.issuer, platform.authUrl, platform.tokenUrl, platform.jwksUrl, ...platform.serviceOrigins].map(
+      (known) => new URL(known).origin,
+    ),
+  );
+  const parsed = URL.parse(url);
+  return parsed !== null && /^https?:$/.test(parsed.protocol) && origins.has(parsed.origin);
+}
+
+/**
  * An id_token names the line item the tool will POST scores to, with the platform's bearer token.
- * It must be on the registered platform: the origin of its issuer, of one of its endpoints, or of a
- * service origin registered for it; and never an inward address.
+ * It must be on the registered platform (isOnPlatform), and never an inward address.
  */
 function checkLineItemUrl(
   url: string,
   platform: { issuer: string; authUrl: string; tokenUrl: string; jwksUrl: string; serviceOrigins: string[] },
   outbound: OutboundPolicy,
 ) {
-  const origins = new Set(
-    [platform.issuer, platform.authUrl, platform.tokenUrl, platform.jwksUrl, ...platform.serviceOrigins].map(
-      (known) => new URL(known).origin,
-    ),
-  );
-  const parsed = new URL(url);
-  if (!/^https?:$/.test(parsed.protocol) || !origins.has(parsed.origin)) {
+  if (!isOnPlatform(url, platform)) {
     throw new LtiLaunchRefused(
       "The launch was refused: its line item is not on the registered platform's origin (register it as a service origin).",
     );
@@ -269,7 +306,7 @@ export async function verifyLaunch(
   const contextId = claims[`${LTI}context`]?.id ?? null;
   const roles = claims[`${LTI}roles`] ?? [];
   const teaching = roles.some((role) => TEACHING_ROLE.test(role));
-  const isLearner = !teaching && roles.some((role) => LEARNER_ROLE.test(role));
+  const isLearner = isLearnerByRoles(roles);
   const learnerId = await db.$transaction(async (tx) => {
     // The launch is where the tool learns the line item of a placement; its grade policy is kept.
     // A teacher's launch teaches it too (often first), but makes no learner: nothing to grade or score.
@@ -327,6 +364,7 @@ export async function verifyLaunch(
     lessonSlug,
     resourceLinkId,
     lineItemUrl,
+    membershipsUrl: claims[NAMES_ROLES]?.context_memberships_url,
     locale: claims[`${LTI}launch_presentation`]?.locale,
     deepLinking: deepLinking
       ? {

@@ -243,7 +243,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
     curriculum: app.curriculum,
     frameAncestors: app.config.frameAncestors,
   };
-  const classDeps = { ...pickerDeps, sql: app.sql };
+  const classDeps = { ...pickerDeps, sql: app.sql, outbound: app.outbound };
 
   app.post(
     "/lti/launch",

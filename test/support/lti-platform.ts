@@ -28,6 +28,9 @@ import { SESSION_COOKIE } from "../../src/http/session-cookie.js";
  * - Canvas counts each score as a new submission attempt unless its submission extension says
  *   `new_submission: false`, and answers 422 past the assignment's attempt limit.
  * `failNextScores` plays an outage; `teacherGrades` a grade entered in the gradebook by hand.
+ * For the teacher's view it serves Names and Role Provisioning Services 2.0: a course with a roster
+ * (`rosters`) gets the NRPS claim in its launches, and its membership container is served in pages
+ * (`rosterPageSize`, the tool's `limit`) linked by `Link: rel="next"`, to a token of the NRPS scope only.
  */
 export interface LaunchSpec {
   sub: string;
@@ -55,6 +58,20 @@ export interface LaunchSpec {
 
 export const LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";
 export const INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
+const SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
+export const NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly";
+export const MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json";
+
+/** A member of a course as NRPS 2.0 describes one (§2.2). */
+export interface RosterMember {
+  user_id: string;
+  roles: string[];
+  status?: "Active" | "Inactive" | "Deleted";
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  email?: string;
+}
 const CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission";
 
 export interface LineItem {
@@ -95,6 +112,18 @@ export interface LtiPlatformDouble {
   requests: string[];
   /** Every score POST, accepted or not, with the status it was answered. */
   scorePosts: { lineItemId: string; score: Record<string, unknown>; status: number }[];
+  /** Members per course, as NRPS serves them; a course listed here offers NRPS in its launches. */
+  rosters: Map<string, RosterMember[]>;
+  /** The most members a roster page holds, whatever `limit` the tool asks for. */
+  rosterPageSize: number;
+  /** Every roster page served or refused: its URL (query included), the Accept header and the status. */
+  rosterReads: { url: string; accept: string | undefined; status: number }[];
+  /** The scope of every token granted, in order. */
+  tokenScopes: string[];
+  /** Answers roster reads with this status (an outage) while set. */
+  rosterFailure: number | undefined;
+  /** A broken platform: every roster page links a next one, forever. */
+  rosterNeverEnds: boolean;
   /** Answers the next `count` score POSTs with `status` (an outage), then behaves again. */
   failNextScores(count: number, status?: number): void;
   /** A teacher enters a grade in the gradebook now, as the platform's own update. */
@@ -228,6 +257,12 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     lineItems: new Map(),
     tokenRequests: 0,
     attemptLimit: undefined,
+    rosters: new Map(),
+    rosterPageSize: 100,
+    rosterReads: [],
+    tokenScopes: [],
+    rosterFailure: undefined,
+    rosterNeverEnds: false,
     requests: [],
     scorePosts: [],
     failNextScores(count, status = 503) {
@@ -286,7 +321,8 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
   };
 
   let toolKeys: ReturnType<typeof createRemoteJWKSet> | undefined;
-  const accessTokens = new Set<string>();
+  /** Each access token granted, with the scopes it was granted for. */
+  const accessTokens = new Map<string, string[]>();
   let outage = { count: 0, status: 503 };
   double.courses.set("course-1", double.enrolled);
 
@@ -332,6 +368,7 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
             },
           }
         : {}),
+      ...namesRolesClaim(spec),
       ...spec.claims,
     })
       .setProtectedHeader({ alg: "RS256", kid: spec.unpublishedKey ? randomUUID() : kid })
@@ -342,6 +379,18 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     const [header, payload, signature = ""] = token.split(".");
     const flipped = `${signature.slice(0, 10)}${signature[10] === "A" ? "B" : "A"}${signature.slice(11)}`;
     return [header, payload, flipped].join(".");
+  }
+
+  /** The NRPS claim of a launch from a course that has a roster. */
+  function namesRolesClaim(spec: LaunchSpec) {
+    const course = spec.placement ? (double.lineItems.get(spec.placement.lineItemId)?.course ?? "course-1") : undefined;
+    if (course === undefined || !double.rosters.has(course)) return {};
+    return {
+      "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+        context_memberships_url: `${base}/courses/${encodeURIComponent(course)}/memberships`,
+        service_versions: ["2.0"],
+      },
+    };
   }
 
   async function route(request: IncomingMessage, response: ServerResponse) {
@@ -378,14 +427,17 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       } catch {
         return send(response, 401, JSON.stringify({ error: "invalid_client" }), "application/json");
       }
+      const scopes = (form.get("scope") ?? "").split(" ").filter(Boolean);
       const valid =
         form.get("grant_type") === "client_credentials" &&
         form.get("client_assertion_type") === "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" &&
-        (form.get("scope") ?? "").split(" ").includes("https://purl.imsglobal.org/spec/lti-ags/scope/score");
+        scopes.length > 0 &&
+        scopes.every((scope) => scope === SCORE_SCOPE || scope === NRPS_SCOPE);
       if (!valid) return send(response, 400, JSON.stringify({ error: "invalid_request" }), "application/json");
       double.tokenRequests++;
+      double.tokenScopes.push(scopes.join(" "));
       const token = randomUUID();
-      accessTokens.add(token);
+      accessTokens.set(token, scopes);
       return send(
         response,
         200,
@@ -436,10 +488,43 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       });
       return send(response, 200, JSON.stringify({ ids }), "application/json");
     }
+    const memberships = /^\/courses\/([^/]+)\/memberships$/.exec(url.pathname);
+    if (memberships && request.method === "GET") {
+      const accept = request.headers.accept;
+      const answer = (status: number, body = "", type = "text/plain", headers: Record<string, string> = {}) => {
+        double.rosterReads.push({ url: url.pathname + url.search, accept, status });
+        response.writeHead(status, { "content-type": type, ...headers });
+        response.end(body);
+      };
+      const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+      if (!token || !accessTokens.get(token)?.includes(NRPS_SCOPE)) return answer(401);
+      if (accept !== MEMBERSHIP_CONTAINER) return answer(406);
+      if (double.rosterFailure !== undefined)
+        return answer(double.rosterFailure, "<html>Unavailable</html>", "text/html");
+      const course = decodeURIComponent(memberships[1] ?? "");
+      const members = double.rosters.get(course);
+      if (!members) return answer(404);
+      // As Moodle and Canvas do: the tool's limit, up to the platform's own page size.
+      const size = Math.min(Number(url.searchParams.get("limit") ?? members.length) || 1, double.rosterPageSize);
+      const page = Number(url.searchParams.get("page") ?? "1");
+      const more = double.rosterNeverEnds || page * size < members.length;
+      const next = new URL(url);
+      next.searchParams.set("page", String(page + 1));
+      return answer(
+        200,
+        JSON.stringify({
+          id: url.toString(),
+          context: { id: course, label: course, title: `Course ${course}` },
+          members: members.slice((page - 1) * size, page * size),
+        }),
+        MEMBERSHIP_CONTAINER,
+        more ? { link: `<${next.toString()}>; rel="next"` } : {},
+      );
+    }
     const scores = /^\/lineitems\/([^/]+)(?:\/lineitem)?\/scores$/.exec(url.pathname);
     if (scores && request.method === "POST") {
       const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
-      if (!token || !accessTokens.has(token)) return send(response, 401, "");
+      if (!token || !accessTokens.get(token)?.includes(SCORE_SCOPE)) return send(response, 401, "");
       if (request.headers["content-type"] !== "application/vnd.ims.lis.v1.score+json") return send(response, 415, "");
       const item = double.lineItems.get(scores[1] ?? "");
       if (!item) return send(response, 404, "");

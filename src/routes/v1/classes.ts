@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { classCsv } from "../../classes/class-csv.js";
+import { CLASS_CSV_COLUMNS, classCsv } from "../../classes/class-csv.js";
 import {
   ClassLearnerSchema,
   ClassSummarySchema,
@@ -22,7 +22,8 @@ const ClassParamsSchema = z.object({
   contextId: z.string().min(1).max(255).describe("The course's id on the platform (the LTI context id)"),
 });
 
-const NOT_FOUND = "This API client has no such platform, or the course has no placement and no learner launch yet";
+const NOT_FOUND =
+  "This API client has no such platform, or the course has no placement, no learner launch and no roster read yet";
 
 /** The teacher's view for LMS integrations: the same data as the class page, as JSON and CSV. */
 export const classRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -59,7 +60,8 @@ export const classRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { scope: "progress:read" },
       schema: {
         tags: ["lti"],
-        summary: "A course's learners, first launch first, each with status, best score and attempts per exercise",
+        summary:
+          "A course's learners (those who launched, first launch first, then those only its roster lists), each with status, best score and attempts per exercise",
         params: ClassParamsSchema,
         ...pagedList(ClassLearnerSchema, "ClassLearnerPage", { query: PageQuerySchema, notFound: NOT_FOUND }),
       },
@@ -83,7 +85,7 @@ export const classRoutes: FastifyPluginAsyncZod = async (app) => {
           200: z
             .string()
             .describe(
-              "text/csv, as an attachment: learnerId,sub,exerciseId,status,bestScore,maxScore,attempts,firstAttemptAt,firstPassedAt",
+              `text/csv, as an attachment: ${CLASS_CSV_COLUMNS.join(",")} (learnerId empty for a learner who never launched)`,
             ),
           400: ProblemSchema,
           404: ProblemSchema.describe(NOT_FOUND),
