@@ -153,6 +153,7 @@ export async function openClassPage(
   const words = WORDS[language];
   const title = words.title(launch.contextId);
   const body = [
+    `<style>${PAGE_STYLE}</style>`,
     `<main>`,
     `<h1>${escapeHtml(title)}</h1>`,
     `<p>${escapeHtml(classSize(summary, whole, language))}</p>`,
@@ -265,10 +266,28 @@ function learnersTable(whole: Awaited<ReturnType<typeof readWholeClass>>, langua
   return table(words.learnersCaption, header, rows);
 }
 
+/**
+ * Readable in a platform's iframe and on a phone: a wide table scrolls sideways inside its own region,
+ * which the keyboard can reach (tabindex), never the page.
+ */
+const PAGE_STYLE = [
+  "body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#1b1b1b;background:#fff}",
+  "main{max-width:72rem;margin:0 auto}",
+  "h1{font-size:1.5rem;line-height:1.25;margin:0 0 .75rem}",
+  ".table{overflow-x:auto;margin:1.25rem 0}",
+  "table{border-collapse:collapse;min-width:100%}",
+  "caption{text-align:start;font-weight:600;padding:0 0 .5rem}",
+  "th,td{border:1px solid #b8b8b8;padding:.375rem .5rem;text-align:start;vertical-align:top}",
+  "thead th{background:#eef0f3}",
+  "td ul{margin:0;padding-inline-start:1.1rem}",
+  "button{font:inherit;padding:.375rem .875rem}",
+].join("");
+
 function table(caption: string, header: readonly string[], rows: readonly string[]): string {
   return (
+    `<div class="table" role="region" aria-label="${escapeHtml(caption)}" tabindex="0">\n` +
     `<table>\n<caption>${escapeHtml(caption)}</caption>\n<thead><tr>${header.map((cell) => `<th scope="col">${escapeHtml(cell)}</th>`).join("")}</tr></thead>\n` +
-    `<tbody>\n${rows.join("\n")}\n</tbody>\n</table>`
+    `<tbody>\n${rows.join("\n")}\n</tbody>\n</table>\n</div>`
   );
 }
 

@@ -397,6 +397,8 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     const url = new URL(request.url ?? "/", base);
     double.requests.push(`${request.method} ${url.pathname}`);
     if (url.pathname === "/jwks") return send(response, 200, JSON.stringify({ keys: [publicJwk] }), "application/json");
+    // A browser asks for the icon of the platform's login page: no icon, and no error either.
+    if (url.pathname === "/favicon.ico") return send(response, 204, "");
     if (url.pathname === "/auth") {
       const q = url.searchParams;
       // What a platform checks before it answers a login: its own client, the registered redirect, a nonce.
