@@ -164,17 +164,24 @@ describe("a teacher's launch with NRPS", () => {
     expect(platform.rosterReads.length).toBe(reads);
   });
 
-  it("is read again at the next teacher's launch: a learner who left the course leaves the class", async () => {
-    platform.rosters.set(
-      COURSE,
-      ROSTER.filter((member) => member.user_id !== "carla"),
-    );
+  it("is read again at the next teacher's launch: who left the class leaves it, who joined without a name is their sub", async () => {
+    platform.rosters.set(COURSE, [
+      ...ROSTER.filter((member) => member.user_id !== "carla"),
+      { user_id: "dani", roles: [LEARNER] },
+    ]);
     const page = await launch("profe", [INSTRUCTOR]);
     expect(page.status, page.text).toBe(200);
-    expect(page.text).toContain("Este curso tiene 2 estudiantes; 1 ha abierto la actividad.");
+    expect(page.text).toContain("Este curso tiene 3 estudiantes; 1 ha abierto la actividad.");
     expect(page.text).not.toContain("Carla Gil");
+    expect(page.text).toContain('<th scope="row">dani</th>');
     const learners = await api("/learners").expect(200);
-    expect(learners.body.items.map((learner: { sub: string }) => learner.sub)).toEqual(["ana", "ben"]);
+    expect(
+      learners.body.items.map((learner: { sub: string; name: string | null }) => [learner.sub, learner.name]),
+    ).toEqual([
+      ["ana", "Ana Ruiz"],
+      ["ben", "Ben Ortega"],
+      ["dani", null],
+    ]);
   });
 });
 
@@ -199,6 +206,36 @@ describe("a roster that cannot be read", () => {
     } finally {
       platform.rosterFailure = undefined;
     }
+  });
+
+  it("never follows a next page off the platform's origins, where its token would go", async () => {
+    // The same double under another name: another origin, so the tool must not call it.
+    platform.rosterNextOrigin = platform.issuer.replace("127.0.0.1", "localhost");
+    try {
+      const before = platform.rosterReads.length;
+      const page = await launch("profe", [INSTRUCTOR]);
+      expect(page.status, page.text).toBe(200);
+      expect(platform.rosterReads.length - before).toBe(1);
+      expect(page.text).toContain("No se pudo leer la lista de estudiantes de la plataforma");
+      expect((await api().expect(200)).body.roster).toMatchObject({
+        status: "failed",
+        reason: "the roster's address is not on the registered platform's origin",
+      });
+    } finally {
+      platform.rosterNextOrigin = undefined;
+    }
+  });
+
+  it("does not refuse a launch whose NRPS claim is malformed: the class is who launched", async () => {
+    const page = await launchThrough(t.app.server, platform, {
+      sub: "profe",
+      roles: [INSTRUCTOR],
+      custom: { exercise_id: QUESTIONS },
+      placement: { resourceLinkId: `link-${item.id}`, lineItemId: item.id },
+      claims: { "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": { context_memberships_url: 42 } },
+    });
+    expect(page.status, page.text).toBe(200);
+    expect(page.text).toContain("Tu clase: course-1");
   });
 
   it("is read only up to its page limit when its pages never end, and the page says it is partial", async () => {

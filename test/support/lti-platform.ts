@@ -124,6 +124,8 @@ export interface LtiPlatformDouble {
   rosterFailure: number | undefined;
   /** A broken platform: every roster page links a next one, forever. */
   rosterNeverEnds: boolean;
+  /** A roster page's next link names this origin instead of the platform's (the double still serves it). */
+  rosterNextOrigin: string | undefined;
   /** Answers the next `count` score POSTs with `status` (an outage), then behaves again. */
   failNextScores(count: number, status?: number): void;
   /** A teacher enters a grade in the gradebook now, as the platform's own update. */
@@ -263,6 +265,7 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     tokenScopes: [],
     rosterFailure: undefined,
     rosterNeverEnds: false,
+    rosterNextOrigin: undefined,
     requests: [],
     scorePosts: [],
     failNextScores(count, status = 503) {
@@ -510,7 +513,7 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       const size = Math.min(Number(url.searchParams.get("limit") ?? members.length) || 1, double.rosterPageSize);
       const page = Number(url.searchParams.get("page") ?? "1");
       const more = double.rosterNeverEnds || page * size < members.length;
-      const next = new URL(url);
+      const next = new URL(`${url.pathname}${url.search}`, double.rosterNextOrigin ?? base);
       next.searchParams.set("page", String(page + 1));
       return answer(
         200,
