@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Database } from "../db/prisma.js";
 import { failureReason, type OutboundPolicy, send, statusReason } from "../delivery/outbound.js";
 import { requestPlatformToken, TokenRefused, type ToolSigningKey } from "../delivery/platform-token.js";
+import { Prisma } from "../generated/prisma/client.js";
 import { isLearnerByRoles, isOnPlatform, type Launch } from "./launch.js";
 
 /**
@@ -80,11 +81,7 @@ export async function readRoster(
       learners.set(member.user_id, nameOf(member));
     }
     await deps.db.$transaction(async (tx) => {
-      await tx.ltiContextRoster.upsert({
-        where: { platformId_contextId: { platformId: platform.id, contextId } },
-        create: { platformId: platform.id, contextId, status, readAt },
-        update: { status, reason: null, readAt },
-      });
+      await tx.$executeRaw(recordRead(platform.id, contextId, status, null, readAt));
       await tx.ltiContextMember.deleteMany({
         where: { platformId: platform.id, contextId, sub: { notIn: [...learners.keys()] } },
       });
@@ -108,15 +105,23 @@ export async function readRoster(
       "LTI roster not read",
     );
     await deps.db.$transaction([
-      deps.db.ltiContextRoster.upsert({
-        where: { platformId_contextId: { platformId: platform.id, contextId } },
-        create: { platformId: platform.id, contextId, status: "failed", reason, readAt },
-        update: { status: "failed", reason, readAt },
-      }),
+      deps.db.$executeRaw(recordRead(platform.id, contextId, "failed", reason, readAt)),
       deps.db.ltiContextMember.deleteMany({ where: { platformId: platform.id, contextId } }),
     ]);
     return "failed";
   }
+}
+
+/**
+ * The course's roster row, inserted or updated in one statement: two teachers' launches at once both
+ * land (the last one's read stays), where a read-then-write upsert could fail on the other's insert.
+ */
+function recordRead(platformId: string, contextId: string, status: RosterStatus, reason: string | null, readAt: Date) {
+  return Prisma.sql`
+    INSERT INTO lti_context_rosters (platform_id, context_id, status, reason, read_at)
+    VALUES (${platformId}::uuid, ${contextId}, ${status}, ${reason}, ${readAt})
+    ON CONFLICT (platform_id, context_id) DO UPDATE
+      SET status = EXCLUDED.status, reason = EXCLUDED.reason, read_at = EXCLUDED.read_at`;
 }
 
 /** Every page of the membership container, following `Link: rel="next"` on the platform's own origin. */
