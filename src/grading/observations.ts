@@ -109,6 +109,12 @@ export const LOGS_MAX_BYTES = 64 * 1024;
  */
 export const RUNNING_SETTLES_MS = 500;
 export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
+/**
+ * How old a running container must be before its logs are read for a `logsContain` check. A program
+ * writes its first line a moment after `docker run -d` returns (Node took over a second to say it
+ * listens on a busy CI machine): a younger container's logs are read once it is this old.
+ */
+export const LOGS_SETTLE_MS = 2000;
 
 export function planObservations(exercise: ContainerExercise): ObservationPlan {
   const plan: ObservationPlan = {

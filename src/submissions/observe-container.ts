@@ -5,6 +5,7 @@ import {
   EXEC_OUTPUT_MAX_BYTES,
   engineMillisBetween,
   LOGS_MAX_BYTES,
+  LOGS_SETTLE_MS,
   type Observations,
   planObservations,
   type Unobservable,
@@ -34,7 +35,7 @@ export async function observeContainer(
   // The engine's clock is read beside the inspect, so judging uptime costs no extra round trip.
   const [inspected, engineTime] = await Promise.all([
     engine.inspectContainer(containerName),
-    plan.stillRunningAfterMs > 0 || plan.events ? engine.systemTime() : undefined,
+    plan.stillRunningAfterMs > 0 || plan.events || plan.logsTailLines > 0 ? engine.systemTime() : undefined,
   ]);
   // The engine also resolves ids and id prefixes. Only the exact name is the learner's container:
   // anything else is "no such container", and nothing more is read from it.
@@ -45,6 +46,8 @@ export async function observeContainer(
 
   const running = facts.running;
   const notRunning: Unobservable = { unobservable: "not-running" };
+  // Uptime is judged on the engine's own record (StartedAt against its clock).
+  const upMs = engineTime === undefined ? Number.NaN : engineMillisBetween(facts.startedAt, engineTime);
   const calls: Promise<unknown>[] = [];
 
   if (plan.top) {
@@ -55,12 +58,15 @@ export async function observeContainer(
     );
   }
   if (plan.logsTailLines > 0) {
+    const settleMs = running && upMs < LOGS_SETTLE_MS ? LOGS_SETTLE_MS - upMs : 0;
     calls.push(
-      tolerateState(engine.logsTail(containerName, { lines: plan.logsTailLines, maxBytes: LOGS_MAX_BYTES })).then(
-        (logs) => {
+      new Promise((resolve) => setTimeout(resolve, settleMs))
+        .then(() =>
+          tolerateState(engine.logsTail(containerName, { lines: plan.logsTailLines, maxBytes: LOGS_MAX_BYTES })),
+        )
+        .then((logs) => {
           observations.logs = logs;
-        },
-      ),
+        }),
     );
   }
   if (plan.execs.length > 0) {
@@ -100,9 +106,8 @@ export async function observeContainer(
       }),
     );
   }
-  // Uptime is judged on the engine's own record (StartedAt against its clock). Only a container
-  // started less than afterMs ago cannot be judged yet: it gets a second look once it is that old.
-  const upMs = engineTime === undefined ? Number.NaN : engineMillisBetween(facts.startedAt, engineTime);
+  // Only a container started less than afterMs ago cannot be judged yet: it gets a second look once
+  // it is that old.
   if (running && upMs < plan.stillRunningAfterMs) {
     const waitMs = Math.max(0, plan.stillRunningAfterMs - upMs);
     calls.push(
