@@ -256,7 +256,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
           200: z
             .string()
             .describe(
-              "text/html: the teacher's picker of lessons and exercises (deep linking), in the teacher's language, or a page saying nothing can be placed when the platform's accept_types lacks ltiResourceLink; or, for a resource-link launch with a teaching role (Instructor, TeachingAssistant, ContentDeveloper, Administrator), the class page of the launch's course",
+              "text/html: the teacher's picker of lessons and exercises (deep linking), in the teacher's language, or a page saying nothing can be placed when the platform's accept_types lacks ltiResourceLink; or, for a resource-link launch with a teaching role (Instructor, TeachingAssistant, ContentDeveloper, Administrator), the class page of the launch's course, after reading and storing its roster when the launch offers NRPS (a roster that cannot be read is said on the page, never an error)",
             ),
           303: z.null().describe("A learner's launch: signs the browser in and redirects to the placed lesson"),
           400: ProblemSchema,
