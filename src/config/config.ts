@@ -96,6 +96,7 @@ const EnvSchema = z
     DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
     FRAME_ANCESTORS: originList,
+    LTI_DYNAMIC_REGISTRATION: z.stringbool().default(false),
     SANDBOXES_ENABLED: z.stringbool().default(false),
     SANDBOX_HOST_SOCKET: z.string().startsWith("/").default("/run/aprendiendo-sandboxes/host.sock"),
     SANDBOX_HOST_SECRET: z.string().min(32, "expected at least 32 characters: openssl rand -hex 32").optional(),
@@ -225,6 +226,11 @@ export interface Config {
   };
   /** Origins (LMSs) whose pages may show the learner's page in an iframe, besides this service's own. */
   frameAncestors: string[];
+  /**
+   * Whether GET /lti/register (LTI Dynamic Registration) answers: each use creates an API client and a
+   * platform for whoever opens it, so it is off unless an operator turns it on.
+   */
+  ltiDynamicRegistration: boolean;
   /** Sandboxes: a Docker engine per learner, made by the sandbox host (README, "Sandboxes"). */
   sandboxes: SandboxSettings;
 }
@@ -332,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionDays: e.DELIVERY_RETENTION_DAYS,
     },
     frameAncestors: e.FRAME_ANCESTORS.map((origin) => new URL(origin).origin),
+    ltiDynamicRegistration: e.LTI_DYNAMIC_REGISTRATION,
     sandboxes: {
       enabled: e.SANDBOXES_ENABLED,
       hostSocket: e.SANDBOX_HOST_SOCKET,

@@ -8,6 +8,13 @@ import { negotiateLanguage } from "../http/negotiate-language.js";
 import { pagedList } from "../http/paged-list.js";
 import { problemForDomainError } from "../http/problem-table.js";
 import { CLASS_EXPORT_PATH, ClassExportFormSchema, exportClassCsv, openClassPage } from "../lti/class-page.js";
+import {
+  RegistrationFailed,
+  RegistrationInitiationSchema,
+  registerDynamically,
+  registeredPage,
+  registrationFailedPage,
+} from "../lti/dynamic-registration.js";
 import { landLearner, launchRefusedPage } from "../lti/landing.js";
 import {
   LaunchFormSchema,
@@ -236,6 +243,55 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     });
   }
+
+  app.get(
+    "/lti/register",
+    {
+      schema: {
+        tags: ["lti"],
+        summary:
+          "LTI Dynamic Registration: opened by the LMS admin's browser; the tool reads the platform's configuration, registers itself and stores the platform under a new API client (only with LTI_DYNAMIC_REGISTRATION=true)",
+        querystring: RegistrationInitiationSchema,
+        response: {
+          200: z
+            .string()
+            .describe(
+              "text/html: registered; names the new API client (never a key) and posts org.imsglobal.lti.close to the platform's window",
+            ),
+          400: z
+            .union([ProblemSchema, z.string()])
+            .describe(
+              "A missing or malformed query parameter (problem+json), or text/html: the configuration could not be read or is invalid",
+            ),
+          404: ProblemSchema.describe("Dynamic Registration is off (LTI_DYNAMIC_REGISTRATION)"),
+          409: z.string().describe("text/html: the configuration's issuer is already registered"),
+          502: z.string().describe("text/html: the platform could not be reached or refused the registration"),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!app.config.ltiDynamicRegistration) return reply.callNotFound();
+      const language = negotiateLanguage(request, reply);
+      const base = `${request.protocol}://${request.host}`;
+      try {
+        const registered = await registerDynamically({ db: app.prisma, outbound: app.outbound }, request.query, base);
+        request.log.info(
+          {
+            platformId: registered.platform.id,
+            apiClientId: registered.apiClient.id,
+            issuer: registered.platform.issuer,
+          },
+          "LTI platform registered dynamically",
+        );
+        return registeredPage(reply, language, registered, app.config.frameAncestors);
+      } catch (error) {
+        if (!(error instanceof RegistrationFailed)) throw error;
+        request.log.warn({ kind: error.kind, reason: error.reason }, "LTI dynamic registration failed");
+        const configurationOrigin = new URL(request.query.openid_configuration).origin;
+        return registrationFailedPage(reply, language, error.kind, [...app.config.frameAncestors, configurationOrigin]);
+      }
+    },
+  );
 
   const pickerDeps = {
     db: app.prisma,

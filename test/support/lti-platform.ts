@@ -126,6 +126,18 @@ export interface LtiPlatformDouble {
   rosterNeverEnds: boolean;
   /** A roster page's next link names this origin instead of the platform's (the double still serves it). */
   rosterNextOrigin: string | undefined;
+  /** Where the platform serves its OpenID configuration (Dynamic Registration); /.well-known/openid-configuration by default. */
+  openidConfigurationPath: string;
+  /** Fields of the served configuration to replace, e.g. another issuer. */
+  openidConfigurationOverrides: Record<string, unknown>;
+  /** The one-time token the registration endpoint requires as Bearer; the tool gets it in the initiation URL. */
+  registrationToken: string;
+  /** Every tool registration the registration endpoint accepted, as posted. */
+  registrations: Record<string, unknown>[];
+  /** Every registration POST, with the status it was answered and why when refused. */
+  registrationPosts: { status: number; problem?: string }[];
+  /** The URL an LMS admin's browser opens on the tool to register it (Dynamic Registration's initiation). */
+  registrationUrl(toolBase: string): string;
   /** Answers the next `count` score POSTs with `status` (an outage), then behaves again. */
   failNextScores(count: number, status?: number): void;
   /** A teacher enters a grade in the gradebook now, as the platform's own update. */
@@ -268,6 +280,17 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     rosterNextOrigin: undefined,
     requests: [],
     scorePosts: [],
+    openidConfigurationPath: "/.well-known/openid-configuration",
+    openidConfigurationOverrides: {},
+    registrationToken: randomUUID(),
+    registrations: [],
+    registrationPosts: [],
+    registrationUrl(toolBase) {
+      const url = new URL("/lti/register", toolBase);
+      url.searchParams.set("openid_configuration", `${base}${double.openidConfigurationPath}`);
+      url.searchParams.set("registration_token", double.registrationToken);
+      return url.pathname + url.search;
+    },
     failNextScores(count, status = 503) {
       outage = { count, status };
     },
@@ -402,6 +425,58 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     if (url.pathname === "/jwks") return send(response, 200, JSON.stringify({ keys: [publicJwk] }), "application/json");
     // A browser asks for the icon of the platform's login page: no icon, and no error either.
     if (url.pathname === "/favicon.ico") return send(response, 204, "");
+    if (url.pathname === double.openidConfigurationPath && request.method === "GET") {
+      const configuration = {
+        issuer: double.issuer,
+        authorization_endpoint: double.authUrl,
+        registration_endpoint: `${base}/register`,
+        jwks_uri: double.jwksUrl,
+        token_endpoint: double.tokenUrl,
+        token_endpoint_auth_methods_supported: ["private_key_jwt"],
+        token_endpoint_auth_signing_alg_values_supported: ["RS256"],
+        scopes_supported: ["openid", SCORE_SCOPE, NRPS_SCOPE],
+        response_types_supported: ["id_token"],
+        id_token_signing_alg_values_supported: ["RS256"],
+        claims_supported: ["sub", "iss", "name", "locale"],
+        subject_types_supported: ["public"],
+        "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+          product_family_code: "moodle",
+          version: "4.1",
+          messages_supported: [{ type: "LtiResourceLinkRequest" }, { type: "LtiDeepLinkingRequest" }],
+        },
+        ...double.openidConfigurationOverrides,
+      };
+      return send(response, 200, JSON.stringify(configuration), "application/json");
+    }
+    if (url.pathname === "/register" && request.method === "POST") {
+      const refuse = (status: number, problem: string) => {
+        double.registrationPosts.push({ status, problem });
+        return send(
+          response,
+          status,
+          JSON.stringify({ error: "invalid_client_metadata", problem }),
+          "application/json",
+        );
+      };
+      if (request.headers.authorization !== `Bearer ${double.registrationToken}`) return refuse(401, "token");
+      if (request.headers["content-type"] !== "application/json") return refuse(415, "content-type");
+      const tool = JSON.parse(await read(request)) as Record<string, unknown>;
+      const problem = registrationProblem(tool);
+      if (problem) return refuse(400, problem);
+      double.registrations.push(tool);
+      double.registrationPosts.push({ status: 200 });
+      const configuration = tool[TOOL_CONFIGURATION] as Record<string, unknown>;
+      return send(
+        response,
+        200,
+        JSON.stringify({
+          ...tool,
+          client_id: double.clientId,
+          [TOOL_CONFIGURATION]: { ...configuration, deployment_id: double.deploymentId },
+        }),
+        "application/json",
+      );
+    }
     if (url.pathname === "/auth") {
       const q = url.searchParams;
       // What a platform checks before it answers a login: its own client, the registered redirect, a nonce.
@@ -597,6 +672,37 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     return send(response, 404, "");
   }
   return double;
+}
+
+const TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration";
+
+/**
+ * What a platform requires of a tool's registration (Dynamic Registration §3.3, and OpenID Connect
+ * Registration for the fields it takes from there): the first field that is missing or wrong.
+ */
+function registrationProblem(tool: Record<string, unknown>): string | undefined {
+  const isUrl = (value: unknown) => typeof value === "string" && URL.canParse(value);
+  const list = (value: unknown) => (Array.isArray(value) ? (value as unknown[]) : []);
+  const configuration = tool[TOOL_CONFIGURATION] as Record<string, unknown> | undefined;
+  const checks: [string, boolean][] = [
+    ["application_type", tool.application_type === "web"],
+    ["response_types", list(tool.response_types).includes("id_token")],
+    ["grant_types", ["implicit", "client_credentials"].every((grant) => list(tool.grant_types).includes(grant))],
+    ["initiate_login_uri", isUrl(tool.initiate_login_uri)],
+    ["redirect_uris", list(tool.redirect_uris).length > 0 && list(tool.redirect_uris).every(isUrl)],
+    ["jwks_uri", isUrl(tool.jwks_uri)],
+    ["token_endpoint_auth_method", tool.token_endpoint_auth_method === "private_key_jwt"],
+    ["scope", typeof tool.scope === "string"],
+    [TOOL_CONFIGURATION, typeof configuration === "object" && configuration !== null],
+    ["domain", typeof configuration?.domain === "string" && configuration.domain !== ""],
+    ["target_link_uri", isUrl(configuration?.target_link_uri)],
+    ["claims", Array.isArray(configuration?.claims)],
+    [
+      "messages",
+      list(configuration?.messages).every((message) => typeof (message as { type?: unknown }).type === "string"),
+    ],
+  ];
+  return checks.find(([, valid]) => !valid)?.[0];
 }
 
 async function read(request: IncomingMessage): Promise<string> {
