@@ -3,6 +3,7 @@ import { z } from "zod";
 import { createApiClient, deleteApiClient } from "../clients/api-clients.js";
 import type { Database } from "../db/prisma.js";
 import { failureReason, type OutboundPolicy, send, statusReason } from "../delivery/outbound.js";
+import { DestinationRefused } from "../errors/domain-errors.js";
 import type { Language } from "../schemas/language.js";
 import { escapeHtml } from "../web/html.js";
 import { sendFramablePage } from "./landing.js";
@@ -197,10 +198,10 @@ export async function registerDynamically(deps: RegistrationDeps, initiation: Re
   } catch (error) {
     // A platform that cannot be stored leaves no API client behind.
     await deleteApiClient(deps.db, client.id);
-    throw new RegistrationFailed(
-      "configuration",
-      error instanceof Error ? error.message : "the platform could not be stored",
-    );
+    if (!(error instanceof DestinationRefused)) throw error;
+    // Another registration of this issuer and client_id landed since the check above.
+    const kind = error.path === "body.clientId" ? "taken" : "configuration";
+    throw new RegistrationFailed(kind, error.message);
   }
 }
 

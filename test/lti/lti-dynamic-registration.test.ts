@@ -37,6 +37,7 @@ describe("LTI Dynamic Registration", () => {
   it("refuses a wrong registration token at the platform and says so on a page, storing nothing", async () => {
     const url = new URL(platform.registrationUrl("http://tool"), "http://tool");
     url.searchParams.set("registration_token", "not-the-platform-token");
+    const clientsBefore = await t.prisma.apiClient.count();
     const refused = await openRegistration(t, url.pathname + url.search, "es-ES,es;q=0.9");
     expect(refused.status).toBe(502);
     expect(refused.headers["content-type"]).toMatch(/^text\/html/);
@@ -46,6 +47,7 @@ describe("LTI Dynamic Registration", () => {
     expect(refused.text).not.toContain("org.imsglobal.lti.close");
     expect(platform.registrationPosts.at(-1)).toEqual({ status: 401, problem: "token" });
     expect(await t.prisma.ltiPlatform.count({ where: { issuer: platform.issuer } })).toBe(0);
+    expect(await t.prisma.apiClient.count()).toBe(clientsBefore);
   });
 
   it("registers the tool as the spec asks, stores the platform under a new API client, and a launch through it works", async () => {
