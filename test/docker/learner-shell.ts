@@ -51,9 +51,15 @@ export function withContainerName(lines: readonly string[], from: string, to: st
   return lines.map((line) => line.replace(whole, to));
 }
 
-/** -t in any short-flag cluster (-it, -ti, -dit, -t) or --tty: docker wants a terminal then. */
+/**
+ * -t in any short-flag cluster (-it, -ti, -dit, -t) or --tty of a command that runs a container's
+ * process (run, create, exec): docker wants a terminal then. `docker build -t` names a tag and
+ * `docker stop -t` a timeout, and need none.
+ */
 export function needsTerminal(lines: readonly string[]): boolean {
-  return lines.some((line) => /\s(-[a-zA-Z]*t[a-zA-Z]*|--tty)(\s|$)/.test(line));
+  return lines.some((line) =>
+    /\bdocker\s+(container\s+)?(run|create|exec)\b[^;&|]*\s(-[a-zA-Z]*t[a-zA-Z]*|--tty)(\s|$)/.test(line),
+  );
 }
 
 /** The course's app the exercise works on, copied into `dir` under its own name, as the learner has it. */
