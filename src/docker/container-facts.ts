@@ -85,6 +85,13 @@ const InspectSchema = z.object({
     .default({ Networks: {}, Ports: {} }),
 });
 
+/** The labels Compose puts on every container it makes: which project and which service it belongs to. */
+export const COMPOSE_LABELS = {
+  project: "com.docker.compose.project",
+  service: "com.docker.compose.service",
+  containerNumber: "com.docker.compose.container-number",
+} as const;
+
 /** The part of an image inspect that checks read. */
 const ImageInspectSchema = z.object({
   Id: z.string(),

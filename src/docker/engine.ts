@@ -5,6 +5,7 @@ import pLimit from "p-limit";
 import { z } from "zod";
 import { EngineFailure, EngineRefused, EngineUnavailable } from "../errors/domain-errors.js";
 import {
+  COMPOSE_LABELS,
   type ContainerEvent,
   type ContainerFacts,
   containerFactsFromInspect,
@@ -268,12 +269,12 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     async findComposeContainer(project, service) {
       const { docker } = await client();
       const filters = JSON.stringify({
-        label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`],
+        label: [`${COMPOSE_LABELS.project}=${project}`, `${COMPOSE_LABELS.service}=${service}`],
       });
       const found = await call(`list containers of ${project}/${service}`, (signal) =>
         docker.listContainers({ all: true, filters, abortSignal: signal } as Docker.ContainerListOptions),
       );
-      const replica = (c: Docker.ContainerInfo) => Number(c.Labels["com.docker.compose.container-number"] ?? "1");
+      const replica = (c: Docker.ContainerInfo) => Number(c.Labels[COMPOSE_LABELS.containerNumber] ?? "1");
       const first = found.sort((a, b) => replica(a) - replica(b))[0];
       return first?.Names[0]?.replace(/^\//, "");
     },

@@ -1,4 +1,4 @@
-import type { ContainerFacts, HistoryStep, PortBinding } from "../docker/container-facts.js";
+import { COMPOSE_LABELS, type ContainerFacts, type HistoryStep, type PortBinding } from "../docker/container-facts.js";
 import type { Check, CheckOf, CheckType } from "./exercise.js";
 import type { Json, Shown } from "./grade.js";
 import { normalizeImageReference, repositoryOf } from "./image-reference.js";
@@ -487,7 +487,7 @@ const EVALUATORS: { [T in CheckType]: Evaluator<T> } = {
   },
 
   composeService: (check, { facts, observations }) => {
-    const project = facts.labels["com.docker.compose.project"];
+    const project = facts.labels[COMPOSE_LABELS.project];
     const other = observations.composeServices?.[check.service] ?? null;
     const service = check.service;
     const shown = (status: string, health: string | undefined): Shown =>

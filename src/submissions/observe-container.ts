@@ -1,3 +1,4 @@
+import { COMPOSE_LABELS } from "../docker/container-facts.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { ContainerStateError } from "../docker/errors.js";
 import type { ContainerExercise } from "../grading/exercise.js";
@@ -146,7 +147,7 @@ export async function observeContainer(
   if (plan.composeServices.length > 0) {
     const services: NonNullable<Observations["composeServices"]> = {};
     observations.composeServices = services;
-    const project = facts.labels[COMPOSE_PROJECT_LABEL];
+    const project = facts.labels[COMPOSE_LABELS.project];
     for (const service of plan.composeServices) {
       calls.push(
         (async () => {
@@ -174,8 +175,6 @@ export async function observeContainer(
   await Promise.all(calls);
   return observations;
 }
-
-const COMPOSE_PROJECT_LABEL = "com.docker.compose.project";
 
 async function tolerateState<T>(call: Promise<T>): Promise<T | Unobservable> {
   try {
