@@ -14,6 +14,7 @@ import {
   NRPS_SCOPE,
   placeThrough,
   type RosterMember,
+  serveTool,
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { fast } from "../support/webhook-steps.js";
@@ -61,9 +62,7 @@ function launch(sub: string, roles: string[]) {
 beforeAll(async () => {
   platform = await startLtiPlatform();
   t = await buildTestApp({ ...fast({ maxAttempts: 30 }), secretsKey: randomBytes(32) });
-  await t.app.listen({ port: 0, host: "127.0.0.1" });
-  const address = t.app.server.address();
-  platform.trustTool(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/lti/jwks`);
+  await serveTool(t.app, platform);
   const admin = await createTestClient(t.prisma, ["admin"]);
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
   const registered = await request(t.app.server)

@@ -11,6 +11,7 @@ import {
   type LtiPlatformDouble,
   launchThrough,
   placeThrough,
+  serveTool,
   sessionCookieOf,
   startLtiPlatform,
 } from "../support/lti-platform.js";
@@ -103,9 +104,7 @@ async function storeAttempt(sub: string, minutes: number, failing: Record<string
 beforeAll(async () => {
   platform = await startLtiPlatform();
   t = await buildTestApp({ ...fast({ maxAttempts: 30 }), secretsKey: randomBytes(32) });
-  await t.app.listen({ port: 0, host: "127.0.0.1" });
-  const address = t.app.server.address();
-  platform.trustTool(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/lti/jwks`);
+  await serveTool(t.app, platform);
   const admin = await createTestClient(t.prisma, ["admin"]);
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
   other = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);

@@ -92,14 +92,13 @@ async function runMigration() {
 
 beforeAll(async () => {
   t = await buildTestApp({ ...fast({ maxAttempts: 30 }), secretsKey: randomBytes(32) });
-  await t.app.listen({ port: 0, host: "127.0.0.1" });
-  const address = t.app.server.address();
+  const origin = await t.app.listen({ port: 0, host: "127.0.0.1" });
   admin = await createTestClient(t.prisma, ["admin"]);
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "webhooks:manage"]);
   // One after the other: the migration lets the site registered first keep a shared id.
   for (let i = 0; i < 2; i++) {
     const double = await startLtiPlatform();
-    double.trustTool(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/lti/jwks`);
+    double.trustTool(`${origin}/lti/jwks`);
     double.enrolled.add(SUB);
     const registered = await request(t.app.server)
       .post("/v1/lti/platforms")

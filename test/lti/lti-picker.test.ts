@@ -13,6 +13,7 @@ import {
   type LtiPlatformDouble,
   loginThrough,
   pickerFormOf,
+  serveTool,
   startLtiPlatform,
 } from "../support/lti-platform.js";
 
@@ -39,9 +40,7 @@ beforeAll(async () => {
     .send(platform.registrationFor(lms.id))
     .expect(201);
   // The platform fetches the tool's JWKS over HTTP to verify a response, so the tool listens on a real port.
-  await t.app.listen({ port: 0, host: "127.0.0.1" });
-  const address = t.app.server.address();
-  platform.trustTool(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/lti/jwks`);
+  await serveTool(t.app, platform);
 });
 afterAll(async () => {
   await t?.close();

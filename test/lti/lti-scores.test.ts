@@ -9,6 +9,7 @@ import {
   type LtiPlatformDouble,
   launchThrough,
   placeThrough,
+  serveTool,
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
@@ -59,9 +60,7 @@ beforeAll(async () => {
   platform = await startLtiPlatform();
   t = await buildTestApp({ ...fast(), secretsKey: randomBytes(32) });
   // The platform fetches the tool's JWKS over HTTP, so the tool listens on a real port.
-  await t.app.listen({ port: 0, host: "127.0.0.1" });
-  const address = t.app.server.address();
-  platform.trustTool(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/lti/jwks`);
+  await serveTool(t.app, platform);
   const admin = await createTestClient(t.prisma, ["admin"]);
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read", "webhooks:manage", "engine:shared"]);
   await request(t.app.server)

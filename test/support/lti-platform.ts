@@ -158,6 +158,19 @@ export interface LtiPlatformDouble {
 }
 
 /**
+ * The tool listening on a free loopback port, with the platform trusting the keys it publishes there
+ * (its /lti/jwks): the tool's origin.
+ */
+export async function serveTool(
+  app: { listen(options: { port: number; host: string }): Promise<string> },
+  platform: Pick<LtiPlatformDouble, "trustTool">,
+): Promise<string> {
+  const origin = await app.listen({ port: 0, host: "127.0.0.1" });
+  platform.trustTool(`${origin}/lti/jwks`);
+  return origin;
+}
+
+/**
  * Login and the platform's authorization, as the user's browser does them against the tool at
  * `tool`: the login's state cookie (`name=value`) and the form the platform posts back. `spec` is
  * what the platform puts in the id_token.

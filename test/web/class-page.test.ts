@@ -16,9 +16,10 @@ import {
   type LtiPlatformDouble,
   launchThrough,
   placeThrough,
+  serveTool,
   startLtiPlatform,
 } from "../support/lti-platform.js";
-import { type Browser, launchBrowser, listen, SCREENSHOTS, watchPage } from "./browser.js";
+import { type Browser, launchBrowser, SCREENSHOTS, watchPage } from "./browser.js";
 
 /**
  * The teacher's class page in a real chromium (issue 25, item 4): a teacher's launch from a course
@@ -61,8 +62,7 @@ function answers(right: 1 | 3) {
 beforeAll(async () => {
   platform = await startLtiPlatform();
   t = await buildTestApp({ secretsKey: randomBytes(32) });
-  origin = await listen(t);
-  platform.trustTool(`${origin}/lti/jwks`);
+  origin = await serveTool(t.app, platform);
   const admin = await createTestClient(t.prisma, ["admin"]);
   lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
   const registered = await request(t.app.server)
