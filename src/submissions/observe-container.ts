@@ -49,6 +49,15 @@ export async function observeContainer(
   const notRunning: Unobservable = { unobservable: "not-running" };
   // Uptime is judged on the engine's own record (StartedAt against its clock).
   const upMs = engineTime === undefined ? Number.NaN : engineMillisBetween(facts.startedAt, engineTime);
+  /** Resolves once a running container is ageMs old; at once for an older one, or one not running. */
+  const whenAged = (ageMs: number) =>
+    new Promise((resolve) => setTimeout(resolve, running && upMs < ageMs ? ageMs - upMs : 0));
+  // The container's own image history is read once, whichever checks need it.
+  let ownHistory: ReturnType<DockerEngine["imageHistory"]> | undefined;
+  const imageHistory = () => {
+    ownHistory ??= engine.imageHistory(facts.imageId);
+    return ownHistory;
+  };
   const calls: Promise<unknown>[] = [];
 
   if (plan.top) {
@@ -59,9 +68,8 @@ export async function observeContainer(
     );
   }
   if (plan.logsTailLines > 0) {
-    const settleMs = running && upMs < LOGS_SETTLE_MS ? LOGS_SETTLE_MS - upMs : 0;
     calls.push(
-      new Promise((resolve) => setTimeout(resolve, settleMs))
+      whenAged(LOGS_SETTLE_MS)
         .then(() =>
           tolerateState(engine.logsTail(containerName, { lines: plan.logsTailLines, maxBytes: LOGS_MAX_BYTES })),
         )
@@ -110,9 +118,8 @@ export async function observeContainer(
   // Only a container started less than afterMs ago cannot be judged yet: it gets a second look once
   // it is that old.
   if (running && upMs < plan.stillRunningAfterMs) {
-    const waitMs = Math.max(0, plan.stillRunningAfterMs - upMs);
     calls.push(
-      new Promise((resolve) => setTimeout(resolve, waitMs))
+      whenAged(plan.stillRunningAfterMs)
         .then(() => engine.inspectContainer(containerName))
         .then((later) => {
           observations.later = { facts: later?.id === facts.id ? later : undefined };
@@ -131,7 +138,7 @@ export async function observeContainer(
     observations.histories = histories;
     for (const check of plan.histories) {
       calls.push(
-        Promise.all([engine.imageHistory(facts.imageId), engine.imageHistory(check.base)]).then(([image, base]) => {
+        Promise.all([imageHistory(), engine.imageHistory(check.base)]).then(([image, base]) => {
           histories[check.id] = { image, base };
         }),
       );
@@ -139,7 +146,7 @@ export async function observeContainer(
   }
   if (plan.imageHistory) {
     calls.push(
-      engine.imageHistory(facts.imageId).then((history) => {
+      imageHistory().then((history) => {
         observations.imageHistory = history;
       }),
     );
