@@ -118,7 +118,7 @@ function stepsAfter(image: HistoryStep[], base: HistoryStep[]): HistoryStep[] | 
  */
 function securityOptionName(option: string): string | undefined {
   const [name = "", value] = option.split(/[:=]/, 2);
-  return value === undefined || value === "true" ? name : value === "false" ? undefined : name;
+  return value === "false" ? undefined : name;
 }
 
 /** How long the container had been up when it was inspected, by the engine's own clock; NaN when unread. */
