@@ -234,14 +234,7 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
 
     async inspectContainer(name) {
       const { target } = await container(name);
-      const inspect = await call(`inspect ${name}`, async (signal) => {
-        try {
-          return await target.inspect({ abortSignal: signal });
-        } catch (error) {
-          if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
-          throw error;
-        }
-      });
+      const inspect = await call(`inspect ${name}`, (signal) => unlessMissing(target.inspect({ abortSignal: signal })));
       return inspect === undefined ? undefined : containerFactsFromInspect(inspect);
     },
 
@@ -249,14 +242,9 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
       const { docker } = await client();
       // Only IDs reach here (the container's Image field), never a name from a request.
       const image = docker.getImage(encodeURIComponent(id));
-      const inspect = await call(`inspect image ${id}`, async (signal) => {
-        try {
-          return await withSignal(image.inspect, image, signal);
-        } catch (error) {
-          if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
-          throw error;
-        }
-      });
+      const inspect = await call(`inspect image ${id}`, (signal) =>
+        unlessMissing(withSignal(image.inspect, image, signal)),
+      );
       return inspect === undefined ? undefined : imageFactsFromInspect(inspect);
     },
 
@@ -292,14 +280,9 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
     async inspectVolume(name) {
       const { docker } = await client();
       const volume = docker.getVolume(encodeURIComponent(name));
-      const inspect = await call(`inspect volume ${name}`, async (signal) => {
-        try {
-          return await withSignal(volume.inspect, volume, signal);
-        } catch (error) {
-          if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
-          throw error;
-        }
-      });
+      const inspect = await call(`inspect volume ${name}`, (signal) =>
+        unlessMissing(withSignal(volume.inspect, volume, signal)),
+      );
       return inspect === undefined ? undefined : volumeFactsFromInspect(inspect);
     },
 
@@ -314,14 +297,9 @@ export function createDockerEngine(options: EngineOptions): DockerEngine {
       const { docker } = await client();
       const target = docker.getImage(image);
       // dockerode's history() takes no options, so no abort signal: the call's deadline still bounds it.
-      const history = await call(`history of ${image}`, async () => {
-        try {
-          return (await target.history()) as { CreatedBy?: unknown }[];
-        } catch (error) {
-          if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
-          throw error;
-        }
-      });
+      const history = await call(`history of ${image}`, () =>
+        unlessMissing(target.history() as Promise<{ CreatedBy?: unknown }[]>),
+      );
       return history?.map((step) => ({ createdBy: String(step.CreatedBy ?? "") })).reverse();
     },
 
@@ -580,6 +558,16 @@ function cannotListPids(error: unknown): error is Error {
 /** An RFC 3339 time as the Unix seconds (with a fraction) the events endpoint reads. */
 function unixSeconds(time: string): number {
   return Date.parse(time) / 1000;
+}
+
+/** The engine's answer, or undefined when it says there is no such object (404). */
+async function unlessMissing<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (error) {
+    if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
+    throw error;
+  }
 }
 
 /** dockerode reads `abortSignal` from every method's options; its type definitions omit it for some. */
