@@ -10,7 +10,7 @@ import type { ContainerExercise } from "../../src/grading/exercise.js";
 import { gradeSubmission } from "../../src/grading/grade-submission.js";
 import { deriveMutants, type Mutant } from "../../src/grading/mutants.js";
 import { observeContainer } from "../../src/submissions/observe-container.js";
-import { copyCourseApp, type LearnerEngine, needsTerminal, shellIn } from "../docker/learner-shell.js";
+import { type LearnerEngine, learnerFolder, needsTerminal, shellIn } from "../docker/learner-shell.js";
 import { type SecondEngine, startSecondEngine } from "../docker/second-engine.js";
 import { type MutantResult, renderMutationReport } from "./mutation-report.js";
 
@@ -224,11 +224,10 @@ async function wipe(lane: Lane) {
 }
 
 async function runMutant(lane: Lane, exercise: ContainerExercise, mutant: Mutant) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "mutant-"));
+  const dir = await learnerFolder(exercise);
   const began = performance.now();
   let typedAt = began;
   try {
-    await copyCourseApp(exercise, dir);
     await writeFile(path.join(dir, "commands.sh"), `${mutant.run.join("\n")}\n`);
     const argv = needsTerminal(mutant.run)
       ? ["script", "-qec", "sh -e commands.sh", "/dev/null"]
