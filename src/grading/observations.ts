@@ -7,7 +7,7 @@ import type {
   VolumeFacts,
   VolumeMount,
 } from "../docker/container-facts.js";
-import type { CheckOf, ContainerExercise } from "./exercise.js";
+import type { CheckOf } from "./exercise.js";
 
 /**
  * Something the engine could not tell us about a container that exists: `top` and `exec` need it
@@ -84,8 +84,8 @@ export interface ObservationPlan {
   top: boolean;
   /** 0: no logs needed. */
   logsTailLines: number;
-  execs: CheckOf<"exec">[];
-  paths: CheckOf<"path">[];
+  execs: readonly CheckOf<"exec">[];
+  paths: readonly CheckOf<"path">[];
   /** Inspect the container's image: image checks compare its tags, `command` its defaults. */
   image: boolean;
   /**
@@ -95,10 +95,48 @@ export interface ObservationPlan {
   stillRunningAfterMs: number;
   /** Read the engine's event log since the container was created (and its clock, to end the read). */
   events: boolean;
-  histories: CheckOf<"noRunAfterBase">[];
+  histories: readonly CheckOf<"noRunAfterBase">[];
   imageHistory: boolean;
-  composeServices: string[];
-  volumes: CheckOf<"volumeReused">[];
+  composeServices: readonly string[];
+  volumes: readonly CheckOf<"volumeReused">[];
+}
+
+/** What one check adds to its exercise's plan; a call it leaves out, it does not need. */
+export type EngineNeeds = Partial<ObservationPlan>;
+
+/** The plan of checks that read only the first inspect. */
+export const INSPECT_ONLY: ObservationPlan = {
+  top: false,
+  logsTailLines: 0,
+  execs: [],
+  paths: [],
+  image: false,
+  stillRunningAfterMs: 0,
+  events: false,
+  histories: [],
+  imageHistory: false,
+  composeServices: [],
+  volumes: [],
+};
+
+/**
+ * One check's needs added to a plan, as a new plan: a call is made if any check asks for it, a limit
+ * is the largest asked for, and each Compose service is looked up once.
+ */
+export function addNeeds(plan: ObservationPlan, needs: EngineNeeds): ObservationPlan {
+  return {
+    top: plan.top || needs.top === true,
+    logsTailLines: Math.max(plan.logsTailLines, needs.logsTailLines ?? 0),
+    execs: [...plan.execs, ...(needs.execs ?? [])],
+    paths: [...plan.paths, ...(needs.paths ?? [])],
+    image: plan.image || needs.image === true,
+    stillRunningAfterMs: Math.max(plan.stillRunningAfterMs, needs.stillRunningAfterMs ?? 0),
+    events: plan.events || needs.events === true,
+    histories: [...plan.histories, ...(needs.histories ?? [])],
+    imageHistory: plan.imageHistory || needs.imageHistory === true,
+    composeServices: [...new Set([...plan.composeServices, ...(needs.composeServices ?? [])])],
+    volumes: [...plan.volumes, ...(needs.volumes ?? [])],
+  };
 }
 
 export const LOGS_MAX_BYTES = 64 * 1024;
@@ -115,43 +153,6 @@ export const EXEC_OUTPUT_MAX_BYTES = 16 * 1024;
  * listens on a busy CI machine): a younger container's logs are read once it is this old.
  */
 export const LOGS_SETTLE_MS = 2000;
-
-export function planObservations(exercise: ContainerExercise): ObservationPlan {
-  const plan: ObservationPlan = {
-    top: false,
-    logsTailLines: 0,
-    execs: [],
-    paths: [],
-    image: false,
-    stillRunningAfterMs: 0,
-    events: false,
-    histories: [],
-    imageHistory: false,
-    composeServices: [],
-    volumes: [],
-  };
-  for (const check of exercise.checks) {
-    if (check.type === "processRunning") plan.top = true;
-    if (check.type === "logsContain") plan.logsTailLines = Math.max(plan.logsTailLines, check.tailLines);
-    if (check.type === "exec") plan.execs.push(check);
-    if (check.type === "path") plan.paths.push(check);
-    if (check.type === "image" || check.type === "imageFromRegistry" || (check.type === "command" && check.fromImage)) {
-      plan.image = true;
-    }
-    if (check.type === "copiedIn" || check.type === "removedByPrune") plan.events = true;
-    if (check.type === "noRunAfterBase") plan.histories.push(check);
-    if (check.type === "historyOrder") plan.imageHistory = true;
-    if (check.type === "composeService" && !plan.composeServices.includes(check.service)) {
-      plan.composeServices.push(check.service);
-    }
-    if (check.type === "volumeReused") plan.volumes.push(check);
-    if (check.type === "stillRunning") plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, check.afterMs);
-    if (check.type === "state" && check.status === "running") {
-      plan.stillRunningAfterMs = Math.max(plan.stillRunningAfterMs, RUNNING_SETTLES_MS);
-    }
-  }
-  return plan;
-}
 
 export function isUnobservable(value: object): value is Unobservable {
   return "unobservable" in value;

@@ -1,6 +1,7 @@
 import { COMPOSE_LABELS } from "../docker/container-facts.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { ContainerStateError } from "../docker/errors.js";
+import { planObservations } from "../grading/checks.js";
 import type { ContainerExercise } from "../grading/exercise.js";
 import {
   EXEC_OUTPUT_MAX_BYTES,
@@ -8,7 +9,6 @@ import {
   LOGS_MAX_BYTES,
   LOGS_SETTLE_MS,
   type Observations,
-  planObservations,
   type Unobservable,
 } from "../grading/observations.js";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ContainerFacts } from "../../src/docker/container-facts.js";
-import { type Observations, planObservations, RUNNING_SETTLES_MS } from "../../src/grading/observations.js";
+import { planObservations } from "../../src/grading/checks.js";
+import { INSPECT_ONLY, type Observations, RUNNING_SETTLES_MS } from "../../src/grading/observations.js";
 import { exerciseWith, gradeInWords, observe, recordedFacts, recordedInspect } from "./recorded-inspect.js";
 
 /** Grades one check (after `exists`) and returns its result. */
@@ -954,5 +955,54 @@ describe("historyOrder", () => {
       passed: false,
       actual: "no COPY . . step after RUN npm ci",
     });
+  });
+});
+
+describe("planObservations", () => {
+  const theCheck = [expect.objectContaining({ id: "check-1" })];
+  it.each([
+    [{ type: "env", name: "PORT" }, {}],
+    [{ type: "command", equals: ["node", "server.js"] }, {}],
+    [{ type: "command", equals: ["node", "server.js"], fromImage: true }, { image: true }],
+    [{ type: "image", reference: "nginx:1.27" }, { image: true }],
+    [{ type: "imageFromRegistry", repository: "localhost:5000/contador" }, { image: true }],
+    [{ type: "processRunning", commandContains: "node" }, { top: true }],
+    [{ type: "logsContain", text: "listening", tailLines: 20 }, { logsTailLines: 20 }],
+    [{ type: "stillRunning", afterMs: 2000 }, { stillRunningAfterMs: 2000 }],
+    [{ type: "exec", argv: ["cat", "/datos/saludo.txt"], imagesWithIt: ["alpine"] }, { execs: theCheck }],
+    [{ type: "path", path: "/datos" }, { paths: theCheck }],
+    [{ type: "copiedIn" }, { events: true }],
+    [{ type: "removedByPrune", names: ["viejo"] }, { events: true }],
+    [{ type: "noRunAfterBase", base: "node:20-alpine" }, { histories: theCheck }],
+    [
+      {
+        type: "historyOrder",
+        steps: [
+          { matches: "^COPY", shown: "COPY" },
+          { matches: "^RUN", shown: "RUN" },
+        ],
+      },
+      { imageHistory: true },
+    ],
+    [{ type: "composeService", service: "redis" }, { composeServices: ["redis"] }],
+    [{ type: "volumeReused", destination: "/data" }, { volumes: theCheck }],
+  ])("%o needs %o of the engine beyond the first inspect", (check, needs) => {
+    expect(planObservations(exerciseWith(check))).toEqual({ ...INSPECT_ONLY, ...needs });
+  });
+
+  it("asks once for what several checks need: the longest tail and wait, every exec in order", () => {
+    const exec = (argv: string[]) => ({ type: "exec", argv, imagesWithIt: ["alpine"] });
+    const plan = planObservations(
+      exerciseWith(
+        { type: "logsContain", text: "a", tailLines: 50 },
+        { type: "logsContain", text: "b", tailLines: 10 },
+        { type: "stillRunning", afterMs: 3000 },
+        { type: "state", status: "running" },
+        exec(["true"]),
+        exec(["false"]),
+      ),
+    );
+    expect(plan).toMatchObject({ logsTailLines: 50, stillRunningAfterMs: 3000 });
+    expect(plan.execs.map((check) => check.argv)).toEqual([["true"], ["false"]]);
   });
 });
