@@ -20,3 +20,17 @@ export class ContainerStateError extends Error {
     this.name = "ContainerStateError";
   }
 }
+
+/**
+ * The engine answered, but in a shape its API does not document: something else listens at its
+ * address, or an engine changed an answer we read.
+ */
+export class UnreadableEngineAnswerError extends Error {
+  constructor(
+    readonly request: string,
+    detail: string,
+  ) {
+    super(`the engine's answer to ${request} could not be read: ${detail}`);
+    this.name = "UnreadableEngineAnswerError";
+  }
+}

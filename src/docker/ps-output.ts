@@ -34,8 +34,9 @@ function splitFields(line: string, count: number): string[] {
   let rest = line;
   while (fields.length < count - 1) {
     const match = /^(\S+)\s*/.exec(rest);
-    if (!match) break;
-    fields.push(match[1] as string);
+    const field = match?.[1];
+    if (match === null || field === undefined) break;
+    fields.push(field);
     rest = rest.slice(match[0].length);
   }
   fields.push(rest);

@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import Docker from "dockerode";
+import { requestFailureOf } from "./engine-answers.js";
 
 /** The container a learner's terminal runs in, in their own sandbox's engine. */
 export const CONSOLE_CONTAINER = "aprendiendo-terminal";
@@ -33,8 +34,8 @@ export async function openTerminal(
     AttachStderr: true,
     Tty: true,
     ConsoleSize: [options.size.rows, options.size.cols],
-  } as Docker.ExecCreateOptions);
-  const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+  });
+  const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
   return {
     stream,
     async resize({ cols, rows }) {
@@ -54,7 +55,7 @@ async function consoleContainer(docker: Docker, options: { image: string; socket
     if (!inspect.State.Running) await container.start();
     return container;
   } catch (error) {
-    if ((error as { statusCode?: unknown }).statusCode !== 404) throw error;
+    if (requestFailureOf(error).statusCode !== 404) throw error;
   }
   try {
     await docker.createContainer({
@@ -69,7 +70,7 @@ async function consoleContainer(docker: Docker, options: { image: string; socket
     });
   } catch (error) {
     // A second terminal of the same learner made it first.
-    if ((error as { statusCode?: unknown }).statusCode !== 409) throw error;
+    if (requestFailureOf(error).statusCode !== 409) throw error;
   }
   const inspect = await container.inspect();
   if (!inspect.State.Running) await container.start().catch(ignoreAlreadyStarted);
@@ -77,5 +78,5 @@ async function consoleContainer(docker: Docker, options: { image: string; socket
 }
 
 function ignoreAlreadyStarted(error: unknown): void {
-  if ((error as { statusCode?: unknown }).statusCode !== 304) throw error;
+  if (requestFailureOf(error).statusCode !== 304) throw error;
 }
