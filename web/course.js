@@ -1,5 +1,6 @@
 // The way through the course: where each lesson stands in it, what this browser has read, where to resume.
 import { api } from "./api.js";
+import { savedValue, saveValue } from "./saved.js";
 
 const outlines = new Map();
 
@@ -28,7 +29,7 @@ const LAST = "lastLesson";
 
 export function lessonsRead() {
   try {
-    const list = JSON.parse(localStorage.getItem(READ) ?? "[]");
+    const list = JSON.parse(savedValue(READ) ?? "[]");
     return new Set(Array.isArray(list) ? list.filter((slug) => typeof slug === "string") : []);
   } catch {
     return new Set();
@@ -39,11 +40,11 @@ export function markRead(slug) {
   const read = lessonsRead();
   if (read.has(slug)) return;
   read.add(slug);
-  localStorage.setItem(READ, JSON.stringify([...read]));
+  saveValue(READ, JSON.stringify([...read]));
 }
 
-export const lastLesson = () => localStorage.getItem(LAST);
-export const rememberLesson = (slug) => localStorage.setItem(LAST, slug);
+export const lastLesson = () => savedValue(LAST);
+export const rememberLesson = (slug) => saveValue(LAST, slug);
 
 /**
  * Where «continue» leads: the lesson last opened, unless it is done (read, and its exercises passed

@@ -12,11 +12,12 @@ import {
 import { exercisePanel } from "./exercise-panel.js";
 import { STRINGS } from "./i18n.js";
 import { h, inlineMarkdown, pageHref, renderBlocks } from "./render.js";
+import { savedValue, saveValue } from "./saved.js";
 
 const main = document.getElementById("main");
 const notice = document.getElementById("notice");
 const state = {
-  lang: localStorage.getItem("lang") === "en" ? "en" : "es",
+  lang: savedValue("lang") === "en" ? "en" : "es",
   /** {learnerId, expiresAt} once signed in; null otherwise. */
   session: null,
 };
@@ -41,7 +42,7 @@ function applyChrome() {
 }
 
 function initialTheme() {
-  const stored = localStorage.getItem("theme");
+  const stored = savedValue("theme");
   if (stored === "dark" || stored === "light") return stored;
   return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
 }
@@ -576,7 +577,7 @@ document.querySelector("form.search").addEventListener("submit", (event) => {
 
 document.getElementById("lang-toggle").addEventListener("click", () => {
   state.lang = state.lang === "es" ? "en" : "es";
-  localStorage.setItem("lang", state.lang);
+  saveValue("lang", state.lang);
   mirrorLanguageInCookie();
   applyChrome();
   if (!notice.hidden) showNotice(notice.dataset.reason);
@@ -586,7 +587,7 @@ document.getElementById("lang-toggle").addEventListener("click", () => {
 document.getElementById("theme-toggle").addEventListener("click", () => {
   const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
   document.documentElement.dataset.theme = next;
-  localStorage.setItem("theme", next);
+  saveValue("theme", next);
   applyChrome();
 });
 
