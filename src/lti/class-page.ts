@@ -16,7 +16,7 @@ import type { OutboundPolicy } from "../delivery/outbound.js";
 import { LtiLaunchRefused, NotFound } from "../errors/domain-errors.js";
 import { type Language, LanguageSchema } from "../schemas/language.js";
 import { escapeHtml } from "../web/html.js";
-import { platformFrameAncestors, sendFramablePage } from "./landing.js";
+import { platformFrameAncestors, sendFramablePage } from "./framable-page.js";
 import type { Launch } from "./launch.js";
 import { readRoster } from "./names-roles.js";
 import { currentSigningKey, TOOL_ALG, toolJwks } from "./tool-keys.js";

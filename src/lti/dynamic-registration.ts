@@ -6,7 +6,7 @@ import { failureReason, type OutboundPolicy, send, statusReason } from "../deliv
 import { DestinationRefused } from "../errors/domain-errors.js";
 import type { Language } from "../schemas/language.js";
 import { escapeHtml } from "../web/html.js";
-import { sendFramablePage } from "./landing.js";
+import { sendFramablePage } from "./framable-page.js";
 import { registerPlatform } from "./platforms.js";
 
 /**

@@ -6,8 +6,9 @@ import { isRefusedAtRegistration, type OutboundPolicy, OutboundRefused, send } f
 import { LtiLaunchRefused } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
 import { LearnerIdSchema } from "../schemas/ids.js";
+import { STORAGE_CHECKED_FIELD, STORAGE_TARGET_PATTERN } from "./platform-storage.js";
 
-/** The cookie that ties one login's state to the browser that began it. */
+/** The cookie (or the platform storage key) that ties one login's state to the browser that began it. */
 export const stateCookieName = (state: string) => `lti_state_${state}`;
 /** Time a learner has between the tool's redirect to the platform and the launch POST. */
 export const LOGIN_TTL_MS = 10 * 60_000;
@@ -37,11 +38,15 @@ export const LoginInitiationSchema = z.object({
   lti_message_hint: z.string().max(4000).optional(),
   client_id: z.string().min(1).max(255).optional(),
   lti_deployment_id: z.string().min(1).max(255).optional(),
+  /** The platform offers its client-side storage, in this frame (LTI platform storage). */
+  lti_storage_target: z.string().regex(STORAGE_TARGET_PATTERN, "must name a frame").optional(),
 });
 
 export const LaunchFormSchema = z.object({
   id_token: z.string().min(1).max(20_000),
   state: z.string().min(1).max(200),
+  /** Set by the tool's own page once it read the state back from the platform's storage. */
+  [STORAGE_CHECKED_FIELD]: z.literal("checked").optional(),
 });
 
 /** The claims this tool reads, as LTI 1.3 Core and Deep Linking 2.0 define them. */
@@ -139,16 +144,26 @@ export interface DeepLinkingSettings {
   acceptMultiple: boolean;
 }
 
+/** A login begun: where the browser goes next, and what it must hold until the launch. */
+export interface StartedLogin {
+  redirectTo: string;
+  state: string;
+  platform: { issuer: string; authUrl: string };
+  /** The frame of the platform's storage that holds the state; undefined: the browser's cookie does. */
+  storageTarget: string | undefined;
+}
+
 /**
  * Starts the OIDC login: remembers a state and a nonce, and sends the browser to the platform's
- * authorization endpoint. The state also goes into a cookie, so the launch must come back to the
- * same browser (LTI Security Framework §5.1.1.1).
+ * authorization endpoint. The browser holds the state too, so the launch must come back to the same
+ * browser (LTI Security Framework §5.1.1.1): in the platform's storage when it offers one, otherwise
+ * in a cookie.
  */
 export async function startLogin(
   db: Database,
   params: z.infer<typeof LoginInitiationSchema>,
   launchUrl: string,
-): Promise<{ redirectTo: string; state: string }> {
+): Promise<StartedLogin> {
   const candidates = await db.ltiPlatform.findMany({
     where: { issuer: params.iss, ...(params.client_id ? { platformClientId: params.client_id } : {}) },
     take: 2,
@@ -161,8 +176,15 @@ export async function startLogin(
   await db.ltiUsedNonce.deleteMany({ where: { expiresAt: { lt: new Date() } } });
   const state = randomBytes(32).toString("base64url");
   const nonce = randomBytes(32).toString("base64url");
+  const storageTarget = params.lti_storage_target;
   await db.ltiLoginState.create({
-    data: { state, nonce, platformId: platform.id, expiresAt: new Date(Date.now() + LOGIN_TTL_MS) },
+    data: {
+      state,
+      nonce,
+      platformId: platform.id,
+      expiresAt: new Date(Date.now() + LOGIN_TTL_MS),
+      storageTarget: storageTarget ?? null,
+    },
   });
   const redirect = new URL(platform.authUrl);
   const query = {
@@ -178,7 +200,23 @@ export async function startLogin(
     ...(params.lti_message_hint ? { lti_message_hint: params.lti_message_hint } : {}),
   };
   for (const [name, value] of Object.entries(query)) redirect.searchParams.set(name, value);
-  return { redirectTo: redirect.toString(), state };
+  return { redirectTo: redirect.toString(), state, platform, storageTarget };
+}
+
+/**
+ * The platform storage frame of a login still open whose state the browser keeps there, if it is one:
+ * its launch must first read the state back from that frame.
+ */
+export async function storageOfOpenLogin(
+  db: Database,
+  state: string,
+): Promise<{ target: string; platform: { issuer: string; authUrl: string } } | undefined> {
+  const login = await db.ltiLoginState.findUnique({
+    where: { state },
+    select: { storageTarget: true, expiresAt: true, platform: { select: { issuer: true, authUrl: true } } },
+  });
+  if (!login?.storageTarget || login.expiresAt < new Date()) return undefined;
+  return { target: login.storageTarget, platform: login.platform };
 }
 
 /**
@@ -242,7 +280,8 @@ function checkLineItemUrl(
 }
 
 /**
- * Verifies a launch (LTI Security Framework §5.1.3): the state is this browser's and still open;
+ * Verifies a launch (LTI Security Framework §5.1.3): the state is this browser's (its cookie holds
+ * it, or the tool's page read it back from the platform's storage) and still open;
  * the id_token is signed by a key in the platform's JWKS, from its issuer, for this tool (aud, and
  * azp when there are several audiences), unexpired, with the login's nonce used only once; the
  * message is one we handle, of LTI 1.3.0, from a registered deployment. Then `sub` becomes a learner
@@ -251,15 +290,20 @@ function checkLineItemUrl(
 export async function verifyLaunch(
   db: Database,
   form: z.infer<typeof LaunchFormSchema>,
-  cookieState: string | undefined,
+  browser: { cookieState: string | undefined; storageChecked: boolean },
   outbound: OutboundPolicy,
 ): Promise<Launch> {
-  if (!cookieState || cookieState !== form.state) {
+  const cookieHolds = browser.cookieState !== undefined && browser.cookieState === form.state;
+  if (!cookieHolds && !browser.storageChecked) {
     throw new LtiLaunchRefused("The state does not belong to this browser: start the launch again from the course.");
   }
   const login = await db.ltiLoginState.findUnique({ where: { state: form.state }, include: { platform: true } });
   if (!login || login.expiresAt < new Date()) {
     throw new LtiLaunchRefused("This login has expired or was already used: start the launch again from the course.");
+  }
+  // A login whose state went into a cookie is proved by that cookie only.
+  if (!cookieHolds && login.storageTarget === null) {
+    throw new LtiLaunchRefused("The state does not belong to this browser: start the launch again from the course.");
   }
   const { platform } = login;
   let payload: JWTPayload;

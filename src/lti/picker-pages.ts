@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { Language } from "../schemas/language.js";
 import { escapeHtml } from "../web/html.js";
-import { sendFramablePage } from "./landing.js";
+import { sendFramablePage } from "./framable-page.js";
 
 /** One module of the picker: its lessons in course order, each followed by its exercises. */
 export interface PickerModule {

@@ -7,7 +7,7 @@ import { InvalidInput, LtiLaunchRefused } from "../errors/domain-errors.js";
 import { negotiateLanguage } from "../http/negotiate-language.js";
 import { type Language, LanguageSchema } from "../schemas/language.js";
 import { deepLinkingResponse, type Placeable, placeable, placeableId, placeableLesson } from "./deep-linking.js";
-import { platformFrameAncestors } from "./landing.js";
+import { platformFrameAncestors } from "./framable-page.js";
 import { type DeepLinkingSettings, type Launch, LTI_RESOURCE_LINK } from "./launch.js";
 import {
   exerciseLabel,

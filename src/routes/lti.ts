@@ -15,6 +15,7 @@ import {
   registeredPage,
   registrationFailedPage,
 } from "../lti/dynamic-registration.js";
+import { platformFrameAncestors } from "../lti/framable-page.js";
 import { landLearner, launchRefusedPage } from "../lti/landing.js";
 import {
   LaunchFormSchema,
@@ -22,6 +23,7 @@ import {
   LoginInitiationSchema,
   startLogin,
   stateCookieName,
+  storageOfOpenLogin,
   verifyLaunch,
 } from "../lti/launch.js";
 import {
@@ -39,6 +41,7 @@ import {
   listScoreDeliveries,
   setGradePolicy,
 } from "../lti/placements.js";
+import { checkStatePage, isStorageCheckedPost, storeStatePage } from "../lti/platform-storage.js";
 import {
   deletePlatform,
   LtiPlatformSchema,
@@ -222,14 +225,36 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
           "OIDC login initiation from a platform: redirects the browser to the platform's authorization endpoint",
         ...(method === "GET" ? { querystring: LoginInitiationSchema } : { body: LoginInitiationSchema }),
         response: {
-          302: z.null().describe("To the platform, with state and nonce"),
+          200: z
+            .string()
+            .describe(
+              "text/html, when the platform offers its storage (lti_storage_target): a page that puts the state in the platform's frame by postMessage (lti.put_data), then goes on to the platform; if the frame refuses or is silent, it starts the login again with a cookie",
+            ),
+          302: z.null().describe("To the platform, with state and nonce; the state is set in a cookie"),
           400: ProblemSchema,
           401: ProblemSchema,
         },
       },
       handler: async (request, reply) => {
         const params = (method === "GET" ? request.query : request.body) as z.infer<typeof LoginInitiationSchema>;
-        const { redirectTo, state } = await startLogin(app.prisma, params, toolUrls(request).launchUrl);
+        const login = await startLogin(app.prisma, params, toolUrls(request).launchUrl);
+        const { redirectTo, state } = login;
+        if (login.storageTarget !== undefined) {
+          // The platform keeps the state in its own frame: no cookie, which its iframe might block.
+          const cookieLogin = new URLSearchParams(
+            Object.entries(params).filter(([name, value]) => name !== "lti_storage_target" && value !== undefined),
+          );
+          return storeStatePage(
+            reply,
+            negotiateLanguage(request, reply),
+            {
+              target: login.storageTarget,
+              platformOrigin: new URL(login.platform.authUrl).origin,
+              frameAncestors: platformFrameAncestors(login.platform, app.config.frameAncestors),
+            },
+            { key: stateCookieName(state), state, redirectTo, cookieLoginUrl: `/lti/login?${cookieLogin}` },
+          );
+        }
         // SameSite=None: the launch is a cross-site form POST from the platform, which must carry it back.
         // One cookie per login, named by its state, so two launches begun in one browser (two tabs, two
         // tool links on one course page) do not overwrite each other's. Partitioned (CHIPS): in the
@@ -312,7 +337,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
           200: z
             .string()
             .describe(
-              "text/html: the teacher's picker of lessons and exercises (deep linking), in the teacher's language, or a page saying nothing can be placed when the platform's accept_types lacks ltiResourceLink; or, for a resource-link launch with a teaching role (Instructor, TeachingAssistant, ContentDeveloper, Administrator), the class page of the launch's course, after reading and storing its roster when the launch offers NRPS (a roster that cannot be read is said on the page, never an error)",
+              "text/html: the teacher's picker of lessons and exercises (deep linking), in the teacher's language, or a page saying nothing can be placed when the platform's accept_types lacks ltiResourceLink; or, for a resource-link launch with a teaching role (Instructor, TeachingAssistant, ContentDeveloper, Administrator), the class page of the launch's course, after reading and storing its roster when the launch offers NRPS (a roster that cannot be read is said on the page, never an error); or, when the login kept its state in the platform's storage (lti_storage_target) and no cookie holds it, a page that reads the state back from the platform's frame (lti.get_data) and, when it is this launch's, posts the launch again from the tool's own page (platform_storage=checked, honoured only with Sec-Fetch-Site: same-origin)",
             ),
           303: z.null().describe("A learner's launch: signs the browser in and redirects to the placed lesson"),
           400: ProblemSchema,
@@ -323,11 +348,30 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const cookies = request.headers.cookie;
-      const stateCookie = stateCookieName(request.body.state);
-      const browserState = cookies === undefined ? undefined : app.parseCookie(cookies)[stateCookie];
-      const launch = await verifyLaunch(app.prisma, request.body, browserState, app.outbound);
+      const { state } = request.body;
+      const stateCookie = stateCookieName(state);
+      const cookieState = cookies === undefined ? undefined : app.parseCookie(cookies)[stateCookie];
+      const storageChecked = isStorageCheckedPost(request, request.body.platform_storage);
+      if (cookieState !== state && !storageChecked) {
+        const storage = await storageOfOpenLogin(app.prisma, state);
+        if (storage) {
+          const frame = {
+            target: storage.target,
+            platformOrigin: new URL(storage.platform.authUrl).origin,
+            frameAncestors: platformFrameAncestors(storage.platform, app.config.frameAncestors),
+          };
+          const launch = { key: stateCookie, state, idToken: request.body.id_token, launchPath: "/lti/launch" };
+          return checkStatePage(reply, negotiateLanguage(request, reply), frame, launch);
+        }
+      }
+      const launch = await verifyLaunch(app.prisma, request.body, { cookieState, storageChecked }, app.outbound);
       // The login is used up (verifyLaunch consumed its state): its cookie goes with it.
-      reply.header("set-cookie", `${stateCookie}=; Path=/lti; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned`);
+      if (cookieState !== undefined) {
+        reply.header(
+          "set-cookie",
+          `${stateCookie}=; Path=/lti; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned`,
+        );
+      }
       const { deepLinking } = launch;
       if (launch.messageType === "LtiDeepLinkingRequest" && deepLinking) {
         const language = teacherLanguage(launch.locale, request, reply);

@@ -13,6 +13,7 @@ import {
 } from "jose";
 import request from "supertest";
 import { SESSION_COOKIE } from "../../src/http/session-cookie.js";
+import { createTestClient, type TestApp } from "../helper.js";
 
 /**
  * An LTI 1.3 platform (what Moodle or Canvas play) over real HTTP, built with jose: its JWKS, and an
@@ -99,6 +100,8 @@ export interface LtiPlatformDouble {
   tokenUrl: string;
   jwksUrl: string;
   nextLaunch: LaunchSpec;
+  /** What to launch by the login's lti_message_hint (one per tool link on a page); nextLaunch otherwise. */
+  launchesByMessageHint: Map<string, LaunchSpec>;
   rules: "moodle" | "canvas";
   /** Subs enrolled in the default course ("course-1"): scores for anyone else are refused there. */
   enrolled: Set<string>;
@@ -136,6 +139,12 @@ export interface LtiPlatformDouble {
   registrations: Record<string, unknown>[];
   /** Every registration POST, with the status it was answered and why when refused. */
   registrationPosts: { status: number; problem?: string }[];
+  /** Pages the platform serves as its own, by path: e.g. a course page that frames the tool. */
+  pages: Map<string, string>;
+  /** Its authorization answer posts itself, as a platform's does in a browser (tests that drive the form leave it off). */
+  autoPost: boolean;
+  /** The platform offers its client-side storage in this frame: the launch form says so (lti_storage_target). */
+  storageTarget: string | undefined;
   /** The URL an LMS admin's browser opens on the tool to register it (Dynamic Registration's initiation). */
   registrationUrl(toolBase: string): string;
   /** Answers the next `count` score POSTs with `status` (an outage), then behaves again. */
@@ -168,6 +177,21 @@ export async function serveTool(
   const origin = await app.listen({ port: 0, host: "127.0.0.1" });
   platform.trustTool(`${origin}/lti/jwks`);
   return origin;
+}
+
+/**
+ * The platform registered with the tool by an admin, for a new API client of an LMS that writes
+ * submissions and reads progress: that client, whose grades and class the platform's launches reach.
+ */
+export async function registerWithTool(t: Pick<TestApp, "app" | "prisma">, platform: LtiPlatformDouble) {
+  const admin = await createTestClient(t.prisma, ["admin"]);
+  const lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
+  const registered = await request(t.app.server)
+    .post("/v1/lti/platforms")
+    .set("authorization", admin.auth)
+    .send(platform.registrationFor(lms.id));
+  if (registered.status !== 201) throw new Error(`registration answered ${registered.status}: ${registered.text}`);
+  return lms;
 }
 
 /**
@@ -278,6 +302,7 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     tokenUrl: `${base}/token`,
     jwksUrl: `${base}/jwks`,
     nextLaunch: { sub: "user-1" },
+    launchesByMessageHint: new Map(),
     rules: "moodle",
     enrolled: new Set(),
     courses: new Map(),
@@ -298,6 +323,9 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     registrationToken: randomUUID(),
     registrations: [],
     registrationPosts: [],
+    pages: new Map(),
+    autoPost: false,
+    storageTarget: undefined,
     registrationUrl(toolBase) {
       const url = new URL("/lti/register", toolBase);
       url.searchParams.set("openid_configuration", `${base}${double.openidConfigurationPath}`);
@@ -348,7 +376,9 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     },
     deepLinkingData: "opaque-platform-data",
     async authorize(location) {
-      const html = await (await fetch(location)).text();
+      // The authorization endpoint may be named for a browser (a test site's https name): ask the double itself.
+      const asked = new URL(location);
+      const html = await (await fetch(new URL(asked.pathname + asked.search, base))).text();
       const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? "";
       return { action: /action="([^"]*)"/.exec(html)?.[1] ?? "", id_token: field("id_token"), state: field("state") };
     },
@@ -365,8 +395,9 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
   let outage = { count: 0, status: 503 };
   double.courses.set("course-1", double.enrolled);
 
-  async function idToken(nonce: string): Promise<string> {
-    const spec = double.nextLaunch;
+  async function idToken(nonce: string, messageHint: string | null): Promise<string> {
+    const spec =
+      (messageHint === null ? undefined : double.launchesByMessageHint.get(messageHint)) ?? double.nextLaunch;
     const key: CryptoKey = spec.unpublishedKey ? unpublished.privateKey : published.privateKey;
     const messageType = spec.messageType ?? "LtiResourceLinkRequest";
     const now = Math.floor(Date.now() / 1000);
@@ -438,6 +469,8 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
     if (url.pathname === "/jwks") return send(response, 200, JSON.stringify({ keys: [publicJwk] }), "application/json");
     // A browser asks for the icon of the platform's login page: no icon, and no error either.
     if (url.pathname === "/favicon.ico") return send(response, 204, "");
+    const page = double.pages.get(url.pathname);
+    if (page !== undefined && request.method === "GET") return send(response, 200, page, "text/html");
     if (url.pathname === double.openidConfigurationPath && request.method === "GET") {
       const configuration = {
         issuer: double.issuer,
@@ -504,8 +537,13 @@ export async function startLtiPlatform(): Promise<LtiPlatformDouble> {
       if (!valid) return send(response, 400, "invalid authorization request");
       const form =
         `<form method="post" action="${q.get("redirect_uri")}">` +
-        `<input type="hidden" name="id_token" value="${await idToken(q.get("nonce") ?? "")}">` +
-        `<input type="hidden" name="state" value="${q.get("state")}"></form>`;
+        `<input type="hidden" name="id_token" value="${await idToken(q.get("nonce") ?? "", q.get("lti_message_hint"))}">` +
+        `<input type="hidden" name="state" value="${q.get("state")}">` +
+        (double.storageTarget
+          ? `<input type="hidden" name="lti_storage_target" value="${double.storageTarget}">`
+          : "") +
+        "</form>" +
+        (double.autoPost ? "<script>document.forms[0].submit()</script>" : "");
       return send(response, 200, form, "text/html");
     }
     if (url.pathname === "/token" && request.method === "POST") {

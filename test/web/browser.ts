@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { AxeBuilder } from "@axe-core/playwright";
@@ -13,14 +13,32 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+export interface BrowserOptions {
+  /** Flags beyond CHROMIUM_FLAGS, e.g. tls-sites' hostResolverFlag. */
+  args?: string[];
+  /** Trust the self-signed certificates of test sites (tls-sites). */
+  ignoreHTTPSErrors?: boolean;
+  /** The profile's setting "Block third-party cookies", as a user or Safari's defaults set it. */
+  blockThirdPartyCookies?: boolean;
+}
+
 /** A chromium with a fresh profile (--user-data-dir), so no test sees another's cookies or storage. */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(options: BrowserOptions = {}): Promise<Browser> {
   const profile = await mkdtemp(path.join(os.tmpdir(), "chromium-profile-"));
+  if (options.blockThirdPartyCookies) {
+    // chrome://settings/cookies, "Block third-party cookies": cookie_controls_mode 1.
+    await mkdir(path.join(profile, "Default"));
+    await writeFile(
+      path.join(profile, "Default", "Preferences"),
+      JSON.stringify({ profile: { cookie_controls_mode: 1, block_third_party_cookies: true } }),
+    );
+  }
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...(options.args ?? [])],
     viewport: { width: 1280, height: 900 },
     permissions: ["clipboard-read", "clipboard-write"],
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
   });
   return {
     context,

@@ -7,7 +7,7 @@ import type { Page } from "playwright-core";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
-import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { buildTestApp, type TestApp } from "../helper.js";
 import {
   INSTRUCTOR,
   type LaunchSpec,
@@ -16,6 +16,7 @@ import {
   type LtiPlatformDouble,
   launchThrough,
   placeThrough,
+  registerWithTool,
   serveTool,
   startLtiPlatform,
 } from "../support/lti-platform.js";
@@ -63,13 +64,7 @@ beforeAll(async () => {
   platform = await startLtiPlatform();
   t = await buildTestApp({ secretsKey: randomBytes(32) });
   origin = await serveTool(t.app, platform);
-  const admin = await createTestClient(t.prisma, ["admin"]);
-  lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
-  const registered = await request(t.app.server)
-    .post("/v1/lti/platforms")
-    .set("authorization", admin.auth)
-    .send(platform.registrationFor(lms.id));
-  expect(registered.status, registered.text).toBe(201);
+  lms = await registerWithTool(t, platform);
   const jwt = await placeThrough(t.app.server, platform, [`exercise:${QUESTIONS}`, `exercise:${CONTAINER}`], {
     deepLinking: { acceptMultiple: true },
   });
