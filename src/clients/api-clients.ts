@@ -138,3 +138,19 @@ export async function deleteApiClient(db: Database, id: string): Promise<void> {
   const { count } = await db.apiClient.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
   if (count === 0) throw new NotFound(`No API client ${id}`);
 }
+
+/**
+ * A new key for a client, which replaces its old one: the old key stops working at once here (the
+ * caller forgets it from the ApiKeyCache) and within CACHE_TTL_MS on other replicas. It is also how
+ * the key of a client made by LTI Dynamic Registration is first shown: that client is made in the LMS
+ * admin's browser, where no key is ever shown.
+ */
+export async function replaceApiKey(db: Database, id: string): Promise<{ client: ApiClientView; key: string }> {
+  const key = generateApiKey();
+  const { count } = await db.apiClient.updateMany({
+    where: { id, revokedAt: null },
+    data: { keyHash: hashApiKey(key) },
+  });
+  if (count === 0) throw new NotFound(`No API client ${id}`);
+  return { client: toView(await db.apiClient.findUniqueOrThrow({ where: { id } })), key };
+}

@@ -128,6 +128,28 @@ describe("admins manage clients through the API", () => {
       revokedAt: expect.any(Date),
     });
   });
+
+  it("replaces a client's key: the new one works, the old one gets 401 at once, and a revoked client has none to replace", async () => {
+    const holder = await createTestClient(t.prisma, ["admin"], "key to replace");
+    await request(t.app.server).get("/v1/clients").set("authorization", holder.auth).expect(200);
+    const replaced = await request(t.app.server)
+      .post(`/v1/clients/${holder.id}/key`)
+      .set("authorization", admin.auth)
+      .expect(200);
+    expect(replaced.headers["cache-control"]).toBe("no-store");
+    expect(replaced.body).toMatchObject({ id: holder.id, name: "key to replace", scopes: ["admin"] });
+    expect(replaced.body.key).toMatch(/^adk_/);
+    await request(t.app.server).get("/v1/clients").set("authorization", holder.auth).expect(401);
+    await request(t.app.server).get("/v1/clients").set("authorization", `Bearer ${replaced.body.key}`).expect(200);
+    expect(await t.prisma.apiClient.findUnique({ where: { id: holder.id } })).toMatchObject({
+      keyHash: hashApiKey(replaced.body.key),
+    });
+
+    await request(t.app.server).delete(`/v1/clients/${holder.id}`).set("authorization", admin.auth).expect(204);
+    const gone = await request(t.app.server).post(`/v1/clients/${holder.id}/key`).set("authorization", admin.auth);
+    expect(gone.status).toBe(404);
+    await request(t.app.server).get("/v1/clients").set("authorization", `Bearer ${replaced.body.key}`).expect(401);
+  });
 });
 
 describe("every route under /v1", () => {

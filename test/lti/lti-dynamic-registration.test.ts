@@ -107,6 +107,16 @@ describe("LTI Dynamic Registration", () => {
     expect(sessionCookieOf(landed)).not.toBe("");
     const learnerId = learnerIdOnPlatform(stored, "registered-learner");
     expect(await t.prisma.learner.count({ where: { clientId: client.id, id: learnerId } })).toBe(1);
+
+    // The admin gives the registered client its first key; with it the LMS reads its own learner's progress.
+    const keyed = await request(t.app.server)
+      .post(`/v1/clients/${client.id}/key`)
+      .set("authorization", admin.auth)
+      .expect(200);
+    await request(t.app.server)
+      .get(`/v1/learners/${encodeURIComponent(learnerId)}/progress`)
+      .set("authorization", `Bearer ${keyed.body.key}`)
+      .expect(200);
   });
 
   it("refuses an issuer already registered, before asking the platform again", async () => {

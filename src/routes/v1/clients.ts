@@ -6,6 +6,7 @@ import {
   deleteApiClient,
   listApiClients,
   NewApiClientSchema,
+  replaceApiKey,
 } from "../../clients/api-clients.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
 import { pagedList } from "../../http/paged-list.js";
@@ -66,6 +67,31 @@ export const clientRoutes: FastifyPluginAsyncZod = async (app) => {
       await deleteApiClient(app.prisma, request.params.id);
       app.apiKeys.forget(request.params.id);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    "/v1/clients/:id/key",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["clients"],
+        summary:
+          "Replace an API client's key: the new key is shown once, the old one stops working at once here and within CACHE_TTL_MS on other replicas. A client made by LTI Dynamic Registration gets its first key this way (admin)",
+        params: z.object({ id: z.uuid() }),
+        response: {
+          200: CreatedApiClientSchema,
+          400: ProblemSchema,
+          404: ProblemSchema.describe("No such client, or it was revoked"),
+          ...authErrorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { client, key } = await replaceApiKey(app.prisma, request.params.id);
+      app.apiKeys.forget(client.id);
+      reply.header("cache-control", "no-store");
+      return { ...client, key };
     },
   );
 };
