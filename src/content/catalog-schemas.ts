@@ -2,6 +2,7 @@ import { z } from "zod";
 import { LanguageSchema } from "../schemas/language.js";
 import { BlockSchema, LessonSourceSchema } from "./blocks.js";
 import { CommandCategorySchema } from "./content-files.js";
+import { ExerciseDetailSchema } from "./exercise-views.js";
 
 /** What the content API answers: one schema per concept, in the language the client negotiated. */
 
@@ -46,7 +47,11 @@ export const LessonSchema = z
     blocks: z.array(BlockSchema).describe("The lesson body as typed blocks, in reading order"),
     markdown: z.string().describe("The same body as the original Markdown"),
     commands: z.array(z.object({ slug: z.string(), command: z.string(), synopsis: z.string(), href: z.string() })),
-    exercises: z.array(z.object({ id: z.string(), title: z.string(), href: z.string() })),
+    exercises: z
+      .array(ExerciseDetailSchema.extend({ href: z.string() }).meta({ id: "LessonExercise" }))
+      .describe(
+        "The lesson's exercises, each as GET /v1/exercises/{id} serves it (href is that address): a page shows them without asking for each",
+      ),
     previous: LessonLinkSchema.nullable(),
     next: LessonLinkSchema.nullable(),
   })

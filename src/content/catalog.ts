@@ -187,11 +187,11 @@ function lessonView(
       const command = commandsBySlug.get(slug) as Command;
       return { slug, command: command.command, synopsis: command.synopsis, href: commandHref(slug) };
     }),
-    exercises: lesson.exercises.map((id) => ({
-      id,
-      title: curriculum.exercises.get(id)?.title[language] ?? id,
-      href: exerciseHref(id),
-    })),
+    // The loader refuses a lesson that lists an exercise it does not have (checkLinks).
+    exercises: lesson.exercises.flatMap((id) => {
+      const exercise = curriculum.exercises.get(id);
+      return exercise ? [{ ...exerciseDetail(exercise, language), href: exerciseHref(id) }] : [];
+    }),
     previous: link(curriculum.lessons[index - 1]),
     next: link(curriculum.lessons[index + 1]),
   };

@@ -68,6 +68,17 @@ describe("GET /v1/lessons/{slug}", () => {
     expect(lesson.next.slug).toBe(inOrder[position + 1]);
   });
 
+  it("carries each exercise as GET /v1/exercises/{id} serves it, so a page needs no request per exercise", async () => {
+    for (const language of ["es", "en"]) {
+      const lesson = (await api().get(`/v1/lessons/ciclo-de-vida-de-un-contenedor?lang=${language}`).expect(200)).body;
+      expect(lesson.exercises.length).toBeGreaterThan(0);
+      for (const { href, ...exercise } of lesson.exercises) {
+        const alone = await api().get(`${href}?lang=${language}`).expect(200);
+        expect(exercise).toEqual(alone.body);
+      }
+    }
+  });
+
   it("renders the seed's command table as a table block", async () => {
     const response = await api().get("/v1/lessons/comandos-basicos").expect(200);
     const table = response.body.blocks.find((block: { type: string }) => block.type === "table");
