@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { findFreePort } from "../src/db/find-free-port.js";
+import { findFreePort } from "../src/runtime/find-free-port.js";
 import { type LoadResult, measureInRounds } from "./support/load.js";
 import { type NginxServer, startNginx } from "./support/nginx.js";
 import { log, type MeasuredProcess, startNodeProcess } from "./support/processes.js";

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { createApiClient } from "../src/clients/api-clients.js";
-import { findFreePort } from "../src/db/find-free-port.js";
 import { createDatabaseClient } from "../src/db/prisma.js";
+import { findFreePort } from "../src/runtime/find-free-port.js";
 import type { BenchContext } from "./lesson.js";
 import type { BenchDatabaseServer } from "./support/database.js";
 import { type LoadResult, measureInRounds } from "./support/load.js";

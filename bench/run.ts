@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { findFreePort } from "../src/db/find-free-port.js";
+import { findFreePort } from "../src/runtime/find-free-port.js";
 import { benchEngineCalls } from "./engine-calls.js";
 import { benchExercises } from "./exercises.js";
 import { benchGrading } from "./grading.js";

@@ -6,13 +6,13 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { createApiClient, NewApiClientSchema } from "../src/clients/api-clients.js";
 import { ConfigError, loadConfig } from "../src/config/config.js";
+import { migrateDatabase } from "../src/db/migrate.js";
+import { createDatabaseClient } from "../src/db/prisma.js";
 import {
   type EmbeddedDatabase,
   findRunningEmbeddedPostgres,
   startEmbeddedPostgres,
-} from "../src/db/embedded-postgres.js";
-import { migrateDatabase } from "../src/db/migrate.js";
-import { createDatabaseClient } from "../src/db/prisma.js";
+} from "../src/runtime/embedded-postgres.js";
 
 const log = (message: string) => console.log(`[client:create] ${message}`);
 const fail = (message: string, code = 64): never => {

@@ -1,10 +1,10 @@
 import path from "node:path";
 import { buildApp } from "./app.js";
 import { loadConfigOrExit } from "./config/config.js";
-import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded-postgres.js";
 import { migrateDatabase } from "./db/migrate.js";
 import type { Readiness } from "./health/readiness.js";
 import { chooseLogOutput, createLogger } from "./logger.js";
+import { type EmbeddedDatabase, startEmbeddedPostgres } from "./runtime/embedded-postgres.js";
 import { startSandboxHostProcess } from "./sandbox/start-host-process.js";
 import { isLoopbackHost, signInSelfStudy, writeSignInLink } from "./sessions/self-study.js";
 import { databaseWhere, describeStart } from "./start-summary.js";

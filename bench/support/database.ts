@@ -1,7 +1,7 @@
 import path from "node:path";
 import pg from "pg";
-import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
 import { migrateDatabase } from "../../src/db/migrate.js";
+import { startEmbeddedPostgres } from "../../src/runtime/embedded-postgres.js";
 import { log } from "./processes.js";
 
 export interface BenchDatabaseServer {

@@ -1,4 +1,4 @@
-import { open } from "../labs/secret-box.js";
+import { open } from "../crypto/secret-box.js";
 import { failureReason, send, statusReason } from "./outbound.js";
 import { type ChannelContext, channel, type Outcome } from "./worker.js";
 

@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { seal } from "../crypto/secret-box.js";
 import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
-import { seal } from "../labs/secret-box.js";
 import type { PageQuery } from "../schemas/page.js";
 import { ATTEMPT_LOG, DeliveryAttemptSchema, lastAttemptOf, toAttemptLog } from "./attempt-log.js";
 import { isRefusedAtRegistration } from "./outbound.js";

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
+import { open, seal } from "../crypto/secret-box.js";
 import type { Database } from "../db/prisma.js";
-import { open, seal } from "../labs/secret-box.js";
 
 type StoredSecret = { secret: string | null; secretEncrypted: string | null };
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { open, seal } from "../crypto/secret-box.js";
 import type { Database } from "../db/prisma.js";
 import { type Sql, statement } from "../db/sql.js";
 import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
@@ -8,7 +9,6 @@ import type { Prisma } from "../generated/prisma/client.js";
 import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
 import { canonicalEngineUrl, isAllowedCanonicalUrl } from "./engine-url.js";
 import { allowedEngineUrl, claimEngine, EngineUrlSchema } from "./lab-engines.js";
-import { open, seal } from "./secret-box.js";
 
 const Pem = z
   .string()

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { open, seal } from "../crypto/secret-box.js";
 import type { Database } from "../db/prisma.js";
 import { DestinationRefused } from "../errors/domain-errors.js";
-import { open, seal } from "../labs/secret-box.js";
 
 /** LTI 1.3 (Security Framework §6) signs with RS256; platforms need not accept anything else. */
 export const TOOL_ALG = "RS256";

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { checkSecretsKey } from "../crypto/secrets-key-canary.js";
 import { isDatabaseUnavailable } from "../db/database-errors.js";
-import { checkSecretsKey } from "../labs/secrets-key-canary.js";
 
 /**
  * Checks SECRETS_KEY against the database's canary when the app is ready, before any other start-up

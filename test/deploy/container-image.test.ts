@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findFreePort } from "../../src/db/find-free-port.js";
+import { findFreePort } from "../../src/runtime/find-free-port.js";
 import { createTestDatabase, type TestDatabase } from "../helper.js";
 import { waitFor } from "../support/polling.js";
 

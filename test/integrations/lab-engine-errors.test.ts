@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findFreePort } from "../../src/db/find-free-port.js";
+import { findFreePort } from "../../src/runtime/find-free-port.js";
 import { buildTestApp, type TestApp } from "../helper.js";
 import { registerLabEngine } from "../support/lab-engines.js";
 

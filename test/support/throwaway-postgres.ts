@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
+import { startEmbeddedPostgres } from "../../src/runtime/embedded-postgres.js";
 
 export interface ThrowawayPostgres {
   /** As the app's role, as the service connects. */

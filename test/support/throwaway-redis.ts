@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { findFreePort } from "../../src/db/find-free-port.js";
+import { findFreePort } from "../../src/runtime/find-free-port.js";
 
 const run = promisify(execFile);
 

