@@ -1,3 +1,5 @@
+// The 7.x adapter, not the app's 6.x one: through the 6.x adapter the CLI's schema engine cannot read
+// PostgreSQL's `name` columns, and `migrate deploy` fails with "Column type 'name' could not be deserialized".
 import { PrismaPg } from "@prisma/adapter-pg-7";
 import { defineConfig } from "prisma/config";
 

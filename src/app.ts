@@ -35,7 +35,7 @@ declare module "fastify" {
 /** The configuration once the server has decided where the database is. */
 export type AppConfig = Config & { databaseUrl: string };
 
-export const API_VERSION = "1.0.0";
+const API_VERSION = "1.0.0";
 
 /** Builds the whole application without listening, so the server and the tests share it. */
 export async function buildApp(

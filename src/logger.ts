@@ -19,7 +19,7 @@ const SECRET_SHAPES: readonly [RegExp, string][] = [
 ];
 
 /** The text with every secret it holds by shape replaced by [redacted]. */
-export function maskSecrets(text: string): string {
+function maskSecrets(text: string): string {
   let masked = text;
   for (const [shape, replacement] of SECRET_SHAPES) masked = masked.replace(shape, replacement);
   return masked;

@@ -1,6 +1,6 @@
 import type { Readiness } from "./health/readiness.js";
 
-export interface StartFacts {
+interface StartFacts {
   url: string;
   /** Embedded: the folder it keeps its data in; external: DATABASE_URL's host, never its password. */
   database: { embedded: string } | { external: string };

@@ -18,12 +18,12 @@ import type { Page, PageQuery } from "../schemas/page.js";
  * statements, whatever the class size.
  */
 
-export const LearnerExerciseStatusSchema = z
+const LearnerExerciseStatusSchema = z
   .enum(["not-started", "attempted", "passed"])
   .describe("not-started: no submission; attempted: submitted, never passed; passed: passed at least once");
 type LearnerExerciseStatus = z.infer<typeof LearnerExerciseStatusSchema>;
 
-export const ClassCellSchema = z
+const ClassCellSchema = z
   .object({
     exerciseId: z.string(),
     status: LearnerExerciseStatusSchema,
@@ -34,7 +34,6 @@ export const ClassCellSchema = z
     firstPassedAt: z.iso.datetime().nullable(),
   })
   .meta({ id: "ClassCell" });
-export type ClassCell = z.infer<typeof ClassCellSchema>;
 
 export const ClassLearnerSchema = z
   .object({
@@ -53,7 +52,7 @@ export const ClassLearnerSchema = z
   .meta({ id: "ClassLearner" });
 export type ClassLearner = z.infer<typeof ClassLearnerSchema>;
 
-export const ClassExerciseSchema = z
+const ClassExerciseSchema = z
   .object({
     exerciseId: z.string(),
     lesson: z.string(),
@@ -93,9 +92,9 @@ export const ClassExerciseSchema = z
       .describe("The hint shown most often; null when no submission showed one"),
   })
   .meta({ id: "ClassExercise" });
-export type ClassExercise = z.infer<typeof ClassExerciseSchema>;
+type ClassExercise = z.infer<typeof ClassExerciseSchema>;
 
-export const ClassRosterSchema = z
+const ClassRosterSchema = z
   .object({
     status: z
       .enum(["read", "partial", "failed"])

@@ -28,8 +28,8 @@ export const NewApiClientSchema = z
   })
   .meta({ id: "NewApiClient" });
 
-export type ApiClientView = z.infer<typeof ApiClientSchema>;
-export type NewApiClient = z.infer<typeof NewApiClientSchema>;
+type ApiClientView = z.infer<typeof ApiClientSchema>;
+type NewApiClient = z.infer<typeof NewApiClientSchema>;
 
 /** The caller of a request, once its key has been checked. */
 export interface AuthenticatedClient {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** What an API client may do. `admin` implies every other scope. */
-export const SCOPES = [
+const SCOPES = [
   "content:read",
   "submissions:write",
   "progress:read",

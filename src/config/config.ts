@@ -266,7 +266,7 @@ export class ConfigError extends Error {
 }
 
 /** Names the delivery settings had when they governed webhooks alone; still read when the new name is unset. */
-export const DELIVERY_ALIASES = {
+const DELIVERY_ALIASES = {
   WEBHOOK_MAX_ATTEMPTS: "DELIVERY_MAX_ATTEMPTS",
   WEBHOOK_RETRY_BASE_MS: "DELIVERY_RETRY_BASE_MS",
   WEBHOOK_WORKER: "DELIVERY_WORKER",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** A run of text with its formatting, so frontends render lessons without a Markdown parser. */
-export const InlineSchema = z
+const InlineSchema = z
   .object({
     text: z.string(),
     marks: z.array(z.enum(["strong", "emphasis", "code", "strikethrough"])).optional(),
@@ -27,7 +27,7 @@ export const LessonSourceSchema = z
 export type LessonSource = z.infer<typeof LessonSourceSchema>;
 
 /** A block's origin, so a teacher can tell the original tutorial from what this course added or corrected. */
-export const ProvenanceSchema = z
+const ProvenanceSchema = z
   .discriminatedUnion("source", [
     z.object({ source: LessonSourceSchema }),
     z.object({

@@ -6,11 +6,9 @@ import { ExerciseDetailSchema } from "./exercise-views.js";
 
 /** What the content API answers: one schema per concept, in the language the client negotiated. */
 
-export const LessonLinkSchema = z
-  .object({ slug: z.string(), title: z.string(), href: z.string() })
-  .meta({ id: "LessonLink" });
+const LessonLinkSchema = z.object({ slug: z.string(), title: z.string(), href: z.string() }).meta({ id: "LessonLink" });
 
-export const LessonSummarySchema = z
+const LessonSummarySchema = z
   .object({
     slug: z.string(),
     order: z.number().int(),
@@ -57,7 +55,7 @@ export const LessonSchema = z
   })
   .meta({ id: "Lesson" });
 
-export const CommandSummarySchema = z
+const CommandSummarySchema = z
   .object({
     slug: z.string(),
     command: z.string(),

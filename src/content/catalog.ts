@@ -134,9 +134,9 @@ export function filterCommands(
   );
 }
 
-export const lessonHref = (slug: string) => `/v1/lessons/${slug}`;
-export const commandHref = (slug: string) => `/v1/commands/${slug}`;
-export const exerciseHref = (id: string) => `/v1/exercises/${id}`;
+const lessonHref = (slug: string) => `/v1/lessons/${slug}`;
+const commandHref = (slug: string) => `/v1/commands/${slug}`;
+const exerciseHref = (id: string) => `/v1/exercises/${id}`;
 
 function outlineView(curriculum: Curriculum, language: Language): CourseOutline {
   return {

@@ -25,7 +25,7 @@ const FilePathSchema = z
   .string()
   .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w.@/-]+$/, "a relative path inside the current folder, such as Dockerfile");
 
-export interface CodeInfo {
+interface CodeInfo {
   language: string;
   norun?: NorunReason;
   file?: string;

@@ -6,7 +6,7 @@ import { LessonSourceSchema } from "./blocks.js";
 
 const Slug = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "expected a lowercase slug such as modo-interactivo");
 
-export const COMMAND_CATEGORIES = ["container", "image", "network", "volume", "system", "compose"] as const;
+const COMMAND_CATEGORIES = ["container", "image", "network", "volume", "system", "compose"] as const;
 export const CommandCategorySchema = z.enum(COMMAND_CATEGORIES);
 export type CommandCategory = z.infer<typeof CommandCategorySchema>;
 

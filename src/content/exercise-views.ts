@@ -4,7 +4,7 @@ import { localize } from "../grading/messages.js";
 import { type Language, LanguageSchema } from "../schemas/language.js";
 
 /** An exercise as learners see it, in one language: the checks they will be graded on, never the solution. */
-export const ExerciseCheckViewSchema = z
+const ExerciseCheckViewSchema = z
   .object({
     id: z.string(),
     type: z.string().describe("The kind of check, e.g. state, exitCode, portPublished"),
@@ -16,7 +16,7 @@ export const ExerciseCheckViewSchema = z
 const ChoiceViewSchema = z.object({ id: z.string(), text: z.string() });
 
 /** A question as learners see it: its options or items, never which are right nor in what order. */
-export const ExerciseQuestionViewSchema = z
+const ExerciseQuestionViewSchema = z
   .object({
     id: z.string(),
     type: z
@@ -31,7 +31,7 @@ export const ExerciseQuestionViewSchema = z
   })
   .meta({ id: "ExerciseQuestion" });
 
-export const ExerciseSummarySchema = z
+const ExerciseSummarySchema = z
   .object({
     id: z.string(),
     lesson: z.string().describe("Slug of the lesson this exercise belongs to"),
@@ -51,7 +51,7 @@ export const ExerciseListSchema = z
   .meta({ id: "ExerciseList" });
 
 /** A hint of the exercise, readable before any attempt: it says when it applies, and what to do then. */
-export const ExerciseHintViewSchema = z
+const ExerciseHintViewSchema = z
   .object({
     when: z
       .object({

@@ -15,13 +15,13 @@ import {
 import { dockerCommandSlugs, slugForCommand } from "./docker-commands.js";
 import { MarkdownError, markdownToBlocks, type ProvenanceMarker } from "./markdown-to-blocks.js";
 
-export interface LessonBody {
+interface LessonBody {
   markdown: string;
   blocks: Block[];
 }
 export type Lesson = LessonFile & { body: Record<Language, LessonBody> };
 export type Command = CommandFile & { slug: string };
-export type CourseModule = z.infer<typeof ModuleFileSchema>[number];
+type CourseModule = z.infer<typeof ModuleFileSchema>[number];
 
 export interface Curriculum {
   modules: CourseModule[];

@@ -4,7 +4,7 @@ import { CodeInfoError, parseCodeInfo } from "./code-info.js";
 
 export class MarkdownError extends Error {}
 
-export interface BlockContext {
+interface BlockContext {
   /** Turns an image path as written in the Markdown into the URL the API serves it at. */
   resolveImage(href: string): string;
   /** The lesson's source: the provenance of every block without a marker. */
@@ -19,7 +19,7 @@ export interface ProvenanceMarker {
   block: number;
 }
 
-export interface ParsedLesson {
+interface ParsedLesson {
   blocks: Block[];
   markers: ProvenanceMarker[];
   /** The Markdown without its provenance markers: those are metadata, carried by the blocks. */
@@ -251,7 +251,7 @@ function plainText(token: Token): string {
     .join("");
 }
 
-export function slugify(text: string): string {
+function slugify(text: string): string {
   return text
     .normalize("NFD")
     .replace(/[\u0300-\u036f]/g, "")

@@ -4,7 +4,7 @@ import { open, seal } from "./secret-box.js";
 /** What the canary holds; only whether it opens to this with the configured key matters. */
 const CANARY_TEXT = "aprendiendo-docker SECRETS_KEY canary";
 
-export const SECRETS_KEY_MISMATCH =
+const SECRETS_KEY_MISMATCH =
   "SECRETS_KEY does not match the one that sealed this database's secrets: start with that key";
 
 /**

@@ -14,7 +14,7 @@ export const DeliveryAttemptSchema = z
     durationMs: z.number().int(),
   })
   .meta({ id: "DeliveryAttempt" });
-export type DeliveryAttemptView = z.infer<typeof DeliveryAttemptSchema>;
+type DeliveryAttemptView = z.infer<typeof DeliveryAttemptSchema>;
 
 type AttemptRow = {
   number: number;

@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { type Sql, statement } from "../db/sql.js";
 
-export const WEBHOOK_EVENTS = ["submission.graded", "exercise.passed", "lesson.completed"] as const;
+const WEBHOOK_EVENTS = ["submission.graded", "exercise.passed", "lesson.completed"] as const;
 export const WebhookEventSchema = z.enum(WEBHOOK_EVENTS);
-export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 
 /** The JSON body of every delivery; `id` is the same for every endpoint, so receivers can deduplicate. */
-export const WebhookPayloadSchema = z
+const WebhookPayloadSchema = z
   .object({
     id: z.uuid(),
     type: WebhookEventSchema,

@@ -4,7 +4,7 @@ import { type LtiAgsScore, toLtiAgsScore } from "../exports/lti-ags.js";
 import { toXapiStatement } from "../exports/xapi.js";
 import type { Exercise } from "../grading/exercise.js";
 
-export interface GradeForLms {
+interface GradeForLms {
   clientId: string;
   submission: GradedSubmission;
   exercise: Exercise;
@@ -103,7 +103,7 @@ const CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission";
  * the one it holds, so two scores for one learner and line item never share a second: the later one
  * moves to the next whole second when needed.
  */
-export function frozenTimestamp(gradedAt: Date, lastTimestamp: Date | null): Date {
+function frozenTimestamp(gradedAt: Date, lastTimestamp: Date | null): Date {
   if (lastTimestamp === null) return gradedAt;
   const nextSecond = Math.floor(lastTimestamp.getTime() / 1000) * 1000 + 1000;
   return new Date(Math.max(gradedAt.getTime(), nextSecond));

@@ -26,7 +26,7 @@ interface ClaimedScore {
 }
 
 /** `{lineitem}/scores`: the path grows, a query (Moodle's ?type_id=…) stays where it was. */
-export function scoresUrl(lineitemUrl: string): string {
+function scoresUrl(lineitemUrl: string): string {
   const url = new URL(lineitemUrl);
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/scores`;
   return url.toString();

@@ -39,7 +39,7 @@ const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR("2000::/3");
  * they embed, because a translator or relay, not us, decides where they finally lead. The deprecated
  * IPv4-compatible form `::a.b.c.d` is outside 2000::/3, so it is refused too.
  */
-export function isSpecialPurposeAddress(address: string): boolean {
+function isSpecialPurposeAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return true;
   const parsed = ipaddr.parse(address);
   if (parsed.range() !== "unicast") return true;
@@ -96,14 +96,14 @@ export async function resolveDestination(url: string, policy: OutboundPolicy): P
   return { refused: false, url, address: first.address, family: first.family };
 }
 
-export interface OutboundRequest {
+interface OutboundRequest {
   method: "GET" | "POST";
   headers: Record<string, string>;
   body?: string;
 }
 
 /** The remote end's answer. `body` is read only up to a bound and is for protocol decisions and the log. */
-export interface OutboundResponse {
+interface OutboundResponse {
   status: number;
   headers: IncomingMessage["headers"];
   body: string;

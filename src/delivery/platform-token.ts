@@ -6,7 +6,7 @@ import { type OutboundPolicy, send, statusReason } from "./outbound.js";
 export type ToolSigningKey = () => Promise<{ kid: string; key: CryptoKey | Uint8Array }>;
 
 /** The platform's side of a token request: the tool's client_id there, and its token endpoint. */
-export interface TokenEndpoint {
+interface TokenEndpoint {
   platformClientId: string;
   tokenUrl: string;
 }

@@ -3,7 +3,7 @@ import type { Database } from "../db/prisma.js";
 import type { OutboundPolicy } from "./outbound.js";
 import { type ClaimedRow, claimDue, type NextState, type Outbox, pruneSettled, recordAttempt } from "./outbox.js";
 
-export interface WorkerSettings {
+interface WorkerSettings {
   maxAttempts: number;
   /** Delay before the second attempt; each further retry doubles it (with ±20 % jitter), capped at a day. */
   retryBaseMs: number;
@@ -38,7 +38,7 @@ export interface Outcome {
 }
 
 /** A channel holds only its protocol: how a batch of claimed rows is sent, and what each answer means. */
-export interface Channel<Row extends ClaimedRow> {
+interface Channel<Row extends ClaimedRow> {
   name: "webhooks" | "lrs" | "lti-scores";
   outbox: Outbox;
   /** Rows claimed per round. */
@@ -47,7 +47,7 @@ export interface Channel<Row extends ClaimedRow> {
 }
 
 /** A channel whose row type the worker need not know. */
-export interface AnyChannel {
+interface AnyChannel {
   name: string;
   outbox: Outbox;
   batch: number;
@@ -80,7 +80,7 @@ function retryDelayMs(attempt: number, baseMs: number, random = Math.random): nu
 }
 
 /** Where a row goes after an attempt: settled as its channel says, given up after maxAttempts, or due again. */
-export function nextState(outcome: Outcome, attempts: number, settings: WorkerSettings): NextState {
+function nextState(outcome: Outcome, attempts: number, settings: WorkerSettings): NextState {
   if (outcome.status !== "retry") {
     return { settle: outcome.status, delivered: outcome.status === "delivered" || outcome.status === "already-stored" };
   }

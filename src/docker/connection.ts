@@ -16,7 +16,7 @@ const DEFAULT_SOCKET = "/var/run/docker.sock";
 export type EngineTls = { ca?: string | undefined; cert: string; key: string };
 
 /** Where an engine is, for messages (`endpoint`), and how dockerode reaches it. */
-export interface DockerConnection {
+interface DockerConnection {
   endpoint: string;
   modemOptions: Docker.DockerOptions;
 }

@@ -109,7 +109,7 @@ export type PortBinding = {
   hostPort: string;
 };
 
-export type MountFact = {
+type MountFact = {
   type: string;
   /** Volume name for volumes, host path for bind mounts. */
   source: string;
@@ -181,7 +181,7 @@ export interface ImageFacts {
   entrypoint: string[] | null;
 }
 
-export class UnreadableInspectError extends Error {
+class UnreadableInspectError extends Error {
   constructor(detail: string) {
     super(`the engine's inspect data could not be read: ${detail}`);
     this.name = "UnreadableInspectError";
@@ -189,7 +189,7 @@ export class UnreadableInspectError extends Error {
 }
 
 /** The engine keeps capabilities as typed; the kernel's name has no CAP_ prefix and is upper case. */
-export const capabilityName = (typed: string) => typed.toUpperCase().replace(/^CAP_/, "");
+const capabilityName = (typed: string) => typed.toUpperCase().replace(/^CAP_/, "");
 
 /**
  * `--cpus 0.5` sets NanoCpus; `--cpu-period 100000 --cpu-quota 50000` limits the same way through

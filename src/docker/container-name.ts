@@ -1,8 +1,8 @@
 import { z } from "zod";
 
 /** Docker's own rule for container names (daemon/names), plus its practical length cap. */
-export const CONTAINER_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-export const CONTAINER_NAME_MAX_LENGTH = 128;
+const CONTAINER_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const CONTAINER_NAME_MAX_LENGTH = 128;
 
 export const ContainerNameSchema = z
   .string()

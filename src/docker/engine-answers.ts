@@ -16,7 +16,7 @@ const RequestFailureSchema = z.object({
     .catch(undefined),
 });
 
-export type RequestFailure = z.output<typeof RequestFailureSchema>;
+type RequestFailure = z.output<typeof RequestFailureSchema>;
 
 /** What a thrown value says of the request that failed; nothing, when it is no object. */
 export function requestFailureOf(error: unknown): RequestFailure {

@@ -13,7 +13,7 @@ export type EngineCall = <T>(
   timeoutMs?: number,
 ) => Promise<T>;
 
-export interface EngineCalls {
+interface EngineCalls {
   call: EngineCall;
   /** Drops the calls still waiting for a slot. */
   clearQueue(): void;

@@ -3,7 +3,7 @@ import Docker from "dockerode";
 import { requestFailureOf } from "./engine-answers.js";
 
 /** The container a learner's terminal runs in, in their own sandbox's engine. */
-export const CONSOLE_CONTAINER = "aprendiendo-terminal";
+const CONSOLE_CONTAINER = "aprendiendo-terminal";
 
 export interface TerminalSession {
   /** What the learner types goes in; what the terminal shows comes out (a TTY: one raw stream). */

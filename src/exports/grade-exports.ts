@@ -6,7 +6,7 @@ import { PrairieLearnResultsSchema, toPrairieLearnResults } from "./prairielearn
 import { toXapiStatement, XapiStatementSchema } from "./xapi.js";
 import { toXqueueReply, XqueueReplySchema } from "./xqueue.js";
 
-export interface ExportOptions {
+interface ExportOptions {
   /** The xAPI actor account homePage: the client's own, else XAPI_HOMEPAGE. */
   homePage: string;
   /** XQueue: the edX problem's max points, when they are not the exercise's own. */
@@ -24,7 +24,7 @@ interface GradeExport {
 }
 
 export const EXPORT_FORMATS = ["lti-ags", "xapi", "gradescope", "prairielearn", "xqueue"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** One stored result, many formats: each entry is a pure function and the schema its output obeys. */
 export const GRADE_EXPORTS = {

@@ -46,7 +46,7 @@ export const GradescopeResultsSchema = z
     message: "score is required unless every test has one",
   })
   .meta({ id: "GradescopeResults" });
-export type GradescopeResults = z.infer<typeof GradescopeResultsSchema>;
+type GradescopeResults = z.infer<typeof GradescopeResultsSchema>;
 
 /**
  * Students see each test's name, points and feedback. The expected and actual values would hand

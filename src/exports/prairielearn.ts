@@ -27,7 +27,7 @@ export const PrairieLearnResultsSchema = z
   })
   .refine((r) => r.gradable === false || r.score !== undefined, { message: "a gradable result needs a score" })
   .meta({ id: "PrairieLearnResults" });
-export type PrairieLearnResults = z.infer<typeof PrairieLearnResultsSchema>;
+type PrairieLearnResults = z.infer<typeof PrairieLearnResultsSchema>;
 
 /** What each test checks, in the submission's language: PrairieLearn shows it under the test's name. */
 const DESCRIBE = {

@@ -19,7 +19,7 @@ interface GradedRecord {
 }
 
 /** Stores the statement unless one is already frozen for its submission (then that one wins). */
-export async function freezeStatement(
+async function freezeStatement(
   tx: Writer,
   owner: { clientId: string; learnerId: string },
   statement: XapiStatement,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type ExportedExercise, type GradedSubmission, scaledScore } from "./graded-submission.js";
 
 /** Where our activity IRIs live; stable, so an LRS groups every attempt at one exercise together. */
-export const ACTIVITY_IRI_BASE = "https://aprendiendo-docker.dev";
+const ACTIVITY_IRI_BASE = "https://aprendiendo-docker.dev";
 
 const Iri = z.url();
 /** RFC 5646 language tag → text. */
@@ -112,7 +112,7 @@ export function exerciseActivityIri(exerciseId: string): string {
  * xAPI 1.0.3 Part 2 §4.6: a duration is kept to 0.01 s precision, since an LRS may truncate
  * finer values and then compare the statement unequal to the one it stored.
  */
-export function xapiDuration(durationMs: number): string {
+function xapiDuration(durationMs: number): string {
   return `PT${Math.round(durationMs / 10) / 100}S`;
 }
 

@@ -13,7 +13,7 @@ export const XqueueReplySchema = z
     msg: z.string().describe("HTML shown to the learner; everything from the grade is escaped"),
   })
   .meta({ id: "XqueueReply" });
-export type XqueueReply = z.infer<typeof XqueueReplySchema>;
+type XqueueReply = z.infer<typeof XqueueReplySchema>;
 
 /**
  * Points on the exercise's own scale by default. `maxPoints` is the edX problem's max points when

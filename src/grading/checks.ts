@@ -16,7 +16,7 @@ import {
   type Unobservable,
 } from "./observations.js";
 
-export interface CheckOutcome {
+interface CheckOutcome {
   passed: boolean;
   /** Values as Docker prints them, or the grader's words, localized only when shown. */
   expected: Shown;
@@ -25,7 +25,7 @@ export interface CheckOutcome {
   evidence: Record<string, Json>;
 }
 
-export interface CheckContext {
+interface CheckContext {
   facts: ContainerFacts;
   observations: Observations;
 }

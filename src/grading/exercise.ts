@@ -12,9 +12,8 @@ import { deriveMutants } from "./mutants.js";
 
 const Slug = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "expected a lowercase slug such as alpine-una-vez");
 
-export const CONTAINER_STATUSES = ["created", "running", "paused", "restarting", "removing", "exited", "dead"] as const;
+const CONTAINER_STATUSES = ["created", "running", "paused", "restarting", "removing", "exited", "dead"] as const;
 export const ContainerStatusSchema = z.enum(CONTAINER_STATUSES);
-export type ContainerStatus = z.infer<typeof ContainerStatusSchema>;
 
 /** Placeholders every feedback text may use: {name}, {expected}, {actual}. */
 const FeedbackSchema = z.strictObject({ pass: LocalizedTextSchema, fail: LocalizedTextSchema });
@@ -42,7 +41,7 @@ function isRegExp(pattern: string): boolean {
 /** As the kernel names them, without CAP_: the grader normalizes what the learner typed the same way. */
 const Capabilities = z.array(z.string().regex(/^(ALL|[A-Z][A-Z_]*)$/, "a capability such as NET_RAW, or ALL")).min(1);
 
-export const CheckSchema = z.discriminatedUnion("type", [
+const CheckSchema = z.discriminatedUnion("type", [
   check("exists", {}),
   check("state", { status: ContainerStatusSchema }),
   /** It has run at least once: the engine records a start (State.StartedAt), which a container only created has not. */
@@ -249,7 +248,6 @@ const RejectSchema = AttemptSchema.extend({
    */
   passesOnContainerdStore: z.string().min(1).optional(),
 });
-export type Reject = z.infer<typeof RejectSchema>;
 
 /** A container Compose made: found by its labels, so any Compose version's naming is accepted. */
 const ComposeServiceSchema = z.strictObject({ project: z.string().min(1), service: z.string().min(1) });
@@ -407,7 +405,7 @@ const OptionSchema = z.strictObject({
 const Options = z.array(OptionSchema).min(2);
 const OrderItemSchema = z.strictObject({ id: Slug, text: LocalizedTextSchema });
 
-export const QuestionSchema = z.discriminatedUnion("type", [
+const QuestionSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("single"), ...questionFields, options: Options, answer: Slug }),
   z.strictObject({ type: z.literal("multiple"), ...questionFields, options: Options, answer: z.array(Slug).min(1) }),
   z.strictObject({
@@ -429,7 +427,7 @@ export const QuestionSchema = z.discriminatedUnion("type", [
 export type Question = z.infer<typeof QuestionSchema>;
 
 /** Conceptual lessons end with questions: graded like containers, without an engine. */
-export const QuestionExerciseSchema = z
+const QuestionExerciseSchema = z
   .strictObject({
     kind: z.literal("question"),
     ...exerciseFields,

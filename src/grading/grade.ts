@@ -7,7 +7,7 @@ import { GraderMessageSchema } from "./messages.js";
  * messages with its values; feedback and hints are written in a language only when a response or
  * an export is built, so a grade made in Spanish reads in English too.
  */
-export const ShownSchema = z.union([
+const ShownSchema = z.union([
   z.string(),
   z.strictObject({ say: GraderMessageSchema, with: z.record(z.string(), z.string()).default({}) }),
 ]);

@@ -30,7 +30,7 @@ export const CheckResultSchema = z
   .meta({ id: "CheckResult" });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
-export interface LocalizedGrade {
+interface LocalizedGrade {
   checks: CheckResult[];
   hints: string[];
 }
@@ -134,7 +134,7 @@ function isNotExitedYet(
   return typeof graded.actual === "object" && graded.actual?.say === "notExitedYet" && !graded.passed;
 }
 
-export function show(value: Shown, language: Language): string {
+function show(value: Shown, language: Language): string {
   return typeof value === "string" ? value : localize(GRADER_MESSAGES[value.say], language, value.with);
 }
 

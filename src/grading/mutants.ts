@@ -272,7 +272,7 @@ function execInsteadOfCp(command: DockerCommand): string | undefined {
  * A shape of its own, so that exercise.ts, which checks declared equivalents against the mutants, and
  * this file do not import each other.
  */
-export interface MutantSource {
+interface MutantSource {
   containerName: string;
   checks: readonly { type: string; equals?: unknown }[];
   accept: readonly { title: string; run: readonly string[] }[];

@@ -18,17 +18,17 @@ export interface Unobservable {
   detail?: string;
 }
 
-export interface ProcessListObservation {
+interface ProcessListObservation {
   titles: string[];
   processes: string[][];
 }
 
-export interface OutputObservation {
+interface OutputObservation {
   text: string;
   truncated: boolean;
 }
 
-export interface ExecObservation extends OutputObservation {
+interface ExecObservation extends OutputObservation {
   exitCode: number | null;
   timedOut: boolean;
   /** The deadline it ran under; at it, the command was killed. */

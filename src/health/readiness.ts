@@ -15,7 +15,7 @@ export const ReadinessSchema = z
 export type Readiness = z.infer<typeof ReadinessSchema>;
 
 /** How long one check's answer is given to every caller: a flood of /ready costs one check a second. */
-export const READINESS_TTL_MS = 1000;
+const READINESS_TTL_MS = 1000;
 const PROBE_TIMEOUT_MS = 2000;
 
 /**

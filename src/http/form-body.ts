@@ -13,7 +13,7 @@ export function acceptFormBodies(app: FastifyInstance): void {
   });
 }
 
-export function formFields(body: string): Record<string, string | string[]> {
+function formFields(body: string): Record<string, string | string[]> {
   // A Map, then own properties: a field named __proto__ or constructor is a field like any other.
   const fields = new Map<string, string | string[]>();
   for (const [name, value] of new URLSearchParams(body)) {

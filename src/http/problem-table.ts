@@ -22,7 +22,7 @@ import {
  * The one place where errors become HTTP: each domain error's status, problem type and headers.
  * Titles come from the status, and every type URL from one base, so no service names either.
  */
-export interface ProblemDetails {
+interface ProblemDetails {
   type: string;
   title: string;
   status: number;
@@ -39,7 +39,7 @@ export interface Problem {
   headers?: Record<string, string>;
 }
 
-export const PROBLEM_TYPE_BASE = "https://aprendiendo-docker.dev/problems/";
+const PROBLEM_TYPE_BASE = "https://aprendiendo-docker.dev/problems/";
 
 const ENGINE_RETRY_AFTER_SECONDS = 10;
 const DATABASE_RETRY_AFTER_SECONDS = 5;

@@ -16,7 +16,7 @@ export function isNormalSocketPath(socket: string): boolean {
  * URLs matching LAB_ENGINE_ALLOWLIST pass; an entry ending in `*` matches any rest. Unix paths
  * must be normal (isNormalSocketPath), so a prefix cannot be escaped.
  */
-export function isAllowedEngineUrl(url: string, allowlist: readonly string[]): boolean {
+function isAllowedEngineUrl(url: string, allowlist: readonly string[]): boolean {
   if (url.startsWith("unix://")) {
     if (!isNormalSocketPath(url.slice("unix://".length))) return false;
   } else if (url.startsWith("tcp://")) {
@@ -33,7 +33,7 @@ export function isAllowedEngineUrl(url: string, allowlist: readonly string[]): b
  * a symlinked folder is still seen; a socket that appears later as a symlink is caught at connect,
  * where this runs again.
  */
-export async function realSocketPath(socket: string): Promise<string> {
+async function realSocketPath(socket: string): Promise<string> {
   try {
     return await realpath(socket);
   } catch (error) {

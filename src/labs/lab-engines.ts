@@ -39,7 +39,7 @@ export const LabEngineSchema = z
     createdAt: z.iso.datetime(),
   })
   .meta({ id: "LabEngine" });
-export type LabEngine = z.infer<typeof LabEngineSchema>;
+type LabEngine = z.infer<typeof LabEngineSchema>;
 
 type LabEngineRow = { id: string; clientId: string; engineUrl: string; origin: string; createdAt: Date };
 

@@ -44,9 +44,9 @@ export const LabSchema = z
     updatedAt: z.iso.datetime(),
   })
   .meta({ id: "Lab" });
-export type Lab = z.infer<typeof LabSchema>;
+type Lab = z.infer<typeof LabSchema>;
 
-export interface LabSettings {
+interface LabSettings {
   allowlist: readonly string[];
   secretsKey: Buffer | undefined;
 }

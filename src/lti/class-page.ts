@@ -40,7 +40,7 @@ export const ClassExportFormSchema = z.object({
   class: z.string().min(1).max(10_000).describe("The class page's signed token, as the page holds it"),
 });
 
-export interface ClassPageDeps {
+interface ClassPageDeps {
   db: Database;
   sql: Sql;
   secretsKey: Buffer | undefined;

@@ -56,7 +56,7 @@ function contentItem(item: Placeable, launchUrl: string, language: Language) {
 }
 
 /** Who the response answers: the platform's registration, the launch's deployment, and its opaque data. */
-export interface DeepLinkingAnswer {
+interface DeepLinkingAnswer {
   platform: { issuer: string; platformClientId: string };
   deploymentId: string;
   data: string | undefined;

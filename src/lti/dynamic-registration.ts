@@ -37,12 +37,12 @@ export const RegistrationInitiationSchema = z.object({
     .optional()
     .describe("A one-time token the tool sends back as Bearer to the registration endpoint"),
 });
-export type RegistrationInitiation = z.infer<typeof RegistrationInitiationSchema>;
+type RegistrationInitiation = z.infer<typeof RegistrationInitiationSchema>;
 
 const EndpointUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
 /** The part of the platform's openid-configuration the tool reads (Dynamic Registration §3.5.1). */
-export const PlatformConfigurationSchema = z.object({
+const PlatformConfigurationSchema = z.object({
   issuer: EndpointUrl,
   authorization_endpoint: EndpointUrl,
   registration_endpoint: EndpointUrl,
@@ -52,12 +52,12 @@ export const PlatformConfigurationSchema = z.object({
 });
 
 /** The platform's answer to the registration (§3.6): the client_id it gave, and the deployment it made. */
-export const RegistrationAnswerSchema = z.object({
+const RegistrationAnswerSchema = z.object({
   client_id: z.string().min(1).max(255),
   [TOOL_CONFIGURATION]: z.object({ deployment_id: z.string().min(1).max(255).optional() }).optional(),
 });
 
-export type RegistrationFailure = "configuration" | "unreachable" | "refused" | "taken";
+type RegistrationFailure = "configuration" | "unreachable" | "refused" | "taken";
 
 /** Why a registration stopped: a fixed kind for the page, and the cause for the operators' log. */
 export class RegistrationFailed extends Error {
@@ -71,7 +71,7 @@ export class RegistrationFailed extends Error {
 }
 
 /** The registration the tool sends (§3.3), for the tool at `base`. */
-export function toolRegistration(base: string, productName: string) {
+function toolRegistration(base: string, productName: string) {
   const launchUrl = `${base}/lti/launch`;
   return {
     application_type: "web",
@@ -112,7 +112,7 @@ async function fetchJson(url: string, init: Parameters<typeof send>[1], policy: 
   }
 }
 
-export interface RegistrationDeps {
+interface RegistrationDeps {
   db: Database;
   outbound: OutboundPolicy;
 }

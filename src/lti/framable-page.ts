@@ -4,7 +4,7 @@ import type { Language } from "../schemas/language.js";
 import { escapeHtml } from "../web/html.js";
 
 /** What a page the platform may frame is allowed to do, beyond showing itself. */
-export interface FramablePage {
+interface FramablePage {
   status?: number;
   language: Language;
   title: string;

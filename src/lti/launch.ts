@@ -145,7 +145,7 @@ export interface DeepLinkingSettings {
 }
 
 /** A login begun: where the browser goes next, and what it must hold until the launch. */
-export interface StartedLogin {
+interface StartedLogin {
   redirectTo: string;
   state: string;
   platform: { issuer: string; authUrl: string };
@@ -437,7 +437,7 @@ export async function verifyLaunch(
  * registered by an admin, so a collision is a 1 in 2^48 accident per pair, not something a stranger
  * can aim at. The migration 20261214090000_lti_learner_per_platform computes the same in SQL.
  */
-export function platformKey(platform: { issuer: string; platformClientId: string }): string {
+function platformKey(platform: { issuer: string; platformClientId: string }): string {
   return createHash("sha256").update(`${platform.issuer}\n${platform.platformClientId}`).digest("hex").slice(0, 12);
 }
 

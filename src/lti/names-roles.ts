@@ -14,7 +14,7 @@ import { isLearnerByRoles, isOnPlatform, type Launch } from "./launch.js";
  * records why, and the class is who launched.
  */
 
-export const NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly";
+const NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly";
 const MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json";
 /** Members asked for per page (the spec's `limit`): Moodle answers a whole course in one page otherwise. */
 const MEMBERS_PER_PAGE = 100;
@@ -39,9 +39,9 @@ const ContainerSchema = z.object({
   members: z.array(z.unknown()),
 });
 
-export type RosterStatus = "read" | "partial" | "failed";
+type RosterStatus = "read" | "partial" | "failed";
 
-export interface RosterDeps {
+interface RosterDeps {
   db: Database;
   outbound: OutboundPolicy;
   toolKey: ToolSigningKey;

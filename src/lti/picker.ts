@@ -57,7 +57,7 @@ const PickerContextSchema = z.object({
 });
 type PickerContext = z.infer<typeof PickerContextSchema>;
 
-export interface PickerDeps {
+interface PickerDeps {
   db: Database;
   secretsKey: Buffer | undefined;
   curriculum: Curriculum;

@@ -36,7 +36,7 @@ export const LtiPlatformSchema = NewLtiPlatformSchema.extend({
     ),
   createdAt: z.iso.datetime(),
 }).meta({ id: "LtiPlatform" });
-export type LtiPlatformView = z.infer<typeof LtiPlatformSchema>;
+type LtiPlatformView = z.infer<typeof LtiPlatformSchema>;
 
 type PlatformRow = {
   id: string;
@@ -51,7 +51,7 @@ type PlatformRow = {
   createdAt: Date;
 };
 
-export function toPlatformView(row: PlatformRow): LtiPlatformView {
+function toPlatformView(row: PlatformRow): LtiPlatformView {
   return {
     id: row.id,
     apiClientId: row.clientId,

@@ -15,7 +15,7 @@ declare module "fastify" {
  * Failed authentications per IP (IPv6 per /64), in a bucket of their own. The per-client limit only
  * runs after authentication, so without this a stream of guessed keys was answered 401 for ever.
  */
-export interface AuthFailureLimit {
+interface AuthFailureLimit {
   /** Before a key is looked up: an IP over its budget gets 429, so a guess costs no query and reveals nothing. */
   refuseIfExhausted(request: FastifyRequest): Promise<void>;
   /** Counts one failure; the failure that exhausts the budget is answered 429 already. */
@@ -27,7 +27,7 @@ export interface AuthFailureLimit {
  * of their own beside the requests. Each session has its own request budget (one learner must not
  * exhaust another's), so without this a client could open as many budgets as it liked.
  */
-export interface SessionMintLimit {
+interface SessionMintLimit {
   /** Counts one session about to be minted for this client; over the limit, 429 and nothing is minted. */
   take(request: FastifyRequest, clientId: string): Promise<void>;
 }

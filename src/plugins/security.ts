@@ -55,7 +55,7 @@ export const securityPlugin = fp(
 );
 
 /** Runs helmet's middleware once against a response that only records what it is told. */
-export function securityHeaders(options: HelmetOptions): Record<string, string> {
+function securityHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader: (name: string, value: string | number | readonly string[]) => {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type Sql, statement } from "../db/sql.js";
 import { unknownLearner } from "../learners/learners.js";
 
-export const ExerciseProgressSchema = z
+const ExerciseProgressSchema = z
   .object({
     exerciseId: z.string(),
     lesson: z.string(),
@@ -14,7 +14,7 @@ export const ExerciseProgressSchema = z
   })
   .meta({ id: "ExerciseProgress" });
 
-export const LessonProgressSchema = z
+const LessonProgressSchema = z
   .object({
     lesson: z.string(),
     exercises: z.number().int().describe("Graded exercises in the lesson"),
@@ -45,10 +45,10 @@ export const LearnerProgressSchema = z
     }),
   })
   .meta({ id: "LearnerProgress" });
-export type LearnerProgress = z.infer<typeof LearnerProgressSchema>;
+type LearnerProgress = z.infer<typeof LearnerProgressSchema>;
 
 /** The course's shape as progress needs it: lessons in order, each with its exercise ids. */
-export interface CourseExercises {
+interface CourseExercises {
   lessons: readonly { slug: string; exercises: readonly string[] }[];
   maxScoreOf(exerciseId: string): number;
 }

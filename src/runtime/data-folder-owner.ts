@@ -11,7 +11,7 @@ const ORPHAN_STOP_TIMEOUT_MS = 60_000;
  * its start time (pids are reused) and its command, so that a later start can tell an orphan
  * left by a killed service from a database that a live service is using.
  */
-export function ownerFile(dataDir: string): string {
+function ownerFile(dataDir: string): string {
   return path.join(path.dirname(dataDir), `${path.basename(dataDir)}.owner`);
 }
 

@@ -8,15 +8,15 @@ import { dataFolderError, StartupError } from "./startup-error.js";
 /** The cluster's superuser (initdb's bootstrap role): only start-up connects as it. */
 export const SUPERUSER = "aprendiendo";
 /** The role the service, its migrations and its CLIs connect as: owner of the app's database, nothing more. */
-export const APP_ROLE = "aprendiendo_app";
+const APP_ROLE = "aprendiendo_app";
 /** The superuser password every data folder had before the credentials file: rotated away when found. */
 const FIXED_PASSWORD_BEFORE = "aprendiendo";
 
 const CredentialsSchema = z.object({ superuserPassword: z.string().min(32), appPassword: z.string().min(32) });
-export type Credentials = z.infer<typeof CredentialsSchema>;
+type Credentials = z.infer<typeof CredentialsSchema>;
 
 /** DATA_DIR/postgres.credentials, beside the cluster folder and its owner file; mode 0600. */
-export function credentialsFile(dataDir: string): string {
+function credentialsFile(dataDir: string): string {
   return path.join(path.dirname(dataDir), `${path.basename(dataDir)}.credentials`);
 }
 

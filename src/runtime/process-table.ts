@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
  * kill(pid, 0) is available: a pid is then "alive" without its start time or command.
  */
 
-export interface ProcessInfo {
+interface ProcessInfo {
   /** Clock ticks after boot; with the pid it names one process, since pids are reused. */
   startTime: string | undefined;
   command: string | undefined;

@@ -26,7 +26,7 @@ const controllers = () => [
 ];
 const PRIVATE_ROOT_SCRIPT = path.join(import.meta.dirname, "private-root.sh");
 
-export interface RootlessSandboxSettings {
+interface RootlessSandboxSettings {
   /** Disk images, engine logs and the preload archive: root's only. */
   stateDir: string;
   /** Where each sandbox's engine socket is made: RUN_DIR/ID/docker.sock. */

@@ -12,7 +12,7 @@ export const HostRequestSchema = z.discriminatedUnion("op", [
 ]);
 export type HostRequest = z.infer<typeof HostRequestSchema>;
 
-export const HostSandboxSchema = z.object({
+const HostSandboxSchema = z.object({
   id: z.string(),
   /** The engine's socket, which the service's group may use. */
   engineSocket: z.string(),
@@ -22,7 +22,7 @@ export const HostSandboxSchema = z.object({
 });
 export type HostSandbox = z.infer<typeof HostSandboxSchema>;
 
-export const HOST_ERROR_CODES = ["capacity", "not-found", "refused", "failed"] as const;
+const HOST_ERROR_CODES = ["capacity", "not-found", "refused", "failed"] as const;
 export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];
 
 export const HostResponseSchema = z.union([

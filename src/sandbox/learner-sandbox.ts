@@ -13,7 +13,7 @@ export const SandboxSchema = z
     expiresAt: z.iso.datetime().describe("Reaped at this time whatever happens: the maximum age"),
   })
   .meta({ id: "Sandbox" });
-export type SandboxView = z.infer<typeof SandboxSchema>;
+type SandboxView = z.infer<typeof SandboxSchema>;
 
 function view(sandbox: Sandbox): SandboxView {
   return {

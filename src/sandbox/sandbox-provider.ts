@@ -36,7 +36,7 @@ export interface SandboxProvider {
   close(): Promise<void>;
 }
 
-export interface HostedProviderSettings {
+interface HostedProviderSettings {
   warmPool: number;
   max: number;
   idleMs: number;

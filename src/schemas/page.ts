@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /** Every list endpoint pages with the same two query parameters and answers `{ items, nextCursor }`. */
 export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
+const DEFAULT_PAGE_SIZE = 20;
 
 /**
  * Keyset position after the last item: the sort timestamp plus the id that breaks ties.
@@ -35,7 +35,7 @@ function decodeCursor(cursor: string): KeysetPosition | undefined {
 }
 
 /** Decoded at the edge: a cursor this API did not return is a 400 naming `query.cursor`, never a 500 later. */
-export const CursorSchema = z
+const CursorSchema = z
   .string()
   .max(512)
   .transform((cursor, context) => {

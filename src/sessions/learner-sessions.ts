@@ -5,7 +5,7 @@ import { NotFound, SessionExpired } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
 import { generateSessionToken, hashSessionToken, isWellFormedSessionToken } from "./session-token.js";
 
-export const DEFAULT_SESSION_SECONDS = 8 * 3600;
+const DEFAULT_SESSION_SECONDS = 8 * 3600;
 
 /**
  * What a learner session can ever be granted: the course, and grading and reading its own learner.
@@ -49,8 +49,6 @@ export const SessionInfoSchema = z
       .describe("Whether this server gives learners a Docker sandbox of their own (PUT /v1/learners/{id}/sandbox)"),
   })
   .meta({ id: "SessionInfo" });
-
-export type LearnerSessionView = z.infer<typeof LearnerSessionSchema>;
 
 /** The caller of a request made with a learner session, once its token has been checked. */
 export interface AuthenticatedSession {

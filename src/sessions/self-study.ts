@@ -6,7 +6,7 @@ import type { Database } from "../db/prisma.js";
 import { mintLearnerSession, sessionExchangePath } from "./learner-sessions.js";
 
 /** The API client that owns the person at this computer's learner; found again by name at every start. */
-export const SELF_STUDY_CLIENT = "self-study on this computer";
+const SELF_STUDY_CLIENT = "self-study on this computer";
 export const SELF_STUDY_LEARNER = "local";
 const SELF_STUDY_SESSION_SECONDS = 30 * 24 * 3600;
 

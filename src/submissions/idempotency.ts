@@ -4,13 +4,13 @@ import { type Sql, statement } from "../db/sql.js";
 import { IdempotencyKeyInProgress, IdempotencyKeyReused } from "../errors/domain-errors.js";
 
 /** How long a key is remembered: retries within this window replay; afterwards the key may be reused. */
-export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
+const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
 /** A claim older than this is from a request that died mid-way; a retry may take it over. */
 const STALE_CLAIM_SECONDS = 120;
 
 /** A replay answers the stored body; its status is the one the first answer had. */
-export type IdempotencyOutcome = { kind: "proceed" } | { kind: "replay"; body: unknown };
+type IdempotencyOutcome = { kind: "proceed" } | { kind: "replay"; body: unknown };
 
 /** Hash of what makes two requests "the same": method, route, query and body, with object keys sorted. */
 export function requestFingerprint(parts: { method: string; url: string; body: unknown }): string {

@@ -35,7 +35,7 @@ export interface StoredSubmission extends SubmissionSummary {
   evidence: z.infer<typeof EvidenceSnapshotSchema>;
 }
 
-export interface NewSubmission {
+interface NewSubmission {
   /** Chosen by the caller, so the events that describe the submission can carry it. */
   id: string;
   /** The API client that owns the learner. */
@@ -50,7 +50,7 @@ export interface NewSubmission {
 }
 
 /** The events a recorded submission causes; the first-pass one is enqueued only on a first pass. */
-export interface SubmissionEvents {
+interface SubmissionEvents {
   graded: WebhookPayload;
   firstPass: WebhookPayload;
 }

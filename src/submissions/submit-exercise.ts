@@ -23,7 +23,7 @@ import { presentGraded, toGradedSubmission } from "./present-submission.js";
 import { type Submission, SubmissionSchema } from "./submission-schema.js";
 import { asStored, recordSubmission } from "./submission-store.js";
 
-export interface SubmitExerciseDeps {
+interface SubmitExerciseDeps {
   sql: SqlPool;
   course: { exercises: ReadonlyMap<string, Exercise>; lessons: readonly LessonShape[] };
   /** The engine that grades this learner: their lab's, or the shared one when the caller holds the grant. */
@@ -32,7 +32,7 @@ export interface SubmitExerciseDeps {
   admission: GradingAdmission;
 }
 
-export interface SubmitExerciseInput {
+interface SubmitExerciseInput {
   /** The API client asking; it owns the learner. */
   clientId: string;
   /** Whether the client holds engine:shared: without it, only learners with a lab can be graded. */
@@ -50,7 +50,7 @@ export interface SubmitExerciseInput {
   xapiHomePage: string;
 }
 
-export interface SubmitExerciseResult {
+interface SubmitExerciseResult {
   submission: Submission;
   /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
   replayed: boolean;
