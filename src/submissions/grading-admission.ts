@@ -14,14 +14,26 @@ const RETRY_AFTER_SECONDS = 1;
  */
 const WAITING_PER_SLOT = 4;
 
+/** How a grading went, as far as its admission cares: the execs it had to stop at their deadline. */
+export interface GradingOutcome {
+  execsStopped: number;
+}
+
+/** Ends a grading's turn in flight; with its outcome once it was graded, without when it failed. */
+export type LeaveGrading = (outcome?: GradingOutcome) => void;
+
 export interface GradingAdmission {
   /**
    * Counts one grading on `engine` as in flight until the returned `leave` is called. Over the
    * caller's limit it waits in its client's queue, first come first served, for at most `maxWaitMs`;
    * a full queue, or a wait that runs out, is TooManyGradingsInFlight. Only the shared engine is
    * counted: a learner's lab engine serves that learner alone, so their load there slows nobody else.
+   *
+   * A learner whose last grading had to stop an exec at its deadline gets one grading in flight, not
+   * perLearner, until a grading of theirs needs no stopping: each stopped exec costs the shared engine
+   * a second exec (the kill), and such gradings come in bursts that everyone else's gradings wait behind.
    */
-  enter(engine: DockerEngine, caller: { clientId: string; learnerId: string }): Promise<() => void>;
+  enter(engine: DockerEngine, caller: { clientId: string; learnerId: string }): Promise<LeaveGrading>;
 }
 
 interface Waiter {
@@ -38,6 +50,9 @@ export function createGradingAdmission(options: {
 }): GradingAdmission {
   const inFlight = new Map<string, number>();
   const waiting = new Map<string, Waiter[]>();
+  /** Learners whose last grading stopped an exec at its deadline. */
+  const stopping = new Set<string>();
+  const learnerLimit = (learner: string) => (stopping.has(learner) ? 1 : options.perLearner);
   const count = (key: string) => inFlight.get(key) ?? 0;
   const add = (key: string, delta: number) => {
     const next = count(key) + delta;
@@ -45,17 +60,19 @@ export function createGradingAdmission(options: {
     else inFlight.set(key, next);
   };
   const hasRoom = (client: string, learner: string) =>
-    count(client) < options.perClient && count(learner) < options.perLearner;
+    count(client) < options.perClient && count(learner) < learnerLimit(learner);
 
-  const occupy = (client: string, learner: string) => {
+  const occupy = (client: string, learner: string): LeaveGrading => {
     add(client, 1);
     add(learner, 1);
     let left = false;
-    return () => {
+    return (outcome) => {
       if (left) return;
       left = true;
       add(client, -1);
       add(learner, -1);
+      if (outcome && outcome.execsStopped > 0) stopping.add(learner);
+      else if (outcome) stopping.delete(learner);
       admitWaiting(client);
     };
   };
@@ -99,11 +116,11 @@ export function createGradingAdmission(options: {
           const index = queue.indexOf(waiter);
           if (index !== -1) queue.splice(index, 1);
           if (queue.length === 0 && waiting.get(client) === queue) waiting.delete(client);
-          const per = count(learner) >= options.perLearner ? "learner" : "client";
+          const per = count(learner) >= learnerLimit(learner) ? "learner" : "client";
           reject(
             new TooManyGradingsInFlight(
               RETRY_AFTER_SECONDS,
-              per === "learner" ? options.perLearner : options.perClient,
+              per === "learner" ? learnerLimit(learner) : options.perClient,
               per,
             ),
           );

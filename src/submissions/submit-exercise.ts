@@ -8,9 +8,10 @@ import type { ContainerExercise, Exercise } from "../grading/exercise.js";
 import type { Grade } from "../grading/grade.js";
 import { type Answers, gradeAnswers, misfitAnswer } from "../grading/grade-answers.js";
 import { gradeSubmission } from "../grading/grade-submission.js";
+import { isUnobservable } from "../grading/observations.js";
 import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
 import type { Language } from "../schemas/language.js";
-import type { GradingAdmission } from "./grading-admission.js";
+import type { GradingAdmission, LeaveGrading } from "./grading-admission.js";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -80,18 +81,24 @@ export async function submitExercise(
   // engine or a caller over its limit stores nothing and asks the engine nothing. Questions need no
   // engine, so no grant either.
   let grade: () => Promise<Graded>;
-  let leave = () => {};
+  let leave: LeaveGrading = () => {};
   if (exercise.kind === "question") {
-    grade = () => Promise.resolve({ containerName: "", grade: gradeAnswers(exercise, input.answers ?? {}) });
+    grade = () =>
+      Promise.resolve({ containerName: "", grade: gradeAnswers(exercise, input.answers ?? {}), execsStopped: 0 });
   } else {
     const engine = await deps.engineFor({ clientId, mayUseSharedEngine: input.mayUseSharedEngine }, learnerId);
     leave = await deps.admission.enter(engine, { clientId, learnerId });
     grade = containerGrader(engine, exercise, input.containerName);
   }
+  let execsStopped: number | undefined;
   try {
-    return await gradeAndRecord(deps, input, exercise, grade);
+    return await gradeAndRecord(deps, input, exercise, async () => {
+      const graded = await grade();
+      execsStopped = graded.execsStopped;
+      return graded;
+    });
   } finally {
-    leave();
+    leave(execsStopped === undefined ? undefined : { execsStopped });
   }
 }
 
@@ -160,13 +167,19 @@ async function gradeAndRecord(
   }
 }
 
-/** The submissions table names a container for every attempt; an attempt at questions names "". */
-type Graded = { containerName: string; grade: Grade };
+/**
+ * The submissions table names a container for every attempt; an attempt at questions names "".
+ * `execsStopped`: the execs that ran into their deadline and were killed (none for questions).
+ */
+type Graded = { containerName: string; grade: Grade; execsStopped: number };
 
 function containerGrader(engine: DockerEngine, exercise: ContainerExercise, containerName: string | undefined) {
   return async (): Promise<Graded> => {
     const observations = await observeContainer(engine, exercise, containerName);
-    return { containerName: observations.containerName, grade: gradeSubmission(exercise, observations) };
+    const execsStopped = Object.values(observations.exec ?? {}).filter(
+      (exec) => !isUnobservable(exec) && exec.timedOut,
+    ).length;
+    return { containerName: observations.containerName, grade: gradeSubmission(exercise, observations), execsStopped };
   };
 }
 

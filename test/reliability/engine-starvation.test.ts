@@ -11,12 +11,18 @@ import { eventually } from "../support/polling.js";
  * nota-en-el-reloj's check `cat`s /tmp/nota.txt, so every grading of it blocks in the container.
  * Two learners of client A send 10 gradings a second each, without waiting for answers; client B,
  * on the same engine, grades its own container one attempt after another, first quiet, then under
- * that abuse. B's p99 under abuse stays under twice its quiet p99, A gets 201s and 429s (never a
- * 5xx), and no `cat` is left in the container afterwards.
+ * that abuse, in alternating rounds. B's p99 under abuse stays within twice its quiet p99, A gets
+ * 201s and 429s (never a 5xx), and no `cat` is left in the container afterwards. A's learners, whose
+ * gradings stop an exec at its deadline every time, go one grading at a time after the first.
  */
 const EXERCISE = "nota-en-el-reloj";
 /** B's gradings per phase: enough that one slow outlier on a busy machine is not the p99. */
 const SAMPLES = 150;
+/**
+ * The phases alternate, quiet then abused, this many times: whatever else the machine runs meanwhile
+ * (the rest of the suite, on two cores) then weighs on both phases alike, not on whichever ran second.
+ */
+const ROUNDS = 5;
 const ABUSE_PER_SECOND_PER_LEARNER = 10;
 
 const suffix = uniqueSuffix();
@@ -90,17 +96,15 @@ function failedChecks(body: string): string[] {
 }
 
 /** B's gradings one after another: what B's learner waits for each, and any that did not pass. */
-async function clientBGradings() {
-  const latencies: number[] = [];
-  const notPassed: string[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
+async function clientBGradings(count: number, into: { latencies: number[]; notPassed: string[] }) {
+  const { latencies, notPassed } = into;
+  for (let i = 0; i < count; i++) {
     const started = performance.now();
     const answer = await submit(t.auth, "learner-b", noteContainer);
     latencies.push(performance.now() - started);
     const failed = answer.status === 201 ? failedChecks(answer.body) : ["the grading itself"];
     if (failed.length > 0) notPassed.push(`${answer.status} failed ${failed.join(", ")}: ${answer.body.slice(0, 300)}`);
   }
-  return { latencies, notPassed };
 }
 
 function percentile(values: number[], p: number): number {
@@ -138,27 +142,32 @@ describe("two learners of one client hammering an exec that never ends", () => {
   it("leave another client's gradings passing, A answered 201 or 429 only, and no process behind", {
     timeout: 300_000,
   }, async () => {
-    const quiet = await clientBGradings();
-
-    const attack = abuse();
-    let abused = { latencies: [] as number[], notPassed: [] as string[] };
-    let answers: Awaited<ReturnType<typeof attack.stop>> = [];
-    try {
-      // The abuse is under way before B measures: its first seconds' gradings are already blocked.
-      await eventually(
-        async () => attack.sent(),
-        (sent) => sent >= 4 * ABUSE_PER_SECOND_PER_LEARNER,
-        10_000,
+    const quiet = { latencies: [] as number[], notPassed: [] as string[] };
+    const abused = { latencies: [] as number[], notPassed: [] as string[] };
+    const answers: Awaited<ReturnType<ReturnType<typeof abuse>["stop"]>> = [];
+    const leftovers: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await clientBGradings(SAMPLES / ROUNDS, quiet);
+      const attack = abuse();
+      try {
+        // The abuse is under way before B measures: its first seconds' gradings are already blocked.
+        await eventually(
+          async () => attack.sent(),
+          (sent) => sent >= 4 * ABUSE_PER_SECOND_PER_LEARNER,
+          10_000,
+        );
+        await clientBGradings(SAMPLES / ROUNDS, abused);
+      } finally {
+        // Every grading of A answered, and its execs killed, before the next quiet round measures.
+        answers.push(...(await attack.stop()));
+      }
+      const left = await eventually(
+        () => catsIn(fifoContainer),
+        (cats) => cats.length === 0,
+        5000,
       );
-      abused = await clientBGradings();
-    } finally {
-      answers = await attack.stop();
+      leftovers.push(...left);
     }
-    const leftover = await eventually(
-      () => catsIn(fifoContainer),
-      (cats) => cats.length === 0,
-      5000,
-    );
     const statuses = new Map<number, number>();
     for (const { status } of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1);
     const quietP99 = p99(quiet.latencies);
@@ -167,16 +176,14 @@ describe("two learners of one client hammering an exec that never ends", () => {
       `client B's p99 grading: quiet ${quietP99.toFixed(0)} ms, under abuse ${abusedP99.toFixed(0)} ms ` +
         `(p50 ${p50(quiet.latencies).toFixed(0)} and ${p50(abused.latencies).toFixed(0)} ms); ` +
         `client A's ${answers.length} gradings answered ${JSON.stringify(Object.fromEntries(statuses))}; ` +
-        `cat processes left in the container: ${leftover.length}; B's gradings that did not pass: ` +
+        `cat processes left in the container: ${leftovers.length}; B's gradings that did not pass: ` +
         `${quiet.notPassed.length} quiet, ${abused.notPassed.length} under abuse`,
     );
 
     expect(quiet.notPassed).toEqual([]);
     expect(abused.notPassed).toEqual([]);
-    expect(leftover, "orphaned cat processes in the container").toEqual([]);
-    // Issue 21 asks for B's p99 under abuse within 2x of its quiet p99. B's median barely moves
-    // (132 -> 148 ms), but its p99 lands at 2.1-2.8x on a quiet machine (196 -> 412-503 ms): about one
-    // grading in twenty of B's meets a burst of A's engine work. Printed, not yet held: see issue 21.
+    expect(leftovers, "orphaned cat processes in the container").toEqual([]);
+    expect(abusedP99, "client B's p99 under abuse, against twice its quiet p99").toBeLessThanOrEqual(2 * quietP99);
     for (const answer of answers) {
       expect([201, 429], answer.body).toContain(answer.status);
       if (answer.status === 429) {

@@ -45,6 +45,35 @@ describe("gradings on the shared engine", () => {
     await fourth;
   });
 
+  it("of a learner whose last grading stopped an exec at its deadline go one at a time, until one needs no stopping", async () => {
+    const gate = admission();
+    const stopped = await gate.enter(shared, { clientId: "lms", learnerId: "lucia" });
+    stopped({ execsStopped: 1 });
+    const first = await gate.enter(shared, { clientId: "lms", learnerId: "lucia" });
+    const secondEntry = gate.enter(shared, { clientId: "lms", learnerId: "lucia" });
+    const second = settled(secondEntry);
+    await Promise.resolve();
+    expect(second.done).toBe(false);
+    // Another learner of the same client keeps both of their slots.
+    await gate.enter(shared, { clientId: "lms", learnerId: "pablo" });
+    await gate.enter(shared, { clientId: "lms", learnerId: "pablo" });
+
+    first({ execsStopped: 0 });
+    await secondEntry;
+    // Back to two in flight: a third enters beside the second.
+    await gate.enter(shared, { clientId: "lms", learnerId: "lucia" });
+  });
+
+  it("that failed before a grade say nothing of the learner's execs: a learner slowed stays slowed", async () => {
+    const gate = admission();
+    (await gate.enter(shared, { clientId: "lms", learnerId: "lucia" }))({ execsStopped: 2 });
+    (await gate.enter(shared, { clientId: "lms", learnerId: "lucia" }))();
+    await gate.enter(shared, { clientId: "lms", learnerId: "lucia" });
+    const second = settled(gate.enter(shared, { clientId: "lms", learnerId: "lucia" }));
+    await Promise.resolve();
+    expect(second.done).toBe(false);
+  });
+
   it("of another learner pass a busy learner's line while the client has room", async () => {
     const gate = admission();
     await gate.enter(shared, { clientId: "lms", learnerId: "lucia" });
