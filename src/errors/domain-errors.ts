@@ -48,6 +48,13 @@ export class DestinationRefused extends DomainError {
  */
 export class LtiLaunchRefused extends DomainError {
   readonly code = "lti-launch-refused";
+  constructor(
+    detail: string,
+    /** The platform the launch came from, once known: the page that says so may be framed by it. */
+    readonly platform?: { issuer: string; authUrl: string },
+  ) {
+    super(detail);
+  }
 }
 
 /** A lab engine URL or TLS material this server will not use. */

@@ -272,10 +272,11 @@ function checkLineItemUrl(
   if (!isOnPlatform(url, platform)) {
     throw new LtiLaunchRefused(
       "The launch was refused: its line item is not on the registered platform's origin (register it as a service origin).",
+      platform,
     );
   }
   if (isRefusedAtRegistration(url, outbound.allowPrivateUrls)) {
-    throw new LtiLaunchRefused("The launch was refused: its line item points at a special-purpose address.");
+    throw new LtiLaunchRefused("The launch was refused: its line item points at a special-purpose address.", platform);
   }
 }
 
@@ -293,17 +294,20 @@ export async function verifyLaunch(
   browser: { cookieState: string | undefined; storageChecked: boolean },
   outbound: OutboundPolicy,
 ): Promise<Launch> {
-  const cookieHolds = browser.cookieState !== undefined && browser.cookieState === form.state;
-  if (!cookieHolds && !browser.storageChecked) {
-    throw new LtiLaunchRefused("The state does not belong to this browser: start the launch again from the course.");
-  }
   const login = await db.ltiLoginState.findUnique({ where: { state: form.state }, include: { platform: true } });
-  if (!login || login.expiresAt < new Date()) {
-    throw new LtiLaunchRefused("This login has expired or was already used: start the launch again from the course.");
-  }
+  const cookieHolds = browser.cookieState !== undefined && browser.cookieState === form.state;
   // A login whose state went into a cookie is proved by that cookie only.
-  if (!cookieHolds && login.storageTarget === null) {
-    throw new LtiLaunchRefused("The state does not belong to this browser: start the launch again from the course.");
+  if (!cookieHolds && !(browser.storageChecked && login?.storageTarget)) {
+    throw new LtiLaunchRefused(
+      "The state does not belong to this browser: start the launch again from the course.",
+      login?.platform,
+    );
+  }
+  if (!login || login.expiresAt < new Date()) {
+    throw new LtiLaunchRefused(
+      "This login has expired or was already used: start the launch again from the course.",
+      login?.platform,
+    );
   }
   const { platform } = login;
   let payload: JWTPayload;
@@ -316,30 +320,30 @@ export async function verifyLaunch(
       requiredClaims: ["exp", "iat", "nonce", "sub"],
     }));
   } catch (error) {
-    throw new LtiLaunchRefused(`The id_token was refused: ${describeJoseError(error)}.`);
+    throw new LtiLaunchRefused(`The id_token was refused: ${describeJoseError(error)}.`, platform);
   }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== platform.platformClientId) {
-    throw new LtiLaunchRefused("The id_token was refused: azp is not this tool's client_id.");
+    throw new LtiLaunchRefused("The id_token was refused: azp is not this tool's client_id.", platform);
   }
   if (payload.nonce !== login.nonce)
-    throw new LtiLaunchRefused("The id_token was refused: its nonce is not this login's.");
+    throw new LtiLaunchRefused("The id_token was refused: its nonce is not this login's.", platform);
   const used = await db.ltiUsedNonce.createMany({
     data: [{ platformId: platform.id, nonce: login.nonce, expiresAt: new Date((payload.exp ?? 0) * 1000) }],
     skipDuplicates: true,
   });
-  if (used.count === 0) throw new LtiLaunchRefused("The id_token was refused: its nonce was already used.");
+  if (used.count === 0) throw new LtiLaunchRefused("The id_token was refused: its nonce was already used.", platform);
   await db.ltiLoginState.delete({ where: { state: form.state } });
 
   const parsed = LaunchClaimsSchema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LtiLaunchRefused(`The launch was refused: claim ${issue?.path.join(".")} ${issue?.message}.`);
+    throw new LtiLaunchRefused(`The launch was refused: claim ${issue?.path.join(".")} ${issue?.message}.`, platform);
   }
   const claims = parsed.data;
   const deploymentId = claims[`${LTI}deployment_id`];
   if (!platform.deploymentIds.includes(deploymentId)) {
-    throw new LtiLaunchRefused(`The launch was refused: deployment ${deploymentId} is not registered.`);
+    throw new LtiLaunchRefused(`The launch was refused: deployment ${deploymentId} is not registered.`, platform);
   }
   const custom = claims[`${LTI}custom`];
   const exerciseId = typeof custom?.exercise_id === "string" ? custom.exercise_id : undefined;

@@ -78,7 +78,8 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
   acceptFormBodies(app);
 
   // A refused login or launch reaches a learner in the platform's iframe: a browser asking for HTML
-  // gets a page that says what to do, in its language, framable by the platform. API callers, and
+  // gets a page that says what to do, in its language, framable by the platform (FRAME_ANCESTORS, and
+  // the launch's platform once its login is known). API callers, and
   // every other error, get the problem+json of the one table.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const path = request.url.split("?")[0] ?? "";
@@ -87,7 +88,10 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
     if (browser && error instanceof LtiLaunchRefused) {
       const { status } = problemForDomainError(error);
       const language = negotiateLanguage(request, reply);
-      return launchRefusedPage(reply, status, error.message, language, app.config.frameAncestors);
+      const frameAncestors = error.platform
+        ? platformFrameAncestors(error.platform, app.config.frameAncestors)
+        : app.config.frameAncestors;
+      return launchRefusedPage(reply, status, error.message, language, frameAncestors);
     }
     return replyWithProblem(error, request, reply);
   });

@@ -136,4 +136,15 @@ it("a login whose state went into a cookie is not accepted as checked in the pla
   expect(launched.status).toBe(401);
   expect(launched.body.detail).toMatch(/does not belong to this browser/);
   expect(await t.prisma.ltiLearner.count({ where: { sub: "u-cookie" } })).toBe(0);
+
+  // In the platform's iframe the refusal is a page the platform may frame, though FRAME_ANCESTORS is empty here.
+  const page = await launchPost(
+    { id_token: posted.id_token, state: posted.state },
+    { accept: "text/html", "accept-language": "es" },
+  );
+  expect(page.status).toBe(401);
+  expect(page.text).toContain("No pudimos abrir esta actividad");
+  expect(page.headers["content-security-policy"]).toContain(
+    `frame-ancestors 'self' ${new URL(platform.issuer).origin}`,
+  );
 });
