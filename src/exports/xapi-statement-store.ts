@@ -5,21 +5,16 @@ import type { Page, PageQuery } from "../schemas/page.js";
 import { type XapiStatement, XapiStatementSchema } from "./xapi.js";
 
 /**
- * The only reader and writer of xapi_statements. A statement is frozen once: at grading time, or,
- * for a grade made before statements were stored, the first time it is read. Every later read gets
- * that same content, whatever has changed in the course or the client since.
+ * xapi_statements: a statement is frozen once, at grading time (in the grading's own transaction,
+ * delivery/grade-outbox.ts), or, for a grade made before statements were stored, here, the first
+ * time it is read. Every later read gets that same content, whatever has changed in the course or
+ * the client since.
  */
 
 type Writer = Prisma.TransactionClient | Database;
 
-/** What freezing needs of a submission: its id (the statement's) and its learner. */
-interface GradedRecord {
-  id: string;
-  learnerId: string;
-}
-
 /** Stores the statement unless one is already frozen for its submission (then that one wins). */
-async function freezeStatement(
+export async function freezeStatement(
   tx: Writer,
   owner: { clientId: string; learnerId: string },
   statement: XapiStatement,
@@ -38,42 +33,14 @@ async function freezeStatement(
   });
 }
 
-/**
- * The frozen statements of these submissions, in their order. Submissions without one get it
- * rendered by `render` and frozen now; the stored row is read back, so two readers racing to freeze
- * the same statement both answer whichever row committed.
- */
-export async function frozenStatements<S extends GradedRecord>(
+/** The statements frozen for these submissions of a client, by submission id; a submission without one is absent. */
+export async function findFrozenStatements(
   db: Database,
   clientId: string,
-  submissions: readonly S[],
-  render: (submission: S) => XapiStatement,
-): Promise<XapiStatement[]> {
-  const ids = submissions.map((submission) => submission.id);
-  let rows = await db.xapiStatement.findMany({ where: { clientId, id: { in: ids } } });
-  const missing = submissions.filter((submission) => !rows.some((row) => row.id === submission.id));
-  if (missing.length > 0) {
-    for (const submission of missing) await freezeStatement(db, { clientId, ...submission }, render(submission));
-    rows = await db.xapiStatement.findMany({ where: { clientId, id: { in: ids } } });
-  }
-  const byId = new Map(rows.map((row) => [row.id, XapiStatementSchema.parse(row.statement)]));
-  return ids.map((id) => {
-    const statement = byId.get(id);
-    if (!statement) throw new Error(`statement ${id} was frozen but cannot be read back`);
-    return statement;
-  });
-}
-
-/** One submission's frozen statement (see frozenStatements). */
-export async function frozenStatement<S extends GradedRecord>(
-  db: Database,
-  clientId: string,
-  submission: S,
-  render: (submission: S) => XapiStatement,
-): Promise<XapiStatement> {
-  const [statement] = await frozenStatements(db, clientId, [submission], render);
-  if (!statement) throw new Error(`statement ${submission.id} is missing`);
-  return statement;
+  submissionIds: readonly string[],
+): Promise<Map<string, XapiStatement>> {
+  const rows = await db.xapiStatement.findMany({ where: { clientId, id: { in: [...submissionIds] } } });
+  return new Map(rows.map((row) => [row.id, XapiStatementSchema.parse(row.statement)]));
 }
 
 /** A client's frozen statements in the order they were stored, as an LRS reads a statement stream. */

@@ -2,13 +2,11 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { NotFound } from "../../errors/domain-errors.js";
 import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../exports/grade-exports.js";
-import { toXapiStatement } from "../../exports/xapi.js";
-import { frozenStatement } from "../../exports/xapi-statement-store.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
-import { subOfLearner } from "../../lti/placements.js";
 import { clientOf } from "../../plugins/auth.js";
 import { ProblemSchema } from "../../schemas/problem.js";
-import { presentSubmissionDetail, toGradedSubmission } from "../../submissions/present-submission.js";
+import { exportSubmission } from "../../submissions/export-submission.js";
+import { presentSubmissionDetail } from "../../submissions/present-submission.js";
 import { SubmissionDetailSchema } from "../../submissions/submission-schema.js";
 import { findSubmission } from "../../submissions/submission-store.js";
 
@@ -35,10 +33,11 @@ const ExportQuerySchema = z.object({
 });
 
 export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
-  const findOwnSubmission = async (clientId: string, id: string) => {
-    const stored = await findSubmission(app.prisma, clientId, id);
-    if (!stored) throw new NotFound(`There is no submission ${id}.`);
-    return stored;
+  const exportDeps = {
+    db: app.prisma,
+    sql: app.sql,
+    curriculum: app.curriculum,
+    xapiHomePage: app.config.xapiHomePage,
   };
 
   app.get(
@@ -53,7 +52,8 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const stored = await findOwnSubmission(clientOf(request).id, request.params.id);
+      const stored = await findSubmission(app.prisma, clientOf(request).id, request.params.id);
+      if (!stored) throw new NotFound(`There is no submission ${request.params.id}.`);
       return presentSubmissionDetail(stored, app.curriculum.exercises.get(stored.exerciseId));
     },
   );
@@ -79,30 +79,13 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const client = clientOf(request);
-      const stored = await findOwnSubmission(client.id, request.params.id);
-      const exercise = app.curriculum.exercises.get(stored.exerciseId);
-      if (!exercise) {
-        throw new NotFound(
-          `Exercise "${stored.exerciseId}" is no longer in the course; its grades cannot be exported.`,
-        );
-      }
-      const format = GRADE_EXPORTS[request.params.format];
-      const options = {
-        homePage: client.homePage ?? app.config.xapiHomePage,
+      const { mediaType, document } = await exportSubmission(exportDeps, clientOf(request), {
+        submissionId: request.params.id,
+        format: request.params.format,
         maxPoints: request.query.maxPoints,
         showExpected: request.query.showExpected === "true",
-        // Platforms accept only the launch's sub as an AGS userId.
-        userId:
-          request.params.format === "lti-ags" ? await subOfLearner(app.prisma, client.id, stored.learnerId) : undefined,
-      };
-      const document =
-        request.params.format === "xapi"
-          ? await frozenStatement(app.prisma, client.id, stored, (submission) =>
-              toXapiStatement(toGradedSubmission(submission, exercise), exercise, options),
-            )
-          : format.render(toGradedSubmission(stored, exercise), exercise, options);
-      return reply.type(format.mediaType).send(document);
+      });
+      return reply.type(mediaType).send(document);
     },
   );
 };

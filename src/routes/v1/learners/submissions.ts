@@ -1,19 +1,24 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { NotFound } from "../../../errors/domain-errors.js";
-import { toXapiStatement, XapiStatementSchema } from "../../../exports/xapi.js";
-import { frozenStatements } from "../../../exports/xapi-statement-store.js";
+import { XapiStatementSchema } from "../../../exports/xapi.js";
 import { compiledSerializerCompiler } from "../../../http/compiled-serializer.js";
 import { pagedList } from "../../../http/paged-list.js";
 import { requireKnownLearner } from "../../../learners/learners.js";
 import { clientOf } from "../../../plugins/auth.js";
 import { ExerciseIdSchema } from "../../../schemas/ids.js";
 import { PageQuerySchema } from "../../../schemas/page.js";
-import { presentSubmission, toGradedSubmission } from "../../../submissions/present-submission.js";
+import { learnerStatements } from "../../../submissions/export-submission.js";
+import { presentSubmission } from "../../../submissions/present-submission.js";
 import { SubmissionSchema } from "../../../submissions/submission-schema.js";
 import { listSubmissions } from "../../../submissions/submission-store.js";
 import { LearnerParamsSchema } from "./learner-params.js";
 
 export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
+  const exportDeps = {
+    db: app.prisma,
+    sql: app.sql,
+    curriculum: app.curriculum,
+    xapiHomePage: app.config.xapiHomePage,
+  };
   app.get(
     "/v1/learners/:learnerId/submissions",
     {
@@ -59,22 +64,6 @@ export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
         }),
       },
     },
-    async (request) => {
-      const client = clientOf(request);
-      const { learnerId } = request.params;
-      const found = await listSubmissions(app.sql, { clientId: client.id, learnerId, order: "oldest" }, request.query);
-      if (found.items.length === 0) await requireKnownLearner(app.prisma, client.id, learnerId);
-      const homePage = client.homePage ?? app.config.xapiHomePage;
-      const items = await frozenStatements(app.prisma, client.id, found.items, (stored) => {
-        const exercise = app.curriculum.exercises.get(stored.exerciseId);
-        if (!exercise) {
-          throw new NotFound(
-            `Exercise "${stored.exerciseId}" is no longer in the course; its grades cannot be exported.`,
-          );
-        }
-        return toXapiStatement(toGradedSubmission(stored, exercise), exercise, { homePage });
-      });
-      return { items, nextCursor: found.nextCursor };
-    },
+    async (request) => learnerStatements(exportDeps, clientOf(request), request.params.learnerId, request.query),
   );
 };
