@@ -8,7 +8,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
-      "test/config.test.ts",
+      "test/code/type-assertions.test.ts",
+      "test/config/config.test.ts",
       "test/docker/ps-output.test.ts",
       "test/docker/stream.test.ts",
       "test/exports/grade-exports.test.ts",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config/config.js";
-import { chooseLogOutput } from "../src/logger.js";
+import { ConfigError, loadConfig } from "../../src/config/config.js";
+import { chooseLogOutput } from "../../src/logger.js";
 
 describe("configuration", () => {
   it("defaults to port 3000 and no DATABASE_URL (the embedded database)", () => {
