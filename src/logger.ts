@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import type { LogLevel } from "./config/config.js";
+import { isRecord } from "./schemas/guards.js";
 
 const REDACTED = "[redacted]";
 
@@ -48,9 +49,9 @@ export function redactSecretFields(object: Record<string, unknown>, depth = 0): 
     const value = object[key];
     let replacement: unknown = value;
     if (SECRET_FIELDS.has(key.toLowerCase())) replacement = REDACTED;
-    else if (value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Error)) {
+    else if (isRecord(value) && !Array.isArray(value) && !(value instanceof Error)) {
       const deeper = depth === 0 || (depth === 1 && (key === "headers" || key === "body"));
-      if (deeper) replacement = redactSecretFields(value as Record<string, unknown>, depth + 1);
+      if (deeper) replacement = redactSecretFields(value, depth + 1);
     }
     if (replacement !== value) {
       if (redacted === object) redacted = { ...object };

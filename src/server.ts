@@ -6,6 +6,7 @@ import type { Readiness } from "./health/readiness.js";
 import { chooseLogOutput, createLogger } from "./logger.js";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./runtime/embedded-postgres.js";
 import { startSandboxHostProcess } from "./sandbox/start-host-process.js";
+import { errorCode } from "./schemas/guards.js";
 import { isLoopbackHost, signInSelfStudy, writeSignInLink } from "./sessions/self-study.js";
 import { databaseWhere, describeStart } from "./start-summary.js";
 
@@ -147,7 +148,7 @@ function startupFailure(error: unknown): string {
 
 function listenFailure(error: unknown, config: { host: string; port: number }): string {
   const address = `${config.host}:${config.port}`;
-  switch ((error as NodeJS.ErrnoException).code) {
+  switch (errorCode(error)) {
     case "EADDRINUSE":
       return `cannot listen on ${address}: PORT ${config.port} is in use by another process; stop it, or set PORT to another port (0 picks a free one)`;
     case "EACCES":

@@ -45,7 +45,10 @@ function toView(row: ApiClientRow): ApiClientView {
   return {
     id: row.id,
     name: row.name,
-    scopes: row.scopes.filter((scope) => ScopeSchema.safeParse(scope).success) as ApiClientView["scopes"],
+    scopes: row.scopes.flatMap((name) => {
+      const scope = ScopeSchema.safeParse(name);
+      return scope.success ? [scope.data] : [];
+    }),
     homePage: row.homePage,
     createdAt: row.createdAt.toISOString(),
   };
@@ -99,7 +102,10 @@ export function createApiKeyCache(sql: Sql, ttlMs: number) {
       const cached = entries.get(keyHash);
       if (cached && cached.expiresAt > now) return cached.client;
       entries.delete(keyHash);
-      if (entries.size >= MAX_CACHED_KEYS) entries.delete(entries.keys().next().value as string);
+      if (entries.size >= MAX_CACHED_KEYS) {
+        const oldest = entries.keys().next();
+        if (!oldest.done) entries.delete(oldest.value);
+      }
       const entry: Entry = {
         expiresAt: now + ttlMs,
         client: sql.rows(findClientByKeyHash, [keyHash]).then(([row]) => row ?? null),

@@ -38,6 +38,8 @@ const ProvenanceSchema = z
   .meta({ id: "Provenance" });
 export type Provenance = z.infer<typeof ProvenanceSchema>;
 
+export const CalloutKindSchema = z.enum(["note", "tip", "warning"]);
+
 export const BlockSchema = z
   .discriminatedUnion("type", [
     z.object({
@@ -68,7 +70,7 @@ export const BlockSchema = z
     }),
     z.object({
       type: z.literal("callout"),
-      kind: z.enum(["note", "tip", "warning"]),
+      kind: CalloutKindSchema,
       paragraphs: z.array(InlinesSchema),
       provenance: ProvenanceSchema,
     }),

@@ -90,14 +90,15 @@ export const CommandSchema = z
   })
   .meta({ id: "Command" });
 
+/** What the search index stores of each document, and each result starts from. */
+export const SearchHitSchema = z.object({ kind: z.enum(["lesson", "command"]), slug: z.string() });
+
 export const SearchResultsSchema = z
   .object({
     language: LanguageSchema,
     query: z.string(),
     results: z.array(
-      z.object({
-        kind: z.enum(["lesson", "command"]),
-        slug: z.string(),
+      SearchHitSchema.extend({
         title: z.string(),
         summary: z.string(),
         score: z.number().describe("Relevance; results are sorted by it, highest first"),

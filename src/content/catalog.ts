@@ -9,6 +9,7 @@ import {
   CourseOutlineSchema,
   LessonSchema,
   type LessonView,
+  SearchHitSchema,
   type SearchResults,
 } from "./catalog-schemas.js";
 import type { CommandCategory } from "./content-files.js";
@@ -36,8 +37,7 @@ export interface ContentCatalog {
 export function buildContentCatalog(curriculum: Curriculum): ContentCatalog {
   const lessonsBySlug = new Map(curriculum.lessons.map((lesson) => [lesson.slug, lesson]));
   const commandsBySlug = new Map(curriculum.commands.map((command) => [command.slug, command]));
-  const byLanguage = <T>(build: (language: Language) => T): PerLanguage<T> =>
-    Object.fromEntries(SUPPORTED_LANGUAGES.map((language) => [language, build(language)])) as PerLanguage<T>;
+  const byLanguage = <T>(build: (language: Language) => T): PerLanguage<T> => ({ es: build("es"), en: build("en") });
 
   const outline = byLanguage((language) =>
     jsonRepresentation(CourseOutlineSchema.parse(outlineView(curriculum, language))),
@@ -47,7 +47,7 @@ export function buildContentCatalog(curriculum: Curriculum): ContentCatalog {
     curriculum.lessons.map((lesson, index) => [
       lesson.slug,
       byLanguage((language) =>
-        jsonRepresentation(LessonSchema.parse(lessonView(curriculum, commandsBySlug, index, language))),
+        jsonRepresentation(LessonSchema.parse(lessonView(curriculum, commandsBySlug, lesson, index, language))),
       ),
     ]),
   );
@@ -93,10 +93,9 @@ export function buildContentCatalog(curriculum: Curriculum): ContentCatalog {
       .search(query, { prefix: (term) => term.length >= 3, fuzzy: (term) => (term.length >= 6 ? 0.2 : false) })
       .slice(0, limit)
       .map((hit) => {
-        const kind = hit.kind as "lesson" | "command";
-        const slug = hit.slug as string;
+        const { kind, slug } = SearchHitSchema.parse(hit);
         if (kind === "lesson") {
-          const lesson = lessonsBySlug.get(slug) as Lesson;
+          const lesson = linked(lessonsBySlug, slug);
           return {
             kind,
             slug,
@@ -106,7 +105,7 @@ export function buildContentCatalog(curriculum: Curriculum): ContentCatalog {
             href: lessonHref(slug),
           };
         }
-        const command = commandsBySlug.get(slug) as Command;
+        const command = linked(commandsBySlug, slug);
         return {
           kind,
           slug,
@@ -161,13 +160,20 @@ function outlineView(curriculum: Curriculum, language: Language): CourseOutline 
   };
 }
 
+/** A lesson or command another one links to: the loader refuses content whose links lead nowhere (checkLinks). */
+function linked<T>(bySlug: ReadonlyMap<string, T>, slug: string): T {
+  const found = bySlug.get(slug);
+  if (found === undefined) throw new Error(`the catalog has nothing at ${slug}, which the curriculum links to`);
+  return found;
+}
+
 function lessonView(
   curriculum: Curriculum,
   commandsBySlug: Map<string, Command>,
+  lesson: Lesson,
   index: number,
   language: Language,
 ): LessonView {
-  const lesson = curriculum.lessons[index] as Lesson;
   const link = (other: Lesson | undefined) =>
     other ? { slug: other.slug, title: other.title[language], href: lessonHref(other.slug) } : null;
   const module = curriculum.modules.find((m) => m.slug === lesson.module);
@@ -184,7 +190,7 @@ function lessonView(
     blocks: lesson.body[language].blocks,
     markdown: lesson.body[language].markdown,
     commands: lesson.commands.map((slug) => {
-      const command = commandsBySlug.get(slug) as Command;
+      const command = linked(commandsBySlug, slug);
       return { slug, command: command.command, synopsis: command.synopsis, href: commandHref(slug) };
     }),
     // The loader refuses a lesson that lists an exercise it does not have (checkLinks).
@@ -218,7 +224,7 @@ function commandView(command: Command, lessonsBySlug: Map<string, Lesson>, langu
       command: example.command,
     })),
     lessons: command.lessons.map((slug) => {
-      const lesson = lessonsBySlug.get(slug) as Lesson;
+      const lesson = linked(lessonsBySlug, slug);
       return { slug, title: lesson.title[language], href: lessonHref(slug) };
     }),
     reference: command.reference,

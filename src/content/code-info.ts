@@ -19,6 +19,7 @@ export const NORUN_REASONS = {
 } as const;
 export type NorunReason = keyof typeof NORUN_REASONS;
 
+// Object.keys loses the key type; these are exactly the keys of NORUN_REASONS, and it has at least one.
 const NorunReasonSchema = z.enum(Object.keys(NORUN_REASONS) as [NorunReason, ...NorunReason[]]);
 /** Relative to the learner's current folder, inside it: no `..`, no absolute path. */
 const FilePathSchema = z

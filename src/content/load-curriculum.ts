@@ -122,6 +122,7 @@ export async function loadCurriculum(folder: string): Promise<Curriculum> {
         `${relative(path.join(dir, "lesson.yaml"))}: slug: "${meta.slug}" must match the folder name ${folder}`,
       );
     }
+    // Filled for every language by the loop that follows, before anything reads it.
     const body = {} as Record<Language, LessonBody>;
     const markers = new Map<string, ProvenanceMarker[]>();
     for (const language of SUPPORTED_LANGUAGES) {

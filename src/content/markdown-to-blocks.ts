@@ -1,5 +1,12 @@
-import { marked, type Token, type Tokens } from "marked";
-import type { Block, Inline, LessonSource, Provenance, UnmarkedBlock } from "./blocks.js";
+import { type MarkedToken, marked, type Token, type Tokens } from "marked";
+import {
+  type Block,
+  CalloutKindSchema,
+  type Inline,
+  type LessonSource,
+  type Provenance,
+  type UnmarkedBlock,
+} from "./blocks.js";
 import { CodeInfoError, parseCodeInfo } from "./code-info.js";
 
 export class MarkdownError extends Error {}
@@ -57,8 +64,7 @@ export function markdownToBlocks(markdown: string, context: BlockContext): Parse
     const block = atLine(at, () => toBlock(token, context, headingIds));
     if (!block) continue;
     if (pending) markers.push({ ...pending, block: blocks.length });
-    // The spread keeps the block's variant; TypeScript cannot see that through Omit, hence the cast.
-    blocks.push({ ...block, provenance: pending?.provenance ?? { source: context.source } } as Block);
+    blocks.push({ ...block, provenance: pending?.provenance ?? { source: context.source } });
     pending = undefined;
   }
   if (pending) throw unfollowed(pending.line, "the file ends");
@@ -92,20 +98,57 @@ function parseMarker(text: string, comment: string): Provenance {
   throw new MarkdownError(`unknown provenance marker ${comment}: expected ${MARKER_SYNTAX}`);
 }
 
-function toBlock(token: Token, context: BlockContext, headingIds: Map<string, number>): UnmarkedBlock | undefined {
+/** Marked's own token types, every one (the compiler checks): any other comes from an extension, which lessons do not use. */
+const MARKED_TYPES: Record<MarkedToken["type"], true> = {
+  blockquote: true,
+  br: true,
+  checkbox: true,
+  code: true,
+  codespan: true,
+  def: true,
+  del: true,
+  em: true,
+  escape: true,
+  heading: true,
+  hr: true,
+  html: true,
+  image: true,
+  link: true,
+  list: true,
+  list_item: true,
+  paragraph: true,
+  space: true,
+  strong: true,
+  table: true,
+  text: true,
+};
+
+function isMarkedToken(token: Token): token is MarkedToken {
+  return Object.hasOwn(MARKED_TYPES, token.type);
+}
+
+/** The token as the union Marked's types narrow by `type`; one of an unknown type is refused. */
+function known(token: Token): MarkedToken {
+  if (isMarkedToken(token)) return token;
+  throw new MarkdownError(`unsupported Markdown element "${token.type}": ${JSON.stringify(token.raw.slice(0, 60))}`);
+}
+
+function toBlock(raw: Token, context: BlockContext, headingIds: Map<string, number>): UnmarkedBlock | undefined {
+  const token = known(raw);
   switch (token.type) {
     case "space":
     case "hr":
       return undefined;
     case "heading": {
-      const { depth, text } = token as Tokens.Heading;
+      const { depth, text } = token;
       if (depth < 2)
         throw new MarkdownError(`a lesson starts at "##": found "# ${text}" (the title lives in lesson.yaml)`);
-      return { type: "heading", level: depth, id: uniqueId(slugify(text), headingIds), text: plainText(token) };
+      return { type: "heading", level: depth, id: uniqueId(slugify(text), headingIds), text: plainText(token.tokens) };
     }
     case "paragraph": {
-      const tokens = (token as Tokens.Paragraph).tokens;
-      const image = tokens.length === 1 && tokens[0]?.type === "image" ? (tokens[0] as Tokens.Image) : undefined;
+      const tokens = token.tokens;
+      const only = tokens.length === 1 && tokens[0] ? known(tokens[0]) : undefined;
+      const image = only?.type === "image" ? only : undefined;
       if (image) {
         if (!image.text.trim()) throw new MarkdownError(`image ${image.href} has no alt text`);
         return { type: "image", src: context.resolveImage(image.href), alt: image.text };
@@ -113,7 +156,7 @@ function toBlock(token: Token, context: BlockContext, headingIds: Map<string, nu
       return { type: "paragraph", content: toInlines(tokens) };
     }
     case "code": {
-      const { lang, text } = token as Tokens.Code;
+      const { lang, text } = token;
       if (!lang) throw new MarkdownError(`a code block has no language: ${JSON.stringify(text.slice(0, 40))}`);
       try {
         return { type: "code", language: parseCodeInfo(lang).language, code: text };
@@ -123,17 +166,16 @@ function toBlock(token: Token, context: BlockContext, headingIds: Map<string, nu
       }
     }
     case "table": {
-      const table = token as Tokens.Table;
       return {
         type: "table",
-        header: table.header.map((cell) => toInlines(cell.tokens)),
-        rows: table.rows.map((row) => row.map((cell) => toInlines(cell.tokens))),
+        header: token.header.map((cell) => toInlines(cell.tokens)),
+        rows: token.rows.map((row) => row.map((cell) => toInlines(cell.tokens))),
       };
     }
     case "list":
-      return toList(token as Tokens.List, 1);
+      return toList(token, 1);
     case "blockquote":
-      return toCallout(token as Tokens.Blockquote);
+      return toCallout(token);
     default:
       throw new MarkdownError(
         `unsupported Markdown element "${token.type}": ${JSON.stringify(token.raw.slice(0, 60))}`,
@@ -150,14 +192,14 @@ function toList(list: Tokens.List, depth: number): ListBlock {
     items: list.items.map((item) => {
       const content: Inline[] = [];
       let sublist: ListBlock | undefined;
-      for (const child of item.tokens) {
+      for (const child of item.tokens.map(known)) {
         if (child.type === "list") {
           if (depth > 1) throw new MarkdownError("lists nest one level deep at most");
-          sublist = toList(child as Tokens.List, depth + 1);
+          sublist = toList(child, depth + 1);
         } else if (child.type === "text" || child.type === "paragraph") {
-          const inner = (child as Tokens.Text).tokens ?? [{ type: "text", raw: child.raw, text: child.raw }];
+          const inner: Token[] = child.tokens ?? [{ type: "text", raw: child.raw, text: child.raw }];
           if (content.length > 0) content.push({ text: " " });
-          content.push(...toInlines(inner as Token[]));
+          content.push(...toInlines(inner));
         } else if (child.type !== "space") {
           throw new MarkdownError(`unsupported element "${child.type}" inside a list item`);
         }
@@ -170,13 +212,13 @@ function toList(list: Tokens.List, depth: number): ListBlock {
 }
 
 function toCallout(quote: Tokens.Blockquote): UnmarkedBlock {
-  const [first, ...rest] = quote.tokens.filter((token) => token.type !== "space");
-  const marker = first?.type === "paragraph" ? CALLOUT.exec((first as Tokens.Paragraph).text) : null;
+  const [first, ...rest] = quote.tokens.map(known).filter((token) => token.type !== "space");
+  const marker = first?.type === "paragraph" ? CALLOUT.exec(first.text) : null;
   if (!first || !marker?.[1])
     throw new MarkdownError("a quote must be a callout starting with [!NOTE], [!TIP] or [!WARNING]");
   const paragraphs = [first, ...rest].map((token, index) => {
     if (token.type !== "paragraph") throw new MarkdownError(`a callout holds paragraphs only, found "${token.type}"`);
-    const inlines = toInlines((token as Tokens.Paragraph).tokens);
+    const inlines = toInlines(token.tokens);
     if (index > 0) return inlines;
     const [lead, ...others] = inlines;
     const stripped = lead ? { ...lead, text: lead.text.replace(CALLOUT, "") } : undefined;
@@ -184,7 +226,7 @@ function toCallout(quote: Tokens.Blockquote): UnmarkedBlock {
   });
   return {
     type: "callout",
-    kind: marker[1].toLowerCase() as "note" | "tip" | "warning",
+    kind: CalloutKindSchema.parse(marker[1].toLowerCase()),
     paragraphs: paragraphs.filter((p) => p.length > 0),
   };
 }
@@ -202,29 +244,29 @@ function toInlines(tokens: Token[], marks: Mark[] = [], href?: string): Inline[]
     if (previous && sameStyle(previous, inline)) previous.text += inline.text;
     else out.push(inline);
   };
-  for (const token of tokens) {
+  for (const raw of tokens) {
+    const token = known(raw);
     switch (token.type) {
       case "text":
       case "escape": {
-        const text = token as Tokens.Text;
-        if (text.tokens?.length) out.push(...toInlines(text.tokens, marks, href));
-        else push(text.text.replace(/\n/g, " "));
+        if (token.type === "text" && token.tokens?.length) out.push(...toInlines(token.tokens, marks, href));
+        else push(token.text.replace(/\n/g, " "));
         break;
       }
       case "strong":
-        out.push(...toInlines((token as Tokens.Strong).tokens, [...marks, "strong"], href));
+        out.push(...toInlines(token.tokens, [...marks, "strong"], href));
         break;
       case "em":
-        out.push(...toInlines((token as Tokens.Em).tokens, [...marks, "emphasis"], href));
+        out.push(...toInlines(token.tokens, [...marks, "emphasis"], href));
         break;
       case "del":
-        out.push(...toInlines((token as Tokens.Del).tokens, [...marks, "strikethrough"], href));
+        out.push(...toInlines(token.tokens, [...marks, "strikethrough"], href));
         break;
       case "codespan":
-        push((token as Tokens.Codespan).text, ["code"]);
+        push(token.text, ["code"]);
         break;
       case "link":
-        out.push(...toInlines((token as Tokens.Link).tokens, marks, (token as Tokens.Link).href));
+        out.push(...toInlines(token.tokens, marks, token.href));
         break;
       case "br":
         push(" ");
@@ -244,8 +286,7 @@ function sameStyle(a: Inline, b: Inline): boolean {
   return a.href === b.href && (a.marks ?? []).join() === (b.marks ?? []).join();
 }
 
-function plainText(token: Token): string {
-  const tokens = "tokens" in token && Array.isArray(token.tokens) ? (token.tokens as Token[]) : [];
+function plainText(tokens: Token[]): string {
   return toInlines(tokens)
     .map((inline) => inline.text)
     .join("");

@@ -1,3 +1,5 @@
+import { isRecord } from "../schemas/guards.js";
+
 const CONNECTION_ERROR_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -15,8 +17,8 @@ const PRISMA_UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1017", "P2024"]);
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 6; depth++) {
-    if (typeof current !== "object") return false;
-    const candidate = current as { code?: unknown; cause?: unknown; message?: unknown; name?: unknown };
+    if (!isRecord(current)) return false;
+    const candidate = current;
     if (typeof candidate.code === "string") {
       if (CONNECTION_ERROR_CODES.has(candidate.code) || PRISMA_UNREACHABLE_CODES.has(candidate.code)) return true;
     }

@@ -106,7 +106,7 @@ export async function listLrsDeliveries(db: Database, clientId: string, page: Pa
     (row): z.infer<typeof LrsDeliverySchema> => ({
       id: row.id,
       statementId: row.statementId,
-      status: row.status as z.infer<typeof LrsDeliverySchema>["status"],
+      status: LrsDeliverySchema.shape.status.parse(row.status),
       attempts: row.attempts,
       ...lastAttemptOf(row.attemptLog),
       createdAt: row.createdAt.toISOString(),

@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
+import { errorCode } from "../schemas/guards.js";
 
 /**
  * Every request the service makes to a URL it was given (webhooks, an LRS, an LTI platform's JWKS,
@@ -126,10 +127,10 @@ export function sendTo(
 ): Promise<OutboundResponse> {
   const pinned = { address: destination.address, family: destination.family };
   // net.connect asks for every address when it races IPv4 and IPv6 (autoSelectFamily), else for one.
-  const lookup = ((_hostname, options, callback) => {
+  const lookup: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [pinned]);
     else callback(null, pinned.address, pinned.family);
-  }) as LookupFunction;
+  };
   const request = new URL(destination.url).protocol === "https:" ? httpsRequest : httpRequest;
   const body = outgoing.body ?? "";
   return new Promise((resolve, reject) => {
@@ -192,7 +193,7 @@ export async function send(url: string, outgoing: OutboundRequest, policy: Outbo
  */
 export function failureReason(cause: unknown): string {
   if (cause instanceof OutboundRefused) return REFUSED;
-  const code = (cause as { code?: unknown })?.code;
+  const code = errorCode(cause);
   const name = cause instanceof Error ? cause.name : "";
   if (name === "TimeoutError" || name === "AbortError" || code === "ABORT_ERR") return "timed out";
   if (code === "ECONNREFUSED") return "connection refused";

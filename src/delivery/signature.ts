@@ -27,7 +27,12 @@ export function verifyWebhookSignature(
   body: string,
   options: { toleranceSeconds?: number; now?: number } = {},
 ): boolean {
-  const parts = Object.fromEntries(header.split(",").map((part) => part.split("=", 2) as [string, string]));
+  const parts = Object.fromEntries(
+    header.split(",").map((part) => {
+      const [name = "", value] = part.split("=", 2);
+      return [name, value] as const;
+    }),
+  );
   const timestamp = Number(parts.t);
   if (!Number.isInteger(timestamp) || typeof parts.v1 !== "string") return false;
   const now = options.now ?? Math.floor(Date.now() / 1000);

@@ -49,9 +49,11 @@ function toView(row: WebhookRow): z.infer<typeof WebhookSchema> {
   return {
     id: row.id,
     url: row.url,
-    events: row.events.filter((e) => WebhookEventSchema.safeParse(e).success) as z.infer<
-      typeof WebhookSchema
-    >["events"],
+    // An event name this version no longer sends is left out rather than refused.
+    events: row.events.flatMap((name) => {
+      const event = WebhookEventSchema.safeParse(name);
+      return event.success ? [event.data] : [];
+    }),
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -113,13 +115,13 @@ export async function listDeliveries(db: Database, clientId: string, webhookId: 
     (row): z.infer<typeof WebhookDeliverySchema> => ({
       id: row.id,
       eventId: row.eventId,
-      event: row.event as z.infer<typeof WebhookEventSchema>,
-      status: row.status as "pending" | "delivered" | "failed",
+      event: WebhookEventSchema.parse(row.event),
+      status: WebhookDeliverySchema.shape.status.parse(row.status),
       attempts: row.attempts,
       nextAttemptAt: row.status === "pending" ? row.nextAttemptAt.toISOString() : null,
       createdAt: row.createdAt.toISOString(),
       deliveredAt: row.deliveredAt?.toISOString() ?? null,
-      payload: row.payload as Record<string, unknown>,
+      payload: WebhookDeliverySchema.shape.payload.parse(row.payload),
       attemptLog: toAttemptLog(row.attemptLog),
     }),
   );

@@ -26,6 +26,7 @@ export async function freezeStatement(
         id: statement.id,
         clientId: owner.clientId,
         learnerId: owner.learnerId,
+        // An XapiStatement is plain JSON (XapiStatementSchema admits nothing else); Prisma's JSON input type cannot see that.
         statement: statement as Prisma.InputJsonValue,
       },
     ],

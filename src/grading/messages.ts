@@ -172,6 +172,7 @@ export const GRADER_HINTS = [
   "removingHint",
 ] as const satisfies readonly GraderMessage[];
 export type GraderHint = (typeof GRADER_HINTS)[number];
+// Object.keys loses the key type; these are exactly the keys of GRADER_MESSAGES, and it has at least one.
 export const GraderMessageSchema = z.enum(Object.keys(GRADER_MESSAGES) as [GraderMessage, ...GraderMessage[]]);
 
 /** Picks the language and fills {placeholders}; unknown ones stay as written so authors notice. */
@@ -181,6 +182,6 @@ export function localize(
   values: Record<string, string | number> = {},
 ): string {
   return text[language].replace(/\{(\w+)\}/g, (whole, key: string) =>
-    key in values ? String(values[key as keyof typeof values]) : whole,
+    Object.hasOwn(values, key) ? String(values[key]) : whole,
   );
 }

@@ -169,7 +169,8 @@ function dockerCommands(line: string): DockerCommand[] {
 }
 
 function parseDocker(segment: Word[]): DockerCommand | undefined {
-  if (segment[0]?.text !== "docker") return undefined;
+  const docker = segment[0];
+  if (docker?.text !== "docker") return undefined;
   let at = 1;
   const group = GROUPS.has(segment[at]?.text ?? "") ? (segment[at++]?.text ?? "") : "";
   const subWord = segment[at];
@@ -178,8 +179,7 @@ function parseDocker(segment: Word[]): DockerCommand | undefined {
   const short = SHORT[sub] ?? {};
   const flags: Flag[] = [];
   at++;
-  for (; at < segment.length; at++) {
-    const word = segment[at] as Word;
+  for (let word = segment[at]; word; word = segment[++at]) {
     if (!word.text.startsWith("-") || word.text === "-") break;
     if (word.text.startsWith("--")) {
       const [raw = "", inline] = word.text.split(/=(.*)/s);
@@ -206,8 +206,8 @@ function parseDocker(segment: Word[]): DockerCommand | undefined {
       flags.push({ name: short[letter] ?? `-${letter}`, start: word.start, end: word.end, rest });
     }
   }
-  const last = segment.at(-1) as Word;
-  return { start: (segment[0] as Word).start, end: last.end, sub, subEnd: subWord.end, flags, args: segment.slice(at) };
+  const last = segment.at(-1) ?? subWord;
+  return { start: docker.start, end: last.end, sub, subEnd: subWord.end, flags, args: segment.slice(at) };
 }
 
 /** The line with [start, end) of its first physical line replaced. */
@@ -256,8 +256,8 @@ function createdInstead(line: string, command: DockerCommand): string {
  * redo in one line: a tar stream on standard input (`-`), a copy out of a container, a quote in DEST.
  */
 function execInsteadOfCp(command: DockerCommand): string | undefined {
-  if (command.args.length !== 2) return undefined;
-  const [source, target] = command.args as [Word, Word];
+  const [source, target, ...more] = command.args;
+  if (!source || !target || more.length > 0) return undefined;
   const from = unquote(source.text);
   const into = /^([\w][\w.-]*):(.+)$/.exec(unquote(target.text));
   if (from === "-" || from.includes(":") || !into) return undefined;
@@ -319,7 +319,7 @@ function mutantsOf(exercise: MutantSource, run: readonly string[]): { id: string
         });
       }
       if (image && creates(command, name)) {
-        const after = commandWords.length > 0 ? (commandWords.at(-1) as Word).end : image.end;
+        const after = commandWords.at(-1)?.end ?? image.end;
         const withCommand = (text: string) => splice(line, image.end, after, ` ${text}`);
         for (const code of exitCodes.length > 0 ? exitCodes : [0]) {
           found.push({
@@ -385,8 +385,8 @@ function mutantsOf(exercise: MutantSource, run: readonly string[]): { id: string
   const base = [...run.join("\n").matchAll(/\bFROM\s+([^\s\\'"]+)/g)].map((match) => match[1]).at(-1);
   for (const [index, line] of run.entries()) {
     for (const command of dockerCommands(line)) {
-      if (command.sub === "tag" && command.args.length === 2) {
-        const [source, target] = command.args as [Word, Word];
+      const [source, target, ...more] = command.args;
+      if (command.sub === "tag" && source && target && more.length === 0) {
         const lookAlike = unquote(source.text).startsWith("redis") ? LOOK_ALIKE_OF_LOOK_ALIKE : LOOK_ALIKE;
         found.push({
           id: `tag ${lookAlike} as ${unquote(target.text)}`,

@@ -21,6 +21,7 @@ export function pagedList<Item extends z.ZodType, Query extends z.ZodType = type
   const rule = `Cursor-paginated: pass the previous page's nextCursor as cursor. At most ${MAX_PAGE_SIZE} per page.`;
   return {
     description: options.note ? `${rule} ${options.note}` : rule,
+    // Without options.query, Query is its default, typeof PageQuerySchema: TypeScript cannot tie the two.
     querystring: (options.query ?? PageQuerySchema) as Query,
     response: {
       200: pageSchema(item).meta({ id: pageId }),

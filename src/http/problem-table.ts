@@ -161,6 +161,7 @@ export function isKnownDomainError(error: unknown): error is KnownDomainError {
 }
 
 export function problemForDomainError(error: KnownDomainError): Problem {
+  // The table maps each code to the mapping of its own error class; indexing by a union loses that pairing.
   const mapping = PROBLEM_TABLE[error.code] as Mapping<KnownDomainError>;
   const mapped = mapping(error);
   return { ...mapped, detail: mapped.detail ?? error.message };

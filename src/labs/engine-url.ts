@@ -1,5 +1,6 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
+import { errorCode } from "../schemas/guards.js";
 
 /**
  * A socket path an allowlist prefix can be trusted on: absolute, already normal (no `.` or `..`
@@ -38,7 +39,7 @@ async function realSocketPath(socket: string): Promise<string> {
     return await realpath(socket);
   } catch (error) {
     const parent = path.posix.dirname(socket);
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || parent === socket) throw error;
+    if (errorCode(error) !== "ENOENT" || parent === socket) throw error;
     return path.posix.join(await realSocketPath(parent), path.posix.basename(socket));
   }
 }

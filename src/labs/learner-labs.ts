@@ -246,8 +246,10 @@ export function createLabEngines(options: {
       if (!lab) {
         if (!knownWithoutLab) {
           withoutLab.delete(rememberedAs);
-          if (withoutLab.size >= MAX_REMEMBERED_WITHOUT_LAB)
-            withoutLab.delete(withoutLab.keys().next().value as string);
+          if (withoutLab.size >= MAX_REMEMBERED_WITHOUT_LAB) {
+            const oldest = withoutLab.keys().next();
+            if (!oldest.done) withoutLab.delete(oldest.value);
+          }
           withoutLab.set(rememberedAs, now + options.noLabTtlMs);
         }
         if (caller.mayUseSharedEngine) return options.defaultEngine;

@@ -106,7 +106,8 @@ async function fetchJson(url: string, init: Parameters<typeof send>[1], policy: 
     throw new RegistrationFailed("refused", `${url}: ${statusReason(response.status)}`);
   }
   try {
-    return JSON.parse(response.body) as unknown;
+    const answer: unknown = JSON.parse(response.body);
+    return answer;
   } catch {
     throw new RegistrationFailed("configuration", `${url}: the answer is not JSON`);
   }

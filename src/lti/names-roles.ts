@@ -182,7 +182,7 @@ function withPageSize(url: string): string {
 
 /** The `rel="next"` target of a Link header (RFC 8288), resolved against the page it came with. */
 function nextPage(link: string | string[] | undefined, current: string): string | undefined {
-  for (const value of ([] as string[]).concat(link ?? [])) {
+  for (const value of [link ?? []].flat()) {
     for (const match of value.matchAll(/<([^>]*)>\s*((?:;\s*[^;,]+)*)/g)) {
       const params = match[2] ?? "";
       if (/;\s*rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?\s*(;|$)/i.test(params)) {

@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { z } from "zod";
 import { open, seal } from "../crypto/secret-box.js";
 import type { Database } from "../db/prisma.js";
 import { DestinationRefused } from "../errors/domain-errors.js";
+import { isRecord } from "../schemas/guards.js";
+
+/** A stored key as jose reads it: an object with a key type; jose checks the rest when it imports the key. */
+const JwkSchema = z.custom<JWK>((value) => isRecord(value) && typeof value.kty === "string", "not a JWK");
 
 /** LTI 1.3 (Security Framework §6) signs with RS256; platforms need not accept anything else. */
 export const TOOL_ALG = "RS256";
@@ -10,7 +15,7 @@ export const TOOL_ALG = "RS256";
 /** Every public key the tool has signed with, newest first: platforms may still hold a token of an older one. */
 export async function toolJwks(db: Database): Promise<{ keys: JWK[] }> {
   const rows = await db.ltiToolKey.findMany({ orderBy: { createdAt: "desc" } });
-  return { keys: rows.map((row) => row.publicJwk as JWK) };
+  return { keys: rows.map((row) => JwkSchema.parse(row.publicJwk)) };
 }
 
 /** Makes a new key the one that signs from now on; older ones stay published (see toolJwks). */
@@ -35,6 +40,6 @@ export async function currentSigningKey(db: Database, secretsKey: Buffer | undef
     row = await db.ltiToolKey.findFirstOrThrow({ orderBy: { createdAt: "desc" } });
   }
   if (!secretsKey) throw new Error("SECRETS_KEY is unset: the tool's private key cannot be opened");
-  const jwk = JSON.parse(open(secretsKey, row.privateJwkEncrypted)) as JWK;
+  const jwk = JwkSchema.parse(JSON.parse(open(secretsKey, row.privateJwkEncrypted)));
   return { kid: row.kid, key: await importJWK(jwk, TOOL_ALG) };
 }

@@ -5,6 +5,7 @@ import { type ApiKeyCache, type AuthenticatedClient, createApiKeyCache } from ".
 import { hasScope, type Scope } from "../clients/scopes.js";
 import { ScopeMissing, SessionRefused, Unauthenticated } from "../errors/domain-errors.js";
 import { requestOrigin, SESSION_COOKIE } from "../http/session-cookie.js";
+import { isRecord } from "../schemas/guards.js";
 import { type AuthenticatedSession, findSessionByToken } from "../sessions/learner-sessions.js";
 import { SESSION_TOKEN_PREFIX } from "../sessions/session-token.js";
 
@@ -98,7 +99,7 @@ function doneWith(done: (error?: Error) => void, step: () => void): void {
   try {
     step();
   } catch (error) {
-    failure = error as Error;
+    failure = error instanceof Error ? error : new Error(String(error));
   }
   done(failure);
 }
@@ -172,8 +173,8 @@ function refuseBeyondTheLearner(config: RouteAccess): void {
 
 function requireOwnLearner(request: FastifyRequest, session: AuthenticatedSession): void {
   const named = [
-    ["params.learnerId", (request.params as { learnerId?: unknown } | undefined)?.learnerId],
-    ["body.learnerId", (request.body as { learnerId?: unknown } | undefined)?.learnerId],
+    ["params.learnerId", isRecord(request.params) ? request.params.learnerId : undefined],
+    ["body.learnerId", isRecord(request.body) ? request.body.learnerId : undefined],
   ] as const;
   for (const [field, learnerId] of named) {
     if (learnerId !== undefined && learnerId !== session.learnerId) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { InvalidInput } from "../errors/domain-errors.js";
+import { isRecord } from "../schemas/guards.js";
 
 /**
  * The one text rule: every string a request carries must be text PostgreSQL can store, or it would
@@ -39,8 +40,8 @@ function flawedText(root: unknown, rootPath: string): { path: string; problem: s
     const problem = textFlaw(root);
     return problem ? { path: rootPath, problem } : undefined;
   }
-  if (!root || typeof root !== "object") return undefined;
-  const pending: [Record<string, unknown>, string][] = [[root as Record<string, unknown>, rootPath]];
+  if (!isRecord(root)) return undefined;
+  const pending: [Record<string, unknown>, string][] = [[root, rootPath]];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [object, path] = next;
     for (const key in object) {
@@ -52,8 +53,8 @@ function flawedText(root: unknown, rootPath: string): { path: string; problem: s
       if (typeof item === "string") {
         const problem = textFlaw(item);
         if (problem) return { path: `${path}.${key}`, problem };
-      } else if (item && typeof item === "object") {
-        pending.push([item as Record<string, unknown>, `${path}.${key}`]);
+      } else if (isRecord(item)) {
+        pending.push([item, `${path}.${key}`]);
       }
     }
   }

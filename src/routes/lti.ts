@@ -240,6 +240,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
       handler: async (request, reply) => {
+        // The schema validated whichever of the two this method carries; the other is undefined.
         const params = (method === "GET" ? request.query : request.body) as z.infer<typeof LoginInitiationSchema>;
         const login = await startLogin(app.prisma, params, toolUrls(request).launchUrl);
         const { redirectTo, state } = login;

@@ -3,6 +3,7 @@ import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import { z } from "zod";
+import { errorCode } from "../schemas/guards.js";
 import { dataFolderError, StartupError } from "./startup-error.js";
 
 /** The cluster's superuser (initdb's bootstrap role): only start-up connects as it. */
@@ -33,7 +34,7 @@ export async function readCredentials(dataDir: string): Promise<Credentials | un
   try {
     text = await readFile(credentialsFile(dataDir), "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (errorCode(error) === "ENOENT") return undefined;
     throw dataFolderError(error, path.dirname(dataDir));
   }
   const parsed = CredentialsSchema.safeParse(JSON.parse(text));
@@ -148,13 +149,13 @@ async function connectAsSuperuser(
   try {
     return await connect(credentials.superuserPassword);
   } catch (error) {
-    if ((error as { code?: string }).code !== "28P01") throw error; // invalid_password
+    if (errorCode(error) !== "28P01") throw error; // invalid_password
   }
   let client: pg.Client;
   try {
     client = await connect(FIXED_PASSWORD_BEFORE);
   } catch (error) {
-    if ((error as { code?: string }).code !== "28P01") throw error;
+    if (errorCode(error) !== "28P01") throw error;
     throw new StartupError(
       `the embedded PostgreSQL in ${options.dataDir} refuses the superuser password in ${credentialsFile(options.dataDir)}: restore that file from a backup of this folder`,
     );

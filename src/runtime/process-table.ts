@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { errorCode } from "../schemas/guards.js";
 
 /*
  * What the kernel says about a process, read from /proc where it exists (Linux). Elsewhere only
@@ -18,7 +19,7 @@ export function describeProcess(pid: number): ProcessInfo | undefined {
     process.kill(pid, 0);
   } catch (error) {
     // EPERM: it exists but belongs to another user.
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return undefined;
+    if (errorCode(error) !== "EPERM") return undefined;
   }
   const stat = readProc(pid, "stat");
   if (stat === undefined) return { startTime: undefined, command: undefined };

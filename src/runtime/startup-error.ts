@@ -1,3 +1,5 @@
+import { errorCode } from "../schemas/guards.js";
+
 /** A start-up failure whose message is one line that says what is wrong and what to do. */
 export class StartupError extends Error {
   override name = "StartupError";
@@ -15,7 +17,7 @@ const FILE_SYSTEM_HINTS: Record<string, string> = {
 
 /** A file system error on the data folder as a StartupError; other errors pass through unchanged. */
 export function dataFolderError(error: unknown, folder: string): unknown {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errorCode(error);
   const hint = code ? FILE_SYSTEM_HINTS[code] : undefined;
   return hint ? new StartupError(`cannot write the data folder ${folder} (${code}): ${hint}`) : error;
 }

@@ -5,6 +5,7 @@ import { chmod, chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } fr
 import http from "node:http";
 import path from "node:path";
 import { promisify } from "node:util";
+import { z } from "zod";
 import type { HostSandbox } from "../sandbox/host-protocol.js";
 
 const run = promisify(execFile);
@@ -51,12 +52,8 @@ export class HostError extends Error {
   }
 }
 
-interface SandboxRecord {
-  id: string;
-  user: string;
-  uid: number;
-  createdAt: string;
-}
+const SandboxRecordSchema = z.object({ id: z.string(), user: z.string(), uid: z.number(), createdAt: z.string() });
+type SandboxRecord = z.infer<typeof SandboxRecordSchema>;
 
 /**
  * Rootless Docker engines, one per sandbox, each under its own user, cgroups, disk and mount root
@@ -105,7 +102,7 @@ export function createRootlessSandboxes(settings: RootlessSandboxSettings, log: 
 
   async function readRecord(id: string): Promise<SandboxRecord | undefined> {
     try {
-      return JSON.parse(await readFile(path.join(sandboxDir(id), "sandbox.json"), "utf8")) as SandboxRecord;
+      return SandboxRecordSchema.parse(JSON.parse(await readFile(path.join(sandboxDir(id), "sandbox.json"), "utf8")));
     } catch {
       return undefined;
     }

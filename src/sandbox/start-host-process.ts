@@ -25,14 +25,16 @@ export async function startSandboxHostProcess(
     SANDBOX_SERVICE_GID: String(settings.serviceGid ?? process.getgid?.() ?? 0),
     ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}),
   };
-  const node = [process.execPath, "--import", "tsx", HOST_ENTRY];
+  const node: [string, ...string[]] = [process.execPath, "--import", "tsx", HOST_ENTRY];
   const asRoot = process.getuid?.() === 0;
   const names = Object.keys(env).filter(
     (name) => name.startsWith("SANDBOX") || name === "DOCKER_HOST" || name === "PATH",
   );
-  const [command, ...args] = asRoot ? node : ["sudo", "-n", `--preserve-env=${names.join(",")}`, ...node];
+  const [command, ...args]: [string, ...string[]] = asRoot
+    ? node
+    : ["sudo", "-n", `--preserve-env=${names.join(",")}`, ...node];
   log(`starting the sandbox host${asRoot ? "" : " with sudo -n"}: ${HOST_ENTRY}`);
-  const child: ChildProcess = spawn(command as string, args, { env, stdio: ["ignore", "inherit", "inherit"] });
+  const child: ChildProcess = spawn(command, args, { env, stdio: ["ignore", "inherit", "inherit"] });
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   const client = createSandboxHostClient({ socketPath: settings.hostSocket, secret, timeoutMs: 2000 });
   const deadline = Date.now() + READY_TIMEOUT_MS;

@@ -36,6 +36,7 @@ export async function loadWebAssets(dir = WEB_DIR): Promise<Map<string, WebAsset
   for (const [name, specifier] of Object.entries(PACKAGE_FILES)) {
     files.push([name, packageFile.resolve(specifier)]);
   }
+  // Every entry is a [name, path] pair, built just above.
   for (const [name, file] of files as [string, string][]) {
     const type = TYPES[path.extname(name)];
     if (!type) continue;
