@@ -1,13 +1,16 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { PAGE_ROUTES } from "../../web/page-routes.js";
 import { NotFound } from "../errors/domain-errors.js";
 import { sendRepresentation } from "../http/representation.js";
 import { lessonPages } from "../web/lesson-pages.js";
 import { pagePolicy, terminalPolicy } from "../web/page-policy.js";
 import { loadWebAssets, type WebAsset } from "../web/web-assets.js";
 
-/** Addresses the page's router knows (web/main.js); each answers index.html, a lesson's with its title in. */
-const PAGE_PATHS = ["/", "/commands", "/commands/:slug", "/search"];
+/** The page's addresses (web/page-routes.js): each answers index.html, a lesson's with its title in. */
+const PAGE_PATHS = PAGE_ROUTES.filter((route) => route.view !== "lesson").map((route) => route.path);
+const lessonRoute = PAGE_ROUTES.find((route) => route.view === "lesson");
+if (!lessonRoute) throw new Error("web/page-routes.js declares no lesson page");
 
 export const webRoutes: FastifyPluginAsyncZod = async (app) => {
   const assets = await loadWebAssets();
@@ -41,7 +44,7 @@ export const webRoutes: FastifyPluginAsyncZod = async (app) => {
   }
   const lessons = lessonPages(index.identity.body, app.curriculum.lessons);
   app.get(
-    "/lessons/:slug",
+    lessonRoute.path,
     { schema: { hide: true, params: z.object({ slug: z.string().max(100) }) } },
     async (request, reply) => {
       framedBy(reply);
@@ -64,13 +67,20 @@ export const webRoutes: FastifyPluginAsyncZod = async (app) => {
     return send(request, reply, terminal);
   });
 
+  // A file of web/ by its path there ("main.js", "views/lesson.js"); the pages have addresses of their own.
+  // Outside the request budget: each page load asks for a score of these, answered from memory, and
+  // counting them spent a learner's budget for the API on the page's own modules.
   app.get(
-    "/app/:file",
-    { schema: { hide: true, params: z.object({ file: z.string().max(100) }) } },
+    "/app/*",
+    {
+      config: { rateLimit: false },
+      schema: { hide: true, params: z.object({ "*": z.string().max(100) }) },
+    },
     async (request, reply) => {
-      const page = request.params.file === "index.html" || request.params.file === "terminal.html";
-      const asset = page ? undefined : assets.get(request.params.file);
-      if (!asset) throw new NotFound(`There is no file /app/${request.params.file}.`);
+      const file = request.params["*"];
+      const page = file === "index.html" || file === "terminal.html";
+      const asset = page ? undefined : assets.get(file);
+      if (!asset) throw new NotFound(`There is no file /app/${file}.`);
       return send(request, reply, asset);
     },
   );

@@ -29,10 +29,16 @@ const PACKAGE_FILES: Record<string, string> = {
   "xterm-addon-fit.js": "@xterm/addon-fit/lib/addon-fit.mjs",
 };
 
-/** Reads and compresses every file of web/ (and PACKAGE_FILES) once; a request then does no file or zlib work. */
+/**
+ * Reads and compresses every file of web/ and its folders (and PACKAGE_FILES) once, named by their path
+ * below web/ ("views/lesson.js"); a request then does no file or zlib work.
+ */
 export async function loadWebAssets(dir = WEB_DIR): Promise<Map<string, WebAsset>> {
   const assets = new Map<string, WebAsset>();
-  const files = (await readdir(dir)).map((name) => [name, path.join(dir, name)]);
+  const files = (await readdir(dir, { recursive: true })).map((name) => [
+    name.split(path.sep).join("/"),
+    path.join(dir, name),
+  ]);
   for (const [name, specifier] of Object.entries(PACKAGE_FILES)) {
     files.push([name, packageFile.resolve(specifier)]);
   }
