@@ -1,25 +1,42 @@
+// @ts-check
 // One exercise on a lesson page: what to do, the hints on request, the Check button and what a grade says.
 import { ApiError, api } from "./api.js";
 import { codeBlock, h, inlineMarkdown, renderInstructions } from "./render.js";
 
 /**
+ * @typedef {import("./api.js").Exercise} Exercise
+ * @typedef {import("./api.js").Submission} Submission
+ * @typedef {import("./i18n.js").Strings} Strings
+ * @typedef {NonNullable<Exercise["questions"]>[number]} Question
+ */
+
+/**
  * The commands a hint tells the learner to type: each `docker …` (or `kill …`) span of its Markdown,
  * in order. Hints are data (content/exercises), so a hint that names a command becomes a command to copy.
+ * @param {string} markdown
  */
 export function commandsIn(markdown) {
   return [...markdown.matchAll(/`([^`]+)`/g)]
-    .map((match) => match[1].trim())
+    .map((match) => (match[1] ?? "").trim())
     .filter((code) => /^(sudo )?docker\s+\S/.test(code) || /^kill\s/.test(code));
 }
 
-/** A hint's commands as a terminal block with a copy button; null when it names none. */
+/**
+ * A hint's commands as a terminal block with a copy button; null when it names none.
+ * @param {string} markdown
+ * @param {Strings} strings
+ */
 function commandsBlock(markdown, strings) {
   const commands = commandsIn(markdown);
   if (commands.length === 0) return null;
   return codeBlock({ language: "console", code: commands.map((command) => `$ ${command}`).join("\n") }, strings);
 }
 
-/** A hint as the one next step: its words, then its commands ready to copy. */
+/**
+ * A hint as the one next step: its words, then its commands ready to copy.
+ * @param {string} markdown
+ * @param {Strings} strings
+ */
 function nextStep(markdown, strings) {
   return h(
     "section",
@@ -30,7 +47,12 @@ function nextStep(markdown, strings) {
   );
 }
 
-/** When a hint applies, in words: «Si tu contenedor está exited», «Si falla: Está en ejecución». */
+/**
+ * When a hint applies, in words: «Si tu contenedor está exited», «Si falla: Está en ejecución».
+ * @param {Exercise["hints"][number]["when"]} when
+ * @param {Exercise["checks"]} checks
+ * @param {Strings} strings
+ */
 function hintCondition(when, checks, strings) {
   const parts = [];
   if (when.state === "missing") parts.push(strings.hintIfMissing);
@@ -42,7 +64,11 @@ function hintCondition(when, checks, strings) {
   return parts.join(strings.and);
 }
 
-/** The exercise's hints, one more each press, before any attempt: help without giving all of it at once. */
+/**
+ * The exercise's hints, one more each press, before any attempt: help without giving all of it at once.
+ * @param {Exercise} exercise
+ * @param {Strings} strings
+ */
 function hintsOnRequest(exercise, strings) {
   if (exercise.hints.length === 0) return null;
   const list = h("ol", { className: "hint-list" });
@@ -54,16 +80,16 @@ function hintsOnRequest(exercise, strings) {
   label();
   button.addEventListener("click", () => {
     const hint = exercise.hints[shown];
-    list.append(
-      h(
-        "li",
-        { tabindex: -1 },
-        h("p", { className: "hint-when" }, hintCondition(hint.when, exercise.checks, strings)),
-        h("p", null, inlineMarkdown(hint.text)),
-        commandsBlock(hint.text, strings),
-      ),
+    if (!hint) return; // the button is gone once every hint is shown
+    const item = h(
+      "li",
+      { tabindex: -1 },
+      h("p", { className: "hint-when" }, hintCondition(hint.when, exercise.checks, strings)),
+      h("p", null, inlineMarkdown(hint.text)),
+      commandsBlock(hint.text, strings),
     );
-    list.lastElementChild.focus();
+    list.append(item);
+    item.focus();
     shown++;
     if (shown === exercise.hints.length) button.remove();
     else label();
@@ -73,21 +99,26 @@ function hintsOnRequest(exercise, strings) {
 
 /**
  * One exercise: instructions, what is checked, hints on request, the Check button, the result and
- * past attempts. `lesson.onGraded(submission, wayOn)` lets the lesson add where to go next.
+ * past attempts. `onGraded(submission, wayOn)` lets the lesson add where to go next. The exercise comes
+ * with its lesson (GET /v1/lessons/{slug}): the panel asks the service only for the learner's attempts.
+ * @param {Exercise} exercise
+ * @param {import("./types/page.js").PageContext & { onGraded: (submission: Submission, wayOn: HTMLElement) => Promise<void> }} context
  */
-export async function exercisePanel(exerciseId, { strings, lang, session, noteProblem, problemMessage, onGraded }) {
-  const exercise = await api(`/v1/exercises/${encodeURIComponent(exerciseId)}`, { lang });
+export async function exercisePanel(exercise, { strings, lang, session, noteProblem, problemMessage, onGraded }) {
   const id = `exercise-${exercise.id}`;
   const result = h("div", { className: "result", id: `${id}-result` });
   const live = h("p", { className: "visually-hidden", role: "status", "aria-live": "polite" });
   const attempts = h("div", { className: "attempts" });
-  const show = (submission) => result.replaceChildren(submissionView(submission, exercise, strings));
+  const show = (/** @type {Submission} */ submission) =>
+    result.replaceChildren(submissionView(submission, exercise, strings));
 
   const showAttempts = async () => {
-    if (!session()) return;
+    const learner = session();
+    if (!learner) return;
     try {
+      /** @type {import("./api.js").SubmissionPage} */
       const page = await api(
-        `/v1/learners/${encodeURIComponent(session().learnerId)}/submissions?exerciseId=${encodeURIComponent(exercise.id)}&limit=20`,
+        `/v1/learners/${encodeURIComponent(learner.learnerId)}/submissions?exerciseId=${encodeURIComponent(exercise.id)}&limit=20`,
         { lang },
       );
       attempts.replaceChildren(
@@ -131,7 +162,7 @@ export async function exercisePanel(exerciseId, { strings, lang, session, notePr
     required: true,
   });
   // A question exercise is answered in the form; a container exercise names the container to grade.
-  const questions = exercise.kind === "question" ? exercise.questions.map((q) => questionField(id, q, strings)) : [];
+  const questions = (exercise.questions ?? []).map((q) => questionField(id, q, strings));
   const answers = () =>
     Object.fromEntries(questions.flatMap((q) => (q.value() === undefined ? [] : [[q.id, q.value()]])));
   const checkButton = h("button", { type: "submit", className: "primary" }, strings.check);
@@ -141,7 +172,8 @@ export async function exercisePanel(exerciseId, { strings, lang, session, notePr
       className: exercise.kind === "question" ? "check-form is-questions" : "check-form",
       onsubmit: async (event) => {
         event.preventDefault();
-        if (!session()) {
+        const learner = session();
+        if (!learner) {
           result.replaceChildren(h("p", { className: "problem" }, strings.signInToCheck));
           return;
         }
@@ -149,13 +181,14 @@ export async function exercisePanel(exerciseId, { strings, lang, session, notePr
         live.textContent = strings.checking;
         result.replaceChildren(h("p", { className: "loading" }, strings.checking));
         try {
+          /** @type {Submission} */
           const submission = await api(`/v1/exercises/${encodeURIComponent(exercise.id)}/submissions`, {
             method: "POST",
             lang,
             body:
               exercise.kind === "question"
-                ? { learnerId: session().learnerId, answers: answers() }
-                : { learnerId: session().learnerId, containerName: nameInput.value.trim() },
+                ? { learnerId: learner.learnerId, answers: answers() }
+                : { learnerId: learner.learnerId, containerName: nameInput.value.trim() },
           });
           show(submission);
           live.textContent =
@@ -164,7 +197,7 @@ export async function exercisePanel(exerciseId, { strings, lang, session, notePr
               : strings.failed(submission.score, submission.maxScore);
           // After a pass, the way on comes right under the verdict, before the list of what passed.
           const wayOn = h("div", { className: "way-on" });
-          if (submission.status === "passed") result.querySelector(".verdict").after(wayOn);
+          if (submission.status === "passed") result.querySelector(".verdict")?.after(wayOn);
           await Promise.all([showAttempts(), onGraded(submission, wayOn)]);
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
@@ -211,9 +244,16 @@ export async function exercisePanel(exerciseId, { strings, lang, session, notePr
 }
 
 /** Option text as plain words, for places that hold no markup (a select's options): `docker ps` is docker ps. */
-const plain = (markdown) => markdown.replace(/`([^`]+)`/g, "$1").replace(/\*\*?([^*]+)\*\*?/g, "$1");
+const plain = (/** @type {string} */ markdown) =>
+  markdown.replace(/`([^`]+)`/g, "$1").replace(/\*\*?([^*]+)\*\*?/g, "$1");
 
-/** One question's inputs, and what they answer: undefined while unanswered. */
+/**
+ * One question's inputs, and what they answer: undefined while unanswered.
+ * @param {string} exerciseId
+ * @param {Question} question
+ * @param {Strings} strings
+ * @returns {{ id: string, element: HTMLElement, value: () => string | string[] | undefined }}
+ */
 function questionField(exerciseId, question, strings) {
   const name = `${exerciseId}-${question.id}`;
   const legend = h(
@@ -222,7 +262,7 @@ function questionField(exerciseId, question, strings) {
     inlineMarkdown(question.prompt),
     h("span", { className: "points" }, ` · ${strings.points(question.points)}`),
   );
-  const field = (...children) =>
+  const field = (/** @type {import("./render.js").Child[]} */ ...children) =>
     h("fieldset", { className: `question question-${question.type}`, "data-question": question.id }, legend, children);
   if (question.type === "short") {
     const input = h("input", {
@@ -235,12 +275,13 @@ function questionField(exerciseId, question, strings) {
     return { id: question.id, element: field(input), value: () => input.value.trim() || undefined };
   }
   if (question.type === "order") {
-    const selects = question.items.map((_, position) =>
+    const items = question.items ?? [];
+    const selects = items.map((_, position) =>
       h(
         "select",
         { name: `${name}-${position + 1}`, id: `${name}-${position + 1}` },
         h("option", { value: "" }, strings.choose),
-        question.items.map((item) => h("option", { value: item.id }, plain(item.text))),
+        items.map((item) => h("option", { value: item.id }, plain(item.text))),
       ),
     );
     const value = () => (selects.every((select) => select.value) ? selects.map((select) => select.value) : undefined);
@@ -259,8 +300,9 @@ function questionField(exerciseId, question, strings) {
     };
   }
   const type = question.type === "single" ? "radio" : "checkbox";
-  const boxes = question.options.map((option) => h("input", { type, name, value: option.id }));
-  const labels = question.options.map((option, index) =>
+  const options = question.options ?? [];
+  const boxes = options.map((option) => h("input", { type, name, value: option.id }));
+  const labels = options.map((option, index) =>
     h(
       "label",
       { className: "option" },
@@ -275,14 +317,24 @@ function questionField(exerciseId, question, strings) {
   return { id: question.id, element: field(labels), value };
 }
 
-/** Expected and obtained, only where they tell something the feedback did not already say. */
+/** @typedef {Submission["checks"][number]} CheckResult */
+
+/**
+ * Expected and obtained, only where they tell something the feedback did not already say.
+ * @param {CheckResult} check
+ */
 function versusMeansSomething(check) {
   if (check.passed || !check.evaluated || check.actual === null || check.expected === "") return false;
   return !(check.feedback.includes(check.expected) && check.feedback.includes(check.actual));
 }
 
-function answersView(check, strings) {
-  const list = (texts) =>
+/**
+ * @param {NonNullable<CheckResult["answers"]>} answers
+ * @param {boolean} passed
+ * @param {Strings} strings
+ */
+function answersView(answers, passed, strings) {
+  const list = (/** @type {string[]} */ texts) =>
     texts.length === 0
       ? h("p", null, strings.noAnswer)
       : h(
@@ -294,11 +346,15 @@ function answersView(check, strings) {
     "dl",
     { className: "answers" },
     h("dt", null, strings.yourAnswer),
-    h("dd", null, list(check.answers.given)),
-    check.passed ? null : [h("dt", null, strings.rightAnswer), h("dd", null, list(check.answers.right))],
+    h("dd", null, list(answers.given)),
+    passed ? null : [h("dt", null, strings.rightAnswer), h("dd", null, list(answers.right))],
   );
 }
 
+/**
+ * @param {CheckResult} check
+ * @param {Strings} strings
+ */
 function checkItem(check, strings) {
   return h(
     "li",
@@ -312,7 +368,7 @@ function checkItem(check, strings) {
       h("span", { className: "points" }, ` ${check.points}/${check.maxPoints}`),
     ),
     check.feedback ? h("p", { className: "feedback" }, inlineMarkdown(check.feedback)) : null,
-    check.answers ? answersView(check, strings) : null,
+    check.answers ? answersView(check.answers, check.passed, strings) : null,
     !check.answers && versusMeansSomething(check)
       ? h(
           "dl",
@@ -330,6 +386,9 @@ function checkItem(check, strings) {
  * A grade, leading with what to do: a failed one opens with the one next step (the first hint, its
  * command ready to copy), then what failed; checks that could not run for want of a container fold
  * into one line; what passed comes last.
+ * @param {Submission} submission
+ * @param {Pick<Exercise, "kind"> | undefined} exercise
+ * @param {Strings} strings
  */
 export function submissionView(submission, exercise, strings) {
   const passed = submission.status === "passed";

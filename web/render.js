@@ -1,21 +1,51 @@
+// @ts-check
 // Lesson blocks to DOM, without a Markdown parser: the API already split them into typed blocks.
 
-/** Builds an element. Attributes only, never inline styles: the page's CSP forbids them. */
+/**
+ * @typedef {import("./i18n.js").Strings} Strings
+ * @typedef {import("../src/content/blocks.js").Block} Block
+ * @typedef {import("../src/content/blocks.js").Inline} Inline
+ * @typedef {string | number | boolean | null | undefined | ((event: Event) => unknown)} AttributeValue
+ * @typedef {Node | string | number | null | undefined | false | ChildList} Child
+ * @typedef {Child[]} ChildList
+ */
+
+/**
+ * Builds an element. Attributes only, never inline styles: the page's CSP forbids them. `on…` attributes
+ * are listeners.
+ * @template {string} Tag
+ * @param {Tag} tag
+ * @param {Record<string, AttributeValue> | null} [attributes]
+ * @param {...Child} children
+ * @returns {Tag extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[Tag] : HTMLElement}
+ */
 export function h(tag, attributes, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    if (typeof value === "function") element.addEventListener(name.slice(2), value);
     else element.setAttribute(name === "className" ? "class" : name, value === true ? "" : String(value));
   }
-  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
-    if (child === undefined || child === null || child === false) continue;
-    element.append(child instanceof Node ? child : String(child));
-  }
-  return element;
+  appendChild(element, children);
+  // createElement(tag) is that tag's element; TypeScript knows it only for a literal tag.
+  return /** @type {Tag extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[Tag] : HTMLElement} */ (element);
 }
 
-/** The API's own links point at its JSON; the page shows the same thing at its own address. */
+/**
+ * A child, or each child of a list of them at any depth; null, undefined and false add nothing.
+ * @param {HTMLElement} element
+ * @param {Child} child
+ */
+function appendChild(element, child) {
+  if (child === undefined || child === null || child === false) return;
+  if (Array.isArray(child)) for (const each of child) appendChild(element, each);
+  else element.append(child instanceof Node ? child : String(child));
+}
+
+/**
+ * The API's own links point at its JSON; the page shows the same thing at its own address.
+ * @param {string} href
+ */
 export function pageHref(href) {
   if (href.startsWith("/v1/lessons/")) return href.replace("/v1/lessons/", "/lessons/");
   if (href.startsWith("/v1/commands/")) return href.replace("/v1/commands/", "/commands/");
@@ -24,7 +54,9 @@ export function pageHref(href) {
 
 const SAFE_HREF = /^(https?:|mailto:|\/|#)/;
 
+/** @param {Inline} run */
 function inline(run) {
+  /** @type {Node} */
   let node = document.createTextNode(run.text);
   const marks = run.marks ?? [];
   if (marks.includes("code")) node = h("code", null, node);
@@ -38,9 +70,14 @@ function inline(run) {
   return node;
 }
 
-export const inlines = (runs) => runs.map(inline);
+export const inlines = (/** @type {Inline[]} */ runs) => runs.map(inline);
 
-/** For console blocks, only the commands: what follows `$ `, without the output around it. */
+/** @typedef {{ language: string, code: string }} CodeBlock */
+
+/**
+ * For console blocks, only the commands: what follows `$ `, without the output around it.
+ * @param {CodeBlock} block
+ */
 function copyableText(block) {
   if (!TERMINAL_LANGUAGES.has(block.language)) return block.code;
   const commands = block.code
@@ -51,9 +88,14 @@ function copyableText(block) {
 }
 
 const TERMINAL_LANGUAGES = new Set(["console", "shell-session"]);
-/** The bar's label, for people: a terminal session says so; plain text and shell scripts need no label. */
+/**
+ * The bar's label, for people: a terminal session says so; plain text and shell scripts need no label.
+ * @param {string} language
+ * @param {Strings} t
+ */
 function codeLabel(language, t) {
   if (TERMINAL_LANGUAGES.has(language)) return t.terminal;
+  /** @type {Record<string, string>} */
   const names = { dockerfile: "Dockerfile", yaml: "YAML", yml: "YAML", json: "JSON" };
   return names[language.toLowerCase()] ?? "";
 }
@@ -61,6 +103,7 @@ function codeLabel(language, t) {
 /**
  * A terminal session's lines: what the learner types (after `$ `) set apart from what the terminal
  * answers. The prompt is drawn but not selectable, so selecting a command by hand copies only it.
+ * @param {string} code
  */
 function terminalLines(code) {
   return code.split("\n").flatMap((line, index) => {
@@ -74,6 +117,10 @@ function terminalLines(code) {
   });
 }
 
+/**
+ * @param {CodeBlock} block
+ * @param {Strings} t
+ */
 export function codeBlock(block, t) {
   const status = h("span", { className: "copy-status", role: "status" });
   const button = h(
@@ -116,6 +163,10 @@ export function codeBlock(block, t) {
   );
 }
 
+/**
+ * @param {{ ordered: boolean, items: { content: Inline[], sublist?: { ordered: boolean, items: { content: Inline[] }[] } }[] }} block
+ * @returns {HTMLElement}
+ */
 function list(block) {
   return h(
     block.ordered ? "ol" : "ul",
@@ -124,6 +175,10 @@ function list(block) {
   );
 }
 
+/**
+ * One renderer per block type: a type the API adds and the page does not know fails the check here.
+ * @type {{ [Type in Block["type"]]: (block: Extract<Block, { type: Type }>, t: Strings) => HTMLElement }}
+ */
 const RENDERERS = {
   heading: (block, t) =>
     h(
@@ -184,6 +239,8 @@ const RENDERERS = {
  * A block corrected from the original tutorial says so in words, right after itself, folded: the note
  * is for teachers comparing with the tutorial, and would interrupt a learner's reading. Added blocks
  * carry no mark: most of a lesson is added, and a mark on nearly every block would tell nobody anything.
+ * @param {{ provenance: { reason: string } }} block
+ * @param {Strings} t
  */
 function correction(block, t) {
   return h(
@@ -194,20 +251,41 @@ function correction(block, t) {
   );
 }
 
+/**
+ * @param {Block[]} blocks
+ * @param {Strings} t
+ */
 export function renderBlocks(blocks, t) {
   return blocks.flatMap((block) => {
-    const node = RENDERERS[block.type](block, t);
-    return block.provenance.source === "corrected" ? [node, correction(block, t)] : [node];
+    const node = renderBlock(block, t);
+    const provenance = block.provenance;
+    return provenance.source === "corrected" ? [node, correction({ provenance }, t)] : [node];
   });
+}
+
+/**
+ * A block by its type's renderer: TypeScript cannot pair a union's member with its renderer unaided.
+ * @template {Block} B
+ * @param {B} block
+ * @param {Strings} t
+ */
+function renderBlock(block, t) {
+  const render = /** @type {(block: B, t: Strings) => HTMLElement} */ (RENDERERS[block.type]);
+  return render(block, t);
 }
 
 /**
  * Exercise instructions (and summaries, objectives, hints) are short Markdown: paragraphs, `code`, **strong**, *emphasis*, and
  * fenced code. Just enough for them, so the page carries no Markdown library.
+ * @param {string} markdown
+ * @param {Strings} t
  */
 export function renderInstructions(markdown, t) {
+  /** @type {HTMLElement[]} */
   const out = [];
+  /** @type {string[]} */
   let paragraph = [];
+  /** @type {{ language: string, lines: string[] } | null} */
   let fence = null;
   const endParagraph = () => {
     if (paragraph.length > 0) out.push(h("p", null, inlineMarkdown(paragraph.join(" "))));
@@ -229,6 +307,7 @@ export function renderInstructions(markdown, t) {
   return out;
 }
 
+/** @param {string} text */
 export function inlineMarkdown(text) {
   return text.split(/(`[^`]+`|\*\*[^*]+\*\*|\*[^*]+\*)/).map((piece) => {
     if (piece.startsWith("`") && piece.endsWith("`") && piece.length > 1) return h("code", null, piece.slice(1, -1));
@@ -237,4 +316,12 @@ export function inlineMarkdown(text) {
     if (piece.startsWith("*") && piece.endsWith("*") && piece.length > 1) return h("em", null, piece.slice(1, -1));
     return piece;
   });
+}
+
+/**
+ * @param {number} value a percentage
+ * @param {string} label what it measures, for those who do not see the bar
+ */
+export function progressBar(value, label) {
+  return h("progress", { max: 100, value: Math.round(value), "aria-label": label }, `${Math.round(value)} %`);
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The terminal into the learner's sandbox, in a document of its own (/terminal, framed by the lesson
 // page): xterm.js draws with <style> elements its code makes, which only this document's policy allows.
 
@@ -34,6 +35,16 @@ const STRINGS = {
   },
 }[lang];
 
+/**
+ * An element terminal.html always has.
+ * @param {string} id
+ */
+function elementById(id) {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`terminal.html has no #${id}`);
+  return element;
+}
+
 const terminal = new Terminal({
   cursorBlink: true,
   fontSize: 14,
@@ -42,7 +53,7 @@ const terminal = new Terminal({
 });
 const fit = new FitAddon();
 terminal.loadAddon(fit);
-terminal.open(document.getElementById("terminal"));
+terminal.open(elementById("terminal"));
 terminal.textarea?.setAttribute("aria-label", STRINGS.label);
 fit.fit();
 
@@ -54,9 +65,13 @@ terminal.attachCustomKeyEventHandler((event) => {
   return false;
 });
 
-const statusBox = document.getElementById("terminal-status");
-const statusText = document.getElementById("terminal-message");
-const again = document.getElementById("terminal-again");
+const statusBox = elementById("terminal-status");
+const statusText = elementById("terminal-message");
+const again = elementById("terminal-again");
+/**
+ * @param {string} text
+ * @param {{ label: string, run: () => void }} [action]
+ */
 function showStatus(text, action) {
   statusText.textContent = text;
   statusBox.hidden = false;
@@ -70,8 +85,10 @@ function showStatus(text, action) {
   }
 }
 
+/** @type {WebSocket | undefined} */
 let socket;
 let lostInARow = 0;
+/** @param {{ type: "input", data: string } | { type: "resize", cols: number, rows: number }} message */
 const send = (message) => {
   if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 };
@@ -94,6 +111,7 @@ function connect() {
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
   url.searchParams.set("cols", String(terminal.cols));
   url.searchParams.set("rows", String(terminal.rows));
+  /** @type {string | null} why the service ended the session, when it said */
   let ended = null;
   socket = new WebSocket(url);
   socket.binaryType = "arraybuffer";
@@ -111,7 +129,7 @@ function connect() {
   };
   socket.onclose = () => {
     if (ended === "reaped") return showStatus(STRINGS.reaped, { label: STRINGS.newSandbox, run: start });
-    if (ended) return showStatus(STRINGS[ended] ?? STRINGS.failed, { label: STRINGS.reconnect, run: start });
+    if (ended) return showStatus(endedBecause(ended), { label: STRINGS.reconnect, run: start });
     // No word from the service: the network or a restart. Reconnect a few times, then ask.
     lostInARow++;
     if (lostInARow > 5) return showStatus(STRINGS.lost, { label: STRINGS.reconnect, run: start });
@@ -120,12 +138,21 @@ function connect() {
   };
 }
 
+/**
+ * What the learner reads when the service ends the session for `reason` (exited, reaped or failed: see
+ * src/routes/v1/learners/sandbox-terminal.ts); reaped has its own way on.
+ * @param {string} reason
+ */
+function endedBecause(reason) {
+  return reason === "exited" ? STRINGS.exited : STRINGS.failed;
+}
+
 async function start() {
   try {
     await ensureSandbox();
     connect();
   } catch (error) {
-    showStatus(error.message, { label: STRINGS.reconnect, run: start });
+    showStatus(error instanceof Error ? error.message : STRINGS.failed, { label: STRINGS.reconnect, run: start });
   }
 }
 

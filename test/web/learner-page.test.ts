@@ -161,6 +161,37 @@ describe("a wrong attempt", () => {
   });
 });
 
+describe("a lesson's requests", () => {
+  it("asks for the lesson once, its exercises inside it, and per exercise only the learner's attempts", async () => {
+    const page = await signedInPage("carla");
+    const slug = "ciclo-de-vida-de-un-contenedor";
+    const exercises = t.app.curriculum.lessons.find((lesson) => lesson.slug === slug)?.exercises ?? [];
+    expect(exercises.length).toBeGreaterThan(1);
+    const asked: string[] = [];
+    page.on("request", (sent) => {
+      const url = new URL(sent.url());
+      // What the page's scripts ask for; the lesson's diagrams are images, asked for by the browser.
+      if (sent.resourceType() === "fetch") asked.push(`${sent.method()} ${url.pathname}`);
+    });
+    await page.goto(`${origin}/lessons/${slug}`);
+    // Each panel shows once its attempts have come, so every request of the page has been sent.
+    await expect.poll(() => page.locator("section.exercise .attempts details").count()).toBe(exercises.length);
+    await page.waitForLoadState("networkidle");
+    // The session twice (the page, and terminal-panel.js deciding whether to offer a terminal), the
+    // lesson, the outline for its place, the progress, and each exercise's attempts: 5 + k, not 5 + 2k.
+    expect(asked.sort()).toEqual(
+      [
+        "GET /v1/learners/carla/progress",
+        ...exercises.map(() => "GET /v1/learners/carla/submissions"),
+        "GET /v1/lessons",
+        `GET /v1/lessons/${slug}`,
+        "GET /v1/session",
+        "GET /v1/session",
+      ].sort(),
+    );
+  });
+});
+
 describe("navigation", () => {
   it("switches language and remembers it; deep links and the back button work", async () => {
     const page = await signedInPage("carla", 390);
