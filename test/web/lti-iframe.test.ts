@@ -128,14 +128,20 @@ async function signedInLesson(frame: Frame) {
 function watchTool(page: Page) {
   const setCookies: string[] = [];
   const sentCookies: string[] = [];
-  page.on("response", async (response) => {
+  // The page's own files are still loading when a test closes it, and Playwright can no longer read
+  // their headers then: those requests are left out; any other failure to read one fails the run.
+  const unlessClosed = (error: unknown) => {
+    if (!String(error).includes("has been closed")) throw error;
+  };
+  page.on("response", (response) => {
     if (!response.url().startsWith(toolOrigin)) return;
-    const header = await response.headerValue("set-cookie");
-    if (header) setCookies.push(...header.split("\n"));
+    response.headerValue("set-cookie").then((header) => {
+      if (header) setCookies.push(...header.split("\n"));
+    }, unlessClosed);
   });
-  page.on("request", async (sent) => {
+  page.on("request", (sent) => {
     if (!sent.url().startsWith(toolOrigin)) return;
-    sentCookies.push((await sent.headerValue("cookie")) ?? "");
+    sent.headerValue("cookie").then((cookies) => sentCookies.push(cookies ?? ""), unlessClosed);
   });
   return { setCookies, sentCookies };
 }
