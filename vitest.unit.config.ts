@@ -19,6 +19,7 @@ export default defineConfig({
       "test/grading/mutants-derivation.test.ts",
       "test/grading/question-exercise.test.ts",
       "test/submissions/grading-admission.test.ts",
+      "test/web/page-routes.test.ts",
     ],
     pool: "threads",
     testTimeout: 10_000,
