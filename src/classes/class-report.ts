@@ -136,10 +136,7 @@ const FAILING_CHECKS_SHOWN = 3;
 const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
 /** The class, if this client's platform has it: its placed exercises and its number of learners. */
-const readClass = statement<
-  [clientId: string, platformId: string, contextId: string],
-  { exerciseIds: string[]; learners: number; roster: ClassRoster }
->(
+const readClass = statement<[clientId: string, platformId: string, contextId: string]>()(
   "read-class",
   `SELECT COALESCE((SELECT array_agg(DISTINCT p.exercise_id) FROM lti_placements AS p
                      WHERE p.platform_id = f.id AND p.context_id = $3), '{}') AS "exerciseIds",
@@ -151,6 +148,7 @@ const readClass = statement<
              FROM lti_context_rosters AS r WHERE r.platform_id = f.id AND r.context_id = $3) AS roster
      FROM lti_platforms AS f
     WHERE f.id = $2::uuid AND f.client_id = $1::uuid`,
+  z.object({ exerciseIds: z.array(z.string()), learners: z.number(), roster: ClassRosterSchema }),
 );
 
 /**
@@ -193,33 +191,8 @@ const CELLS_SQL = `tried AS (
        FROM tried GROUP BY learner_id, exercise_id
    )`;
 
-type SummaryRow = {
-  exercises: {
-    exerciseId: string;
-    attempted: number;
-    passed: number;
-    medianAttempts: number | null;
-    medianSeconds: number | null;
-  }[];
-  /** seen: failures where the check read a value; blind: where there was no container to read. */
-  checks: {
-    exerciseId: string;
-    checkId: string;
-    seen: number;
-    blind: number;
-    learnersSeen: number;
-    learnersAll: number;
-    latest: unknown;
-    containerName: string;
-  }[];
-  hints: { exerciseId: string; shown: number; latest: unknown; containerName: string }[];
-};
-
 /** The class's item analysis in one statement: per exercise, learners' outcomes, medians, checks and hints. */
-const readClassAnalysis = statement<
-  [clientId: string, platformId: string, contextId: string, exerciseIds: string[]],
-  SummaryRow
->(
+const readClassAnalysis = statement<[clientId: string, platformId: string, contextId: string, exerciseIds: string[]]>()(
   "read-class-analysis",
   `WITH members AS (${MEMBERS_SQL}), ${CELLS_SQL},
    outcomes AS (
@@ -250,24 +223,54 @@ const readClassAnalysis = statement<
    SELECT COALESCE((SELECT json_agg(o) FROM outcomes AS o), '[]') AS exercises,
           COALESCE((SELECT json_agg(f) FROM failed AS f), '[]') AS checks,
           COALESCE((SELECT json_agg(h) FROM hinted AS h), '[]') AS hints`,
+  z.object({
+    exercises: z.array(
+      z.object({
+        exerciseId: z.string(),
+        attempted: z.number(),
+        passed: z.number(),
+        medianAttempts: z.number().nullable(),
+        medianSeconds: z.number().nullable(),
+      }),
+    ),
+    /** seen: failures where the check read a value; blind: where there was no container to read. */
+    checks: z.array(
+      z.object({
+        exerciseId: z.string(),
+        checkId: z.string(),
+        seen: z.number(),
+        blind: z.number(),
+        learnersSeen: z.number(),
+        learnersAll: z.number(),
+        latest: z.unknown(),
+        containerName: z.string(),
+      }),
+    ),
+    hints: z.array(
+      z.object({ exerciseId: z.string(), shown: z.number(), latest: z.unknown(), containerName: z.string() }),
+    ),
+  }),
 );
 
-type MemberRow = {
-  id: string;
-  learnerId: string | null;
-  sub: string;
-  name: string | null;
-  since: Date;
-  firstLaunchedAt: Date | null;
-  cells: {
-    exerciseId: string;
-    attempts: number;
-    bestScore: number;
-    passed: boolean;
-    firstAttemptAt: string;
-    firstPassedAt: string | null;
-  }[];
-};
+const MemberRowSchema = z.object({
+  id: z.string(),
+  learnerId: z.string().nullable(),
+  sub: z.string(),
+  name: z.string().nullable(),
+  since: z.date(),
+  firstLaunchedAt: z.date().nullable(),
+  cells: z.array(
+    z.object({
+      exerciseId: z.string(),
+      attempts: z.number(),
+      bestScore: z.number(),
+      passed: z.boolean(),
+      firstAttemptAt: z.string(),
+      firstPassedAt: z.string().nullable(),
+    }),
+  ),
+});
+type MemberRow = z.infer<typeof MemberRowSchema>;
 
 type MemberParams = [
   clientId: string,
@@ -284,7 +287,7 @@ function membersStatement(page: PageQuery | undefined) {
   const shape = keyset ? `page/${keyset.shape}` : "all";
   let found = memberStatements.get(shape);
   if (!found) {
-    found = statement<MemberParams, MemberRow>(
+    found = statement<MemberParams>()(
       `read-class-learners/${shape}`,
       `WITH members AS (${MEMBERS_SQL}${keyset ? `${keyset.condition} ORDER BY ${keyset.orderBy} LIMIT $5` : ""}),
        ${CELLS_SQL}
@@ -297,6 +300,7 @@ function membersStatement(page: PageQuery | undefined) {
                  FROM cells AS c WHERE c.learner_id = m.learner_id), '[]') AS cells
          FROM members AS m
         ORDER BY m.since, m.id`,
+      MemberRowSchema,
     );
     memberStatements.set(shape, found);
   }

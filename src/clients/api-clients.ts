@@ -31,13 +31,14 @@ export const NewApiClientSchema = z
 type ApiClientView = z.infer<typeof ApiClientSchema>;
 type NewApiClient = z.infer<typeof NewApiClientSchema>;
 
-/** The caller of a request, once its key has been checked. */
-export interface AuthenticatedClient {
-  id: string;
-  name: string;
-  scopes: string[];
-  homePage: string | null;
-}
+/** The caller of a request, once its key has been checked: the row the key lookup reads. */
+const AuthenticatedClientSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.string()),
+  homePage: z.string().nullable(),
+});
+export type AuthenticatedClient = z.infer<typeof AuthenticatedClientSchema>;
 
 type ApiClientRow = { id: string; name: string; scopes: string[]; homePage: string | null; createdAt: Date };
 
@@ -72,9 +73,10 @@ export async function createApiClient(
 }
 
 /** Exported for the benchmark's EXPLAIN ANALYZE of the hot queries. */
-export const findClientByKeyHash = statement<[keyHash: string], AuthenticatedClient>(
+export const findClientByKeyHash = statement<[keyHash: string]>()(
   "find-client-by-key-hash",
   `SELECT id, name, scopes, home_page AS "homePage" FROM api_clients WHERE key_hash = $1 AND revoked_at IS NULL`,
+  AuthenticatedClientSchema,
 );
 
 /** Beyond this many distinct keys the oldest entry goes: a bound on memory, not a policy. */

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
+import { z } from "zod";
 import { CommitOutcomeUnknown } from "../errors/domain-errors.js";
 
 /**
@@ -10,24 +11,37 @@ import { CommitOutcomeUnknown } from "../errors/domain-errors.js";
  */
 
 /**
- * One SQL statement with the types of its parameters and rows, written once, next to the
- * repository that owns the table. `name` makes pg prepare it once per connection.
+ * One SQL statement with the types of its parameters and the schema of its rows, written once, next
+ * to the repository that owns the table. `name` makes pg prepare it once per connection.
  */
 export interface Statement<Params extends readonly unknown[], Row> {
   readonly name: string;
   readonly text: string;
-  /** Only carries the types; never set. */
-  readonly signature?: { params: Params; row: Row };
+  /** Every row the statement answers is parsed with it: a row is never only a type assertion. */
+  readonly rowSchema: z.ZodType<Row>;
+  /** Only carries the parameters' type; never set. */
+  readonly params?: Params;
 }
 
 const names = new Set<string>();
 
-export function statement<Params extends readonly unknown[], Row>(name: string, text: string): Statement<Params, Row> {
-  // Two statements under one name would make pg run the first one's plan for the second one's text.
-  if (names.has(name)) throw new Error(`Two SQL statements are named "${name}"`);
-  names.add(name);
-  return { name, text };
+/**
+ * `statement<[id: string]>()(name, text, RowSchema)`: the parameters are a type, the row type is the
+ * schema's, so neither is written twice. The schema names each column as pg returns it (Date for
+ * timestamps, string for uuid, bigint and numeric), so parsing costs no conversion on the hot paths.
+ * A statement that returns no rows takes `NO_ROWS`.
+ */
+export function statement<Params extends readonly unknown[]>() {
+  return <Row>(name: string, text: string, rowSchema: z.ZodType<Row>): Statement<Params, Row> => {
+    // Two statements under one name would make pg run the first one's plan for the second one's text.
+    if (names.has(name)) throw new Error(`Two SQL statements are named "${name}"`);
+    names.add(name);
+    return { name, text, rowSchema };
+  };
 }
+
+/** The row schema of a statement without RETURNING: any row it answered would be a mistake. */
+export const NO_ROWS = z.never();
 
 /** Runs statements on the pool or, inside a transaction, on its connection. */
 export interface Sql {
@@ -38,9 +52,17 @@ function sqlOn(queryable: pg.Pool | pg.PoolClient): Sql {
   return {
     async rows(statement, params) {
       const result = await queryable.query({ name: statement.name, text: statement.text, values: [...params] });
-      return result.rows;
+      return result.rows.map((row: unknown) => parseRow(statement, row));
     },
   };
+}
+
+function parseRow<Row>(statement: Statement<readonly unknown[], Row>, row: unknown): Row {
+  const parsed = statement.rowSchema.safeParse(row);
+  if (parsed.success) return parsed.data;
+  throw new Error(
+    `SQL statement "${statement.name}" returned a row its schema does not describe:\n${z.prettifyError(parsed.error)}`,
+  );
 }
 
 export interface SqlPool extends Sql {
@@ -58,15 +80,17 @@ export interface SqlPool extends Sql {
   readonly pool: pg.Pool;
 }
 
-const currentTransactionId = statement<[], { xid: string }>(
+const currentTransactionId = statement<[]>()(
   "current-transaction-id",
   "SELECT pg_current_xact_id()::text AS xid",
+  z.object({ xid: z.string() }),
 );
 
 /** 'committed', 'aborted' or 'in progress' (a COMMIT the server has not finished yet). */
-const transactionStatus = statement<[xid: string], { status: string | null }>(
+const transactionStatus = statement<[xid: string]>()(
   "transaction-status",
   "SELECT pg_xact_status($1::xid8) AS status",
+  z.object({ status: z.string().nullable() }),
 );
 
 /** How often an unanswered COMMIT's outcome is asked for while the wait lasts. */

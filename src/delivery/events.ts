@@ -40,10 +40,11 @@ export function insertDeliveriesSql(on: {
       RETURNING 1`;
 }
 
-const enqueueEvent = statement<[clientId: string, type: WebhookEvent, payload: string], { enqueued: number }>(
+const enqueueEvent = statement<[clientId: string, type: WebhookEvent, payload: string]>()(
   "enqueue-webhook-event",
   `WITH queued AS (${insertDeliveriesSql({ clientId: "$1", type: "$2", payload: "$3" })})
    SELECT count(*)::int AS enqueued FROM queued`,
+  z.object({ enqueued: z.number() }),
 );
 
 /**

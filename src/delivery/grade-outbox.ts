@@ -1,4 +1,5 @@
-import { type Sql, statement } from "../db/sql.js";
+import { z } from "zod";
+import { NO_ROWS, type Sql, statement } from "../db/sql.js";
 import type { GradedSubmission } from "../exports/graded-submission.js";
 import { type LtiAgsScore, toLtiAgsScore } from "../exports/lti-ags.js";
 import { toXapiStatement } from "../exports/xapi.js";
@@ -16,7 +17,7 @@ interface GradeForLms {
  * The frozen xAPI statement (kept if one is already frozen) and a push of it for the client's LRS if
  * it has one, in one round trip. Answers how many pushes were enqueued.
  */
-const RECORD_STATEMENT = statement<[string, string, string, string], { enqueued: number }>(
+const RECORD_STATEMENT = statement<[id: string, clientId: string, learnerId: string, statement: string]>()(
   "record-grade-statement",
   `WITH frozen AS (
      INSERT INTO xapi_statements (id, client_id, learner_id, statement)
@@ -28,6 +29,7 @@ const RECORD_STATEMENT = statement<[string, string, string, string], { enqueued:
      RETURNING 1
    )
    SELECT count(*)::int AS enqueued FROM pushed`,
+  z.object({ enqueued: z.number() }),
 );
 
 /**
@@ -36,10 +38,7 @@ const RECORD_STATEMENT = statement<[string, string, string, string], { enqueued:
  * instructor's own attempts find nothing here. The launch row is locked until the grade commits:
  * two grades of one learner for one line item are frozen one after the other, never in one second.
  */
-const PLACEMENT_OF_LEARNER = statement<
-  [clientId: string, learnerId: string, exerciseId: string],
-  { placementId: string; sub: string; gradePolicy: "best" | "latest" }
->(
+const PLACEMENT_OF_LEARNER = statement<[clientId: string, learnerId: string, exerciseId: string]>()(
   "placement-of-learner",
   `SELECT p.id AS "placementId", l.sub, p.grade_policy AS "gradePolicy"
      FROM lti_launches AS l
@@ -50,26 +49,13 @@ const PLACEMENT_OF_LEARNER = statement<
     ORDER BY l.launched_at DESC
     LIMIT 1
       FOR UPDATE OF l`,
+  z.object({ placementId: z.string(), sub: z.string(), gradePolicy: z.enum(["best", "latest"]) }),
 );
 
 /** What this learner's scores for the line item so far say, read after the lock above is held. */
 const SCORES_SO_FAR = statement<
-  [placementId: string, sub: string, clientId: string, learnerId: string, exerciseId: string, submissionId: string],
-  {
-    /** The learner's best score before this attempt, on any path (null: this is the first). */
-    priorBest: number | null;
-    /** The highest score queued or delivered to this line item for the learner (null: none yet). */
-    sentBest: number | null;
-    /**
-     * The newest frozen timestamp for this learner and line item: the next must be a whole second later.
-     * The newest by value, not by row: rows are made in the order their grades took the lock, which need
-     * not be the order their transactions began (created_at).
-     */
-    lastTimestamp: Date | null;
-    /** A score already reached the gradebook: Canvas must not count the next one as a new attempt. */
-    regrade: boolean;
-  }
->(
+  [placementId: string, sub: string, clientId: string, learnerId: string, exerciseId: string, submissionId: string]
+>()(
   "lti-scores-so-far",
   `SELECT (SELECT max(s.score) FROM submissions AS s
             WHERE s.client_id = $3::uuid AND s.learner_id = $4 AND s.exercise_id = $5 AND s.id <> $6::uuid)
@@ -80,19 +66,35 @@ const SCORES_SO_FAR = statement<
             WHERE d.placement_id = $1::uuid AND d.sub = $2) AS "lastTimestamp",
           EXISTS (SELECT 1 FROM lti_score_deliveries AS d
                    WHERE d.placement_id = $1::uuid AND d.sub = $2 AND d.status = 'delivered') AS regrade`,
+  z.object({
+    /** The learner's best score before this attempt, on any path (null: this is the first). */
+    priorBest: z.number().nullable(),
+    /** The highest score queued or delivered to this line item for the learner (null: none yet). */
+    sentBest: z.number().nullable(),
+    /**
+     * The newest frozen timestamp for this learner and line item: the next must be a whole second later.
+     * The newest by value, not by row: rows are made in the order their grades took the lock, which need
+     * not be the order their transactions began (created_at).
+     */
+    lastTimestamp: z.date().nullable(),
+    /** A score already reached the gradebook: Canvas must not count the next one as a new attempt. */
+    regrade: z.boolean(),
+  }),
 );
 
 /** Only the newest score for a learner and line item is sent: a pending older one stands aside. */
-const SUPERSEDE_PENDING = statement<[placementId: string, sub: string], never>(
+const SUPERSEDE_PENDING = statement<[placementId: string, sub: string]>()(
   "supersede-pending-scores",
   `UPDATE lti_score_deliveries SET status = 'superseded', settled_at = now()
     WHERE placement_id = $1::uuid AND sub = $2 AND status = 'pending'`,
+  NO_ROWS,
 );
 
-const ENQUEUE_SCORE = statement<[placementId: string, sub: string, submissionId: string, score: string], never>(
+const ENQUEUE_SCORE = statement<[placementId: string, sub: string, submissionId: string, score: string]>()(
   "enqueue-lti-score",
   `INSERT INTO lti_score_deliveries (id, placement_id, sub, submission_id, score)
    VALUES (gen_random_uuid(), $1::uuid, $2, $3::uuid, $4::jsonb)`,
+  NO_ROWS,
 );
 
 /** Canvas's AGS extension: without it, every score posted counts as a new submission attempt. */

@@ -1,19 +1,20 @@
+import { z } from "zod";
 import { open } from "../crypto/secret-box.js";
 import { failureReason, send, statusReason } from "./outbound.js";
+import { ClaimedRowSchema } from "./outbox.js";
 import { type ChannelContext, channel, type Outcome } from "./worker.js";
 
 /** The xAPI version our statements follow; an LRS refuses a request without this header. */
 export const XAPI_VERSION = "1.0.3";
 
-interface ClaimedStatement {
-  id: string;
-  attempts: number;
-  clientId: string;
-  statement: unknown;
-  url: string;
-  username: string;
-  passwordEncrypted: string;
-}
+const ClaimedStatementSchema = ClaimedRowSchema.extend({
+  clientId: z.string(),
+  statement: z.unknown(),
+  url: z.string(),
+  username: z.string(),
+  passwordEncrypted: z.string(),
+});
+type ClaimedStatement = z.infer<typeof ClaimedStatementSchema>;
 
 type Answer = { statusCode: number | null; error: string | null; durationMs: number };
 
@@ -79,7 +80,7 @@ async function sendToOneLrs(group: ClaimedStatement[], context: ChannelContext):
 }
 
 /** LRS statements: one POST per client's LRS for a burst of grades, split when the LRS refuses the batch. */
-export const lrsChannel = channel<ClaimedStatement>({
+export const lrsChannel = channel({
   name: "lrs",
   // Statements per POST: one request for a burst of grades, small enough for any LRS body limit.
   batch: 50,
@@ -93,6 +94,7 @@ export const lrsChannel = channel<ClaimedStatement>({
     returning: `d.id, d.attempts, d.client_id AS "clientId", s.statement, e.url, e.username,
                 e.password_encrypted AS "passwordEncrypted"`,
   },
+  claimed: ClaimedStatementSchema,
   async send(rows, context) {
     const byClient = new Map<string, ClaimedStatement[]>();
     for (const row of rows) byClient.set(row.clientId, [...(byClient.get(row.clientId) ?? []), row]);

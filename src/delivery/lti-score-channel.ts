@@ -1,3 +1,4 @@
+import { z } from "zod";
 import {
   type Destination,
   failureReason,
@@ -7,6 +8,7 @@ import {
   sendTo,
   statusReason,
 } from "./outbound.js";
+import { ClaimedRowSchema } from "./outbox.js";
 import { requestPlatformToken, TokenRefused, type ToolSigningKey } from "./platform-token.js";
 import { type ChannelContext, channel, type Outcome } from "./worker.js";
 
@@ -14,16 +16,15 @@ const SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
 /** A token is not reused in its last seconds: it could expire on the way. */
 const TOKEN_MARGIN_MS = 30_000;
 
-interface ClaimedScore {
-  id: string;
-  attempts: number;
+const ClaimedScoreSchema = ClaimedRowSchema.extend({
   /** The AGS score as it was frozen when the grade was made: a retry sends exactly this. */
-  score: unknown;
-  platformId: string;
-  platformClientId: string;
-  tokenUrl: string;
-  lineitemUrl: string;
-}
+  score: z.unknown(),
+  platformId: z.string(),
+  platformClientId: z.string(),
+  tokenUrl: z.string(),
+  lineitemUrl: z.string(),
+});
+type ClaimedScore = z.infer<typeof ClaimedScoreSchema>;
 
 /** `{lineitem}/scores`: the path grows, a query (Moodle's ?type_id=…) stays where it was. */
 function scoresUrl(lineitemUrl: string): string {
@@ -117,7 +118,7 @@ export function ltiScoreChannel(toolKey: ToolSigningKey) {
     }
   }
 
-  return channel<ClaimedScore>({
+  return channel({
     name: "lti-scores",
     batch: 20,
     outbox: {
@@ -130,6 +131,7 @@ export function ltiScoreChannel(toolKey: ToolSigningKey) {
       returning: `d.id, d.attempts, d.score, f.id AS "platformId", f.platform_client_id AS "platformClientId",
                   f.token_url AS "tokenUrl", p.lineitem_url AS "lineitemUrl"`,
     },
+    claimed: ClaimedScoreSchema,
     async send(rows, context) {
       // One at a time: scores for one learner and line item must arrive in the order they were made.
       const outcomes = new Map<string, Outcome>();

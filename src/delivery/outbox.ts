@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Database } from "../db/prisma.js";
 import { Prisma } from "../generated/prisma/client.js";
 
@@ -17,11 +18,12 @@ export interface Outbox {
 }
 
 /** What every claimed row carries, whatever its channel reads besides. */
-export interface ClaimedRow {
-  id: string;
+export const ClaimedRowSchema = z.object({
+  id: z.string(),
   /** Attempts counted so far, this one included. */
-  attempts: number;
-}
+  attempts: z.number(),
+});
+export type ClaimedRow = z.infer<typeof ClaimedRowSchema>;
 
 /**
  * Claims due rows for this worker. The inner SELECT … FOR UPDATE SKIP LOCKED lets concurrent workers
@@ -29,14 +31,15 @@ export interface ClaimedRow {
  * hides them afterwards, so no row is sent twice at once. A worker that dies mid-send loses its lease
  * and another replica retries: delivery is at least once, never lost.
  */
-export function claimDue<Row extends ClaimedRow>(
+export async function claimDue<Row extends ClaimedRow>(
   db: Database,
   outbox: Outbox,
+  rowSchema: z.ZodType<Row>,
   leaseMs: number,
   limit: number,
 ): Promise<Row[]> {
   const table = Prisma.raw(outbox.table);
-  return db.$queryRaw<Row[]>`
+  const rows = await db.$queryRaw<unknown[]>`
     UPDATE ${table} AS d
        SET attempts = d.attempts + 1,
            next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}::float8)
@@ -48,6 +51,11 @@ export function claimDue<Row extends ClaimedRow>(
            ${Prisma.raw(outbox.with.tables)}
      WHERE d.id = due.id AND ${Prisma.raw(outbox.with.on)}
  RETURNING ${Prisma.raw(outbox.returning)}`;
+  return rows.map((row) => {
+    const parsed = rowSchema.safeParse(row);
+    if (parsed.success) return parsed.data;
+    throw new Error(`${outbox.table} claimed a row its schema does not describe:\n${z.prettifyError(parsed.error)}`);
+  });
 }
 
 /** Where a row goes after one attempt: settled with a status, or due again `retryInMs` from now. */

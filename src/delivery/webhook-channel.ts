@@ -1,22 +1,22 @@
+import { z } from "zod";
 import { failureReason, send, statusReason } from "./outbound.js";
+import { ClaimedRowSchema } from "./outbox.js";
 import { SIGNATURE_HEADER, signWebhook, standardWebhookHeaders } from "./signature.js";
 import { signingSecret } from "./webhook-secrets.js";
 import { channel, type Outcome } from "./worker.js";
 
-interface ClaimedWebhook {
-  id: string;
-  attempts: number;
+const ClaimedWebhookSchema = ClaimedRowSchema.extend({
   /** The payload's id: one per event, the same across retries (Standard Webhooks' webhook-id). */
-  eventId: string;
-  event: string;
-  payload: unknown;
-  url: string;
-  secret: string | null;
-  secretEncrypted: string | null;
-}
+  eventId: z.string(),
+  event: z.string(),
+  payload: z.unknown(),
+  url: z.string(),
+  secret: z.string().nullable(),
+  secretEncrypted: z.string().nullable(),
+});
 
 /** Webhooks: each delivery is one signed POST; any 2xx delivers it, anything else is retried. */
-export const webhookChannel = channel<ClaimedWebhook>({
+export const webhookChannel = channel({
   name: "webhooks",
   batch: 20,
   outbox: {
@@ -26,6 +26,7 @@ export const webhookChannel = channel<ClaimedWebhook>({
     returning: `d.id, d.attempts, d.event_id AS "eventId", d.event, d.payload, e.url, e.secret,
                 e.secret_encrypted AS "secretEncrypted"`,
   },
+  claimed: ClaimedWebhookSchema,
   async send(rows, context) {
     const sent = await Promise.all(
       rows.map(async (delivery): Promise<[string, Outcome]> => {

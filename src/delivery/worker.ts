@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from "fastify";
+import type { z } from "zod";
 import type { Database } from "../db/prisma.js";
 import type { OutboundPolicy } from "./outbound.js";
 import { type ClaimedRow, claimDue, type NextState, type Outbox, pruneSettled, recordAttempt } from "./outbox.js";
@@ -41,6 +42,8 @@ export interface Outcome {
 interface Channel<Row extends ClaimedRow> {
   name: "webhooks" | "lrs" | "lti-scores";
   outbox: Outbox;
+  /** A claimed row, as the columns of `outbox.returning` hold it: every claimed row is parsed with it. */
+  claimed: z.ZodType<Row>;
   /** Rows claimed per round. */
   batch: number;
   send(rows: Row[], context: ChannelContext): Promise<Map<string, Outcome>>;
@@ -60,7 +63,7 @@ export function channel<Row extends ClaimedRow>(spec: Channel<Row>): AnyChannel 
     outbox: spec.outbox,
     batch: spec.batch,
     async claimAndSend(context, leaseMs) {
-      const rows = await claimDue<Row>(context.db, spec.outbox, leaseMs, spec.batch);
+      const rows = await claimDue(context.db, spec.outbox, spec.claimed, leaseMs, spec.batch);
       if (rows.length === 0) return [];
       const outcomes = await spec.send(rows, context);
       return rows.map((row): [ClaimedRow, Outcome] => [

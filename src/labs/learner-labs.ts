@@ -191,21 +191,19 @@ function toLab(row: {
 }
 
 /** Exported for the benchmark's EXPLAIN ANALYZE of the hot queries. */
-export const findLabOf = statement<
-  [clientId: string, learnerId: string],
-  {
-    engineUrl: string;
-    origin: string;
-    tlsCa: string | null;
-    tlsCert: string | null;
-    tlsKeyEncrypted: string | null;
-  }
->(
+export const findLabOf = statement<[clientId: string, learnerId: string]>()(
   "find-lab-of-learner",
   `SELECT e.engine_url AS "engineUrl", e.origin, l.tls_ca AS "tlsCa", l.tls_cert AS "tlsCert",
           l.tls_key_encrypted AS "tlsKeyEncrypted"
      FROM learner_labs l JOIN lab_engines e ON e.id = l.engine_id AND e.client_id = l.client_id
     WHERE l.client_id = $1 AND l.learner_id = $2`,
+  z.object({
+    engineUrl: z.string(),
+    origin: z.string(),
+    tlsCa: z.string().nullable(),
+    tlsCert: z.string().nullable(),
+    tlsKeyEncrypted: z.string().nullable(),
+  }),
 );
 
 /** Beyond this many learners remembered without a lab, the oldest is forgotten: a bound on memory. */

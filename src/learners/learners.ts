@@ -1,5 +1,5 @@
 import type { Database } from "../db/prisma.js";
-import { type Sql, statement } from "../db/sql.js";
+import { NO_ROWS, type Sql, statement } from "../db/sql.js";
 import { NotFound } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 
@@ -25,7 +25,7 @@ export function unknownLearner(learnerId: string): NotFound {
 /** Creates the learner on first contact, a no-op afterwards: $1 the client, $2 the learner. Other statements embed it. */
 export const INSERT_LEARNER_SQL = "INSERT INTO learners (client_id, id) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING";
 
-const insertLearner = statement<[clientId: string, learnerId: string], never>("insert-learner", INSERT_LEARNER_SQL);
+const insertLearner = statement<[clientId: string, learnerId: string]>()("insert-learner", INSERT_LEARNER_SQL, NO_ROWS);
 
 /** In a pg transaction (lesson completion) or a Prisma one (setting a lab): one SQL text for both. */
 export async function ensureLearner(tx: Prisma.TransactionClient | Sql, clientId: string, learnerId: string) {

@@ -57,19 +57,7 @@ interface CourseExercises {
 const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
 /** Exported for the progress benchmark's lean baseline server, which sends the same SQL through plain pg. */
-export const readProgressOf = statement<
-  [clientId: string, learnerId: string],
-  {
-    exercises: {
-      exerciseId: string;
-      attempts: number;
-      bestScore: number;
-      passed: boolean;
-      firstPassedAt: string | null;
-    }[];
-    completions: { lesson: string; completedAt: string }[];
-  }
->(
+export const readProgressOf = statement<[clientId: string, learnerId: string]>()(
   "read-learner-progress",
   `SELECT
      COALESCE((SELECT json_agg(json_build_object(
@@ -79,6 +67,18 @@ export const readProgressOf = statement<
      COALESCE((SELECT json_agg(json_build_object('lesson', c.lesson_slug, 'completedAt', to_char(c.completed_at, ${ISO_UTC})))
                  FROM lesson_completions c WHERE c.client_id = l.client_id AND c.learner_id = l.id), '[]') AS completions
      FROM learners l WHERE l.client_id = $1 AND l.id = $2`,
+  z.object({
+    exercises: z.array(
+      z.object({
+        exerciseId: z.string(),
+        attempts: z.number(),
+        bestScore: z.number(),
+        passed: z.boolean(),
+        firstPassedAt: z.string().nullable(),
+      }),
+    ),
+    completions: z.array(z.object({ lesson: z.string(), completedAt: z.string() })),
+  }),
 );
 
 /**

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { type Sql, type SqlPool, statement } from "../db/sql.js";
 import { enqueueWebhookEvent } from "../delivery/events.js";
 import { LessonHasExercises } from "../errors/domain-errors.js";
@@ -11,24 +12,26 @@ export interface LessonShape {
 /** Completion times leave PostgreSQL as ISO strings (the column holds UTC wall-clock time). */
 const COMPLETED_AT = `to_char(completed_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "completedAt"`;
 
-const insertLessonCompletion = statement<
-  [clientId: string, learnerId: string, lesson: string],
-  { completedAt: string }
->(
+const CompletionRowSchema = z.object({ completedAt: z.string() });
+
+const insertLessonCompletion = statement<[clientId: string, learnerId: string, lesson: string]>()(
   "insert-lesson-completion",
   `INSERT INTO lesson_completions (client_id, learner_id, lesson_slug) VALUES ($1::uuid, $2, $3)
    ON CONFLICT DO NOTHING RETURNING ${COMPLETED_AT}`,
+  CompletionRowSchema,
 );
 
-const findLessonCompletion = statement<[clientId: string, learnerId: string, lesson: string], { completedAt: string }>(
+const findLessonCompletion = statement<[clientId: string, learnerId: string, lesson: string]>()(
   "find-lesson-completion",
   `SELECT ${COMPLETED_AT} FROM lesson_completions WHERE client_id = $1::uuid AND learner_id = $2 AND lesson_slug = $3`,
+  CompletionRowSchema,
 );
 
-const countPassedOf = statement<[clientId: string, learnerId: string, exerciseIds: string[]], { passed: number }>(
+const countPassedOf = statement<[clientId: string, learnerId: string, exerciseIds: string[]]>()(
   "count-passed-exercises",
   `SELECT count(*)::int AS passed FROM exercise_progress
     WHERE client_id = $1::uuid AND learner_id = $2 AND exercise_id = ANY($3::text[]) AND passed`,
+  z.object({ passed: z.number() }),
 );
 
 /**

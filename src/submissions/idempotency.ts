@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import type { Database } from "../db/prisma.js";
-import { type Sql, statement } from "../db/sql.js";
+import { NO_ROWS, type Sql, statement } from "../db/sql.js";
 import { IdempotencyKeyInProgress, IdempotencyKeyReused } from "../errors/domain-errors.js";
 
 /** How long a key is remembered: retries within this window replay; afterwards the key may be reused. */
@@ -28,7 +29,9 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-const claimKey = statement<[clientId: string, key: string, fingerprint: string], { key: string }>(
+const KeyRowSchema = z.object({ key: z.string() });
+
+const claimKey = statement<[clientId: string, key: string, fingerprint: string]>()(
   "claim-idempotency-key",
   `INSERT INTO idempotency_keys (client_id, key, request_hash)
    VALUES ($1::uuid, $2, $3)
@@ -37,26 +40,27 @@ const claimKey = statement<[clientId: string, key: string, fingerprint: string],
        AND idempotency_keys.request_hash = EXCLUDED.request_hash
        AND idempotency_keys.created_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
    RETURNING key`,
+  KeyRowSchema,
 );
 
-const findKey = statement<
-  [clientId: string, key: string],
-  { requestHash: string; responseStatus: number | null; responseBody: unknown }
->(
+const findKey = statement<[clientId: string, key: string]>()(
   "find-idempotency-key",
   `SELECT request_hash AS "requestHash", response_status AS "responseStatus", response_body AS "responseBody"
      FROM idempotency_keys WHERE client_id = $1::uuid AND key = $2`,
+  z.object({ requestHash: z.string(), responseStatus: z.number().nullable(), responseBody: z.unknown() }),
 );
 
-const completeKey = statement<[clientId: string, key: string, status: number, body: string], { key: string }>(
+const completeKey = statement<[clientId: string, key: string, status: number, body: string]>()(
   "complete-idempotency-key",
   `UPDATE idempotency_keys SET response_status = $3, response_body = $4::jsonb
     WHERE client_id = $1::uuid AND key = $2 RETURNING key`,
+  KeyRowSchema,
 );
 
-const releaseKey = statement<[clientId: string, key: string], never>(
+const releaseKey = statement<[clientId: string, key: string]>()(
   "release-idempotency-key",
   "DELETE FROM idempotency_keys WHERE client_id = $1::uuid AND key = $2 AND response_status IS NULL",
+  NO_ROWS,
 );
 
 /**
@@ -100,13 +104,11 @@ export async function completeIdempotencyKey(
   if (updated.length === 0) throw new Error(`Idempotency-Key ${key} was no longer claimed when its answer was stored`);
 }
 
-const recordAnswer = statement<
-  [clientId: string, key: string, fingerprint: string, status: number, body: string],
-  never
->(
+const recordAnswer = statement<[clientId: string, key: string, fingerprint: string, status: number, body: string]>()(
   "record-idempotent-answer",
   `INSERT INTO idempotency_keys (client_id, key, request_hash, response_status, response_body)
    VALUES ($1::uuid, $2, $3, $4, $5::jsonb)`,
+  NO_ROWS,
 );
 
 /**

@@ -3,7 +3,6 @@ import { keysetSql, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { type Sql, type Statement, statement } from "../db/sql.js";
 import { insertDeliveriesSql, type WebhookPayload } from "../delivery/events.js";
-import type { Submission as SubmissionRow } from "../generated/prisma/client.js";
 import { EvidenceSnapshotSchema, type Grade, GradedCheckSchema } from "../grading/grade.js";
 import { type StoredGrade, StoredGradeSchema } from "../grading/localize-grade.js";
 import { INSERT_LEARNER_SQL } from "../learners/learners.js";
@@ -56,10 +55,12 @@ interface SubmissionEvents {
 }
 
 /** Exported for the grading benchmark's baseline, which sends the same SQL through plain pg. */
-export const lockLearnerExercise = statement<[clientId: string, learnerId: string, lockKey: string], never>(
+export const lockLearnerExercise = statement<[clientId: string, learnerId: string, lockKey: string]>()(
   "lock-learner-exercise",
   `WITH learner AS (${INSERT_LEARNER_SQL})
    SELECT pg_advisory_xact_lock(hashtextextended($3, 0))`,
+  // One row whose only column is the lock's void: nothing in it is read.
+  z.object({}),
 );
 
 /*
@@ -86,9 +87,8 @@ export const recordGradedSubmission = statement<
     durationMs: number,
     gradedEvent: string,
     firstPassEvent: string,
-  ],
-  { firstPass: boolean; enqueued: number }
->(
+  ]
+>()(
   "record-graded-submission",
   `WITH before AS (
      SELECT passed FROM exercise_progress WHERE client_id = $1::uuid AND learner_id = $2 AND exercise_id = $3
@@ -119,6 +119,7 @@ export const recordGradedSubmission = statement<
    )
    SELECT (SELECT yes FROM first_pass) AS "firstPass",
           ((SELECT count(*) FROM graded_event) + (SELECT count(*) FROM first_pass_event))::int AS enqueued`,
+  z.object({ firstPass: z.boolean(), enqueued: z.number() }),
 );
 
 /**
@@ -190,7 +191,22 @@ export async function findSubmission(
   return row ? toStoredSubmission(row) : undefined;
 }
 
-type SummaryRow = Omit<SubmissionRow, "clientId" | "evidence">;
+/** A submissions row as a list reads it; Prisma's rows (the detail) have this shape too. */
+const SummaryRowSchema = z.object({
+  id: z.string(),
+  learnerId: z.string(),
+  exerciseId: z.string(),
+  containerName: z.string(),
+  passed: z.boolean(),
+  score: z.number(),
+  maxScore: z.number(),
+  checks: z.unknown(),
+  hints: z.unknown(),
+  language: z.string(),
+  gradedAt: z.date(),
+  durationMs: z.number(),
+});
+type SummaryRow = z.infer<typeof SummaryRowSchema>;
 
 /** The columns a list returns, never `evidence` (the largest, shown only by the detail). */
 const SUMMARY_COLUMNS = `id, learner_id AS "learnerId", exercise_id AS "exerciseId", container_name AS "containerName",
@@ -229,11 +245,12 @@ export function submissionListStatement(query: SubmissionListQuery, page: PageQu
   const shape = `${query.order}/${query.exerciseId ? "exercise" : "all"}/${keyset.shape}`;
   let list = listStatements.get(shape);
   if (!list) {
-    list = statement<ListParams, SummaryRow>(
+    list = statement<ListParams>()(
       `list-submissions/${shape}`,
       `SELECT ${SUMMARY_COLUMNS} FROM submissions
         WHERE client_id = $1::uuid AND learner_id = $2${query.exerciseId ? " AND exercise_id = $4" : ""}${keyset.condition}
         ORDER BY ${keyset.orderBy} LIMIT $3`,
+      SummaryRowSchema,
     );
     listStatements.set(shape, list);
   }
