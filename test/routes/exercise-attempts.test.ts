@@ -74,10 +74,12 @@ const hintKey = (hint: HintRef | { state?: string; failed?: string } | { grader:
         : `${hint.state ?? "*"}/${hint.failed ?? "*"}`;
 
 /**
- * Builds on one engine run one at a time. A learner's engine builds one thing at a time; two BuildKit
- * builds side by side on the containerd store's engine failed once in a full run (imagen-multietapa,
- * beside other exercises' builds), which we suspect is both unpacking the same base layers into the
- * snapshotter at once: the engine's race, not the grader's.
+ * Attempts that build run one at a time on each engine, from the build to the cleanup that removes
+ * what they built. A learner's engine builds one thing at a time. On the containerd store, removing
+ * an image lets the garbage collector take blobs that a build exporting at that moment still names:
+ * BuildKit then fails with "failed to solve: not found" (imagen-multietapa and contador-en-imagen,
+ * in two full runs, while an earlier attempt's `docker rmi` ran beside their build). Two builds side
+ * by side failed that way too, once. The engine's race, not the grader's.
  */
 const buildQueues = new Map<string, Promise<unknown>>();
 function oneBuildAtATime<T>(store: string, build: () => Promise<T>): Promise<T> {
@@ -151,7 +153,18 @@ async function tryAttemptMindingTheEngine(
   return tried;
 }
 
-async function tryAttempt(store: string, exercise: ContainerExercise, run: readonly string[], language: "es" | "en") {
+function tryAttempt(store: string, exercise: ContainerExercise, run: readonly string[], language: "es" | "en") {
+  const builds = run.some((line) => /\bdocker (image |buildx )?build\b|--build\b/.test(line));
+  const attempt = () => typeGradeAndCleanUp(store, exercise, run, language);
+  return builds ? oneBuildAtATime(store, attempt) : attempt();
+}
+
+async function typeGradeAndCleanUp(
+  store: string,
+  exercise: ContainerExercise,
+  run: readonly string[],
+  language: "es" | "en",
+) {
   const engine = stores.find((s) => s.store === store)?.engine ?? {};
   const t = apps.get(store);
   if (!t) throw new Error(`no app for the ${store} store`);
@@ -160,9 +173,7 @@ async function tryAttempt(store: string, exercise: ContainerExercise, run: reado
   const folder = await learnerFolder(exercise);
   try {
     const lines = name ? withContainerName(run, exercise.containerName, name) : run;
-    await (run.some((line) => /\bdocker (image |buildx )?build\b|--build\b/.test(line))
-      ? oneBuildAtATime(store, () => runAsLearner(lines, engine, folder))
-      : runAsLearner(lines, engine, folder));
+    await runAsLearner(lines, engine, folder);
     const body = await submitGraded(t, {
       exerciseId: exercise.id,
       containerName: name,
