@@ -357,7 +357,10 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       const stateCookie = stateCookieName(state);
       const cookieState = cookies === undefined ? undefined : app.parseCookie(cookies)[stateCookie];
       const storageChecked = isStorageCheckedPost(request, request.body.platform_storage);
-      if (cookieState !== state && !storageChecked) {
+      // A post already marked as checked never gets the page that checks again: one that does not
+      // prove its origin (another site's form, or a browser without Fetch Metadata) is refused below,
+      // instead of looping between the page and the launch.
+      if (cookieState !== state && request.body.platform_storage === undefined) {
         const storage = await storageOfOpenLogin(app.prisma, state);
         if (storage) {
           const frame = {

@@ -106,7 +106,7 @@ describe("its launch", () => {
     expect(await t.prisma.ltiLearner.count({ where: { sub: "u-checked" } })).toBe(1);
   });
 
-  it("marked as checked by another site's form, or by a client that names no origin, signs no one in", async () => {
+  it("marked as checked by another site's form, or by a browser that names no origin, is refused and signs no one in", async () => {
     const { posted } = await storageLogin("u-forged");
     const origins: Record<string, string>[] = [
       { "sec-fetch-site": "cross-site" },
@@ -118,10 +118,17 @@ describe("its launch", () => {
         { id_token: posted.id_token, state: posted.state, platform_storage: "checked" },
         headers,
       );
-      expect(forged.status).toBe(200); // the page that reads the state back, in the victim's browser
-      expect(forged.text).toContain('name="platform_storage"');
+      // Refused, never the checking page again: a browser without Fetch Metadata would loop on it.
+      expect(forged.status).toBe(401);
+      expect(forged.body.detail).toMatch(/does not belong to this browser/);
     }
     expect(await t.prisma.ltiLearner.count({ where: { sub: "u-forged" } })).toBe(0);
+    // The login is not used up by the refusals: the tool's own page can still complete it.
+    const landed = await launchPost(
+      { id_token: posted.id_token, state: posted.state, platform_storage: "checked" },
+      { "sec-fetch-site": "same-origin" },
+    );
+    expect(landed.status, landed.text).toBe(303);
   });
 });
 
