@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Language } from "../schemas/language.js";
 import { escapeHtml } from "../web/html.js";
-import { sendFramablePage } from "./framable-page.js";
+import { platformFrameAncestors, sendFramablePage } from "./framable-page.js";
 
 /**
  * LTI client-side OIDC storage ("platform storage", 1EdTech's postMessage storage for LTI 1.3): a
@@ -32,6 +32,19 @@ interface StorageFrame {
   platformOrigin: string;
   /** Origins that may frame the page. */
   frameAncestors: readonly string[];
+}
+
+/** The platform's storage frame of a login, and who may frame the pages that speak to it. */
+export function storageFrame(
+  target: string,
+  platform: { issuer: string; authUrl: string },
+  configuredAncestors: readonly string[],
+): StorageFrame {
+  return {
+    target,
+    platformOrigin: new URL(platform.authUrl).origin,
+    frameAncestors: platformFrameAncestors(platform, configuredAncestors),
+  };
 }
 
 const WORDS: Record<Language, { opening: string; refused: string; noAnswer: string; next: string }> = {

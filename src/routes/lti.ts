@@ -41,7 +41,7 @@ import {
   listScoreDeliveries,
   setGradePolicy,
 } from "../lti/placements.js";
-import { checkStatePage, isStorageCheckedPost, storeStatePage } from "../lti/platform-storage.js";
+import { checkStatePage, isStorageCheckedPost, storageFrame, storeStatePage } from "../lti/platform-storage.js";
 import {
   deletePlatform,
   LtiPlatformSchema,
@@ -252,11 +252,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
           return storeStatePage(
             reply,
             negotiateLanguage(request, reply),
-            {
-              target: login.storageTarget,
-              platformOrigin: new URL(login.platform.authUrl).origin,
-              frameAncestors: platformFrameAncestors(login.platform, app.config.frameAncestors),
-            },
+            storageFrame(login.storageTarget, login.platform, app.config.frameAncestors),
             { key: stateCookieName(state), state, redirectTo, cookieLoginUrl: `/lti/login?${cookieLogin}` },
           );
         }
@@ -363,11 +359,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       if (cookieState !== state && request.body.platform_storage === undefined) {
         const storage = await storageOfOpenLogin(app.prisma, state);
         if (storage) {
-          const frame = {
-            target: storage.target,
-            platformOrigin: new URL(storage.platform.authUrl).origin,
-            frameAncestors: platformFrameAncestors(storage.platform, app.config.frameAncestors),
-          };
+          const frame = storageFrame(storage.target, storage.platform, app.config.frameAncestors);
           const launch = { key: stateCookie, state, idToken: request.body.id_token, launchPath: "/lti/launch" };
           return checkStatePage(reply, negotiateLanguage(request, reply), frame, launch);
         }
