@@ -179,6 +179,17 @@ export async function serveTool(
   return origin;
 }
 
+/** A launch of an exercise's placement (its line item from deep linking, by resource id), as `spec` says. */
+export function placedLaunch(placed: ReadonlyMap<string, LineItem>, spec: LaunchSpec, exercise: string): LaunchSpec {
+  const item = placed.get(exercise);
+  if (!item) throw new Error(`${exercise} is not placed`);
+  return {
+    custom: { exercise_id: exercise },
+    placement: { resourceLinkId: `link-${item.id}`, lineItemId: item.id },
+    ...spec,
+  };
+}
+
 /**
  * The platform registered with the tool by an admin, for a new API client of an LMS that writes
  * submissions and reads progress: that client, whose grades and class the platform's launches reach.

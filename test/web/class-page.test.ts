@@ -15,6 +15,7 @@ import {
   type LineItem,
   type LtiPlatformDouble,
   launchThrough,
+  placedLaunch,
   placeThrough,
   registerWithTool,
   serveTool,
@@ -40,15 +41,7 @@ const placed = new Map<string, LineItem>();
 vi.setConfig({ testTimeout: 90_000 });
 
 /** A launch of an exercise's placement in the course, as `spec` says. */
-function placementLaunch(spec: LaunchSpec, exercise = QUESTIONS): LaunchSpec {
-  const item = placed.get(exercise);
-  if (!item) throw new Error(`${exercise} is not placed`);
-  return {
-    custom: { exercise_id: exercise },
-    placement: { resourceLinkId: `link-${item.id}`, lineItemId: item.id },
-    ...spec,
-  };
-}
+const placementLaunch = (spec: LaunchSpec, exercise = QUESTIONS) => placedLaunch(placed, spec, exercise);
 
 /** Answers that score `right` of the question exercise's 3 points. */
 function answers(right: 1 | 3) {

@@ -10,6 +10,7 @@ import {
   LEARNER,
   type LineItem,
   type LtiPlatformDouble,
+  placedLaunch,
   placeThrough,
   registerWithTool,
   startLtiPlatform,
@@ -40,15 +41,7 @@ let toolOrigin: string;
 const placed = new Map<string, LineItem>();
 vi.setConfig({ testTimeout: 90_000 });
 
-function placementLaunch(spec: LaunchSpec, exercise: string): LaunchSpec {
-  const item = placed.get(exercise);
-  if (!item) throw new Error(`${exercise} is not placed`);
-  return {
-    custom: { exercise_id: exercise },
-    placement: { resourceLinkId: `link-${item.id}`, lineItemId: item.id },
-    ...spec,
-  };
-}
+const placementLaunch = (spec: LaunchSpec, exercise: string) => placedLaunch(placed, spec, exercise);
 
 /**
  * Platform storage as the LMS's page keeps it (lti.capabilities, lti.put_data, lti.get_data), per
