@@ -112,10 +112,9 @@ async function storedPlatform(clientId: string, urls: { jwksUrl?: string; tokenU
 /** Login, platform authorization and launch, as the user's browser does them. */
 const launch = (app: TestApp, spec: LtiPlatformDouble["nextLaunch"]) => launchThrough(app.app.server, platform, spec);
 
-/** A graded question attempt of `sub`, and a score for it queued towards `lineitemUrl`. */
-async function queuedScore(lms: { id: string; auth: string }, platformId: string, lineitemUrl: string, app = t) {
-  const sub = `sub-${randomUUID().slice(0, 8)}`;
-  const graded = await request(app.app.server)
+/** A question attempt, graded, of the platform's user `sub`: what the tool owes the platform a score for. */
+const gradedQuestionAttempt = (app: TestApp, lms: { auth: string }, sub: string) =>
+  request(app.app.server)
     .post("/v1/exercises/preguntas-que-es-docker/submissions")
     .set("authorization", lms.auth)
     .send({
@@ -123,6 +122,11 @@ async function queuedScore(lms: { id: string; auth: string }, platformId: string
       answers: {},
     })
     .expect(201);
+
+/** A graded question attempt of `sub`, and a score for it queued towards `lineitemUrl`. */
+async function queuedScore(lms: { id: string; auth: string }, platformId: string, lineitemUrl: string, app = t) {
+  const sub = `sub-${randomUUID().slice(0, 8)}`;
+  const graded = await gradedQuestionAttempt(app, lms, sub);
   const placement = await app.prisma.ltiPlacement.create({
     data: { platformId, resourceLinkId: randomUUID(), exerciseId: "preguntas-que-es-docker", lineitemUrl },
   });
@@ -263,14 +267,7 @@ describe("where private addresses are allowed (tests, a private network)", () =>
     expect(launched.status, launched.text).toBe(401);
     expect(launched.text).toContain("not on the registered platform's origin");
     expect(await open.prisma.ltiPlacement.count({ where: { lineitemUrl: lineitem } })).toBe(0);
-    await request(open.app.server)
-      .post("/v1/exercises/preguntas-que-es-docker/submissions")
-      .set("authorization", lms.auth)
-      .send({
-        learnerId: learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub),
-        answers: {},
-      })
-      .expect(201);
+    await gradedQuestionAttempt(open, lms, sub);
     expect(await open.prisma.ltiScoreDelivery.count({ where: { sub } })).toBe(0);
     expect(internal.requests).toEqual([]);
   });
