@@ -16,6 +16,7 @@ import {
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
+import { answersScoring } from "../support/question-answers.js";
 import { fast } from "../support/webhook-steps.js";
 
 /**
@@ -40,16 +41,6 @@ const learnerOf = (sub: string) =>
   learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub);
 const classPath = (context = COURSE, id = platformId) =>
   `/v1/lti/platforms/${id}/contexts/${encodeURIComponent(context)}/class`;
-
-/** Answers that score `right` of the question exercise's 3 points (one check per question). */
-function answers(right: 1 | 2 | 3) {
-  return {
-    "para-que-sirve": "en-mi-maquina-funciona",
-    "tres-tareas":
-      right >= 2 ? ["construccion", "distribucion", "ejecucion"] : ["ejecucion", "construccion", "distribucion"],
-    "comprobar-instalacion": right >= 3 ? "docker run hello-world" : "docker ps",
-  };
-}
 
 /** A launch of the placement of `exercise` by `sub` with `roles`. */
 function launchPlacement(exercise: string, sub: string, roles: string[], locale?: string) {
@@ -193,14 +184,14 @@ describe("learners of the course", () => {
       await request(t.app.server)
         .post(`/v1/exercises/${QUESTIONS}/submissions`)
         .set("authorization", lms.auth)
-        .send({ learnerId: learnerOf(sub), answers: answers(right) })
+        .send({ learnerId: learnerOf(sub), answers: answersScoring(right) })
         .expect(201);
     }
     // A teacher who somehow gets graded (the LMS sends their id) is no learner of any placement: no score.
     await request(t.app.server)
       .post(`/v1/exercises/${QUESTIONS}/submissions`)
       .set("authorization", lms.auth)
-      .send({ learnerId: learnerOf("teacher"), answers: answers(3) })
+      .send({ learnerId: learnerOf("teacher"), answers: answersScoring(3) })
       .expect(201);
     const delivered = await eventually(
       async () =>

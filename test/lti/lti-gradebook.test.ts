@@ -14,6 +14,7 @@ import {
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
+import { answersScoring } from "../support/question-answers.js";
 import { fast } from "../support/webhook-steps.js";
 
 /**
@@ -29,23 +30,13 @@ let platform: LtiPlatformDouble;
 let lms: { id: string; auth: string };
 let n = 0;
 
-/** Answers that score `right` of the exercise's 3 points. */
-function answers(right: 0 | 1 | 2 | 3) {
-  return {
-    "para-que-sirve": right >= 1 ? "en-mi-maquina-funciona" : "escribir-el-codigo",
-    "tres-tareas":
-      right >= 2 ? ["construccion", "distribucion", "ejecucion"] : ["ejecucion", "construccion", "distribucion"],
-    "comprobar-instalacion": right >= 3 ? "docker run hello-world" : "docker ps",
-  };
-}
-
 async function attempt(sub: string, right: 0 | 1 | 2 | 3) {
   const response = await request(t.app.server)
     .post(`/v1/exercises/${EXERCISE}/submissions`)
     .set("authorization", lms.auth)
     .send({
       learnerId: learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub),
-      answers: answers(right),
+      answers: answersScoring(right),
     });
   expect(response.status, response.text).toBe(201);
   expect(response.body.score).toBe(right);

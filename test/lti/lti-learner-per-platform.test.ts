@@ -15,6 +15,7 @@ import {
   startLtiPlatform,
 } from "../support/lti-platform.js";
 import { eventually } from "../support/polling.js";
+import { answersScoring } from "../support/question-answers.js";
 import { fast } from "../support/webhook-steps.js";
 
 /**
@@ -41,16 +42,6 @@ const site = (index: 0 | 1) => {
 /** The id the tool gives a new user of a site. */
 const newLearnerOf = (index: 0 | 1, sub: string) =>
   learnerIdOnPlatform({ issuer: site(index).double.issuer, platformClientId: site(index).double.clientId }, sub);
-
-/** Answers that score `right` of the exercise's 3 points. */
-function answers(right: 1 | 2 | 3) {
-  return {
-    "para-que-sirve": "en-mi-maquina-funciona",
-    "tres-tareas":
-      right >= 2 ? ["construccion", "distribucion", "ejecucion"] : ["ejecucion", "construccion", "distribucion"],
-    "comprobar-instalacion": right >= 3 ? "docker run hello-world" : "docker ps",
-  };
-}
 
 /** Login, platform authorization and launch, as the user's browser does them at `platform`. */
 const launch = (platform: LtiPlatformDouble, spec: LaunchSpec) => launchThrough(t.app.server, platform, spec);
@@ -138,7 +129,7 @@ describe("one sub at two platforms of one API client", () => {
       const graded = await request(t.app.server)
         .post(`/v1/exercises/${EXERCISE}/submissions`)
         .set("cookie", cookie)
-        .send({ learnerId, answers: answers(right) });
+        .send({ learnerId, answers: answersScoring(right) });
       expect(graded.status, graded.text).toBe(201);
     }
 
@@ -190,7 +181,7 @@ describe("learners linked before ids named their platform", () => {
     await request(t.app.server)
       .post(`/v1/exercises/${EXERCISE}/submissions`)
       .set("authorization", lms.auth)
-      .send({ learnerId: sub, answers: answers(2) })
+      .send({ learnerId: sub, answers: answersScoring(2) })
       .expect(201);
     await t.prisma.ltiLearner.create({ data: { platformId: site(0).platformId, sub, learnerId: sub } });
 
@@ -213,7 +204,7 @@ describe("learners linked before ids named their platform", () => {
       await request(t.app.server)
         .post(`/v1/exercises/${EXERCISE}/submissions`)
         .set("authorization", lms.auth)
-        .send({ learnerId, answers: answers(3) })
+        .send({ learnerId, answers: answersScoring(3) })
         .expect(201);
       for (const { platformId } of sites) await t.prisma.ltiLearner.create({ data: { platformId, sub, learnerId } });
     }

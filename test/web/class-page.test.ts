@@ -21,6 +21,7 @@ import {
   serveTool,
   startLtiPlatform,
 } from "../support/lti-platform.js";
+import { answersScoring } from "../support/question-answers.js";
 import { type Browser, launchBrowser, SCREENSHOTS, watchPage } from "./browser.js";
 
 /**
@@ -42,16 +43,6 @@ vi.setConfig({ testTimeout: 90_000 });
 
 /** A launch of an exercise's placement in the course, as `spec` says. */
 const placementLaunch = (spec: LaunchSpec, exercise = QUESTIONS) => placedLaunch(placed, spec, exercise);
-
-/** Answers that score `right` of the question exercise's 3 points. */
-function answers(right: 1 | 3) {
-  return {
-    "para-que-sirve": "en-mi-maquina-funciona",
-    "tres-tareas":
-      right === 3 ? ["construccion", "distribucion", "ejecucion"] : ["ejecucion", "construccion", "distribucion"],
-    "comprobar-instalacion": right === 3 ? "docker run hello-world" : "docker ps",
-  };
-}
 
 beforeAll(async () => {
   platform = await startLtiPlatform();
@@ -89,7 +80,7 @@ beforeAll(async () => {
         .set("authorization", lms.auth)
         .send({
           learnerId: learnerIdOnPlatform({ issuer: platform.issuer, platformClientId: platform.clientId }, sub),
-          answers: answers(right),
+          answers: answersScoring(right),
         })
         .expect(201);
     }
