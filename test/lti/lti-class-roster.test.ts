@@ -3,7 +3,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { learnerIdOnPlatform } from "../../src/lti/launch.js";
 import { MAX_ROSTER_PAGES } from "../../src/lti/names-roles.js";
-import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { buildTestApp, type TestApp } from "../helper.js";
 import {
   INSTRUCTOR,
   LEARNER,
@@ -14,6 +14,7 @@ import {
   NRPS_SCOPE,
   placeThrough,
   type RosterMember,
+  registerWithTool,
   serveTool,
   startLtiPlatform,
 } from "../support/lti-platform.js";
@@ -63,14 +64,7 @@ beforeAll(async () => {
   platform = await startLtiPlatform();
   t = await buildTestApp({ ...fast({ maxAttempts: 30 }), secretsKey: randomBytes(32) });
   await serveTool(t.app, platform);
-  const admin = await createTestClient(t.prisma, ["admin"]);
-  lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
-  const registered = await request(t.app.server)
-    .post("/v1/lti/platforms")
-    .set("authorization", admin.auth)
-    .send(platform.registrationFor(lms.id));
-  expect(registered.status, registered.text).toBe(201);
-  platformId = registered.body.id;
+  ({ platformId, ...lms } = await registerWithTool(t, platform));
   platform.enrolled.add("ana");
   item = await platform.returnDeepLink(await placeThrough(t.app.server, platform, [`exercise:${QUESTIONS}`]), COURSE);
   platform.rosters.set(COURSE, ROSTER);

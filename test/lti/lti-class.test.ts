@@ -11,6 +11,7 @@ import {
   type LtiPlatformDouble,
   launchThrough,
   placeThrough,
+  registerWithTool,
   serveTool,
   sessionCookieOf,
   startLtiPlatform,
@@ -96,16 +97,9 @@ beforeAll(async () => {
   platform = await startLtiPlatform();
   t = await buildTestApp({ ...fast({ maxAttempts: 30 }), secretsKey: randomBytes(32) });
   await serveTool(t.app, platform);
-  const admin = await createTestClient(t.prisma, ["admin"]);
-  lms = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
+  ({ platformId, ...lms } = await registerWithTool(t, platform));
   other = await createTestClient(t.prisma, ["submissions:write", "progress:read"]);
   writerOnly = await createTestClient(t.prisma, ["submissions:write"]);
-  const registered = await request(t.app.server)
-    .post("/v1/lti/platforms")
-    .set("authorization", admin.auth)
-    .send(platform.registrationFor(lms.id));
-  expect(registered.status, registered.text).toBe(201);
-  platformId = registered.body.id;
   for (const sub of ["ana", "ben", "cris"]) platform.enrolled.add(sub);
   const jwt = await placeThrough(t.app.server, platform, [`exercise:${QUESTIONS}`, `exercise:${CONTAINER}`], {
     deepLinking: { acceptMultiple: true },

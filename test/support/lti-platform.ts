@@ -192,7 +192,8 @@ export function placedLaunch(placed: ReadonlyMap<string, LineItem>, spec: Launch
 
 /**
  * The platform registered with the tool by an admin, for a new API client of an LMS that writes
- * submissions and reads progress: that client, whose grades and class the platform's launches reach.
+ * submissions and reads progress: that client, whose grades and class the platform's launches reach,
+ * and `platformId`, the id the tool gave the platform.
  */
 export async function registerWithTool(t: Pick<TestApp, "app" | "prisma">, platform: LtiPlatformDouble) {
   const admin = await createTestClient(t.prisma, ["admin"]);
@@ -202,7 +203,7 @@ export async function registerWithTool(t: Pick<TestApp, "app" | "prisma">, platf
     .set("authorization", admin.auth)
     .send(platform.registrationFor(lms.id));
   if (registered.status !== 201) throw new Error(`registration answered ${registered.status}: ${registered.text}`);
-  return lms;
+  return { ...lms, platformId: registered.body.id as string };
 }
 
 /**
