@@ -1,8 +1,14 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHostedSandboxProvider, type HostedSandboxProvider } from "../../src/sandbox/sandbox-provider.js";
+import type { HostedSandboxProvider } from "../../src/sandbox/sandbox-provider.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
-import { docker, type SandboxHostFixture, startSandboxHost } from "./sandbox-host-fixture.js";
+import {
+  docker,
+  runLessonContainer,
+  type SandboxHostFixture,
+  startProvider,
+  startSandboxHost,
+} from "./sandbox-host-fixture.js";
 
 // Two learners get sandboxes through the API; one runs the lesson's container in theirs, and the
 // exercise passes for them and fails for the other, whose sandbox does not show it.
@@ -14,12 +20,7 @@ let t: TestApp;
 beforeAll(async () => {
   // An image the lab's engine lacks: the sandboxes still get every other one (alpine, used below).
   host = await startSandboxHost({ max: 2, moreImages: ["aprendiendo-absent:image"] });
-  provider = createHostedSandboxProvider({
-    host: host.client,
-    settings: { warmPool: 0, max: 2, idleMs: 600_000, maxAgeMs: 3_600_000 },
-    log: () => undefined,
-  });
-  await provider.start();
+  provider = await startProvider(host, 2);
   t = await buildTestApp({}, { sandboxProvider: provider });
 }, 120_000);
 
@@ -50,18 +51,7 @@ describe("grading on a learner's sandbox", () => {
     const anas = provider.find({ clientId: t.clientId, learnerId: "ana" });
     const beas = provider.find({ clientId: t.clientId, learnerId: "bea" });
     if (!anas || !beas) throw new Error("both learners should have a sandbox");
-    const started = await docker(
-      anas.engineSocket,
-      "run",
-      "-d",
-      "--name",
-      "example2",
-      "alpine",
-      "tail",
-      "-f",
-      "/dev/null",
-    );
-    expect(started.code, started.stderr).toBe(0);
+    await runLessonContainer(anas.engineSocket);
 
     const passed = await submit("ana").expect(201);
     expect(passed.body.status, JSON.stringify(passed.body.checks)).toBe("passed");

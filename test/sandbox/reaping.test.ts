@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHostedSandboxProvider } from "../../src/sandbox/sandbox-provider.js";
-import { docker, run, type SandboxHostFixture, startSandboxHost } from "./sandbox-host-fixture.js";
+import { run, runLessonContainer, type SandboxHostFixture, startSandboxHost } from "./sandbox-host-fixture.js";
 
 // Reaping leaves nothing: users, subordinate ids, cgroups, processes, mounts, loop devices, files and
 // iptables rules are counted before the first sandbox and after the last one is reaped.
@@ -77,18 +77,7 @@ it("reaps idle and too old sandboxes, and the warm pool on close, leaving nothin
 
   const idle = (await provider.acquire({ clientId: "c", learnerId: "idle" })).sandbox;
   const old = (await provider.acquire({ clientId: "c", learnerId: "old" })).sandbox;
-  const started = await docker(
-    idle.engineSocket,
-    "run",
-    "-d",
-    "--name",
-    "example2",
-    "alpine",
-    "tail",
-    "-f",
-    "/dev/null",
-  );
-  expect(started.code, started.stderr).toBe(0);
+  await runLessonContainer(idle.engineSocket);
   const during = await footprint();
   expect(during.users).toBeGreaterThanOrEqual(2);
   expect(during.processes).toBeGreaterThan(0);

@@ -4,8 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { expect } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { createSandboxHostClient } from "../../src/sandbox/host-client.js";
+import { createHostedSandboxProvider, type HostedSandboxProvider } from "../../src/sandbox/sandbox-provider.js";
 import { serveSandboxHost } from "../../src/sandbox-host/host-server.js";
 import { createRootlessSandboxes } from "../../src/sandbox-host/rootless-sandboxes.js";
 
@@ -90,6 +92,31 @@ export async function startSandboxHost(
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A started provider of the host's sandboxes, `max` at a time: no warm pool, and idle and age limits
+ * that no test lasts long enough to reach.
+ */
+export async function startProvider(host: SandboxHostFixture, max: number): Promise<HostedSandboxProvider> {
+  const provider = createHostedSandboxProvider({
+    host: host.client,
+    settings: { warmPool: 0, max, idleMs: 600_000, maxAgeMs: 3_600_000 },
+    log: () => undefined,
+  });
+  try {
+    await provider.start();
+  } catch (error) {
+    await provider.close();
+    throw error;
+  }
+  return provider;
+}
+
+/** The lesson's container, `docker run -d --name example2 alpine tail -f /dev/null`, run in a sandbox's engine. */
+export async function runLessonContainer(engineSocket: string): Promise<void> {
+  const started = await docker(engineSocket, "run", "-d", "--name", "example2", "alpine", "tail", "-f", "/dev/null");
+  expect(started.code, started.stderr).toBe(0);
 }
 
 /** Where Debian's docker-compose package puts the Compose v2 plugin (scripts/docker-lab.sh installs it). */

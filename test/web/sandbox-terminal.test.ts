@@ -3,9 +3,14 @@
 import type { FrameLocator, Page } from "playwright-core";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHostedSandboxProvider, type HostedSandboxProvider } from "../../src/sandbox/sandbox-provider.js";
+import type { HostedSandboxProvider } from "../../src/sandbox/sandbox-provider.js";
 import { buildTestApp, type TestApp } from "../helper.js";
-import { makeConsoleImage, type SandboxHostFixture, startSandboxHost } from "../sandbox/sandbox-host-fixture.js";
+import {
+  makeConsoleImage,
+  type SandboxHostFixture,
+  startProvider,
+  startSandboxHost,
+} from "../sandbox/sandbox-host-fixture.js";
 import { type Browser, launchBrowser, listen, mintSessionLink, seriousViolations, watchPage } from "./browser.js";
 
 /**
@@ -20,12 +25,7 @@ const browsers: Browser[] = [];
 
 beforeAll(async () => {
   host = await startSandboxHost({ max: 2, moreImages: [await makeConsoleImage()] });
-  provider = createHostedSandboxProvider({
-    host: host.client,
-    settings: { warmPool: 0, max: 2, idleMs: 600_000, maxAgeMs: 3_600_000 },
-    log: () => undefined,
-  });
-  await provider.start();
+  provider = await startProvider(host, 2);
   t = await buildTestApp({}, { sandboxProvider: provider });
   origin = await listen(t);
 }, 180_000);
