@@ -2,71 +2,35 @@
 // The functions passed to page.evaluate run in the browser, where these globals exist.
 import path from "node:path";
 import type { Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { QuestionExercise } from "../../src/grading/exercise.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
-import { buildTestApp, type TestApp } from "../helper.js";
-import {
-  type Browser,
-  launchBrowser,
-  listen,
-  mintSessionLink,
-  SCREENSHOTS,
-  seriousViolations,
-  watchPage,
-} from "./browser.js";
+import { SCREENSHOTS, seriousViolations } from "./browser.js";
+import { useLearnerBrowser } from "./learner-browser.js";
 
 /**
  * The page as a Spanish-speaking beginner meets it, on a phone (320 and 390 px) and a laptop
  * (1280 px): feedback that says what to type next, questions answered in the options' words, the
  * way through the course, code a beginner can read, and no page wider than the screen.
  */
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-const containers: string[] = [];
-const pages: { page: Page; problems: string[] }[] = [];
-
-beforeAll(async () => {
-  t = await buildTestApp();
-  origin = await listen(t);
-  browser = await launchBrowser();
-}, 60_000);
-afterEach(async () => {
-  for (const { page, problems } of pages.splice(0)) {
-    await page.evaluate(() => localStorage.clear());
-    await page.close();
-    expect(problems).toEqual([]);
-  }
-});
-afterAll(async () => {
-  if (containers.length > 0) await docker(["rm", "-f", ...containers]).catch(() => {});
-  await browser?.close();
-  await t?.close();
-});
+const lab = useLearnerBrowser();
+const { containers } = lab;
 
 const WIDTHS = [320, 390, 1280] as const;
 // A real browser and axe-core on a busy two-core machine: a test with two axe runs took over 30 s.
 vi.setConfig({ testTimeout: 120_000 });
 
-async function signedInPage(learnerId: string, width: number): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.setViewportSize({ width, height: width < 1000 ? 740 : 900 });
-  pages.push({ page, problems: watchPage(page).problems });
-  const { url } = await mintSessionLink(t, learnerId);
-  await page.goto(url);
-  const switchTo = page.locator('form[action="/session"] button');
-  if ((await switchTo.count()) > 0) await Promise.all([page.waitForURL(`${origin}/`), switchTo.click()]);
-  await page.locator(".lesson-card").first().waitFor();
-  return page;
-}
+/** The height of the screen at this width: a phone's (740 px) below 1000 px, a laptop's (900 px) above. */
+const screenHeight = (width: number) => (width < 1000 ? 740 : 900);
+
+const signedInPage = (learnerId: string, width: number) => lab.signedInPage(learnerId, width, screenHeight(width));
 
 /** How far the page reaches past the screen's right edge, in CSS pixels: 0 when nothing sticks out. */
 const overflow = (page: Page) =>
   page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 async function openLesson(page: Page, slug: string): Promise<void> {
-  await page.goto(`${origin}/lessons/${slug}`);
+  await page.goto(`${lab.origin}/lessons/${slug}`);
   await page.locator("main h1").waitFor();
   await page.locator(".exercise").first().waitFor();
 }
@@ -87,7 +51,7 @@ async function shoot(page: Page, target: Locator, name: string): Promise<void> {
 async function atEveryWidth(page: Page, target: Locator, name: string): Promise<void> {
   const before = page.viewportSize();
   for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: width < 1000 ? 740 : 900 });
+    await page.setViewportSize({ width, height: screenHeight(width) });
     expect(await overflow(page), `${name} at ${width} px`).toBe(0);
     await shoot(page, target, `${name}-${width}.png`);
   }
@@ -103,7 +67,7 @@ async function checkContainer(page: Page, exerciseId: string, name: string): Pro
 }
 
 const questionExercise = (id: string) => {
-  const exercise = t.app.curriculum.exercises.get(id);
+  const exercise = lab.t.app.curriculum.exercises.get(id);
   if (exercise?.kind !== "question") throw new Error(`${id} is not a question exercise`);
   return exercise;
 };
@@ -134,7 +98,7 @@ describe("a failed attempt leads with what to type next", () => {
       expect(await result.locator(".check.fail").count()).toBe(1);
       const unlooked = result.locator(".check.unlooked");
       expect(await unlooked.count()).toBe(1);
-      const exercise = t.app.curriculum.exercises.get("example2-en-segundo-plano");
+      const exercise = lab.t.app.curriculum.exercises.get("example2-en-segundo-plano");
       const others = exercise?.kind === "container" ? exercise.checks.length - 1 : 0;
       expect(await unlooked.locator("summary").textContent()).toBe(
         `No pudimos mirar más: primero tiene que existir el contenedor (faltan ${others} comprobaciones).`,
@@ -145,7 +109,7 @@ describe("a failed attempt leads with what to type next", () => {
       // On a phone the next step is on the first screen of the result.
       await showAtTop(result);
       const box = await next.boundingBox();
-      expect((box?.y ?? 1e9) + (box?.height ?? 0)).toBeLessThan(width < 1000 ? 740 : 900);
+      expect((box?.y ?? 1e9) + (box?.height ?? 0)).toBeLessThan(screenHeight(width));
       await page.screenshot({ path: path.join(SCREENSHOTS, `failed-no-container-${width}.png`) });
       expect(await seriousViolations(page)).toEqual([]);
     });
@@ -300,7 +264,7 @@ describe("the way through the course", () => {
     expect((box?.y ?? 1e9) + (box?.height ?? 0)).toBeLessThan(740);
     await atEveryWidth(page, result, "passed-module-end");
     await next.click();
-    await expect.poll(() => page.url()).toBe(`${origin}/lessons/comandos-basicos`);
+    await expect.poll(() => page.url()).toBe(`${lab.origin}/lessons/comandos-basicos`);
   });
 
   it("a container exercise passed points to the lesson's next exercise", async () => {
@@ -320,13 +284,13 @@ describe("the way through the course", () => {
 
   it("the course map says where you are, how far you have come, and takes you back to it", async () => {
     const page = await signedInPage("tomas", 390);
-    const lessonCount = t.app.curriculum.lessons.length;
+    const lessonCount = lab.t.app.curriculum.lessons.length;
     const resume = page.locator(".resume");
     expect(await resume.locator("h2").textContent()).toBe("Empieza por aquí");
     expect(await resume.locator("a").textContent()).toMatch(new RegExp(`^Lección 1 de ${lessonCount}: `));
-    await page.goto(`${origin}/lessons/redes`);
+    await page.goto(`${lab.origin}/lessons/redes`);
     await page.locator("main h1").waitFor();
-    const position = t.app.curriculum.lessons.findIndex((lesson) => lesson.slug === "redes") + 1;
+    const position = lab.t.app.curriculum.lessons.findIndex((lesson) => lesson.slug === "redes") + 1;
     await expect.poll(() => page.locator(".crumbs .place").textContent()).toBe(`Lección ${position} de ${lessonCount}`);
     // Read: its end has been on screen.
     await page.locator(".pager").scrollIntoViewIfNeeded();
@@ -359,7 +323,7 @@ describe("reading on any screen", () => {
       "/commands/run",
       "/search?q=imagen",
     ]) {
-      await page.goto(`${origin}${address}`);
+      await page.goto(`${lab.origin}${address}`);
       await page.locator("main h1").waitFor();
       if (address.startsWith("/lessons/")) await page.locator(".exercise").first().waitFor();
       expect(await overflow(page), address).toBe(0);
@@ -375,7 +339,7 @@ describe("reading on any screen", () => {
 
   it("code: commands set apart from output, a label for people, long commands wrapped", async () => {
     const page = await signedInPage("vera", 320);
-    await page.goto(`${origin}/lessons/ciclo-de-vida-de-un-contenedor`);
+    await page.goto(`${lab.origin}/lessons/ciclo-de-vida-de-un-contenedor`);
     await page.locator("main h1").waitFor();
     expect(await page.locator(".code-lang").allTextContents()).not.toContain("console");
     const terminal = page.locator(".code.is-terminal", { hasText: "docker run --name example2 -d alpine" }).first();

@@ -2,70 +2,20 @@
 // The functions passed to page.evaluate run in the browser, where these globals exist.
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";
-import { buildTestApp, type TestApp } from "../helper.js";
-import {
-  type Browser,
-  launchBrowser,
-  listen,
-  mintSessionLink,
-  SCREENSHOTS,
-  seriousViolations,
-  watchPage,
-} from "./browser.js";
+import { buildTestApp } from "../helper.js";
+import { listen, mintSessionLink, SCREENSHOTS, seriousViolations, watchPage } from "./browser.js";
+import { useLearnerBrowser } from "./learner-browser.js";
 
 /**
  * A learner in a real chromium: signed in by an LMS's session link, reading «Ciclo de vida de un
  * contenedor», running its commands on the real engine and pressing Check.
  */
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-const containers: string[] = [];
-const pages: { page: Page; problems: string[] }[] = [];
+const lab = useLearnerBrowser();
+const { containers, confirmSwitchIfAsked, signedInPage } = lab;
 // A real browser on a busy two-core machine: a lesson's docker run and two checks took 30 s there.
 vi.setConfig({ testTimeout: 90_000 });
-
-beforeAll(async () => {
-  t = await buildTestApp();
-  origin = await listen(t);
-  browser = await launchBrowser();
-}, 60_000);
-afterEach(async () => {
-  // No console errors and no failed requests, on every page of the tests that expect none.
-  for (const { page, problems } of pages.splice(0)) {
-    // The profile is shared by the file's tests: each starts in Spanish, in the light theme.
-    await page.evaluate(() => localStorage.clear());
-    await page.close();
-    expect(problems).toEqual([]);
-  }
-});
-afterAll(async () => {
-  if (containers.length > 0) await docker(["rm", "-f", ...containers]).catch(() => {});
-  await browser?.close();
-  await t?.close();
-});
-
-/** A new tab signed in as this learner through the session link, watched for problems. */
-async function signedInPage(learnerId: string, width = 1280): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.setViewportSize({ width, height: 900 });
-  pages.push({ page, problems: watchPage(page).problems });
-  const { url } = await mintSessionLink(t, learnerId);
-  await page.goto(url);
-  // The profile is shared by the file's tests: one signed in as another learner is asked first.
-  await confirmSwitchIfAsked(page);
-  expect(new URL(page.url()).search).toBe(""); // the token left the address bar
-  await page.locator(".lesson-card").first().waitFor();
-  return page;
-}
-
-/** Clicks the button of the page that asks before switching learners, when the link showed it. */
-async function confirmSwitchIfAsked(page: Page): Promise<void> {
-  const switchTo = page.locator('form[action="/session"] button');
-  if ((await switchTo.count()) > 0) await Promise.all([page.waitForURL(`${origin}/`), switchTo.click()]);
-}
 
 const exercise = (page: Page, id: string) => page.locator(`#exercise-${id}`);
 
@@ -83,7 +33,7 @@ describe("«Ciclo de vida de un contenedor», from the outline to two passed che
     await page.screenshot({ path: path.join(SCREENSHOTS, "outline-1280.png") });
     await page.getByRole("link", { name: /Ciclo de vida de un contenedor/ }).click();
     await expect.poll(() => page.locator("h1").textContent()).toBe("Ciclo de vida de un contenedor");
-    expect(page.url()).toBe(`${origin}/lessons/ciclo-de-vida-de-un-contenedor`);
+    expect(page.url()).toBe(`${lab.origin}/lessons/ciclo-de-vida-de-un-contenedor`);
 
     // Copy the lesson's command the way a learner does, with the copy button.
     const block = page.locator(".code", { hasText: "$ docker run --name example2 -d alpine" }).first();
@@ -135,7 +85,7 @@ describe("«Ciclo de vida de un contenedor», from the outline to two passed che
 describe("a wrong attempt", () => {
   it("shows the failing check, expected vs actual, and the hint", async () => {
     const page = await signedInPage("bruno");
-    await page.goto(`${origin}/lessons/ciclo-de-vida-de-un-contenedor`);
+    await page.goto(`${lab.origin}/lessons/ciclo-de-vida-de-un-contenedor`);
     const name = `example2-${uniqueSuffix()}`;
     containers.push(name);
     await docker(["run", "--name", name, "alpine"]); // exits at once: the wrong command
@@ -165,7 +115,7 @@ describe("a lesson's requests", () => {
   it("asks for the lesson once, its exercises inside it, and per exercise only the learner's attempts", async () => {
     const page = await signedInPage("carla");
     const slug = "ciclo-de-vida-de-un-contenedor";
-    const exercises = t.app.curriculum.lessons.find((lesson) => lesson.slug === slug)?.exercises ?? [];
+    const exercises = lab.t.app.curriculum.lessons.find((lesson) => lesson.slug === slug)?.exercises ?? [];
     expect(exercises.length).toBeGreaterThan(1);
     const asked: string[] = [];
     page.on("request", (sent) => {
@@ -181,7 +131,7 @@ describe("a lesson's requests", () => {
       "GET /v1/lessons",
       `GET /v1/lessons/${slug}`,
     ].sort();
-    await page.goto(`${origin}/lessons/${slug}`);
+    await page.goto(`${lab.origin}/lessons/${slug}`);
     // Each panel shows once its attempts have come, so every request of the page has been sent.
     await expect.poll(() => page.locator("section.exercise .attempts details").count()).toBe(exercises.length);
     await page.waitForLoadState("networkidle");
@@ -198,7 +148,7 @@ describe("navigation", () => {
   it("switches language and remembers it; deep links and the back button work", async () => {
     const page = await signedInPage("carla", 390);
     await page.screenshot({ path: path.join(SCREENSHOTS, "outline-390.png") });
-    await page.goto(`${origin}/lessons/ciclo-de-vida-de-un-contenedor#un-contenedor-que-no-termina`);
+    await page.goto(`${lab.origin}/lessons/ciclo-de-vida-de-un-contenedor#un-contenedor-que-no-termina`);
     await page.locator("#un-contenedor-que-no-termina").waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, "lesson-390.png") });
     expect(await page.locator("#un-contenedor-que-no-termina").isVisible()).toBe(true);
@@ -235,15 +185,15 @@ describe("navigation", () => {
     await page.getByRole("link", { name: "Commands", exact: true }).click();
     await expect.poll(() => page.locator("h1").textContent()).toBe("Commands");
     await page.getByRole("link", { name: "docker kill" }).first().click();
-    await expect.poll(() => page.url()).toBe(`${origin}/commands/kill`);
+    await expect.poll(() => page.url()).toBe(`${lab.origin}/commands/kill`);
     await page.goBack();
-    await expect.poll(() => page.url()).toBe(`${origin}/commands`);
+    await expect.poll(() => page.url()).toBe(`${lab.origin}/commands`);
     await page.goBack();
     await expect.poll(() => page.locator("h1").textContent()).toBe("A container's life cycle");
 
     await page.getByLabel("Search the course").fill("volumen");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.url()).toBe(`${origin}/search?q=volumen`);
+    await expect.poll(() => page.url()).toBe(`${lab.origin}/search?q=volumen`);
     await expect.poll(() => page.locator(".search-results li").count()).toBeGreaterThan(0);
     await page.getByRole("button", { name: "Español" }).click();
     await expect.poll(() => page.locator("html").getAttribute("lang")).toBe("es");
@@ -254,7 +204,7 @@ describe("navigation", () => {
     const name = `alpine-una-vez-${uniqueSuffix()}`;
     containers.push(name);
     await docker(["run", "--name", name, "alpine"]);
-    await page.goto(`${origin}/lessons/modo-interactivo`);
+    await page.goto(`${lab.origin}/lessons/modo-interactivo`);
     await page.locator("h1").waitFor();
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Saltar al contenido");
@@ -282,7 +232,7 @@ describe("navigation", () => {
     const paths = ["/", "/lessons/ciclo-de-vida-de-un-contenedor", "/commands", "/commands/run", "/search?q=imagen"];
     for (const theme of ["light", "dark"]) {
       for (const address of paths) {
-        await page.goto(`${origin}${address}`);
+        await page.goto(`${lab.origin}${address}`);
         await page.locator("main h1").waitFor();
         if ((await page.locator("html").getAttribute("data-theme")) !== theme)
           await page.locator("#theme-toggle").click();
@@ -299,23 +249,23 @@ describe("a link for another learner", () => {
     const me = () => page.evaluate(async () => (await (await fetch("/v1/session")).json()).learnerId);
     expect(await me()).toBe("gema");
 
-    const { url } = await mintSessionLink(t, "hugo");
+    const { url } = await mintSessionLink(lab.t, "hugo");
     await page.goto(url);
     // In the browser's language (Accept-Language): the server cannot read the page's own choice.
     expect(await page.locator("h1").textContent()).toMatch(/^(¿Cambiar de sesión\?|Switch sessions\?)$/);
     expect(await page.locator("main").textContent()).toContain("gema");
     expect(await seriousViolations(page)).toEqual([]);
     await Promise.all([
-      page.waitForURL(`${origin}/`),
+      page.waitForURL(`${lab.origin}/`),
       page.getByRole("link", { name: /^(Seguir como|Stay as) gema$/ }).click(),
     ]);
     expect(await me()).toBe("gema");
 
     // A form on any other page posts without this origin: refused, and the browser keeps its learner.
-    const other = await browser.context.newPage();
+    const other = await lab.browser.context.newPage();
     const token = new URL(url).searchParams.get("token") ?? "";
     await other.setContent(
-      `<form method="post" action="${origin}/session"><input name="token" value="${token}"><button>go</button></form>`,
+      `<form method="post" action="${lab.origin}/session"><input name="token" value="${token}"><button>go</button></form>`,
     );
     const [refused] = await Promise.all([other.waitForNavigation(), other.locator("button").click()]);
     expect(refused?.status()).toBe(403);
@@ -324,7 +274,7 @@ describe("a link for another learner", () => {
 
     await page.goto(url);
     await Promise.all([
-      page.waitForURL(`${origin}/`),
+      page.waitForURL(`${lab.origin}/`),
       page.getByRole("button", { name: /^(Entrar como|Sign in as) hugo$/ }).click(),
     ]);
     await page.locator(".lesson-card").first().waitFor();
@@ -334,17 +284,17 @@ describe("a link for another learner", () => {
 
 describe("when things go wrong", () => {
   it("an expired session is explained, and the lesson still reads", async () => {
-    const page = await browser.context.newPage();
+    const page = await lab.browser.context.newPage();
     const watched = watchPage(page);
-    const session = await mintSessionLink(t, "fabio");
+    const session = await mintSessionLink(lab.t, "fabio");
     await page.goto(session.url);
     await confirmSwitchIfAsked(page);
     await page.locator(".lesson-card").first().waitFor();
-    await t.prisma.learnerSession.update({
+    await lab.t.prisma.learnerSession.update({
       where: { id: session.id },
       data: { expiresAt: new Date(Date.now() - 1000) },
     });
-    await page.goto(`${origin}/lessons/ciclo-de-vida-de-un-contenedor`);
+    await page.goto(`${lab.origin}/lessons/ciclo-de-vida-de-un-contenedor`);
     await expect.poll(() => page.locator("#notice").textContent()).toContain("Tu sesión ha caducado");
     expect(await page.locator("h1").textContent()).toBe("Ciclo de vida de un contenedor");
     expect(await exercise(page, "example2-en-segundo-plano").locator(".problem").textContent()).toContain(
@@ -357,7 +307,7 @@ describe("when things go wrong", () => {
     // Opening the expired link again lands on the page, which says so too.
     await page.goto(session.url);
     await expect.poll(() => page.locator("#notice").textContent()).toContain("Tu sesión ha caducado");
-    expect(page.url()).toBe(`${origin}/`);
+    expect(page.url()).toBe(`${lab.origin}/`);
     await page.close();
   });
 
@@ -369,7 +319,7 @@ describe("when things go wrong", () => {
     });
     try {
       const downOrigin = await listen(down);
-      const page = await browser.context.newPage();
+      const page = await lab.browser.context.newPage();
       const watched = watchPage(page);
       const { url } = await mintSessionLink(down, "gala");
       await page.goto(url.replace(/^http:\/\/[^/]+/, downOrigin));
