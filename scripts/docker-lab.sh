@@ -33,6 +33,8 @@ TRIXIE_PIN=/etc/apt/preferences.d/trixie-docker
 ENGINE_PACKAGES=(docker.io docker-cli docker-compose docker-buildx)
 
 say() { echo "docker-lab: $*"; }
+# shellcheck source=scripts/wait-for.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait-for.sh"
 
 package_version() {
   dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null | sed -n 's/^install ok installed //p'
@@ -103,16 +105,7 @@ start_engine() {
   say "starting dockerd on unix://$SOCKET_PATH (log: $DOCKERD_LOG)"
   # setsid: the daemon must outlive this script and not receive the caller's signals.
   setsid dockerd --host "unix://$SOCKET_PATH" --pidfile "$DOCKERD_PIDFILE" >>"$DOCKERD_LOG" 2>&1 </dev/null &
-  local waited=0
-  until engine_answers; do
-    if [ "$waited" -ge "$READY_TIMEOUT_SECONDS" ]; then
-      say "engine not ready after ${READY_TIMEOUT_SECONDS}s; last log lines:" >&2
-      tail -n 20 "$DOCKERD_LOG" >&2 || true
-      exit 1
-    fi
-    sleep 1
-    waited=$((waited + 1))
-  done
+  wait_for engine "$DOCKERD_LOG" "$READY_TIMEOUT_SECONDS" engine_answers || exit 1
 }
 
 registry_answers() {
@@ -131,16 +124,7 @@ start_registry() {
   say "starting docker-registry on http://$REGISTRY_ADDR (log: $REGISTRY_LOG)"
   setsid docker-registry serve "$REGISTRY_DIR/config.yml" >>"$REGISTRY_LOG" 2>&1 </dev/null &
   echo $! >"$REGISTRY_PIDFILE"
-  local waited=0
-  until registry_answers; do
-    if [ "$waited" -ge 20 ]; then
-      say "registry not answering after 10s; last log lines:" >&2
-      tail -n 20 "$REGISTRY_LOG" >&2 || true
-      exit 1
-    fi
-    sleep 0.5
-    waited=$((waited + 1))
-  done
+  wait_for registry "$REGISTRY_LOG" 10 registry_answers || exit 1
 }
 
 write_registry_config() {

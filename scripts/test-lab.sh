@@ -23,32 +23,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "test-lab: $*"; }
+# shellcheck source=scripts/wait-for.sh
+source scripts/wait-for.sh
 LAB_DIR=${TEST_LAB_DIR:-/var/lib/aprendiendo-docker-test}
 CGROUP_PREFIX=aprendiendo-test-lab
 READY_TIMEOUT_SECONDS=90
 
 # --- inside the PID and mount namespaces (this shell is PID 1 there) ---------------------------------
 
-wait_for() { # DESCRIPTION LOG COMMAND...: polls COMMAND until it succeeds
-  local what=$1 log=$2 waited=0
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    if [ "$waited" -ge $((READY_TIMEOUT_SECONDS * 5)) ]; then
-      say "$what not ready after ${READY_TIMEOUT_SECONDS}s; last lines of $log:" >&2
-      tail -n 20 "$log" >&2 || true
-      return 1
-    fi
-    sleep 0.2
-    waited=$((waited + 1))
-  done
-}
-
 # A process that only holds a new network namespace open; NETNS is its /proc/PID/ns/net.
 new_netns() {
   unshare --net sleep infinity >/dev/null 2>&1 </dev/null &
   local holder=$! own
   own=$(readlink /proc/self/ns/net)
-  wait_for "network namespace" /dev/null sh -c "[ \"\$(readlink /proc/$holder/ns/net)\" != '$own' ]"
+  wait_for "network namespace" /dev/null "$READY_TIMEOUT_SECONDS" sh -c "[ \"\$(readlink /proc/$holder/ns/net)\" != '$own' ]"
   nsenter --net="/proc/$holder/ns/net" ip link set lo up
   NETNS="/proc/$holder/ns/net"
 }
@@ -64,7 +52,7 @@ start_engine() {
     --pidfile "$RUN/$name.pid" --config-file "$RUN/$name.json" \
     --containerd-namespace "$CGROUP_PREFIX-$name" --containerd-plugins-namespace "$CGROUP_PREFIX-$name-plugins" \
     --cgroup-parent "$CGROUP_PREFIX-$RUN_ID-$name" --shutdown-timeout 2 >"$RUN/$name.log" 2>&1 </dev/null &
-  wait_for "engine $name" "$RUN/$name.log" env DOCKER_HOST="unix://$RUN/$name.sock" docker info
+  wait_for "engine $name" "$RUN/$name.log" "$READY_TIMEOUT_SECONDS" env DOCKER_HOST="unix://$RUN/$name.sock" docker info
 }
 
 start_registry() { # NAME NETNS: Debian's docker-registry on the namespace's 127.0.0.1:5000
@@ -72,7 +60,7 @@ start_registry() { # NAME NETNS: Debian's docker-registry on the namespace's 127
   mkdir -p "$RUN/registry-$name/data"
   bash scripts/docker-lab.sh registry-config "$RUN/registry-$name" 127.0.0.1:5000
   nsenter --net="$netns" docker-registry serve "$RUN/registry-$name/config.yml" >"$RUN/registry-$name.log" 2>&1 </dev/null &
-  wait_for "registry $name" "$RUN/registry-$name.log" nsenter --net="$netns" curl -sf http://127.0.0.1:5000/v2/
+  wait_for "registry $name" "$RUN/registry-$name.log" "$READY_TIMEOUT_SECONDS" nsenter --net="$netns" curl -sf http://127.0.0.1:5000/v2/
 }
 
 # What an earlier run that was killed may have left in the kept engines.
@@ -164,7 +152,7 @@ inside() {
   node scripts/egress-proxy.mjs serve "$RUN/egress.sock" "$registry_host" >"$RUN/egress.log" 2>&1 </dev/null &
   nsenter --net="$classic_net" node scripts/egress-proxy.mjs forward 127.0.0.1:3128 "$RUN/egress.sock" \
     >>"$RUN/egress.log" 2>&1 </dev/null &
-  wait_for "egress proxy" "$RUN/egress.log" nsenter --net="$classic_net" curl -s -o /dev/null http://127.0.0.1:3128/
+  wait_for "egress proxy" "$RUN/egress.log" "$READY_TIMEOUT_SECONDS" nsenter --net="$classic_net" curl -s -o /dev/null http://127.0.0.1:3128/
   export TEST_LAB_EGRESS_PROXY=http://127.0.0.1:3128 CONTAINERD_STORE_NETNS=$containerd_net
   say "lab ready in $((SECONDS - started)) s; running: $*"
 
