@@ -168,7 +168,7 @@ async function seed(db: pg.Client, clientId: string) {
   await db.query(
     `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event, payload, status, attempts, next_attempt_at, delivered_at)
      SELECT gen_random_uuid(), $1::uuid, gen_random_uuid(), 'lesson.completed', '{}'::jsonb,
-            CASE WHEN n <= $2::int THEN 'delivered' ELSE 'pending' END, 1,
+            (CASE WHEN n <= $2::int THEN 'delivered' ELSE 'pending' END)::webhook_delivery_status, 1,
             CASE WHEN n <= $2::int THEN now() - interval '1 day' ELSE now() + interval '1 hour' END,
             CASE WHEN n <= $2::int THEN now() - interval '1 day' END
        FROM generate_series(1, $2::int + 20) n`,

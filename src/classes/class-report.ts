@@ -3,6 +3,7 @@ import type { Curriculum } from "../content/load-curriculum.js";
 import { keysetSql, toPage } from "../db/keyset.js";
 import { type Sql, type Statement, statement } from "../db/sql.js";
 import { NotFound } from "../errors/domain-errors.js";
+import { LtiContextRosterStatus } from "../generated/prisma/enums.js";
 import { type Exercise, maxScoreOf } from "../grading/exercise.js";
 import { GradedCheckSchema, HintRefSchema } from "../grading/grade.js";
 import { localizeGrade } from "../grading/localize-grade.js";
@@ -97,7 +98,7 @@ type ClassExercise = z.infer<typeof ClassExerciseSchema>;
 const ClassRosterSchema = z
   .object({
     status: z
-      .enum(["read", "partial", "failed"])
+      .enum(LtiContextRosterStatus)
       .describe(
         "read: the class holds the learners the platform listed; partial: only its first pages (a very large course); failed: none, the class is who launched",
       ),

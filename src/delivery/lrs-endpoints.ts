@@ -5,6 +5,7 @@ import type { Database } from "../db/prisma.js";
 import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
 import { ATTEMPT_LOG, DeliveryAttemptSchema, lastAttemptOf, toAttemptLog } from "./attempt-log.js";
+import { LRS_DELIVERY_STATUS_VALUES } from "./delivery-status.js";
 import { isRefusedAtRegistration } from "./outbound.js";
 
 export const NewLrsSchema = z
@@ -31,7 +32,7 @@ export const LrsDeliverySchema = z
     id: z.uuid(),
     statementId: z.uuid().describe("The statement's id: the submission's id"),
     status: z
-      .enum(["pending", "delivered", "already-stored", "failed"])
+      .enum(LRS_DELIVERY_STATUS_VALUES)
       .describe("already-stored: the LRS answered 409, it holds a statement with this id"),
     attempts: z.number().int(),
     lastStatusCode: z.number().int().nullable().describe("The newest attempt's statusCode"),
@@ -106,7 +107,7 @@ export async function listLrsDeliveries(db: Database, clientId: string, page: Pa
     (row): z.infer<typeof LrsDeliverySchema> => ({
       id: row.id,
       statementId: row.statementId,
-      status: LrsDeliverySchema.shape.status.parse(row.status),
+      status: LRS_DELIVERY_STATUS_VALUES[row.status],
       attempts: row.attempts,
       ...lastAttemptOf(row.attemptLog),
       createdAt: row.createdAt.toISOString(),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Database } from "../db/prisma.js";
 import { Prisma } from "../generated/prisma/client.js";
+import type { SettledStatus } from "./delivery-status.js";
 
 /**
  * An outbox table: rows with `status`, `attempts`, `next_attempt_at` and `settled_at`, sent by the
@@ -59,7 +60,7 @@ export async function claimDue<Row extends ClaimedRow>(
 }
 
 /** Where a row goes after one attempt: settled with a status, or due again `retryInMs` from now. */
-export type NextState = { settle: string; delivered: boolean } | { retryInMs: number };
+export type NextState = { settle: SettledStatus; delivered: boolean } | { retryInMs: number };
 
 /**
  * Logs one attempt and moves the row on, in one statement. Only a row still pending moves: one that

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { NotFound, WebhookUrlRefused } from "../errors/domain-errors.js";
+import { WebhookDeliveryStatus } from "../generated/prisma/enums.js";
 import type { PageQuery } from "../schemas/page.js";
 import { ATTEMPT_LOG, DeliveryAttemptSchema, toAttemptLog } from "./attempt-log.js";
 import { WebhookEventSchema } from "./events.js";
@@ -33,7 +34,7 @@ export const WebhookDeliverySchema = z
     id: z.uuid(),
     eventId: z.uuid(),
     event: WebhookEventSchema,
-    status: z.enum(["pending", "delivered", "failed"]),
+    status: z.enum(WebhookDeliveryStatus),
     attempts: z.number().int(),
     nextAttemptAt: z.iso.datetime().nullable().describe("When the next try is due; null once delivered or failed"),
     createdAt: z.iso.datetime(),
@@ -116,7 +117,7 @@ export async function listDeliveries(db: Database, clientId: string, webhookId: 
       id: row.id,
       eventId: row.eventId,
       event: WebhookEventSchema.parse(row.event),
-      status: WebhookDeliverySchema.shape.status.parse(row.status),
+      status: row.status,
       attempts: row.attempts,
       nextAttemptAt: row.status === "pending" ? row.nextAttemptAt.toISOString() : null,
       createdAt: row.createdAt.toISOString(),

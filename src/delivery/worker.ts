@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { z } from "zod";
 import type { Database } from "../db/prisma.js";
+import type { SettledStatus } from "./delivery-status.js";
 import type { OutboundPolicy } from "./outbound.js";
 import { type ClaimedRow, claimDue, type NextState, type Outbox, pruneSettled, recordAttempt } from "./outbox.js";
 
@@ -32,7 +33,7 @@ export interface ChannelContext {
  * what the remote end said.
  */
 export interface Outcome {
-  status: "delivered" | "already-stored" | "superseded" | "failed" | "retry";
+  status: SettledStatus | "retry";
   statusCode: number | null;
   error: string | null;
   durationMs: number;

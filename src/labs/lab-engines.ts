@@ -3,6 +3,7 @@ import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { LabEngineTaken, LabRefused, NotFound } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { LabEngineOrigin } from "../generated/prisma/enums.js";
 import type { Page, PageQuery } from "../schemas/page.js";
 import { canonicalEngineUrl, isAllowedCanonicalUrl, isNormalSocketPath } from "./engine-url.js";
 
@@ -34,21 +35,21 @@ export const LabEngineSchema = z
     clientId: z.uuid(),
     engineUrl: z.string().describe("Canonical: a unix socket's real path, a tcp host in lower case"),
     origin: z
-      .enum(["admin", "service"])
+      .enum(LabEngineOrigin)
       .describe("admin: registered through POST /v1/lab-engines; service: made by the service for a learner"),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: "LabEngine" });
 type LabEngine = z.infer<typeof LabEngineSchema>;
 
-type LabEngineRow = { id: string; clientId: string; engineUrl: string; origin: string; createdAt: Date };
+type LabEngineRow = { id: string; clientId: string; engineUrl: string; origin: LabEngineOrigin; createdAt: Date };
 
 function toView(row: LabEngineRow): LabEngine {
   return {
     id: row.id,
     clientId: row.clientId,
     engineUrl: row.engineUrl,
-    origin: row.origin === "service" ? "service" : "admin",
+    origin: row.origin,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -98,7 +99,7 @@ export async function registerLabEngine(
  */
 export async function claimEngine(
   tx: Prisma.TransactionClient,
-  engine: { clientId: string; engineUrl: string; origin: "admin" | "service" },
+  engine: { clientId: string; engineUrl: string; origin: LabEngineOrigin },
 ): Promise<LabEngine> {
   await tx.labEngine.createMany({ data: [engine], skipDuplicates: true });
   const row = await tx.labEngine.findUniqueOrThrow({ where: { engineUrl: engine.engineUrl } });

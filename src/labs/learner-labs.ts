@@ -6,6 +6,7 @@ import { type Sql, statement } from "../db/sql.js";
 import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
 import { LabRefused, NotFound, SharedEngineNotGranted } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { LabEngineOrigin } from "../generated/prisma/enums.js";
 import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
 import { canonicalEngineUrl, isAllowedCanonicalUrl } from "./engine-url.js";
 import { allowedEngineUrl, claimEngine, EngineUrlSchema } from "./lab-engines.js";
@@ -199,7 +200,7 @@ export const findLabOf = statement<[clientId: string, learnerId: string]>()(
     WHERE l.client_id = $1 AND l.learner_id = $2`,
   z.object({
     engineUrl: z.string(),
-    origin: z.string(),
+    origin: z.enum(LabEngineOrigin),
     tlsCa: z.string().nullable(),
     tlsCert: z.string().nullable(),
     tlsKeyEncrypted: z.string().nullable(),
@@ -293,7 +294,7 @@ export function createLabEngines(options: {
  * An admin's engine must also still be within LAB_ENGINE_ALLOWLIST, so narrowing it takes effect at once.
  */
 async function refuseIfMoved(
-  lab: { engineUrl: string; origin: string },
+  lab: { engineUrl: string; origin: LabEngineOrigin },
   learnerId: string,
   allowlist: readonly string[],
 ): Promise<void> {

@@ -4,6 +4,7 @@ import type { Database } from "../db/prisma.js";
 import { failureReason, type OutboundPolicy, send, statusReason } from "../delivery/outbound.js";
 import { requestPlatformToken, TokenRefused, type ToolSigningKey } from "../delivery/platform-token.js";
 import { Prisma } from "../generated/prisma/client.js";
+import type { LtiContextRosterStatus } from "../generated/prisma/enums.js";
 import { isLearnerByRoles, isOnPlatform, type Launch } from "./launch.js";
 
 /**
@@ -39,8 +40,6 @@ const ContainerSchema = z.object({
   members: z.array(z.unknown()),
 });
 
-type RosterStatus = "read" | "partial" | "failed";
-
 interface RosterDeps {
   db: Database;
   outbound: OutboundPolicy;
@@ -67,13 +66,13 @@ class RosterUnread extends Error {
 export async function readRoster(
   deps: RosterDeps,
   launch: Pick<Launch, "platform" | "membershipsUrl"> & { contextId: string },
-): Promise<RosterStatus> {
+): Promise<LtiContextRosterStatus> {
   const { platform, contextId } = launch;
   const readAt = new Date();
   try {
     if (!launch.membershipsUrl) throw new RosterUnread("the launch names no roster service");
     const { members, complete } = await readMembers(deps, launch.platform, contextId, launch.membershipsUrl);
-    const status: RosterStatus = complete ? "read" : "partial";
+    const status: LtiContextRosterStatus = complete ? "read" : "partial";
     const learners = new Map<string, string | null>();
     for (const member of members) {
       if (member.status !== undefined && member.status !== "Active") continue;
@@ -116,7 +115,13 @@ export async function readRoster(
  * The course's roster row, inserted or updated in one statement: two teachers' launches at once both
  * land (the last one's read stays), where a read-then-write upsert could fail on the other's insert.
  */
-function recordRead(platformId: string, contextId: string, status: RosterStatus, reason: string | null, readAt: Date) {
+function recordRead(
+  platformId: string,
+  contextId: string,
+  status: LtiContextRosterStatus,
+  reason: string | null,
+  readAt: Date,
+) {
   return Prisma.sql`
     INSERT INTO lti_context_rosters (platform_id, context_id, status, reason, read_at)
     VALUES (${platformId}::uuid, ${contextId}, ${status}, ${reason}, ${readAt})

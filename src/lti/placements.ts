@@ -3,10 +3,11 @@ import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { ATTEMPT_LOG, DeliveryAttemptSchema, lastAttemptOf, toAttemptLog } from "../delivery/attempt-log.js";
 import { NotFound } from "../errors/domain-errors.js";
+import { LtiGradePolicy, LtiScoreDeliveryStatus } from "../generated/prisma/enums.js";
 import type { PageQuery } from "../schemas/page.js";
 
 export const GradePolicySchema = z
-  .enum(["best", "latest"])
+  .enum(LtiGradePolicy)
   .describe("best: post the learner's best score so far (the default); latest: post each attempt's own score");
 
 export const LtiPlacementSchema = z
@@ -28,7 +29,7 @@ export const LtiScoreDeliverySchema = z
     submissionId: z.uuid(),
     userId: z.string().describe("The platform's sub the score was posted for"),
     status: z
-      .enum(["pending", "delivered", "superseded", "failed"])
+      .enum(LtiScoreDeliveryStatus)
       .describe(
         "superseded: a newer score replaced it, here before it was sent or at the platform (409, or 400 older than its last update); failed: the platform refused it (a 4xx other than 401, 408, 429) or attempts ran out",
       ),
@@ -42,13 +43,9 @@ export const LtiScoreDeliverySchema = z
   })
   .meta({ id: "LtiScoreDelivery" });
 
-type PlacementRow = Omit<z.infer<typeof LtiPlacementSchema>, "createdAt" | "gradePolicy"> & {
-  gradePolicy: string;
-  createdAt: Date;
-};
+type PlacementRow = Omit<z.infer<typeof LtiPlacementSchema>, "createdAt"> & { createdAt: Date };
 const toView = (row: PlacementRow): z.infer<typeof LtiPlacementSchema> => ({
   ...row,
-  gradePolicy: GradePolicySchema.parse(row.gradePolicy),
   createdAt: row.createdAt.toISOString(),
 });
 
@@ -89,7 +86,7 @@ export async function listScoreDeliveries(db: Database, clientId: string, page: 
       placementId: row.placementId,
       submissionId: row.submissionId,
       userId: row.sub,
-      status: LtiScoreDeliverySchema.shape.status.parse(row.status),
+      status: row.status,
       attempts: row.attempts,
       ...lastAttemptOf(row.attemptLog),
       createdAt: row.createdAt.toISOString(),

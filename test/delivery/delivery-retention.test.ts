@@ -30,7 +30,7 @@ const ROWS = {
   oldFailed: { status: "failed", settledAt: OLD, createdAt: OLD },
   recentDelivered: { status: "delivered", settledAt: RECENT, createdAt: RECENT },
   oldPending: { status: "pending", settledAt: null, createdAt: OLD },
-};
+} as const;
 
 async function aSubmission() {
   const learnerId = `learner-${randomUUID().slice(0, 8)}`;
