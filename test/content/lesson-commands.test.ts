@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { loadConfig } from "../../src/config/config.js";
 import { NORUN_REASONS } from "../../src/content/code-info.js";
 import { type Curriculum, loadCurriculum } from "../../src/content/load-curriculum.js";
 import { createDockerEngine } from "../../src/docker/engine.js";
@@ -24,15 +25,8 @@ import { type LessonStep, lessonSteps } from "./lesson-steps.js";
  */
 
 const run = promisify(execFile);
-const IMAGES = [
-  "alpine:latest",
-  "alpine:3.20",
-  "nginx:latest",
-  "nginx:1.27-alpine",
-  "redis:7-alpine",
-  "hello-world:latest",
-  "registry:2",
-];
+/** The images a learner's sandbox starts with (SANDBOX_PRELOAD_IMAGES' default): the lessons must run on them. */
+const IMAGES = loadConfig({}).sandboxes.preloadImages;
 /** Only for the modules that build the course's app: it is large, and most modules never use it. */
 const NODE_IMAGE = "node:20-bookworm-slim";
 const LESSON_TIMEOUT_MS = 90_000;
