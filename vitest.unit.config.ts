@@ -12,7 +12,7 @@ export default defineConfig({
       "test/config/config.test.ts",
       "test/docker/ps-output.test.ts",
       "test/docker/stream.test.ts",
-      "test/exports/grade-exports.test.ts",
+      "test/submissions/exports/grade-exports.test.ts",
       "test/grading/checks.test.ts",
       "test/grading/grade-submission.test.ts",
       "test/grading/image-reference.test.ts",

@@ -12,11 +12,11 @@ import pg from "pg";
 import { loadConfig } from "../../src/config/config.js";
 import { loadCurriculum } from "../../src/content/load-curriculum.js";
 import type { Sql } from "../../src/db/sql.js";
-import { recordGradeForLms } from "../../src/delivery/grade-outbox.js";
 import { containerFactsFromInspect } from "../../src/docker/container-facts.js";
 import { parseDockerHost } from "../../src/docker/engine.js";
 import { gradeSubmission } from "../../src/grading/grade-submission.js";
-import { toGradedSubmission } from "../../src/submissions/present-submission.js";
+import { recordGradeForLms } from "../../src/submissions/grade-outbox.js";
+import { submissionInWords } from "../../src/submissions/present-submission.js";
 import { asStored, lockLearnerExercise, recordGradedSubmission } from "../../src/submissions/submission-store.js";
 
 const config = loadConfig();
@@ -97,7 +97,7 @@ async function gradeOnce(i: number) {
     });
     await recordGradeForLms(onClient, {
       clientId,
-      submission: toGradedSubmission(stored, exercise),
+      submission: submissionInWords(stored, exercise),
       exercise,
       xapiHomePage: config.xapiHomePage,
     });

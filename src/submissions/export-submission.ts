@@ -3,15 +3,16 @@ import type { Curriculum } from "../content/load-curriculum.js";
 import type { Database } from "../db/prisma.js";
 import type { Sql } from "../db/sql.js";
 import { NotFound } from "../errors/domain-errors.js";
-import { type EXPORT_FORMATS, GRADE_EXPORTS } from "../exports/grade-exports.js";
-import { toXapiStatement, type XapiStatement } from "../exports/xapi.js";
-import { findFrozenStatements, freezeStatement } from "../exports/xapi-statement-store.js";
 import type { Exercise } from "../grading/exercise.js";
 import { requireKnownLearner } from "../learners/learners.js";
 import { subOfLearner } from "../lti/placements.js";
 import type { Page, PageQuery } from "../schemas/page.js";
-import { toGradedSubmission } from "./present-submission.js";
-import { findSubmission, listSubmissions, type SubmissionSummary } from "./submission-store.js";
+import { type EXPORT_FORMATS, GRADE_EXPORTS } from "./exports/grade-exports.js";
+import { toXapiStatement, type XapiStatement } from "./exports/xapi.js";
+import { findFrozenStatements, freezeStatement } from "./exports/xapi-statement-store.js";
+import { submissionInWords } from "./present-submission.js";
+import type { StoredSubmissionSummary } from "./submission-schema.js";
+import { findSubmission, listSubmissions } from "./submission-store.js";
 
 export interface ExportDeps {
   db: Database;
@@ -53,7 +54,7 @@ export async function exportSubmission(deps: ExportDeps, client: AuthenticatedCl
   };
   return {
     mediaType: format.mediaType,
-    document: format.render(toGradedSubmission(stored, exercise), exercise, options),
+    document: format.render(submissionInWords(stored, exercise), exercise, options),
   };
 }
 
@@ -78,7 +79,7 @@ export async function learnerStatements(
 async function frozenStatementsOf(
   deps: ExportDeps,
   client: AuthenticatedClient,
-  submissions: readonly SubmissionSummary[],
+  submissions: readonly StoredSubmissionSummary[],
 ): Promise<XapiStatement[]> {
   const ids = submissions.map((submission) => submission.id);
   let frozen = await findFrozenStatements(deps.db, client.id, ids);
@@ -87,7 +88,7 @@ async function frozenStatementsOf(
     const homePage = client.homePage ?? deps.xapiHomePage;
     for (const submission of unfrozen) {
       const exercise = exportedExercise(deps, submission.exerciseId);
-      const statement = toXapiStatement(toGradedSubmission(submission, exercise), exercise, { homePage });
+      const statement = toXapiStatement(submissionInWords(submission, exercise), exercise, { homePage });
       await freezeStatement(deps.db, { clientId: client.id, learnerId: submission.learnerId }, statement);
     }
     frozen = await findFrozenStatements(deps.db, client.id, ids);

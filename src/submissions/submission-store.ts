@@ -3,50 +3,21 @@ import { keysetSql, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
 import { type Sql, type Statement, statement } from "../db/sql.js";
 import { insertDeliveriesSql, type WebhookPayload } from "../delivery/events.js";
-import { EvidenceSnapshotSchema, type Grade, GradedCheckSchema } from "../grading/grade.js";
-import { type StoredGrade, StoredGradeSchema } from "../grading/localize-grade.js";
+import { type Grade, GradedCheckSchema } from "../grading/grade.js";
 import { INSERT_LEARNER_SQL } from "../learners/learners.js";
-import { LanguageSchema } from "../schemas/language.js";
 import type { Page, PageQuery } from "../schemas/page.js";
+import { type StoredSubmission, StoredSubmissionSchema, type StoredSubmissionSummary } from "./submission-schema.js";
 
 /**
  * The only reader and writer of the submissions table. Stored JSON is validated on the way out,
  * so a row that does not hold what we think fails loudly here instead of far away.
  */
 
-/** A stored submission as lists return it: everything but the evidence, which only the detail shows. */
-export interface SubmissionSummary {
-  id: string;
-  learnerId: string;
-  exerciseId: string;
-  containerName: string;
-  passed: boolean;
-  score: number;
-  maxScore: number;
-  grade: StoredGrade;
-  /** The language the learner asked for when graded: reads and exports use it. */
-  language: z.infer<typeof LanguageSchema>;
-  gradedAt: Date;
-  durationMs: number;
-}
-
-export interface StoredSubmission extends SubmissionSummary {
-  evidence: z.infer<typeof EvidenceSnapshotSchema>;
-}
-
-interface NewSubmission {
-  /** Chosen by the caller, so the events that describe the submission can carry it. */
-  id: string;
-  /** The API client that owns the learner. */
-  clientId: string;
-  learnerId: string;
-  exerciseId: string;
-  containerName: string;
-  language: z.infer<typeof LanguageSchema>;
-  grade: Grade;
-  gradedAt: Date;
-  durationMs: number;
-}
+/** A graded attempt about to be stored: its grade as the grader made it, and the client that owns the learner. */
+type NewSubmission = Pick<
+  StoredSubmission,
+  "id" | "learnerId" | "exerciseId" | "containerName" | "language" | "gradedAt" | "durationMs"
+> & { clientId: string; grade: Grade };
 
 /** The events a recorded submission causes; the first-pass one is enqueued only on a first pass. */
 interface SubmissionEvents {
@@ -226,7 +197,7 @@ export async function listSubmissions(
   sql: Sql,
   query: SubmissionListQuery,
   page: PageQuery,
-): Promise<Page<SubmissionSummary>> {
+): Promise<Page<StoredSubmissionSummary>> {
   const { statement: list, params } = submissionListStatement(query, page);
   return toPage(await sql.rows(list, params), page, (row) => row.gradedAt, toSubmissionSummary);
 }
@@ -258,28 +229,15 @@ export function submissionListStatement(query: SubmissionListQuery, page: PageQu
   return { statement: list, params };
 }
 
-function toSubmissionSummary(row: SummaryRow): SubmissionSummary {
-  const neutral = z.array(GradedCheckSchema).safeParse(row.checks);
-  const grade = StoredGradeSchema.parse(
-    neutral.success
-      ? { kind: "neutral", checks: neutral.data, hints: row.hints }
-      : { kind: "localized", checks: row.checks, hints: row.hints },
-  );
-  return {
-    id: row.id,
-    learnerId: row.learnerId,
-    exerciseId: row.exerciseId,
-    containerName: row.containerName,
-    passed: row.passed,
-    score: row.score,
-    maxScore: row.maxScore,
-    grade,
-    language: LanguageSchema.parse(row.language),
-    gradedAt: row.gradedAt,
-    durationMs: row.durationMs,
-  };
+const StoredSummarySchema = StoredSubmissionSchema.omit({ evidence: true });
+
+/** Checks that parse as language-neutral are; older rows hold them in the words of their day. */
+function toSubmissionSummary(row: SummaryRow): StoredSubmissionSummary {
+  const { checks, hints, ...columns } = row;
+  const kind = z.array(GradedCheckSchema).safeParse(checks).success ? "neutral" : "localized";
+  return StoredSummarySchema.parse({ ...columns, grade: { kind, checks, hints } });
 }
 
 function toStoredSubmission(row: SummaryRow & { evidence: unknown }): StoredSubmission {
-  return { ...toSubmissionSummary(row), evidence: EvidenceSnapshotSchema.parse(row.evidence) };
+  return { ...toSubmissionSummary(row), evidence: StoredSubmissionSchema.shape.evidence.parse(row.evidence) };
 }

@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { SqlPool } from "../db/sql.js";
-import { recordGradeForLms } from "../delivery/grade-outbox.js";
-import { submissionEventPayloads } from "../delivery/submission-events.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { CommitOutcomeUnknown, InvalidInput, NotFound } from "../errors/domain-errors.js";
 import type { ContainerExercise, Exercise } from "../grading/exercise.js";
@@ -11,6 +9,7 @@ import { gradeSubmission } from "../grading/grade-submission.js";
 import { isUnobservable } from "../grading/observations.js";
 import { completeLessonIfAllPassed, type LessonShape } from "../progress/lesson-completion.js";
 import type { Language } from "../schemas/language.js";
+import { recordGradeForLms } from "./grade-outbox.js";
 import type { GradingAdmission, LeaveGrading } from "./grading-admission.js";
 import {
   claimIdempotencyKey,
@@ -20,7 +19,8 @@ import {
   requestFingerprint,
 } from "./idempotency.js";
 import { observeContainer } from "./observe-container.js";
-import { presentGraded, toGradedSubmission } from "./present-submission.js";
+import { apiSubmission, submissionInWords } from "./present-submission.js";
+import { submissionEventPayloads } from "./submission-events.js";
 import { type Submission, SubmissionSchema } from "./submission-schema.js";
 import { asStored, recordSubmission } from "./submission-store.js";
 
@@ -80,7 +80,7 @@ export async function submitExercise(
   // The engine is chosen, and the grading admitted on it, before the key is claimed: a refused
   // engine or a caller over its limit stores nothing and asks the engine nothing. Questions need no
   // engine, so no grant either.
-  let grade: () => Promise<Graded>;
+  let grade: () => Promise<GradingOutcome>;
   let leave: LeaveGrading = () => {};
   if (exercise.kind === "question") {
     grade = () =>
@@ -106,7 +106,7 @@ async function gradeAndRecord(
   deps: SubmitExerciseDeps,
   input: SubmitExerciseInput,
   exercise: Exercise,
-  grade: () => Promise<Graded>,
+  grade: () => Promise<GradingOutcome>,
 ): Promise<SubmitExerciseResult> {
   const { clientId, learnerId, language, idempotencyKey: key } = input;
   const fingerprint = requestFingerprint({
@@ -143,10 +143,10 @@ async function gradeAndRecord(
         durationMs,
       };
       // The events carry the submission as the API answers it, so it is presented before it is stored.
-      const inWords = toGradedSubmission(asStored(newSubmission), exercise);
-      const submission = presentGraded(inWords, newSubmission.containerName);
+      const inWords = submissionInWords(asStored(newSubmission), exercise);
+      const submission = apiSubmission(inWords);
       const { firstPass, enqueued } = await recordSubmission(tx, newSubmission, submissionEventPayloads(submission));
-      // Learning platforms (xAPI statement, LRS and LTI outbox): see delivery/grade-outbox.ts.
+      // Learning platforms (xAPI statement, LRS and LTI outbox): see grade-outbox.ts.
       const forLms = await recordGradeForLms(tx, {
         clientId,
         submission: inWords,
@@ -171,10 +171,10 @@ async function gradeAndRecord(
  * The submissions table names a container for every attempt; an attempt at questions names "".
  * `execsStopped`: the execs that ran into their deadline and were killed (none for questions).
  */
-type Graded = { containerName: string; grade: Grade; execsStopped: number };
+type GradingOutcome = { containerName: string; grade: Grade; execsStopped: number };
 
 function containerGrader(engine: DockerEngine, exercise: ContainerExercise, containerName: string | undefined) {
-  return async (): Promise<Graded> => {
+  return async (): Promise<GradingOutcome> => {
     const observations = await observeContainer(engine, exercise, containerName);
     const execsStopped = Object.values(observations.exec ?? {}).filter(
       (exec) => !isUnobservable(exec) && exec.timedOut,

@@ -1,7 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { xapiWarnings } from "../exports/xapi-validator.js";
 import { buildTestApp, createTestClient, type TestApp } from "../helper.js";
+import { xapiWarnings } from "../submissions/exports/xapi-validator.js";
 import { fast } from "../support/webhook-steps.js";
 
 /** A grade's exports, read back over HTTP after what could change them has changed. */

@@ -1,8 +1,8 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "../../src/delivery/signature.js";
-import { GRADE_EXPORTS } from "../../src/exports/grade-exports.js";
-import { XapiStatementSchema } from "../../src/exports/xapi.js";
+import { GRADE_EXPORTS } from "../../src/submissions/exports/grade-exports.js";
+import { XapiStatementSchema } from "../../src/submissions/exports/xapi.js";
 import { pruneIdempotencyKeys } from "../../src/submissions/idempotency.js";
 import { contentWithoutQuestions } from "../content/without-questions.js";
 import { docker, uniqueSuffix } from "../docker/learner-shell.js";

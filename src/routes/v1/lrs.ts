@@ -10,13 +10,13 @@ import {
   NewLrsSchema,
   putLrs,
 } from "../../delivery/lrs-endpoints.js";
-import { XapiStatementSchema } from "../../exports/xapi.js";
-import { listFrozenStatements } from "../../exports/xapi-statement-store.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
 import { pagedList } from "../../http/paged-list.js";
 import { clientOf } from "../../plugins/auth.js";
 import { MAX_PAGE_SIZE, PageQuerySchema } from "../../schemas/page.js";
 import { ProblemSchema } from "../../schemas/problem.js";
+import { XapiStatementSchema } from "../../submissions/exports/xapi.js";
+import { listFrozenStatements } from "../../submissions/exports/xapi-statement-store.js";
 
 const StatementResultSchema = z
   .object({

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { NotFound } from "../../errors/domain-errors.js";
-import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../exports/grade-exports.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
 import { clientOf } from "../../plugins/auth.js";
 import { ProblemSchema } from "../../schemas/problem.js";
 import { exportSubmission } from "../../submissions/export-submission.js";
+import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../submissions/exports/grade-exports.js";
 import { presentSubmissionDetail } from "../../submissions/present-submission.js";
 import { SubmissionDetailSchema } from "../../submissions/submission-schema.js";
 import { findSubmission } from "../../submissions/submission-store.js";

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { XapiStatementSchema } from "../../../exports/xapi.js";
 import { compiledSerializerCompiler } from "../../../http/compiled-serializer.js";
 import { pagedList } from "../../../http/paged-list.js";
 import { requireKnownLearner } from "../../../learners/learners.js";
@@ -7,6 +6,7 @@ import { clientOf } from "../../../plugins/auth.js";
 import { ExerciseIdSchema } from "../../../schemas/ids.js";
 import { PageQuerySchema } from "../../../schemas/page.js";
 import { learnerStatements } from "../../../submissions/export-submission.js";
+import { XapiStatementSchema } from "../../../submissions/exports/xapi.js";
 import { presentSubmission } from "../../../submissions/present-submission.js";
 import { SubmissionSchema } from "../../../submissions/submission-schema.js";
 import { listSubmissions } from "../../../submissions/submission-store.js";

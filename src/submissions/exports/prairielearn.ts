@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type ExportedExercise, type GradedSubmission, plainTextSummary, scaledScore } from "./graded-submission.js";
+import type { SubmissionInWords } from "../submission-schema.js";
+import { type ExportedExercise, plainTextSummary, scaledScore } from "./graded-submission.js";
 
 const ImageSchema = z.union([z.string(), z.strictObject({ url: z.string(), label: z.string().optional() })]);
 
@@ -38,7 +39,7 @@ const DESCRIBE = {
 } as const;
 
 /** A stored submission was always gradable: a missing container is a graded result, not an invalid one. */
-export function toPrairieLearnResults(submission: GradedSubmission, exercise: ExportedExercise): PrairieLearnResults {
+export function toPrairieLearnResults(submission: SubmissionInWords, exercise: ExportedExercise): PrairieLearnResults {
   return {
     gradable: true,
     score: scaledScore(submission),

@@ -1,31 +1,32 @@
 import { describe, expect, it } from "vitest";
-import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../src/exports/grade-exports.js";
-import type { GradedSubmission } from "../../src/exports/graded-submission.js";
-import { GradescopeResultsSchema, toGradescopeResults } from "../../src/exports/gradescope.js";
-import { LtiAgsScoreSchema, toLtiAgsScore } from "../../src/exports/lti-ags.js";
-import { PrairieLearnResultsSchema, toPrairieLearnResults } from "../../src/exports/prairielearn.js";
-import { exerciseActivityIri, toXapiStatement, XapiStatementSchema } from "../../src/exports/xapi.js";
-import { toXqueueReply, XqueueReplySchema } from "../../src/exports/xqueue.js";
-import { exerciseWith, gradeInWords, observe } from "../grading/recorded-inspect.js";
+import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../../src/submissions/exports/grade-exports.js";
+import { GradescopeResultsSchema, toGradescopeResults } from "../../../src/submissions/exports/gradescope.js";
+import { LtiAgsScoreSchema, toLtiAgsScore } from "../../../src/submissions/exports/lti-ags.js";
+import { PrairieLearnResultsSchema, toPrairieLearnResults } from "../../../src/submissions/exports/prairielearn.js";
+import { exerciseActivityIri, toXapiStatement, XapiStatementSchema } from "../../../src/submissions/exports/xapi.js";
+import { toXqueueReply, XqueueReplySchema } from "../../../src/submissions/exports/xqueue.js";
+import type { SubmissionInWords } from "../../../src/submissions/submission-schema.js";
+import { exerciseWith, gradeInWords, observe } from "../../grading/recorded-inspect.js";
 import { validateGradescope, validatePrairieLearn, validateXqueue } from "./platform-schemas.js";
 import { xapiWarnings } from "./xapi-validator.js";
 
 // A real grade: the grader's own pure function on inspect JSON recorded from a real engine.
 const exercise = exerciseWith({ type: "state", status: "exited" }, { type: "exitCode", equals: 137, points: 3 });
 
-function graded(file: string, language: "es" | "en" = "es"): GradedSubmission {
+function graded(file: string, language: "es" | "en" = "es"): SubmissionInWords {
   const grade = gradeInWords(exercise, observe(file), language);
   return {
     id: "0b9a4c8e-6f7d-4c5e-9a1b-2c3d4e5f6a7b",
     learnerId: "moodle:4242",
     exerciseId: exercise.id,
-    passed: grade.status === "passed",
+    containerName: "example2",
+    status: grade.status,
     score: grade.score,
     maxScore: grade.maxScore,
     checks: grade.checks,
     hints: grade.hints,
     language,
-    gradedAt: new Date("2026-11-28T10:00:00.123Z"),
+    gradedAt: "2026-11-28T10:00:00.123Z",
     durationMs: 1234,
   };
 }
@@ -34,8 +35,8 @@ const failed = graded("example2-running.json", "en");
 
 describe("the fixtures", () => {
   it("are one passed and one partly failed grade", () => {
-    expect(passed).toMatchObject({ passed: true, score: 6, maxScore: 6 });
-    expect(failed).toMatchObject({ passed: false, score: 1, maxScore: 6 });
+    expect(passed).toMatchObject({ status: "passed", score: 6, maxScore: 6 });
+    expect(failed).toMatchObject({ status: "failed", score: 1, maxScore: 6 });
   });
 });
 

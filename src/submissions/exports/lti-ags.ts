@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type ExportedExercise, type GradedSubmission, plainTextSummary } from "./graded-submission.js";
+import type { SubmissionInWords } from "../submission-schema.js";
+import { type ExportedExercise, plainTextSummary } from "./graded-submission.js";
 
 /**
  * An LTI 1.3 Assignment and Grade Services score, as POSTed to a line item's `/scores`
@@ -30,10 +31,10 @@ export type LtiAgsScore = z.infer<typeof LtiAgsScoreSchema>;
  * A failed attempt may be retried, so it is Submitted; a passed one is Completed. Always fully graded.
  * Platforms accept only the launch's `sub` as userId, and refuse (Moodle 409, Canvas 400) a timestamp
  * not newer than the score they hold, so a push passes the sub and the timestamp it was frozen with
- * (see delivery/grade-outbox.ts); the attempt's own time stays in submission.submittedAt.
+ * (see submissions/grade-outbox.ts); the attempt's own time stays in submission.submittedAt.
  */
 export function toLtiAgsScore(
-  submission: GradedSubmission,
+  submission: SubmissionInWords,
   exercise: ExportedExercise,
   options: { userId?: string | undefined; timestamp?: Date | undefined } = {},
 ): LtiAgsScore {
@@ -43,9 +44,9 @@ export function toLtiAgsScore(
     // AGS requires a positive maximum; an exercise worth no points reports 1/1 or 0/1.
     scoreMaximum: submission.maxScore > 0 ? submission.maxScore : 1,
     comment: plainTextSummary(submission, exercise),
-    timestamp: (options.timestamp ?? submission.gradedAt).toISOString(),
-    activityProgress: submission.passed ? "Completed" : "Submitted",
+    timestamp: options.timestamp?.toISOString() ?? submission.gradedAt,
+    activityProgress: submission.status === "passed" ? "Completed" : "Submitted",
     gradingProgress: "FullyGraded",
-    submission: { submittedAt: submission.gradedAt.toISOString() },
+    submission: { submittedAt: submission.gradedAt },
   };
 }

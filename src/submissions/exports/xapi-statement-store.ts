@@ -1,12 +1,12 @@
-import { keysetArgs, toPage } from "../db/keyset.js";
-import type { Database } from "../db/prisma.js";
-import type { Prisma } from "../generated/prisma/client.js";
-import type { Page, PageQuery } from "../schemas/page.js";
+import { keysetArgs, toPage } from "../../db/keyset.js";
+import type { Database } from "../../db/prisma.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import type { Page, PageQuery } from "../../schemas/page.js";
 import { type XapiStatement, XapiStatementSchema } from "./xapi.js";
 
 /**
  * xapi_statements: a statement is frozen once, at grading time (in the grading's own transaction,
- * delivery/grade-outbox.ts), or, for a grade made before statements were stored, here, the first
+ * submissions/grade-outbox.ts), or, for a grade made before statements were stored, here, the first
  * time it is read. Every later read gets that same content, whatever has changed in the course or
  * the client since.
  */

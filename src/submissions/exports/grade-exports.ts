@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import type { ExportedExercise, GradedSubmission } from "./graded-submission.js";
+import type { SubmissionInWords } from "../submission-schema.js";
+import type { ExportedExercise } from "./graded-submission.js";
 import { GradescopeResultsSchema, toGradescopeResults } from "./gradescope.js";
 import { LtiAgsScoreSchema, toLtiAgsScore } from "./lti-ags.js";
 import { PrairieLearnResultsSchema, toPrairieLearnResults } from "./prairielearn.js";
@@ -20,7 +21,7 @@ interface ExportOptions {
 interface GradeExport {
   schema: z.ZodType;
   mediaType: string;
-  render(submission: GradedSubmission, exercise: ExportedExercise, options: ExportOptions): unknown;
+  render(submission: SubmissionInWords, exercise: ExportedExercise, options: ExportOptions): unknown;
 }
 
 export const EXPORT_FORMATS = ["lti-ags", "xapi", "gradescope", "prairielearn", "xqueue"] as const;

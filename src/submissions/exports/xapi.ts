@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type ExportedExercise, type GradedSubmission, scaledScore } from "./graded-submission.js";
+import type { SubmissionInWords } from "../submission-schema.js";
+import { type ExportedExercise, scaledScore } from "./graded-submission.js";
 
 /** Where our activity IRIs live; stable, so an LRS groups every attempt at one exercise together. */
 const ACTIVITY_IRI_BASE = "https://aprendiendo-docker.dev";
@@ -122,14 +123,14 @@ function xapiDuration(durationMs: number): string {
  * (xapi-statement-store.ts) and serve and push that copy, which an LRS then sees identical every time.
  */
 export function toXapiStatement(
-  submission: GradedSubmission,
+  submission: SubmissionInWords,
   exercise: ExportedExercise,
   options: { homePage: string },
 ): XapiStatement {
   return {
     id: submission.id,
     actor: { objectType: "Agent", account: { homePage: options.homePage, name: submission.learnerId } },
-    verb: submission.passed ? VERBS.passed : VERBS.failed,
+    verb: submission.status === "passed" ? VERBS.passed : VERBS.failed,
     object: {
       objectType: "Activity",
       id: exerciseActivityIri(exercise.id),
@@ -140,7 +141,7 @@ export function toXapiStatement(
     },
     result: {
       score: { scaled: scaledScore(submission), raw: submission.score, min: 0, max: Math.max(submission.maxScore, 1) },
-      success: submission.passed,
+      success: submission.status === "passed",
       completion: true,
       duration: xapiDuration(submission.durationMs),
     },
@@ -151,6 +152,6 @@ export function toXapiStatement(
         parent: [{ objectType: "Activity", id: `${ACTIVITY_IRI_BASE}/lessons/${encodeURIComponent(exercise.lesson)}` }],
       },
     },
-    timestamp: submission.gradedAt.toISOString(),
+    timestamp: submission.gradedAt,
   };
 }

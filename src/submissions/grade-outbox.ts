@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { NO_ROWS, type Sql, statement } from "../db/sql.js";
-import type { GradedSubmission } from "../exports/graded-submission.js";
-import { type LtiAgsScore, toLtiAgsScore } from "../exports/lti-ags.js";
-import { toXapiStatement } from "../exports/xapi.js";
+import { LtiGradePolicy } from "../generated/prisma/enums.js";
 import type { Exercise } from "../grading/exercise.js";
+import { type LtiAgsScore, toLtiAgsScore } from "./exports/lti-ags.js";
+import { toXapiStatement } from "./exports/xapi.js";
+import type { SubmissionInWords } from "./submission-schema.js";
 
 interface GradeForLms {
   clientId: string;
-  submission: GradedSubmission;
+  submission: SubmissionInWords;
   exercise: Exercise;
   /** The xAPI actor account homePage: the client's own, else XAPI_HOMEPAGE. */
   xapiHomePage: string;
@@ -49,7 +50,7 @@ const PLACEMENT_OF_LEARNER = statement<[clientId: string, learnerId: string, exe
     ORDER BY l.launched_at DESC
     LIMIT 1
       FOR UPDATE OF l`,
-  z.object({ placementId: z.string(), sub: z.string(), gradePolicy: z.enum(["best", "latest"]) }),
+  z.object({ placementId: z.string(), sub: z.string(), gradePolicy: z.enum(LtiGradePolicy) }),
 );
 
 /** What this learner's scores for the line item so far say, read after the lock above is held. */
@@ -137,7 +138,7 @@ async function enqueueLtiScore(tx: Sql, grade: GradeForLms): Promise<number> {
   const score: LtiAgsScore & { [CANVAS_SUBMISSION]?: { new_submission: boolean } } = {
     ...toLtiAgsScore(submission, exercise, {
       userId: where.sub,
-      timestamp: frozenTimestamp(submission.gradedAt, sent.lastTimestamp),
+      timestamp: frozenTimestamp(new Date(submission.gradedAt), sent.lastTimestamp),
     }),
     ...(sent.regrade ? { [CANVAS_SUBMISSION]: { new_submission: false } } : {}),
   };

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type ExportedExercise, type GradedSubmission, scaledScore } from "./graded-submission.js";
+import type { SubmissionInWords } from "../submission-schema.js";
+import { type ExportedExercise, scaledScore } from "./graded-submission.js";
 
 /**
  * The body an external grader returns to edX XQueue (`xqueue_body` of put_result): whether the
@@ -20,7 +21,7 @@ type XqueueReply = z.infer<typeof XqueueReplySchema>;
  * they differ (the problem's weight in the course): the score is then scaled to them.
  */
 export function toXqueueReply(
-  submission: GradedSubmission,
+  submission: SubmissionInWords,
   exercise: ExportedExercise,
   options: { maxPoints?: number | undefined } = {},
 ): XqueueReply {
@@ -34,14 +35,14 @@ export function toXqueueReply(
   const hints = submission.hints.map((hint) => `<p class="hint">${escapeHtml(hint)}</p>`).join("");
   const title = escapeHtml(exercise.title[submission.language]);
   return {
-    correct: submission.passed,
+    correct: submission.status === "passed",
     score: scaledScore(submission) * (options.maxPoints ?? pointsOf(submission)),
     msg: `<div class="aprendiendo-docker"><p>${title}: ${submission.score}/${submission.maxScore}</p><ul>${items}</ul>${hints}</div>`,
   };
 }
 
 /** An exercise worth no points still needs a positive maximum in edX: it counts as 1 point. */
-function pointsOf(submission: GradedSubmission): number {
+function pointsOf(submission: SubmissionInWords): number {
   return submission.maxScore > 0 ? submission.maxScore : 1;
 }
 

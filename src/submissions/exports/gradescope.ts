@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type ExportedExercise, type GradedSubmission, plainTextSummary } from "./graded-submission.js";
+import type { SubmissionInWords } from "../submission-schema.js";
+import { type ExportedExercise, plainTextSummary } from "./graded-submission.js";
 
 const Visibility = z.enum(["hidden", "after_due_date", "after_published", "visible"]);
 const OutputFormat = z.enum(["text", "html", "simple_format", "md", "ansi"]);
@@ -55,7 +56,7 @@ type GradescopeResults = z.infer<typeof GradescopeResultsSchema>;
  * The autograder's stdout is ours, not the student's, so it stays hidden.
  */
 export function toGradescopeResults(
-  submission: GradedSubmission,
+  submission: SubmissionInWords,
   exercise: ExportedExercise,
   options: { showExpected?: boolean | undefined } = {},
 ): GradescopeResults {
