@@ -68,12 +68,47 @@ async function withEngine<T>(
 
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
+/**
+ * `await_published_port PORT`, in bash: returns once the server behind host port PORT listens inside
+ * the running container that publishes it, or at once when no running container publishes it (the
+ * step then shows what a learner would see). Until that server listens, docker-proxy takes each
+ * connection and drops it: curl reads "connection reset", `docker push` reads "EOF". The wait reads
+ * the container's sockets instead of sending a request: a `curl localhost:3000` would count a visit.
+ * It ends on that event only; the caller's timeout bounds it. It says what it waited for, if it had
+ * to: the lesson's log line shows it, and so does a step that the lesson's timeout kept from running.
+ */
+const AWAIT_PUBLISHED_PORT = `await_published_port() {
+  local port=$1 pid target since=""
+  while :; do
+    read -r pid target < <(docker inspect -f '{{.State.Pid}}{{range $p, $b := .NetworkSettings.Ports}}{{range $b}} {{.HostPort}}={{$p}}{{end}}{{end}}' $(docker ps -q --filter status=running) 2>/dev/null |
+      awk -v port="$port" '{ for (i = 2; i <= NF; i++) if ($i ~ "^" port "=[0-9]+/tcp$") { split($i, p, "[=/]"); print $1, p[2]; exit } }')
+    if [ -z "$pid" ]; then
+      [ -z "$since" ] || echo "its container stopped after $(($(date +%s%3N) - since)) ms"
+      return 0
+    fi
+    if [ -n "$(nsenter --net="/proc/$pid/ns/net" ss -Hltn "sport = :$target")" ]; then
+      [ -z "$since" ] || echo "listening after $(($(date +%s%3N) - since)) ms"
+      return 0
+    fi
+    [ -n "$since" ] || { since=$(date +%s%3N); echo "host port $port: waiting for port $target in its container to listen"; }
+    sleep 0.2
+  done
+}`;
+
+/** The host ports a command reaches, as `localhost:8080` or `127.0.0.1:5000`: a curl, a push to a local registry. */
+const hostPorts = (command: string) => [
+  ...new Set(Array.from(command.matchAll(/\b(?:localhost|127\.0\.0\.1):(\d+)/g), (match) => match[1])),
+];
+
 /** One bash script per lesson: each step records its exit code and output, and `cd` carries over. */
 function scriptFor(steps: LessonStep[], dir: string): string {
-  const lines = ["set +e", `S=${quote(dir)}`];
+  const lines = ["set +e", AWAIT_PUBLISHED_PORT, `S=${quote(dir)}`];
   steps.forEach((step, index) => {
     const out = `>"$S/${index}.out" 2>&1`;
     if (step.kind === "skip") return;
+    // A learner runs the next command once the service answers; here that wait is on the event.
+    const ports = step.kind === "run" ? hostPorts(step.command) : [];
+    for (const port of ports) lines.push(`await_published_port ${port} >>"$S/${index}.wait"`);
     if (step.kind === "file") {
       lines.push(
         `mkdir -p "$(dirname ${quote(step.path)})" && cat >${quote(step.path)} <<'__LESSON_FILE__'`,
@@ -86,9 +121,10 @@ function scriptFor(steps: LessonStep[], dir: string): string {
       lines.push(`timeout -s INT 3 sh -c ${quote(step.command)} </dev/null ${out}`);
     } else if (step.answer !== undefined) {
       lines.push(`printf '%s\\n' ${quote(step.answer)} | { ${step.command}\n} ${out}`);
-    } else if (step.expect === "success" && startsInBackground(steps[index - 1])) {
-      // The service just started may not listen yet: a learner reading the output gives it a moment.
-      // Tried again until it answers (10 s at most); its last exit status is the step's.
+    } else if (step.expect === "success" && ports.length === 0 && startsInBackground(steps[index - 1])) {
+      // A service reached from another container (`wget http://servidor`), not through a host port:
+      // a learner reading the output gives it a moment. Tried again until it answers (10 s at most);
+      // its last exit status is the step's.
       lines.push(
         `_s=1; _n=0; while [ $_s -ne 0 ] && [ $_n -lt 20 ]; do [ $_n -gt 0 ] && sleep 0.5; _n=$((_n + 1)); { ${step.command}\n} </dev/null ${out}; _s=$?; done; (exit $_s)`,
       );
@@ -156,6 +192,7 @@ describe.concurrent("every lesson's commands run as written", () => {
           );
           let ran = 0;
           const skipped: string[] = [];
+          const waits: string[] = [];
           for (const [index, step] of steps.entries()) {
             if (step.kind === "skip") {
               skipped.push(`${step.commands.join(" && ")} (${step.reason}: ${NORUN_REASONS[step.reason]})`);
@@ -165,8 +202,12 @@ describe.concurrent("every lesson's commands run as written", () => {
             const output = async () =>
               (await readFile(path.join(dir, `${index}.out`), "utf8").catch(() => "")).trim().slice(-600);
             const what = step.kind === "file" ? `writing ${step.path}` : `$ ${step.command}`;
+            const waited = (await readFile(path.join(dir, `${index}.wait`), "utf8").catch(() => ""))
+              .trim()
+              .replaceAll("\n", "; ");
+            if (waited) waits.push(`${waited}, before ${what}`);
             if (code === undefined) {
-              problems.push(`${lesson.slug}: ${what} never ran`);
+              problems.push(`${lesson.slug}: ${what} never ran${waited ? ` (${waited})` : ""}`);
               continue;
             }
             ran++;
@@ -183,7 +224,8 @@ describe.concurrent("every lesson's commands run as written", () => {
           }
           console.log(
             `lesson-commands: ${String(lesson.order).padStart(2)} ${lesson.slug}: ${ran} steps in ${Date.now() - started} ms` +
-              (skipped.length ? `; not run here: ${skipped.join("; ")}` : ""),
+              (skipped.length ? `; not run here: ${skipped.join("; ")}` : "") +
+              (waits.length ? `; ${waits.join("; ")}` : ""),
           );
         }
       });
@@ -200,6 +242,10 @@ describe.concurrent("every lesson's commands run as written", () => {
       try {
         // The lab's engines have a registry on 127.0.0.1:5000 in their network; this engine gets its own.
         await run("docker", ["run", "-d", "--name", "registro-del-laboratorio", "-p", "5000:5000", "registry:2"], {
+          env,
+        });
+        // The solutions push to it at once; a learner's registry has had the lesson's time to start.
+        await run("nsenter", [`--net=${netns}`, "bash", "-c", `${AWAIT_PUBLISHED_PORT}\nawait_published_port 5000`], {
           env,
         });
         for (const exercise of curriculum.exercises.values()) {
