@@ -1,6 +1,6 @@
 import path from "node:path";
 import { buildApp } from "./app.js";
-import { loadConfigOrExit } from "./config/config.js";
+import { type Config, loadConfigOrExit } from "./config/config.js";
 import { migrateDatabase } from "./db/migrate.js";
 import type { Readiness } from "./health/readiness.js";
 import { chooseLogOutput, createLogger } from "./logger.js";
@@ -10,7 +10,22 @@ import { errorCode } from "./schemas/guards.js";
 import { isLoopbackHost, signInSelfStudy, writeSignInLink } from "./sessions/self-study.js";
 import { databaseWhere, describeStart } from "./start-summary.js";
 
-const SHUTDOWN_TIMEOUT_MS = 15_000;
+/**
+ * How long a shutdown may take before the service gives up on it and exits 1. What it waits for is
+ * bounded by the service's own deadlines: a request still arriving (REQUEST_TIMEOUT_MS), a grading's
+ * wait for the engine and its run (3 × DOCKER_EXEC_TIMEOUT_MS), a query's wait for a connection and
+ * its run. Twice their sum, and never under a minute (2 min with the defaults), leaves a busy
+ * machine's slow but clean shutdown time to finish, PostgreSQL's shutdown checkpoint included;
+ * past it, something hangs.
+ */
+function shutdownLimitMs(config: Pick<Config, "http" | "grading" | "database">): number {
+  const longestRequestMs =
+    config.http.requestTimeoutMs +
+    3 * config.grading.execTimeoutMs +
+    config.database.poolWaitMs +
+    config.database.queryTimeoutMs;
+  return Math.max(60_000, 2 * longestRequestMs);
+}
 
 /** Start-up: configuration, database (embedded unless DATABASE_URL), migrations, then listen. */
 async function main(): Promise<void> {
@@ -63,10 +78,12 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     app.log.info({ signal }, "shutting down: draining in-flight requests");
-    const forceExit = setTimeout(() => {
-      app.log.error("shutdown took too long; exiting");
+    let waitingFor = "in-flight requests and the database connections";
+    const limitMs = shutdownLimitMs(config);
+    const giveUp = setTimeout(() => {
+      app.log.error(`shutdown did not finish in ${limitMs / 1000} s, still waiting for ${waitingFor}; exiting`);
       process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
+    }, limitMs).unref();
     // server.close() only reaps sockets idle at that instant; a keep-alive socket whose request
     // finishes later would hold the close open for keepAliveTimeout (72 s) unless reaped too.
     const reapIdle = setInterval(() => app.server.closeIdleConnections(), 100).unref();
@@ -76,10 +93,11 @@ async function main(): Promise<void> {
       // The host destroys every sandbox when it stops: nothing of them outlives the service it served.
       sandboxHost?.stop();
       if (embedded) {
+        waitingFor = "the embedded PostgreSQL to stop";
         await embedded.stop();
         app.log.info("embedded PostgreSQL stopped");
       }
-      clearTimeout(forceExit);
+      clearTimeout(giveUp);
       process.exit(0);
     } catch (error) {
       app.log.error({ err: error }, "error during shutdown");
@@ -92,6 +110,8 @@ async function main(): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    // A SIGTERM before the socket was bound closes the app under listen(): the shutdown goes on.
+    if (shuttingDown) return;
     app.log.fatal(listenFailure(error, config));
     await app.close();
     await embedded?.stop();
@@ -101,25 +121,27 @@ async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  if (output.forPeople) {
-    const readiness = await app.inject({ method: "GET", url: "/ready" });
-    process.stdout.write(
-      describeStart({
-        url,
-        database: embedded ? { embedded: embeddedDataDir } : { external: databaseWhere(config.databaseUrl ?? "") },
-        dockerHost: config.docker.host ?? "unix:///var/run/docker.sock",
-        docker: readiness.json<Readiness>().dependencies.docker,
-        sandboxes: config.sandboxes.enabled,
-        logLevel: output.level,
-      }),
-    );
-  }
+  // A SIGTERM right after listening closes the app and its database under these steps (the
+  // summary's /ready, the self-study link): the shutdown goes on, and it decides the exit code.
+  try {
+    if (output.forPeople) {
+      const readiness = await app.inject({ method: "GET", url: "/ready" });
+      process.stdout.write(
+        describeStart({
+          url,
+          database: embedded ? { embedded: embeddedDataDir } : { external: databaseWhere(config.databaseUrl ?? "") },
+          dockerHost: config.docker.host ?? "unix:///var/run/docker.sock",
+          docker: readiness.json<Readiness>().dependencies.docker,
+          sandboxes: config.sandboxes.enabled,
+          logLevel: output.level,
+        }),
+      );
+    }
 
-  // Self-study: the embedded database on an address only this computer reaches. In a terminal the
-  // link is printed to be clicked; output that is not a terminal ends up in a log, which must hold
-  // no session token, so there the link goes to a file only this user can read.
-  if (embedded && isLoopbackHost(config.host)) {
-    try {
+    // Self-study: the embedded database on an address only this computer reaches. In a terminal the
+    // link is printed to be clicked; output that is not a terminal ends up in a log, which must hold
+    // no session token, so there the link goes to a file only this user can read.
+    if (embedded && isLoopbackHost(config.host)) {
       const link = await signInSelfStudy(app.prisma, url);
       if (process.stdout.isTTY) {
         process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
@@ -129,14 +151,13 @@ async function main(): Promise<void> {
           `\nThe link that signs you in to the course is in ${file} (not printed: this output is not a terminal)\n\n`,
         );
       }
-    } catch (error) {
-      // A SIGTERM right after listening closes the database under this step: the shutdown goes on.
-      if (!shuttingDown) throw error;
+    } else if (embedded) {
+      log(
+        `no self-study link: HOST ${config.host} is reachable from other computers; learners sign in through an API client's sessions`,
+      );
     }
-  } else if (embedded) {
-    log(
-      `no self-study link: HOST ${config.host} is reachable from other computers; learners sign in through an API client's sessions`,
-    );
+  } catch (error) {
+    if (!shuttingDown) throw error;
   }
 }
 

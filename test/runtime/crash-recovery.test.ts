@@ -162,7 +162,7 @@ describe("an orphaned PostgreSQL on the data folder", () => {
     const first = start({ DATA_DIR: dataDir });
     await listening(first);
     first.child.kill("SIGTERM");
-    expect(await exitCode(first.child)).toBe(0);
+    expect(await exitCode(first.child), first.output()).toBe(0);
     const gone = await run(process.execPath, ["-e", "console.log(process.pid)"]);
     await writeFile(path.join(dataDir, "postgres.owner"), `${gone.stdout.trim()}\n\nnode src/server.ts\n`);
     const orphan = new EmbeddedPostgres({
