@@ -74,12 +74,15 @@ const hintKey = (hint: HintRef | { state?: string; failed?: string } | { grader:
         : `${hint.state ?? "*"}/${hint.failed ?? "*"}`;
 
 /**
- * Attempts that build run one at a time on each engine, from the build to the cleanup that removes
- * what they built. A learner's engine builds one thing at a time. On the containerd store, removing
- * an image lets the garbage collector take blobs that a build exporting at that moment still names:
- * BuildKit then fails with "failed to solve: not found" (imagen-multietapa and contador-en-imagen,
- * in two full runs, while an earlier attempt's `docker rmi` ran beside their build). Two builds side
- * by side failed that way too, once. The engine's race, not the grader's.
+ * On each engine, attempts that build and attempts that remove build cache type their commands one at
+ * a time. After a build has exported its image, BuildKit records it in the build history, and that
+ * record walks the build's cache keys (to write its provenance, with or without --provenance=false);
+ * a build cache prune at that moment deletes keys it walks, and the finished build fails with "failed
+ * to solve: not found" (BuildKit 0.13, as in Engine 26; fixed in 0.23 by moby/buildkit#5999). Such a
+ * prune is limpieza-selectiva's `docker system prune --filter label=curso=basura`: the engine applies
+ * no label filter to the build cache. Beside a loop of imagen-multietapa builds on the containerd
+ * store, that prune every second failed 7 of 48 builds; 1600 `docker rmi` and 140 container and
+ * volume removals failed none of 53.
  */
 const buildQueues = new Map<string, Promise<unknown>>();
 function oneBuildAtATime<T>(store: string, build: () => Promise<T>): Promise<T> {
@@ -90,6 +93,8 @@ function oneBuildAtATime<T>(store: string, build: () => Promise<T>): Promise<T> 
   );
   return turn;
 }
+const BUILDS = /\bdocker (image |buildx )?build\b|--build\b/;
+const PRUNES_BUILD_CACHE = /\bdocker (system|builder|buildx) prune\b/;
 
 /**
  * containerd as Debian 13 ships it starts watching a container's cgroup for OOM kills only after the
@@ -153,18 +158,7 @@ async function tryAttemptMindingTheEngine(
   return tried;
 }
 
-function tryAttempt(store: string, exercise: ContainerExercise, run: readonly string[], language: "es" | "en") {
-  const builds = run.some((line) => /\bdocker (image |buildx )?build\b|--build\b/.test(line));
-  const attempt = () => typeGradeAndCleanUp(store, exercise, run, language);
-  return builds ? oneBuildAtATime(store, attempt) : attempt();
-}
-
-async function typeGradeAndCleanUp(
-  store: string,
-  exercise: ContainerExercise,
-  run: readonly string[],
-  language: "es" | "en",
-) {
+async function tryAttempt(store: string, exercise: ContainerExercise, run: readonly string[], language: "es" | "en") {
   const engine = stores.find((s) => s.store === store)?.engine ?? {};
   const t = apps.get(store);
   if (!t) throw new Error(`no app for the ${store} store`);
@@ -173,7 +167,9 @@ async function typeGradeAndCleanUp(
   const folder = await learnerFolder(exercise);
   try {
     const lines = name ? withContainerName(run, exercise.containerName, name) : run;
-    await runAsLearner(lines, engine, folder);
+    await (run.some((line) => BUILDS.test(line) || PRUNES_BUILD_CACHE.test(line))
+      ? oneBuildAtATime(store, () => runAsLearner(lines, engine, folder))
+      : runAsLearner(lines, engine, folder));
     const body = await submitGraded(t, {
       exerciseId: exercise.id,
       containerName: name,
