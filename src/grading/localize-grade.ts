@@ -65,11 +65,8 @@ export function localizeGrade(
             : localize(GRADER_MESSAGES.notCheckedWithoutContainer, language, { name })
           : localize(graded.passed ? check.feedback.pass : check.feedback.fail, language, { name, expected, actual });
     return {
-      id: graded.id,
+      ...outcomeOf(graded),
       description: check ? localize(check.description, language, { name }) : graded.id,
-      passed: graded.passed,
-      points: graded.points,
-      maxPoints: graded.maxPoints,
       feedback,
       expected,
       actual,
@@ -82,6 +79,11 @@ export function localizeGrade(
     return hint ? [localize(hint.text, language, ref.with)] : [];
   });
   return { checks, hints: [...new Set(hints)] };
+}
+
+/** What a check's result keeps of the grade as it is, whatever the language. */
+function outcomeOf({ id, passed, points, maxPoints }: GradedCheck) {
+  return { id, passed, points, maxPoints };
 }
 
 /** A question's check: its pass or fail words, then what each chosen option says about itself. */
@@ -98,11 +100,8 @@ function localizeAnswer(exercise: QuestionExercise, graded: GradedCheck, languag
         .join(" ")
     : "";
   return {
-    id: graded.id,
+    ...outcomeOf(graded),
     description: question ? localize(question.prompt, language) : graded.id,
-    passed: graded.passed,
-    points: graded.points,
-    maxPoints: graded.maxPoints,
     feedback,
     expected,
     actual,
