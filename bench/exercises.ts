@@ -7,7 +7,7 @@ import { loadCurriculum } from "../src/content/load-curriculum.js";
 import { planObservations } from "../src/grading/checks.js";
 import type { ContainerExercise } from "../src/grading/exercise.js";
 import { newClient } from "./grading.js";
-import type { BenchContext } from "./lesson.js";
+import type { BenchContext } from "./lessons.js";
 import { log, projectRoot } from "./support/processes.js";
 import { markdownTable, type TargetRow } from "./support/report.js";
 

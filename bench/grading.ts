@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { createApiClient } from "../src/clients/api-clients.js";
 import { createDatabaseClient } from "../src/db/prisma.js";
-import type { BenchContext } from "./lesson.js";
+import type { BenchContext } from "./lessons.js";
 import { createLearnerContainers } from "./support/containers.js";
 import type { BenchDatabaseServer } from "./support/database.js";
 import { type LoadResult, measureInRounds } from "./support/load.js";
@@ -123,7 +123,7 @@ export async function benchGrading(
 export async function newClient(databaseUrl: string) {
   const db = createDatabaseClient(databaseUrl);
   try {
-    const { client, key } = await createApiClient(db, { name: "bench", scopes: ["admin"] });
+    const { client, key } = await createApiClient({ prisma: db }, { name: "bench", scopes: ["admin"] });
     return { id: client.id, key };
   } finally {
     await db.$disconnect();

@@ -12,7 +12,7 @@ import {
   recordGradedSubmission,
   submissionListStatement,
 } from "../src/submissions/submission-store.js";
-import type { BenchContext } from "./lesson.js";
+import type { BenchContext } from "./lessons.js";
 import { log } from "./support/processes.js";
 import { markdownTable, type TargetRow } from "./support/report.js";
 
@@ -31,7 +31,7 @@ const PROBE = "growth-probe";
 export async function benchGrowth(context: BenchContext & { serviceDatabaseUrl: string }) {
   const base = `http://127.0.0.1:${context.service.port}`;
   const prisma = createDatabaseClient(context.serviceDatabaseUrl);
-  const { client, key } = await createApiClient(prisma, { name: "bench-growth", scopes: ["admin"] }).finally(() =>
+  const { client, key } = await createApiClient({ prisma }, { name: "bench-growth", scopes: ["admin"] }).finally(() =>
     prisma.$disconnect(),
   );
   const authorization = `Bearer ${key}`;

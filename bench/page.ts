@@ -7,7 +7,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_FLAGS } from "../test/support/chromium.js";
-import type { BenchContext } from "./lesson.js";
+import type { BenchContext } from "./lessons.js";
 import { log } from "./support/processes.js";
 import { markdownTable } from "./support/report.js";
 

@@ -2,7 +2,7 @@ import path from "node:path";
 import { createApiClient } from "../src/clients/api-clients.js";
 import { createDatabaseClient } from "../src/db/prisma.js";
 import { findFreePort } from "../src/runtime/find-free-port.js";
-import type { BenchContext } from "./lesson.js";
+import type { BenchContext } from "./lessons.js";
 import type { BenchDatabaseServer } from "./support/database.js";
 import { type LoadResult, measureInRounds } from "./support/load.js";
 import { log, startNodeProcess } from "./support/processes.js";
@@ -21,8 +21,8 @@ export async function benchProgress(
 ) {
   const base = `http://127.0.0.1:${context.service.port}`;
   const db = createDatabaseClient(context.serviceDatabaseUrl);
-  const { key, client } = await createApiClient(db, { name: "bench-progress", scopes: ["admin"] }).finally(() =>
-    db.$disconnect(),
+  const { key, client } = await createApiClient({ prisma: db }, { name: "bench-progress", scopes: ["admin"] }).finally(
+    () => db.$disconnect(),
   );
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
   const exercises = (

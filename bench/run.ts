@@ -13,7 +13,7 @@ import { benchEngineCalls } from "./engine-calls.js";
 import { benchExercises } from "./exercises.js";
 import { benchGrading } from "./grading.js";
 import { benchGrowth } from "./growth.js";
-import { benchLessons } from "./lesson.js";
+import { benchLessons } from "./lessons.js";
 import { benchPage } from "./page.js";
 import { benchProgress } from "./progress.js";
 import { benchSandboxes } from "./sandbox-section.js";

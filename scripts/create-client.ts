@@ -66,7 +66,7 @@ if (databaseUrl) {
 const db = createDatabaseClient(databaseUrl);
 try {
   await migrateDatabase(databaseUrl, log);
-  const { client, key } = await createApiClient(db, input.data);
+  const { client, key } = await createApiClient({ prisma: db }, input.data);
   log(`created client ${client.id} "${client.name}" with scopes ${client.scopes.join(", ")}`);
   log("the key below is shown only now; store it in your LMS's secret store:");
   console.log(key);

@@ -16,13 +16,13 @@ import { idempotencyPlugin } from "./plugins/idempotency.js";
 import { inputHygienePlugin } from "./plugins/input-hygiene.js";
 import { labsPlugin } from "./plugins/labs.js";
 import { openApiPlugin } from "./plugins/openapi.js";
-import { prismaPlugin } from "./plugins/prisma.js";
 import { problemHandler, replyWithProblem, writeClientErrorProblem } from "./plugins/problem-handler.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { sandboxesPlugin } from "./plugins/sandboxes.js";
 import { secretsKeyPlugin } from "./plugins/secrets-key.js";
 import { securityPlugin } from "./plugins/security.js";
 import { shutdownPlugin } from "./plugins/shutdown.js";
+import { storagePlugin } from "./plugins/storage.js";
 import { routes } from "./routes/index.js";
 import type { SandboxProvider } from "./sandbox/sandbox-provider.js";
 
@@ -103,7 +103,7 @@ export async function buildApp(
   await app.register(inputHygienePlugin);
   await app.register(shutdownPlugin);
   await app.register(openApiPlugin, { version: API_VERSION, requireAuth: config.requireAuth });
-  await app.register(prismaPlugin, { databaseUrl: config.databaseUrl, deadlines: config.database });
+  await app.register(storagePlugin, { databaseUrl: config.databaseUrl, deadlines: config.database });
   await app.register(secretsKeyPlugin, { secretsKey: config.secretsKey });
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(rateLimitPlugin, {

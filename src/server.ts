@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     // link is printed to be clicked; output that is not a terminal ends up in a log, which must hold
     // no session token, so there the link goes to a file only this user can read.
     if (embedded && isLoopbackHost(config.host)) {
-      const link = await signInSelfStudy(app.prisma, url);
+      const link = await signInSelfStudy(app.storage, url);
       if (process.stdout.isTTY) {
         process.stdout.write(`\nOpen the course in your browser (this link signs you in):\n    ${link}\n\n`);
       } else {

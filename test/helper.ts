@@ -95,7 +95,7 @@ export async function createTestClient(
   scopes: Scope[],
   name = "test client",
 ): Promise<{ id: string; key: string; auth: string }> {
-  const { client, key } = await createApiClient(db, { name, scopes });
+  const { client, key } = await createApiClient({ prisma: db }, { name, scopes });
   return { id: client.id, key, auth: `Bearer ${key}` };
 }
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Curriculum } from "../content/load-curriculum.js";
 import { keysetSql, toPage } from "../db/keyset.js";
 import { type Sql, type Statement, statement } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { NotFound } from "../errors/domain-errors.js";
 import { LtiContextRosterStatus } from "../generated/prisma/enums.js";
 import { type Exercise, maxScoreOf } from "../grading/exercise.js";
@@ -328,7 +329,7 @@ async function classOf(sql: Sql, curriculum: Curriculum, ref: ClassRef) {
 
 /** Per exercise of the class: how its learners do, the medians to pass, what fails and what is hinted most. */
 export async function readClassSummary(
-  sql: Sql,
+  { sql }: Storage,
   curriculum: Curriculum,
   ref: ClassRef,
   language: Language,
@@ -400,7 +401,7 @@ export async function readClassSummary(
  * first did, then those only the roster lists, in the order it first listed them.
  */
 export async function listClassLearners(
-  sql: Sql,
+  { sql }: Storage,
   curriculum: Curriculum,
   ref: ClassRef,
   page: PageQuery,
@@ -424,7 +425,7 @@ export async function listClassLearners(
 }
 
 /** Every learner of the class, for the teacher's page and the CSV export. */
-export async function readWholeClass(sql: Sql, curriculum: Curriculum, ref: ClassRef) {
+export async function readWholeClass({ sql }: Storage, curriculum: Curriculum, ref: ClassRef) {
   const { exercises, roster } = await classOf(sql, curriculum, ref);
   const ids = exercises.map((exercise) => exercise.id);
   const rows = await sql.rows(membersStatement(undefined), [ref.clientId, ref.platformId, ref.contextId, ids]);

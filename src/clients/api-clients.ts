@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
-import type { Database } from "../db/prisma.js";
-import { type Sql, statement } from "../db/sql.js";
+import { statement } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from "./api-key.js";
@@ -57,7 +57,7 @@ function toView(row: ApiClientRow): ApiClientView {
 
 /** Creates a client and returns its key: the only moment the plain key exists. */
 export async function createApiClient(
-  db: Database,
+  { prisma: db }: Pick<Storage, "prisma">,
   input: NewApiClient,
 ): Promise<{ client: ApiClientView; key: string }> {
   const key = generateApiKey();
@@ -90,7 +90,7 @@ const MAX_CACHED_KEYS = 10_000;
  * immediate. Unknown keys are never remembered, so the failed-auth budget still counts each guess.
  * Concurrent requests with one key share one lookup.
  */
-export function createApiKeyCache(sql: Sql, ttlMs: number) {
+export function createApiKeyCache({ sql }: Storage, ttlMs: number) {
   type Entry = { expiresAt: number; client: Promise<AuthenticatedClient | null>; clientId?: string };
   const entries = new Map<string, Entry>();
   const drop = (keyHash: string, entry: Entry) => {
@@ -131,7 +131,7 @@ export function createApiKeyCache(sql: Sql, ttlMs: number) {
 }
 export type ApiKeyCache = ReturnType<typeof createApiKeyCache>;
 
-export async function listApiClients(db: Database, page: PageQuery) {
+export async function listApiClients({ prisma: db }: Storage, page: PageQuery) {
   const { where, ...order } = keysetArgs("createdAt", "asc", page);
   const rows = await db.apiClient.findMany({ where: { revokedAt: null, ...where }, ...order });
   return toPage(rows, page, (row) => row.createdAt, toView);
@@ -142,7 +142,7 @@ export async function listApiClients(db: Database, page: PageQuery) {
  * ApiKeyCache.forget) and within CACHE_TTL_MS on the others. The row
  * stays, so the learners, grades and webhooks it owns are kept for audit and reach no one else.
  */
-export async function deleteApiClient(db: Database, id: string): Promise<void> {
+export async function deleteApiClient({ prisma: db }: Storage, id: string): Promise<void> {
   const { count } = await db.apiClient.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
   if (count === 0) throw new NotFound(`No API client ${id}`);
 }
@@ -153,7 +153,10 @@ export async function deleteApiClient(db: Database, id: string): Promise<void> {
  * the key of a client made by LTI Dynamic Registration is first shown: that client is made in the LMS
  * admin's browser, where no key is ever shown.
  */
-export async function replaceApiKey(db: Database, id: string): Promise<{ client: ApiClientView; key: string }> {
+export async function replaceApiKey(
+  { prisma: db }: Storage,
+  id: string,
+): Promise<{ client: ApiClientView; key: string }> {
   const key = generateApiKey();
   const { count } = await db.apiClient.updateMany({
     where: { id, revokedAt: null },

@@ -1,4 +1,5 @@
 import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { open, seal } from "./secret-box.js";
 
 /** What the canary holds; only whether it opens to this with the configured key matters. */
@@ -15,7 +16,7 @@ const SECRETS_KEY_MISMATCH =
  * kind must open with the key before the canary is sealed. Without a key there is nothing to check
  * (webhook-secrets.ts refuses to start without one when encrypted webhook secrets exist).
  */
-export async function checkSecretsKey(db: Database, key: Buffer | undefined): Promise<void> {
+export async function checkSecretsKey({ prisma: db }: Storage, key: Buffer | undefined): Promise<void> {
   if (!key) return;
   const canary = await db.secretsKeyCanary.findUnique({ where: { id: 1 } });
   if (canary) {

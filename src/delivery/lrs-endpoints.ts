@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { seal } from "../crypto/secret-box.js";
-import { keysetArgs, toPage } from "../db/keyset.js";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
-import { ATTEMPT_LOG, DeliveryAttemptSchema, lastAttemptOf, toAttemptLog } from "./attempt-log.js";
+import { DeliveryAttemptSchema, lastAttemptOf, pageOfDeliveries } from "./attempt-log.js";
 import { LRS_DELIVERY_STATUS_VALUES } from "./delivery-status.js";
 import { isRefusedAtRegistration } from "./outbound.js";
 
@@ -55,7 +54,7 @@ const toView = (row: LrsRow): z.infer<typeof LrsSchema> => ({
  * not, since the LRS can read them from GET /v1/xapi/statements.
  */
 export async function putLrs(
-  db: Database,
+  { prisma: db }: Storage,
   clientId: string,
   input: z.infer<typeof NewLrsSchema>,
   options: { allowPrivateUrls: boolean; secretsKey: Buffer | undefined },
@@ -81,38 +80,26 @@ export async function putLrs(
   return toView(row);
 }
 
-export async function getLrs(db: Database, clientId: string) {
+export async function getLrs({ prisma: db }: Storage, clientId: string) {
   const row = await db.lrsEndpoint.findUnique({ where: { clientId } });
   if (!row) throw new NotFound("This client has no LRS: PUT /v1/lrs sets one.");
   return toView(row);
 }
 
 /** Removes the LRS and its undelivered statements. */
-export async function deleteLrs(db: Database, clientId: string): Promise<void> {
+export async function deleteLrs({ prisma: db }: Storage, clientId: string): Promise<void> {
   const { count } = await db.lrsEndpoint.deleteMany({ where: { clientId } });
   if (count === 0) throw new NotFound("This client has no LRS.");
 }
 
-export async function listLrsDeliveries(db: Database, clientId: string, page: PageQuery) {
-  const { where, ...order } = keysetArgs("createdAt", "desc", page);
-  const rows = await db.lrsDelivery.findMany({
-    where: { clientId, ...where },
-    ...order,
-    include: { attemptLog: ATTEMPT_LOG },
-  });
-  return toPage(
-    rows,
+export async function listLrsDeliveries({ prisma: db }: Storage, clientId: string, page: PageQuery) {
+  return pageOfDeliveries(
     page,
-    (row) => row.createdAt,
-    (row): z.infer<typeof LrsDeliverySchema> => ({
-      id: row.id,
+    ({ where, ...args }) => db.lrsDelivery.findMany({ where: { clientId, ...where }, ...args }),
+    (row) => ({
       statementId: row.statementId,
       status: LRS_DELIVERY_STATUS_VALUES[row.status],
-      attempts: row.attempts,
       ...lastAttemptOf(row.attemptLog),
-      createdAt: row.createdAt.toISOString(),
-      deliveredAt: row.deliveredAt?.toISOString() ?? null,
-      attemptLog: toAttemptLog(row.attemptLog),
     }),
   );
 }

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
 import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { NotFound, WebhookUrlRefused } from "../errors/domain-errors.js";
 import { WebhookDeliveryStatus } from "../generated/prisma/enums.js";
 import type { PageQuery } from "../schemas/page.js";
-import { ATTEMPT_LOG, DeliveryAttemptSchema, toAttemptLog } from "./attempt-log.js";
+import { DeliveryAttemptSchema, pageOfDeliveries } from "./attempt-log.js";
 import { WebhookEventSchema } from "./events.js";
 import { isRefusedAtRegistration } from "./outbound.js";
 import { generateWebhookSecret } from "./signature.js";
@@ -60,7 +61,7 @@ function toView(row: WebhookRow): z.infer<typeof WebhookSchema> {
 }
 
 export async function createWebhook(
-  db: Database,
+  { prisma: db }: Storage,
   clientId: string,
   input: z.infer<typeof NewWebhookSchema>,
   options: { allowPrivateUrls: boolean; secretsKey: Buffer | undefined },
@@ -82,7 +83,7 @@ export async function createWebhook(
   return { ...toView(row), secret };
 }
 
-export async function listWebhooks(db: Database, clientId: string, page: PageQuery) {
+export async function listWebhooks({ prisma: db }: Storage, clientId: string, page: PageQuery) {
   const { where, ...order } = keysetArgs("createdAt", "asc", page);
   const rows = await db.webhookEndpoint.findMany({ where: { clientId, ...where }, ...order });
   return toPage(rows, page, (row) => row.createdAt, toView);
@@ -95,35 +96,23 @@ async function ownedWebhook(db: Database, clientId: string, id: string) {
   return row;
 }
 
-export async function deleteWebhook(db: Database, clientId: string, id: string): Promise<void> {
+export async function deleteWebhook({ prisma: db }: Storage, clientId: string, id: string): Promise<void> {
   await ownedWebhook(db, clientId, id);
   await db.webhookEndpoint.delete({ where: { id } });
 }
 
 /** Newest first, each with every attempt made so far. */
-export async function listDeliveries(db: Database, clientId: string, webhookId: string, page: PageQuery) {
+export async function listDeliveries({ prisma: db }: Storage, clientId: string, webhookId: string, page: PageQuery) {
   await ownedWebhook(db, clientId, webhookId);
-  const { where, ...order } = keysetArgs("createdAt", "desc", page);
-  const rows = await db.webhookDelivery.findMany({
-    where: { endpointId: webhookId, ...where },
-    ...order,
-    include: { attemptLog: ATTEMPT_LOG },
-  });
-  return toPage(
-    rows,
+  return pageOfDeliveries(
     page,
-    (row) => row.createdAt,
-    (row): z.infer<typeof WebhookDeliverySchema> => ({
-      id: row.id,
+    ({ where, ...args }) => db.webhookDelivery.findMany({ where: { endpointId: webhookId, ...where }, ...args }),
+    (row) => ({
       eventId: row.eventId,
       event: WebhookEventSchema.parse(row.event),
       status: row.status,
-      attempts: row.attempts,
       nextAttemptAt: row.status === "pending" ? row.nextAttemptAt.toISOString() : null,
-      createdAt: row.createdAt.toISOString(),
-      deliveredAt: row.deliveredAt?.toISOString() ?? null,
       payload: WebhookDeliverySchema.shape.payload.parse(row.payload),
-      attemptLog: toAttemptLog(row.attemptLog),
     }),
   );
 }

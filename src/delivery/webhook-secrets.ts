@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { open, seal } from "../crypto/secret-box.js";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 
 type StoredSecret = { secret: string | null; secretEncrypted: string | null };
 
@@ -32,7 +32,7 @@ export function signingSecret(stored: StoredSecret, key: Buffer | undefined): st
  * those deliveries one by one.
  */
 export async function sealPlaintextWebhookSecrets(
-  db: Database,
+  { prisma: db }: Storage,
   key: Buffer | undefined,
   log: FastifyBaseLogger,
 ): Promise<void> {

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { z } from "zod";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import type { SettledStatus } from "./delivery-status.js";
 import type { OutboundPolicy } from "./outbound.js";
 import { type ClaimedRow, claimDue, type NextState, type Outbox, pruneSettled, recordAttempt } from "./outbox.js";
@@ -19,7 +19,7 @@ interface WorkerSettings {
 
 /** What a channel's send needs from the service. */
 export interface ChannelContext {
-  db: Database;
+  storage: Storage;
   outbound: OutboundPolicy;
   /** Opens secrets stored sealed (webhook secrets, LRS passwords, the tool's LTI key). */
   secretsKey: Buffer | undefined;
@@ -64,7 +64,7 @@ export function channel<Row extends ClaimedRow>(spec: Channel<Row>): AnyChannel 
     outbox: spec.outbox,
     batch: spec.batch,
     async claimAndSend(context, leaseMs) {
-      const rows = await claimDue(context.db, spec.outbox, spec.claimed, leaseMs, spec.batch);
+      const rows = await claimDue(context.storage.prisma, spec.outbox, spec.claimed, leaseMs, spec.batch);
       if (rows.length === 0) return [];
       const outcomes = await spec.send(rows, context);
       return rows.map((row): [ClaimedRow, Outcome] => [
@@ -110,7 +110,7 @@ export function startDeliveryWorker(
     const sent = await outbox.claimAndSend(context, settings.leaseMs);
     for (const [row, outcome] of sent) {
       const next = nextState(outcome, row.attempts, settings);
-      await recordAttempt(context.db, outbox.outbox, row, outcome, next);
+      await recordAttempt(context.storage.prisma, outbox.outbox, row, outcome, next);
       if (outcome.status === "retry" || outcome.status === "failed") {
         context.log.warn(
           { channel: outbox.name, delivery: row.id, attempt: row.attempts, error: outcome.error, next },
@@ -160,7 +160,7 @@ export function startDeliveryWorker(
 
 /** Prunes every outbox by the one rule (see pruneSettled); any replica may run it. */
 export async function pruneDeliveries(
-  db: Database,
+  { prisma: db }: Storage,
   channels: readonly AnyChannel[],
   retentionDays: number,
 ): Promise<number> {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { LabEngineTaken, LabRefused, NotFound } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { LabEngineOrigin } from "../generated/prisma/enums.js";
@@ -83,7 +83,7 @@ export async function allowedEngineUrl(url: string, allowlist: readonly string[]
  * unique in the database, so two registrations racing cannot both win.
  */
 export async function registerLabEngine(
-  db: Database,
+  { prisma: db }: Storage,
   allowlist: readonly string[],
   input: z.infer<typeof NewLabEngineSchema>,
 ): Promise<LabEngine> {
@@ -112,14 +112,18 @@ export async function claimEngine(
 }
 
 /** The engines registered to this client, oldest first: the ids its learners' labs can name. */
-export async function listLabEngines(db: Database, clientId: string, page: PageQuery): Promise<Page<LabEngine>> {
+export async function listLabEngines(
+  { prisma: db }: Storage,
+  clientId: string,
+  page: PageQuery,
+): Promise<Page<LabEngine>> {
   const args = keysetArgs("createdAt", "asc", page);
   const rows = await db.labEngine.findMany({ ...args, where: { AND: [{ clientId }, args.where] } });
   return toPage(rows, page, (row) => row.createdAt, toView);
 }
 
 /** Unregisters an engine (admin): the labs on it go with it, so its learners are graded as learners without a lab. */
-export async function deleteLabEngine(db: Database, id: string): Promise<void> {
+export async function deleteLabEngine({ prisma: db }: Storage, id: string): Promise<void> {
   const { count } = await db.labEngine.deleteMany({ where: { id } });
   if (count === 0) throw new NotFound(`There is no lab engine ${id}.`);
 }

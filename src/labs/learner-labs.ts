@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { open, seal } from "../crypto/secret-box.js";
 import type { Database } from "../db/prisma.js";
-import { type Sql, statement } from "../db/sql.js";
+import { statement } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { createDockerEngine, type DockerEngine, type EngineOptions } from "../docker/engine.js";
 import { LabRefused, NotFound, SharedEngineNotGranted } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -58,7 +59,7 @@ interface LabSettings {
  * another client, or none, is the same refusal, so the answer does not tell which engines exist.
  */
 export async function setLab(
-  db: Database,
+  { prisma: db }: Storage,
   settings: LabSettings,
   input: { clientId: string; learnerId: string } & z.infer<typeof LabRequestSchema>,
 ): Promise<Lab> {
@@ -151,7 +152,7 @@ export async function registerServiceLab(
  * The labs the lab_engines migration removed because another client held their engine first: the
  * migration cannot tell anyone, so each start-up says it in its log until an operator deletes the rows.
  */
-export async function labConflictsAtMigration(db: Database) {
+export async function labConflictsAtMigration({ prisma: db }: Storage) {
   const rows = await db.labEngineMigrationConflict.findMany({ orderBy: { recordedAt: "asc" }, take: 100 });
   return rows.map((row) => ({
     clientId: row.clientId,
@@ -161,8 +162,9 @@ export async function labConflictsAtMigration(db: Database) {
   }));
 }
 
-export async function getLab(db: Database, clientId: string, learnerId: string): Promise<Lab> {
-  await requireKnownLearner(db, clientId, learnerId);
+export async function getLab(storage: Storage, clientId: string, learnerId: string): Promise<Lab> {
+  const db = storage.prisma;
+  await requireKnownLearner(storage, clientId, learnerId);
   const row = await db.learnerLab.findUnique({
     where: { clientId_learnerId: { clientId, learnerId } },
     include: { engine: true },
@@ -171,8 +173,9 @@ export async function getLab(db: Database, clientId: string, learnerId: string):
   return toLab(row);
 }
 
-export async function deleteLab(db: Database, clientId: string, learnerId: string): Promise<void> {
-  await requireKnownLearner(db, clientId, learnerId);
+export async function deleteLab(storage: Storage, clientId: string, learnerId: string): Promise<void> {
+  const db = storage.prisma;
+  await requireKnownLearner(storage, clientId, learnerId);
   await db.learnerLab.deleteMany({ where: { clientId, learnerId } });
 }
 
@@ -220,7 +223,7 @@ const MAX_REMEMBERED_WITHOUT_LAB = 10_000;
  * that exists is read every time, so removing one, or its TLS material, takes effect at once.
  */
 export function createLabEngines(options: {
-  sql: Sql;
+  storage: Storage;
   settings: LabSettings;
   defaultEngine: DockerEngine;
   engineOptions: Omit<EngineOptions, "host" | "tls">;
@@ -241,7 +244,7 @@ export function createLabEngines(options: {
       const rememberedAs = `${clientId}/${learnerId}`;
       const now = performance.now();
       const knownWithoutLab = (withoutLab.get(rememberedAs) ?? 0) > now;
-      const [lab] = knownWithoutLab ? [] : await options.sql.rows(findLabOf, [clientId, learnerId]);
+      const [lab] = knownWithoutLab ? [] : await options.storage.sql.rows(findLabOf, [clientId, learnerId]);
       if (!lab) {
         if (!knownWithoutLab) {
           withoutLab.delete(rememberedAs);

@@ -1,5 +1,5 @@
-import type { Database } from "../db/prisma.js";
 import { NO_ROWS, type Sql, statement } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { NotFound } from "../errors/domain-errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 
@@ -7,7 +7,7 @@ import type { Prisma } from "../generated/prisma/client.js";
  * Learner ids are the LMS's own, namespaced by the API client that created them: a learner another
  * client created is, for the caller, a learner that does not exist. The answer is the same 404.
  */
-export async function requireKnownLearner(db: Database, clientId: string, learnerId: string): Promise<void> {
+export async function requireKnownLearner({ prisma: db }: Storage, clientId: string, learnerId: string): Promise<void> {
   const learner = await db.learner.findUnique({
     where: { clientId_id: { clientId, id: learnerId } },
     select: { id: true },

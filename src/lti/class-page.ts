@@ -10,8 +10,7 @@ import {
   readWholeClass,
 } from "../classes/class-report.js";
 import type { Curriculum } from "../content/load-curriculum.js";
-import type { Database } from "../db/prisma.js";
-import type { Sql } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import type { OutboundPolicy } from "../delivery/outbound.js";
 import { LtiLaunchRefused, NotFound } from "../errors/domain-errors.js";
 import { type Language, LanguageSchema } from "../schemas/language.js";
@@ -41,8 +40,7 @@ export const ClassExportFormSchema = z.object({
 });
 
 interface ClassPageDeps {
-  db: Database;
-  sql: Sql;
+  storage: Storage;
   secretsKey: Buffer | undefined;
   curriculum: Curriculum;
   frameAncestors: readonly string[];
@@ -136,20 +134,20 @@ export async function openClassPage(
   if (launch.membershipsUrl !== undefined) {
     await readRoster(
       {
-        db: deps.db,
+        db: deps.storage.prisma,
         outbound: deps.outbound,
-        toolKey: () => currentSigningKey(deps.db, deps.secretsKey),
+        toolKey: () => currentSigningKey(deps.storage, deps.secretsKey),
         log: reply.log,
       },
       { platform: launch.platform, contextId: launch.contextId, membershipsUrl: launch.membershipsUrl },
     );
   }
   // A course with no placement and no learner yet is no class to the API (404); its teacher gets an empty page.
-  const summary = await readClassSummary(deps.sql, deps.curriculum, ref, language).catch((error: unknown) => {
+  const summary = await readClassSummary(deps.storage, deps.curriculum, ref, language).catch((error: unknown) => {
     if (error instanceof NotFound) return undefined;
     throw error;
   });
-  const whole = summary ? await readWholeClass(deps.sql, deps.curriculum, ref) : undefined;
+  const whole = summary ? await readWholeClass(deps.storage, deps.curriculum, ref) : undefined;
   const words = WORDS[language];
   const title = words.title(launch.contextId);
   const body = [
@@ -302,11 +300,11 @@ function duration(seconds: number): string {
 /** The CSV of the class whose page the teacher opened: the token says which, and that the tool made the page. */
 export async function exportClassCsv(
   reply: FastifyReply,
-  deps: Pick<ClassPageDeps, "db" | "sql" | "curriculum">,
+  deps: Pick<ClassPageDeps, "storage" | "curriculum">,
   form: z.infer<typeof ClassExportFormSchema>,
 ) {
-  const token = await verifyClassToken(deps.db, form.class);
-  const { learners } = await readWholeClass(deps.sql, deps.curriculum, token);
+  const token = await verifyClassToken(deps.storage, form.class);
+  const { learners } = await readWholeClass(deps.storage, deps.curriculum, token);
   return sendClassCsv(reply, token.contextId, classCsv(learners));
 }
 
@@ -321,10 +319,10 @@ export function sendClassCsv(reply: FastifyReply, contextId: string, csv: string
 }
 
 async function signClassToken(
-  deps: Pick<ClassPageDeps, "db" | "secretsKey">,
+  deps: Pick<ClassPageDeps, "storage" | "secretsKey">,
   claims: z.infer<typeof ClassTokenSchema>,
 ): Promise<string> {
-  const { kid, key } = await currentSigningKey(deps.db, deps.secretsKey);
+  const { kid, key } = await currentSigningKey(deps.storage, deps.secretsKey);
   const issuedAt = Math.floor(Date.now() / 1000);
   return new SignJWT({ class: claims })
     .setProtectedHeader({ alg: TOOL_ALG, kid, typ: CLASS_TYP })
@@ -335,9 +333,9 @@ async function signClassToken(
     .sign(key);
 }
 
-async function verifyClassToken(db: Database, token: string): Promise<ClassRef> {
+async function verifyClassToken(storage: Storage, token: string): Promise<ClassRef> {
   try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(await toolJwks(db)), {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await toolJwks(storage)), {
       issuer: CLASS_AUDIENCE,
       audience: CLASS_AUDIENCE,
       typ: CLASS_TYP,

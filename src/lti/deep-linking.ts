@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { type Exercise, maxScoreOf } from "../grading/exercise.js";
 import type { Language, LocalizedText } from "../schemas/language.js";
 import { LTI_RESOURCE_LINK } from "./launch.js";
@@ -35,22 +35,17 @@ export function placeableId(item: Placeable): string {
 
 /** In the teacher's language: the title and text are what the course page shows, the label the gradebook's column. */
 function contentItem(item: Placeable, launchUrl: string, language: Language) {
-  if (item.kind === "lesson") {
-    return {
-      type: LTI_RESOURCE_LINK,
-      title: item.title[language],
-      text: item.summary[language],
-      url: launchUrl,
-      custom: { lesson_slug: item.slug },
-    };
-  }
+  const link = (title: LocalizedText, text: LocalizedText, custom: Record<string, string>) => ({
+    type: LTI_RESOURCE_LINK,
+    title: title[language],
+    text: text[language],
+    url: launchUrl,
+    custom,
+  });
+  if (item.kind === "lesson") return link(item.title, item.summary, { lesson_slug: item.slug });
   const { exercise, scoreMaximum } = item;
   return {
-    type: LTI_RESOURCE_LINK,
-    title: exercise.title[language],
-    text: exercise.outcome[language],
-    url: launchUrl,
-    custom: { exercise_id: exercise.id },
+    ...link(exercise.title, exercise.outcome, { exercise_id: exercise.id }),
     lineItem: { scoreMaximum, label: exercise.title[language], resourceId: exercise.id },
   };
 }
@@ -69,14 +64,14 @@ interface DeepLinkingAnswer {
  * when the teacher chooses, so its 5 minutes are the time the browser takes to post it.
  */
 export async function deepLinkingResponse(
-  db: Database,
+  storage: Storage,
   secretsKey: Buffer | undefined,
   answer: DeepLinkingAnswer,
   items: readonly Placeable[],
   launchUrl: string,
   language: Language,
 ): Promise<string> {
-  const { kid, key } = await currentSigningKey(db, secretsKey);
+  const { kid, key } = await currentSigningKey(storage, secretsKey);
   return new SignJWT({
     nonce: randomBytes(16).toString("base64url"),
     "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",

@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import { createApiClient, deleteApiClient } from "../clients/api-clients.js";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { failureReason, type OutboundPolicy, send, statusReason } from "../delivery/outbound.js";
 import { DestinationRefused } from "../errors/domain-errors.js";
 import type { Language } from "../schemas/language.js";
@@ -114,7 +114,7 @@ async function fetchJson(url: string, init: Parameters<typeof send>[1], policy: 
 }
 
 interface RegistrationDeps {
-  db: Database;
+  storage: Storage;
   outbound: OutboundPolicy;
 }
 
@@ -150,7 +150,10 @@ export async function registerDynamically(deps: RegistrationDeps, initiation: Re
       `the configuration's URL is not on its issuer's origin ${issuer.origin}`,
     );
   }
-  const taken = await deps.db.ltiPlatform.findFirst({ where: { issuer: configuration.issuer }, select: { id: true } });
+  const taken = await deps.storage.prisma.ltiPlatform.findFirst({
+    where: { issuer: configuration.issuer },
+    select: { id: true },
+  });
   if (taken) throw new RegistrationFailed("taken", `the issuer ${configuration.issuer} is already registered`);
 
   const answer = RegistrationAnswerSchema.safeParse(
@@ -176,13 +179,13 @@ export async function registerDynamically(deps: RegistrationDeps, initiation: Re
   }
 
   const product = configuration[PLATFORM_CONFIGURATION]?.product_family_code;
-  const { client } = await createApiClient(deps.db, {
+  const { client } = await createApiClient(deps.storage, {
     name: `LTI ${product ? `${product} ` : ""}${issuer.host}`.slice(0, 200),
     scopes: [...REGISTERED_CLIENT_SCOPES],
   });
   try {
     const platform = await registerPlatform(
-      deps.db,
+      deps.storage,
       {
         apiClientId: client.id,
         issuer: configuration.issuer,
@@ -198,7 +201,7 @@ export async function registerDynamically(deps: RegistrationDeps, initiation: Re
     return { platform, apiClient: client };
   } catch (error) {
     // A platform that cannot be stored leaves no API client behind.
-    await deleteApiClient(deps.db, client.id);
+    await deleteApiClient(deps.storage, client.id);
     if (!(error instanceof DestinationRefused)) throw error;
     // Another registration of this issuer and client_id landed since the check above.
     const kind = error.path === "body.clientId" ? "taken" : "configuration";

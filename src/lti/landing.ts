@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { SESSION_COOKIE, sessionCookieOptions } from "../http/session-cookie.js";
 import type { Language } from "../schemas/language.js";
 import { mintLearnerSession } from "../sessions/learner-sessions.js";
@@ -18,11 +18,11 @@ const LAUNCH_SESSION_SECONDS = 8 * 3600;
 export async function landLearner(
   reply: FastifyReply,
   request: FastifyRequest,
-  db: Database,
+  storage: Storage,
   launch: Launch & { teaching: false },
   lessonSlug: string | undefined,
 ) {
-  const session = await mintLearnerSession(db, {
+  const session = await mintLearnerSession(storage, {
     clientId: launch.platform.clientId,
     learnerId: launch.learnerId,
     ttlSeconds: LAUNCH_SESSION_SECONDS,

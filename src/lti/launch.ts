@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createRemoteJWKSet, customFetch, type JWTPayload, errors as joseErrors, jwtVerify } from "jose";
 import { z } from "zod";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { isRefusedAtRegistration, type OutboundPolicy, OutboundRefused, send } from "../delivery/outbound.js";
 import { LtiLaunchRefused } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
@@ -160,7 +160,7 @@ interface StartedLogin {
  * in a cookie.
  */
 export async function startLogin(
-  db: Database,
+  { prisma: db }: Storage,
   params: z.infer<typeof LoginInitiationSchema>,
   launchUrl: string,
 ): Promise<StartedLogin> {
@@ -208,7 +208,7 @@ export async function startLogin(
  * its launch must first read the state back from that frame.
  */
 export async function storageOfOpenLogin(
-  db: Database,
+  { prisma: db }: Storage,
   state: string,
 ): Promise<{ target: string; platform: { issuer: string; authUrl: string } } | undefined> {
   const login = await db.ltiLoginState.findUnique({
@@ -289,7 +289,7 @@ function checkLineItemUrl(
  * of the platform (`learnerIdOnPlatform`), unless the launch has a teaching role: a teacher is no learner.
  */
 export async function verifyLaunch(
-  db: Database,
+  { prisma: db }: Storage,
   form: z.infer<typeof LaunchFormSchema>,
   browser: { cookieState: string | undefined; storageChecked: boolean },
   outbound: OutboundPolicy,

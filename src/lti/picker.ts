@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { Curriculum } from "../content/load-curriculum.js";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { InvalidInput, LtiLaunchRefused } from "../errors/domain-errors.js";
 import { negotiateLanguage } from "../http/negotiate-language.js";
 import { type Language, LanguageSchema } from "../schemas/language.js";
@@ -58,7 +58,7 @@ const PickerContextSchema = z.object({
 type PickerContext = z.infer<typeof PickerContextSchema>;
 
 interface PickerDeps {
-  db: Database;
+  storage: Storage;
   secretsKey: Buffer | undefined;
   curriculum: Curriculum;
   /** FRAME_ANCESTORS: LMS origins an admin allowed to frame the tool's pages. */
@@ -122,16 +122,16 @@ export async function answerChoice(
   /** Where placements launch: every content item's url. */
   launchUrl: string,
 ) {
-  const context = await verifyPickerContext(deps.db, choice.context);
+  const context = await verifyPickerContext(deps.storage, choice.context);
   const items = chosenItems(deps.curriculum, choice.item, context.acceptMultiple);
-  const platform = await deps.db.ltiPlatform.findUnique({ where: { id: context.platformId } });
+  const platform = await deps.storage.prisma.ltiPlatform.findUnique({ where: { id: context.platformId } });
   if (!platform?.deploymentIds.includes(context.deploymentId)) {
     throw new LtiLaunchRefused(
       "The deep-linking choice was refused: its platform or deployment is no longer registered.",
     );
   }
   const jwt = await deepLinkingResponse(
-    deps.db,
+    deps.storage,
     deps.secretsKey,
     { platform, deploymentId: context.deploymentId, data: context.data },
     items,
@@ -148,11 +148,11 @@ export async function answerChoice(
 
 /** Signed by the tool's current key, by the tool for itself; `now` is when the picker opened. */
 export async function signPickerContext(
-  deps: Pick<PickerDeps, "db" | "secretsKey">,
+  deps: Pick<PickerDeps, "storage" | "secretsKey">,
   context: PickerContext,
   now: Date = new Date(),
 ): Promise<string> {
-  const { kid, key } = await currentSigningKey(deps.db, deps.secretsKey);
+  const { kid, key } = await currentSigningKey(deps.storage, deps.secretsKey);
   const issuedAt = Math.floor(now.getTime() / 1000);
   return new SignJWT({ [CONTEXT_CLAIM]: context })
     .setProtectedHeader({ alg: TOOL_ALG, kid, typ: CONTEXT_TYP })
@@ -163,10 +163,10 @@ export async function signPickerContext(
     .sign(key);
 }
 
-async function verifyPickerContext(db: Database, token: string): Promise<PickerContext> {
+async function verifyPickerContext(storage: Storage, token: string): Promise<PickerContext> {
   try {
     // Every key the tool has published: a rotation while the teacher chooses does not refuse them.
-    const { payload } = await jwtVerify(token, createLocalJWKSet(await toolJwks(db)), {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await toolJwks(storage)), {
       issuer: CONTEXT_AUDIENCE,
       audience: CONTEXT_AUDIENCE,
       typ: CONTEXT_TYP,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
-import type { Database } from "../db/prisma.js";
-import { ATTEMPT_LOG, DeliveryAttemptSchema, lastAttemptOf, toAttemptLog } from "../delivery/attempt-log.js";
+import type { Storage } from "../db/storage.js";
+import { DeliveryAttemptSchema, lastAttemptOf, pageOfDeliveries } from "../delivery/attempt-log.js";
 import { NotFound } from "../errors/domain-errors.js";
 import { LtiGradePolicy, LtiScoreDeliveryStatus } from "../generated/prisma/enums.js";
 import type { PageQuery } from "../schemas/page.js";
@@ -50,14 +50,14 @@ const toView = (row: PlacementRow): z.infer<typeof LtiPlacementSchema> => ({
 });
 
 /** Placements on this client's platforms: created by launches, which tell the tool their line item. */
-export async function listPlacements(db: Database, clientId: string, page: PageQuery) {
+export async function listPlacements({ prisma: db }: Storage, clientId: string, page: PageQuery) {
   const { where, ...order } = keysetArgs("createdAt", "asc", page);
   const rows = await db.ltiPlacement.findMany({ where: { platform: { clientId }, ...where }, ...order });
   return toPage(rows, page, (row) => row.createdAt, toView);
 }
 
 export async function setGradePolicy(
-  db: Database,
+  { prisma: db }: Storage,
   clientId: string,
   id: string,
   policy: z.infer<typeof GradePolicySchema>,
@@ -70,35 +70,28 @@ export async function setGradePolicy(
   return toView(await db.ltiPlacement.findUniqueOrThrow({ where: { id } }));
 }
 
-export async function listScoreDeliveries(db: Database, clientId: string, page: PageQuery) {
-  const { where, ...order } = keysetArgs("createdAt", "desc", page);
-  const rows = await db.ltiScoreDelivery.findMany({
-    where: { placement: { platform: { clientId } }, ...where },
-    ...order,
-    include: { attemptLog: ATTEMPT_LOG },
-  });
-  return toPage(
-    rows,
+export async function listScoreDeliveries({ prisma: db }: Storage, clientId: string, page: PageQuery) {
+  return pageOfDeliveries(
     page,
-    (row) => row.createdAt,
-    (row): z.infer<typeof LtiScoreDeliverySchema> => ({
-      id: row.id,
+    ({ where, ...args }) =>
+      db.ltiScoreDelivery.findMany({ where: { placement: { platform: { clientId } }, ...where }, ...args }),
+    (row) => ({
       placementId: row.placementId,
       submissionId: row.submissionId,
       userId: row.sub,
       status: row.status,
-      attempts: row.attempts,
       ...lastAttemptOf(row.attemptLog),
-      createdAt: row.createdAt.toISOString(),
-      deliveredAt: row.deliveredAt?.toISOString() ?? null,
       score: LtiScoreDeliverySchema.shape.score.parse(row.score),
-      attemptLog: toAttemptLog(row.attemptLog),
     }),
   );
 }
 
 /** The platform's sub of one of this client's learners, if the learner ever launched through LTI. */
-export async function subOfLearner(db: Database, clientId: string, learnerId: string): Promise<string | undefined> {
+export async function subOfLearner(
+  { prisma: db }: Storage,
+  clientId: string,
+  learnerId: string,
+): Promise<string | undefined> {
   const link = await db.ltiLearner.findFirst({ where: { learnerId, platform: { clientId } }, select: { sub: true } });
   return link?.sub;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { keysetArgs, toPage } from "../db/keyset.js";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { isRefusedAtRegistration } from "../delivery/outbound.js";
 import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
@@ -72,7 +72,7 @@ function toPlatformView(row: PlatformRow): LtiPlatformView {
  * may point inward (what is known without DNS; delivery checks the resolved address again).
  */
 export async function registerPlatform(
-  db: Database,
+  { prisma: db }: Storage,
   input: z.infer<typeof NewLtiPlatformSchema>,
   options: { allowPrivateUrls: boolean },
 ) {
@@ -105,13 +105,13 @@ export async function registerPlatform(
   return toPlatformView(row);
 }
 
-export async function listPlatforms(db: Database, page: PageQuery) {
+export async function listPlatforms({ prisma: db }: Storage, page: PageQuery) {
   const { where, ...order } = keysetArgs("createdAt", "asc", page);
   const rows = await db.ltiPlatform.findMany({ where, ...order });
   return toPage(rows, page, (row) => row.createdAt, toPlatformView);
 }
 
-export async function deletePlatform(db: Database, id: string): Promise<void> {
+export async function deletePlatform({ prisma: db }: Storage, id: string): Promise<void> {
   const { count } = await db.ltiPlatform.deleteMany({ where: { id } });
   if (count === 0) throw new NotFound(`There is no LTI platform ${id}.`);
 }

@@ -56,7 +56,7 @@ export const authPlugin = fp(
     await app.register(fastifyCookie, { hook: false });
     app.decorateRequest("client", null);
     app.decorateRequest("learnerSession", null);
-    app.decorate("apiKeys", createApiKeyCache(app.sql, options.cacheTtlMs));
+    app.decorate("apiKeys", createApiKeyCache(app.storage, options.cacheTtlMs));
 
     const authorize = (request: FastifyRequest, config: RouteAccess, caller: Authenticated | null): void => {
       request.client = caller?.client ?? null;
@@ -90,7 +90,7 @@ export const authPlugin = fp(
       doneWith(done, () => session && requireOwnLearner(request, session));
     });
   },
-  { name: "auth", dependencies: ["prisma", "rate-limit"] },
+  { name: "auth", dependencies: ["storage", "rate-limit"] },
 );
 
 /** Runs `step` and ends the hook with what it threw, if anything. */
@@ -144,7 +144,7 @@ async function authenticate(
 }
 
 async function sessionFor(app: FastifyInstance, request: FastifyRequest, token: string): Promise<Authenticated> {
-  const learnerSession = await findSessionByToken(app.prisma, token);
+  const learnerSession = await findSessionByToken(app.storage, token);
   if (learnerSession) return { client: learnerSession.client, learnerSession };
   await app.authFailures.count(request);
   throw new Unauthenticated("The learner session is unknown or has been revoked.", true);

@@ -40,14 +40,14 @@ export const deliveryPlugin = fp(
     const channels = [
       webhookChannel,
       lrsChannel,
-      ltiScoreChannel(() => currentSigningKey(app.prisma, options.secretsKey)),
+      ltiScoreChannel(() => currentSigningKey(app.storage, options.secretsKey)),
     ];
     const log = app.log.child({ component: "delivery" });
     let worker: ReturnType<typeof startDeliveryWorker> | undefined;
     app.decorate("pokeDeliveries", () => worker?.poke());
     app.addHook("onReady", async () => {
       try {
-        await sealPlaintextWebhookSecrets(app.prisma, options.secretsKey, log);
+        await sealPlaintextWebhookSecrets(app.storage, options.secretsKey, log);
       } catch (error) {
         // The service starts without its database (/ready says so); the next start checks the secrets again.
         if (!isDatabaseUnavailable(error)) throw error;
@@ -56,7 +56,7 @@ export const deliveryPlugin = fp(
     });
     let pruneTimer: NodeJS.Timeout | undefined;
     const prune = () =>
-      pruneDeliveries(app.prisma, channels, options.retentionDays)
+      pruneDeliveries(app.storage, channels, options.retentionDays)
         .then((count) => count > 0 && log.info({ count }, "settled deliveries pruned"))
         .catch((error) => log.warn({ err: error }, "could not prune settled deliveries"));
     app.addHook("onReady", async () => {
@@ -68,7 +68,7 @@ export const deliveryPlugin = fp(
     app.addHook("onReady", async () => {
       worker = startDeliveryWorker(
         channels,
-        { db: app.prisma, outbound, secretsKey: options.secretsKey, log },
+        { storage: app.storage, outbound, secretsKey: options.secretsKey, log },
         options,
       );
     });
@@ -76,5 +76,5 @@ export const deliveryPlugin = fp(
       await worker?.stop();
     });
   },
-  { name: "delivery", dependencies: ["prisma"] },
+  { name: "delivery", dependencies: ["storage"] },
 );

@@ -9,7 +9,7 @@ export const idempotencyPlugin = fp(
   async (app: FastifyInstance) => {
     let timer: NodeJS.Timeout | undefined;
     const prune = () =>
-      pruneIdempotencyKeys(app.prisma)
+      pruneIdempotencyKeys(app.storage)
         .then((count) => count > 0 && app.log.info({ count }, "expired idempotency keys pruned"))
         .catch((error) => app.log.warn({ err: error }, "could not prune idempotency keys"));
     app.addHook("onReady", async () => {
@@ -18,5 +18,5 @@ export const idempotencyPlugin = fp(
     });
     app.addHook("onClose", async () => clearInterval(timer));
   },
-  { name: "idempotency", dependencies: ["prisma"] },
+  { name: "idempotency", dependencies: ["storage"] },
 );

@@ -18,7 +18,7 @@ declare module "fastify" {
 export const labsPlugin = fp(
   async (app: FastifyInstance) => {
     const labs = createLabEngines({
-      sql: app.sql,
+      storage: app.storage,
       settings: { allowlist: app.config.labEngineAllowlist, secretsKey: app.config.secretsKey },
       defaultEngine: app.docker,
       engineOptions: {
@@ -38,7 +38,7 @@ export const labsPlugin = fp(
     app.decorate("labSet", labs.labSet);
     // Not awaited: start-up never waits on PostgreSQL, and a database down now says so on first use.
     app.addHook("onReady", async () => {
-      labConflictsAtMigration(app.prisma).then(
+      labConflictsAtMigration(app.storage).then(
         (conflicts) => {
           for (const conflict of conflicts) app.log.warn(conflict, "lab removed by the lab_engines migration");
         },
@@ -47,5 +47,5 @@ export const labsPlugin = fp(
     });
     app.addHook("onClose", async () => labs.close());
   },
-  { name: "labs", dependencies: ["prisma", "docker", "sandboxes"] },
+  { name: "labs", dependencies: ["storage", "docker", "sandboxes"] },
 );

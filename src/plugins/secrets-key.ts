@@ -11,7 +11,7 @@ export const secretsKeyPlugin = fp(
   async (app: FastifyInstance, options: { secretsKey: Buffer | undefined }) => {
     app.addHook("onReady", async () => {
       try {
-        await checkSecretsKey(app.prisma, options.secretsKey);
+        await checkSecretsKey(app.storage, options.secretsKey);
       } catch (error) {
         // The service starts without its database (/ready says so); the next start checks the key.
         if (!isDatabaseUnavailable(error)) throw error;
@@ -19,5 +19,5 @@ export const secretsKeyPlugin = fp(
       }
     });
   },
-  { name: "secrets-key", dependencies: ["prisma"] },
+  { name: "secrets-key", dependencies: ["storage"] },
 );

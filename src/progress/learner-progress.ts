@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type Sql, statement } from "../db/sql.js";
+import { statement } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { unknownLearner } from "../learners/learners.js";
 
 const ExerciseProgressSchema = z
@@ -87,7 +88,7 @@ export const readProgressOf = statement<[clientId: string, learnerId: string]>()
  * learner who has submitted nothing simply has no progress yet.
  */
 export async function readLearnerProgress(
-  sql: Sql,
+  { sql }: Storage,
   course: CourseExercises,
   clientId: string,
   learnerId: string,

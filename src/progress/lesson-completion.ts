@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type Sql, type SqlPool, statement } from "../db/sql.js";
+import { type Sql, statement } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { enqueueWebhookEvent } from "../delivery/events.js";
 import { LessonHasExercises } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
@@ -63,7 +64,7 @@ async function insertCompletion(
  * answers the first completion time and emits nothing new.
  */
 export async function completeReadingLesson(
-  sql: SqlPool,
+  { sql }: Storage,
   input: { clientId: string; learnerId: string; lesson: LessonShape },
 ): Promise<{ completedAt: Date; firstTime: boolean }> {
   const { clientId, learnerId, lesson } = input;

@@ -1,6 +1,7 @@
 import { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { pingDatabase } from "../db/storage.js";
 import { RateLimited } from "../errors/domain-errors.js";
 import { createReadinessCheck, ReadinessSchema } from "../health/readiness.js";
 import { ProblemSchema } from "../schemas/problem.js";
@@ -23,7 +24,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   const readiness = createReadinessCheck({
-    database: () => app.prisma.$queryRaw`SELECT 1`,
+    database: () => pingDatabase(app.storage),
     docker: () => app.docker.ping(),
   });
   app.get(

@@ -113,7 +113,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const platform = await registerPlatform(app.prisma, request.body, {
+      const platform = await registerPlatform(app.storage, request.body, {
         allowPrivateUrls: app.outbound.allowPrivateUrls,
       });
       return reply.code(201).send({ ...platform, tool: toolUrls(request) });
@@ -130,7 +130,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         ...pagedList(LtiPlatformSchema, "LtiPlatformPage"),
       },
     },
-    async (request) => listPlatforms(app.prisma, request.query),
+    async (request) => listPlatforms(app.storage, request.query),
   );
 
   app.delete(
@@ -145,7 +145,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await deletePlatform(app.prisma, request.params.id);
+      await deletePlatform(app.storage, request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -160,7 +160,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: z.object({ kid: z.string() }), 422: ProblemSchema, ...authErrorResponses },
       },
     },
-    async (_request, reply) => reply.code(201).send(await rotateToolKey(app.prisma, app.config.secretsKey)),
+    async (_request, reply) => reply.code(201).send(await rotateToolKey(app.storage, app.config.secretsKey)),
   );
 
   app.get(
@@ -173,7 +173,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         ...pagedList(LtiPlacementSchema, "LtiPlacementPage"),
       },
     },
-    async (request) => listPlacements(app.prisma, clientOf(request).id, request.query),
+    async (request) => listPlacements(app.storage, clientOf(request).id, request.query),
   );
 
   app.put(
@@ -188,7 +188,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: LtiPlacementSchema, 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
       },
     },
-    async (request) => setGradePolicy(app.prisma, clientOf(request).id, request.params.id, request.body.gradePolicy),
+    async (request) => setGradePolicy(app.storage, clientOf(request).id, request.params.id, request.body.gradePolicy),
   );
 
   app.get(
@@ -201,7 +201,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
         ...pagedList(LtiScoreDeliverySchema, "LtiScoreDeliveryPage"),
       },
     },
-    async (request) => listScoreDeliveries(app.prisma, clientOf(request).id, request.query),
+    async (request) => listScoreDeliveries(app.storage, clientOf(request).id, request.query),
   );
 
   app.get(
@@ -215,7 +215,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (_request, reply) => {
       reply.header("cache-control", "public, max-age=300");
-      return toolJwks(app.prisma);
+      return toolJwks(app.storage);
     },
   );
 
@@ -242,7 +242,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       handler: async (request, reply) => {
         // The schema validated whichever of the two this method carries; the other is undefined.
         const params = (method === "GET" ? request.query : request.body) as z.infer<typeof LoginInitiationSchema>;
-        const login = await startLogin(app.prisma, params, toolUrls(request).launchUrl);
+        const login = await startLogin(app.storage, params, toolUrls(request).launchUrl);
         const { redirectTo, state } = login;
         if (login.storageTarget !== undefined) {
           // The platform keeps the state in its own frame: no cookie, which its iframe might block.
@@ -300,7 +300,11 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       const language = negotiateLanguage(request, reply);
       const base = `${request.protocol}://${request.host}`;
       try {
-        const registered = await registerDynamically({ db: app.prisma, outbound: app.outbound }, request.query, base);
+        const registered = await registerDynamically(
+          { storage: app.storage, outbound: app.outbound },
+          request.query,
+          base,
+        );
         request.log.info(
           {
             platformId: registered.platform.id,
@@ -320,12 +324,12 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   const pickerDeps = {
-    db: app.prisma,
+    storage: app.storage,
     secretsKey: app.config.secretsKey,
     curriculum: app.curriculum,
     frameAncestors: app.config.frameAncestors,
   };
-  const classDeps = { ...pickerDeps, sql: app.sql, outbound: app.outbound };
+  const classDeps = { ...pickerDeps, outbound: app.outbound };
 
   app.post(
     "/lti/launch",
@@ -357,14 +361,14 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       // prove its origin (another site's form, or a browser without Fetch Metadata) is refused below,
       // instead of looping between the page and the launch.
       if (cookieState !== state && request.body.platform_storage === undefined) {
-        const storage = await storageOfOpenLogin(app.prisma, state);
+        const storage = await storageOfOpenLogin(app.storage, state);
         if (storage) {
           const frame = storageFrame(storage.target, storage.platform, app.config.frameAncestors);
           const launch = { key: stateCookie, state, idToken: request.body.id_token, launchPath: "/lti/launch" };
           return checkStatePage(reply, negotiateLanguage(request, reply), frame, launch);
         }
       }
-      const launch = await verifyLaunch(app.prisma, request.body, { cookieState, storageChecked }, app.outbound);
+      const launch = await verifyLaunch(app.storage, request.body, { cookieState, storageChecked }, app.outbound);
       // The login is used up (verifyLaunch consumed its state): its cookie goes with it.
       if (cookieState !== undefined) {
         reply.header(
@@ -383,7 +387,7 @@ export const ltiRoutes: FastifyPluginAsyncZod = async (app) => {
       const exercise = launch.exerciseId ? app.curriculum.exercises.get(launch.exerciseId) : undefined;
       const lesson = launch.lessonSlug && app.catalog.lessons.has(launch.lessonSlug) ? launch.lessonSlug : undefined;
       await app.sessionMints.take(request, launch.platform.clientId);
-      return landLearner(reply, request, app.prisma, launch, exercise?.lesson ?? lesson);
+      return landLearner(reply, request, app.storage, launch, exercise?.lesson ?? lesson);
     },
   );
 

@@ -54,7 +54,7 @@ export const sessionLinkRoutes: FastifyPluginAsyncZod = async (app) => {
       reply.header("cache-control", "no-store");
       await app.authFailures.refuseIfExhausted(request);
       const { token } = request.query;
-      const opened = await openSessionLink(app.prisma, token, sessionCookie(app, request));
+      const opened = await openSessionLink(app.storage, token, sessionCookie(app, request));
       if (!("askFirst" in opened)) return land(request, reply, opened, token);
       const { held, session } = opened.askFirst;
       const language = negotiateLanguage(request, reply);
@@ -91,7 +91,7 @@ export const sessionLinkRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       await app.authFailures.refuseIfExhausted(request);
       const { token } = request.body;
-      return land(request, reply, await openSessionLink(app.prisma, token), token);
+      return land(request, reply, await openSessionLink(app.storage, token), token);
     },
   );
 };

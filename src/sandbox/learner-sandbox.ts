@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { NotFound } from "../errors/domain-errors.js";
 import { ensureLearner, requireKnownLearner } from "../learners/learners.js";
 import type { Sandbox, SandboxOwner, SandboxProvider } from "./sandbox-provider.js";
@@ -35,7 +35,7 @@ function enabled(provider: SandboxProvider | undefined): SandboxProvider {
  * learner is created if new, before the sandbox is made, so a sandbox never belongs to nobody.
  */
 export async function acquireLearnerSandbox(
-  db: Database,
+  { prisma: db }: Storage,
   provider: SandboxProvider | undefined,
   owner: SandboxOwner,
 ): Promise<{ sandbox: SandboxView; created: boolean }> {
@@ -46,23 +46,27 @@ export async function acquireLearnerSandbox(
 }
 
 export async function getLearnerSandbox(
-  db: Database,
+  storage: Storage,
   provider: SandboxProvider | undefined,
   owner: SandboxOwner,
 ): Promise<SandboxView> {
-  const sandboxes = enabled(provider);
-  await requireKnownLearner(db, owner.clientId, owner.learnerId);
-  const sandbox = sandboxes.find(owner);
+  const sandbox = (await sandboxesOfKnownLearner(storage, provider, owner)).find(owner);
   if (!sandbox) throw new NotFound(`Learner "${owner.learnerId}" has no sandbox now (PUT makes one).`);
   return view(sandbox);
 }
 
 export async function releaseLearnerSandbox(
-  db: Database,
+  storage: Storage,
   provider: SandboxProvider | undefined,
   owner: SandboxOwner,
 ): Promise<void> {
-  const sandboxes = enabled(provider);
-  await requireKnownLearner(db, owner.clientId, owner.learnerId);
+  const sandboxes = await sandboxesOfKnownLearner(storage, provider, owner);
   if (!(await sandboxes.release(owner))) throw new NotFound(`Learner "${owner.learnerId}" has no sandbox now.`);
+}
+
+/** Reading or releasing names a learner the client already has: an unknown one is a 404 of its own. */
+async function sandboxesOfKnownLearner(storage: Storage, provider: SandboxProvider | undefined, owner: SandboxOwner) {
+  const sandboxes = enabled(provider);
+  await requireKnownLearner(storage, owner.clientId, owner.learnerId);
+  return sandboxes;
 }

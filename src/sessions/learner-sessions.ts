@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { heldScopes, type Scope, ScopeSchema } from "../clients/scopes.js";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { NotFound, SessionExpired } from "../errors/domain-errors.js";
 import { ensureLearner } from "../learners/learners.js";
 import { generateSessionToken, hashSessionToken, isWellFormedSessionToken } from "./session-token.js";
@@ -72,7 +72,7 @@ export function sessionExchangePath(token: string): string {
  * function of the database, so an LTI launch or the self-study start-up mint sessions the same way.
  */
 export async function mintLearnerSession(
-  db: Database,
+  { prisma: db }: Storage,
   input: { clientId: string; learnerId: string; ttlSeconds: number; now?: Date },
 ): Promise<{ id: string; token: string; learnerId: string; expiresAt: Date }> {
   const token = generateSessionToken();
@@ -100,7 +100,7 @@ export async function mintLearnerSession(
  * rather than "you are not signed in".
  */
 export async function findSessionByToken(
-  db: Database,
+  { prisma: db }: Storage,
   token: string,
   now = new Date(),
 ): Promise<AuthenticatedSession | null> {
@@ -139,26 +139,26 @@ export type OpenedLink = { session: AuthenticatedSession } | { refused: "expired
  * page on any site can make a browser open a link (login CSRF: the learner would work, and be
  * graded, in someone else's session); or say why the link no longer works.
  */
-export async function openSessionLink(db: Database, token: string): Promise<OpenedLink>;
+export async function openSessionLink(storage: Storage, token: string): Promise<OpenedLink>;
 export async function openSessionLink(
-  db: Database,
+  storage: Storage,
   token: string,
   heldToken: string | undefined,
 ): Promise<OpenedLink | { askFirst: { held: AuthenticatedSession; session: AuthenticatedSession } }>;
-export async function openSessionLink(db: Database, token: string, heldToken?: string) {
-  const session = await liveSession(db, token);
+export async function openSessionLink(storage: Storage, token: string, heldToken?: string) {
+  const session = await liveSession(storage, token);
   if (session === "expired") return { refused: "expired" };
   if (!session) return { refused: "invalid" };
-  const held = heldToken === undefined || heldToken === token ? null : await liveSession(db, heldToken);
+  const held = heldToken === undefined || heldToken === token ? null : await liveSession(storage, heldToken);
   if (held === null || held === "expired") return { session };
   // A fresh link of the same learner (of the same client) changes nobody's work.
   if (held.client.id === session.client.id && held.learnerId === session.learnerId) return { session };
   return { askFirst: { held, session } };
 }
 
-async function liveSession(db: Database, token: string): Promise<AuthenticatedSession | "expired" | null> {
+async function liveSession(storage: Storage, token: string): Promise<AuthenticatedSession | "expired" | null> {
   try {
-    return await findSessionByToken(db, token);
+    return await findSessionByToken(storage, token);
   } catch (error) {
     if (error instanceof SessionExpired) return "expired";
     throw error;
@@ -167,7 +167,7 @@ async function liveSession(db: Database, token: string): Promise<AuthenticatedSe
 
 /** Revokes one session of this client's learner: its token and cookie stop working at once. */
 export async function revokeLearnerSession(
-  db: Database,
+  { prisma: db }: Storage,
   input: { clientId: string; learnerId: string; sessionId: string },
 ): Promise<void> {
   const { count } = await db.learnerSession.updateMany({

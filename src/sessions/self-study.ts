@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { createApiClient } from "../clients/api-clients.js";
-import type { Database } from "../db/prisma.js";
+import type { Storage } from "../db/storage.js";
 import { mintLearnerSession, sessionExchangePath } from "./learner-sessions.js";
 
 /** The API client that owns the person at this computer's learner; found again by name at every start. */
@@ -26,7 +26,8 @@ export function isLoopbackHost(host: string): boolean {
  * not stored, so the previous start's session cannot be shown again: it is revoked instead, and only
  * the link this start prints works (a browser already signed in signs in again with it).
  */
-export async function signInSelfStudy(db: Database, origin: string): Promise<string> {
+export async function signInSelfStudy(storage: Storage, origin: string): Promise<string> {
+  const db = storage.prisma;
   const existing = await db.apiClient.findFirst({
     where: { name: SELF_STUDY_CLIENT, revokedAt: null },
     select: { id: true },
@@ -35,12 +36,12 @@ export async function signInSelfStudy(db: Database, origin: string): Promise<str
   const clientId =
     existing?.id ??
     (
-      await createApiClient(db, {
+      await createApiClient(storage, {
         name: SELF_STUDY_CLIENT,
         scopes: ["submissions:write", "progress:read", "engine:shared"],
       })
     ).client.id;
-  const session = await mintLearnerSession(db, {
+  const session = await mintLearnerSession(storage, {
     clientId,
     learnerId: SELF_STUDY_LEARNER,
     ttlSeconds: SELF_STUDY_SESSION_SECONDS,

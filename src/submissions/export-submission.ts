@@ -1,7 +1,6 @@
 import type { AuthenticatedClient } from "../clients/api-clients.js";
 import type { Curriculum } from "../content/load-curriculum.js";
-import type { Database } from "../db/prisma.js";
-import type { Sql } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { NotFound } from "../errors/domain-errors.js";
 import type { Exercise } from "../grading/exercise.js";
 import { requireKnownLearner } from "../learners/learners.js";
@@ -15,8 +14,7 @@ import type { StoredSubmissionSummary } from "./submission-schema.js";
 import { findSubmission, listSubmissions } from "./submission-store.js";
 
 export interface ExportDeps {
-  db: Database;
-  sql: Sql;
+  storage: Storage;
   curriculum: Curriculum;
   /** XAPI_HOMEPAGE: the xAPI actor account homePage of a client that names none. */
   xapiHomePage: string;
@@ -37,7 +35,7 @@ export interface ExportRequest {
  * an LTI AGS score names the learner by the platform's sub, the only userId a platform accepts.
  */
 export async function exportSubmission(deps: ExportDeps, client: AuthenticatedClient, request: ExportRequest) {
-  const stored = await findSubmission(deps.db, client.id, request.submissionId);
+  const stored = await findSubmission(deps.storage, client.id, request.submissionId);
   if (!stored) throw new NotFound(`There is no submission ${request.submissionId}.`);
   const exercise = exportedExercise(deps, stored.exerciseId);
   const format = GRADE_EXPORTS[request.format];
@@ -50,7 +48,7 @@ export async function exportSubmission(deps: ExportDeps, client: AuthenticatedCl
     homePage: client.homePage ?? deps.xapiHomePage,
     maxPoints: request.maxPoints,
     showExpected: request.showExpected,
-    userId: request.format === "lti-ags" ? await subOfLearner(deps.db, client.id, stored.learnerId) : undefined,
+    userId: request.format === "lti-ags" ? await subOfLearner(deps.storage, client.id, stored.learnerId) : undefined,
   };
   return {
     mediaType: format.mediaType,
@@ -65,9 +63,9 @@ export async function learnerStatements(
   learnerId: string,
   page: PageQuery,
 ): Promise<Page<XapiStatement>> {
-  const found = await listSubmissions(deps.sql, { clientId: client.id, learnerId, order: "oldest" }, page);
+  const found = await listSubmissions(deps.storage, { clientId: client.id, learnerId, order: "oldest" }, page);
   // A submission belongs to a learner of this client, so only an empty page needs the learner check.
-  if (found.items.length === 0) await requireKnownLearner(deps.db, client.id, learnerId);
+  if (found.items.length === 0) await requireKnownLearner(deps.storage, client.id, learnerId);
   return { items: await frozenStatementsOf(deps, client, found.items), nextCursor: found.nextCursor };
 }
 
@@ -82,16 +80,16 @@ async function frozenStatementsOf(
   submissions: readonly StoredSubmissionSummary[],
 ): Promise<XapiStatement[]> {
   const ids = submissions.map((submission) => submission.id);
-  let frozen = await findFrozenStatements(deps.db, client.id, ids);
+  let frozen = await findFrozenStatements(deps.storage, client.id, ids);
   const unfrozen = submissions.filter((submission) => !frozen.has(submission.id));
   if (unfrozen.length > 0) {
     const homePage = client.homePage ?? deps.xapiHomePage;
     for (const submission of unfrozen) {
       const exercise = exportedExercise(deps, submission.exerciseId);
       const statement = toXapiStatement(submissionInWords(submission, exercise), exercise, { homePage });
-      await freezeStatement(deps.db, { clientId: client.id, learnerId: submission.learnerId }, statement);
+      await freezeStatement(deps.storage, { clientId: client.id, learnerId: submission.learnerId }, statement);
     }
-    frozen = await findFrozenStatements(deps.db, client.id, ids);
+    frozen = await findFrozenStatements(deps.storage, client.id, ids);
   }
   return ids.map((id) => {
     const statement = frozen.get(id);

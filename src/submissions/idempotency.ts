@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { Database } from "../db/prisma.js";
 import { NO_ROWS, type Sql, statement } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { IdempotencyKeyInProgress, IdempotencyKeyReused } from "../errors/domain-errors.js";
 
 /** How long a key is remembered: retries within this window replay; afterwards the key may be reused. */
@@ -132,7 +132,7 @@ export async function releaseIdempotencyKey(sql: Sql, clientId: string, key: str
 }
 
 /** Forgets keys past their TTL, so the table holds about a day of submissions. Any replica may run it. */
-export async function pruneIdempotencyKeys(db: Database, now = new Date()): Promise<number> {
+export async function pruneIdempotencyKeys({ prisma: db }: Storage, now = new Date()): Promise<number> {
   const { count } = await db.idempotencyKey.deleteMany({
     where: { createdAt: { lt: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_HOURS * 3600_000) } },
   });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { keysetSql, toPage } from "../db/keyset.js";
-import type { Database } from "../db/prisma.js";
 import { type Sql, type Statement, statement } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import { insertDeliveriesSql, type WebhookPayload } from "../delivery/events.js";
 import { type Grade, GradedCheckSchema } from "../grading/grade.js";
 import { INSERT_LEARNER_SQL } from "../learners/learners.js";
@@ -154,7 +154,7 @@ export function asStored(submission: NewSubmission): StoredSubmission {
 
 /** Another client's submission is answered exactly like a missing one. */
 export async function findSubmission(
-  db: Database,
+  { prisma: db }: Storage,
   clientId: string,
   id: string,
 ): Promise<StoredSubmission | undefined> {
@@ -194,7 +194,7 @@ const listStatements = new Map<string, Statement<ListParams, SummaryRow>>();
  * for an LRS import. The index (client_id, learner_id, graded_at DESC, id DESC) answers both orders.
  */
 export async function listSubmissions(
-  sql: Sql,
+  { sql }: Storage,
   query: SubmissionListQuery,
   page: PageQuery,
 ): Promise<Page<StoredSubmissionSummary>> {

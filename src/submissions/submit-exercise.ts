@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { SqlPool } from "../db/sql.js";
+import type { Storage } from "../db/storage.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { CommitOutcomeUnknown, InvalidInput, NotFound } from "../errors/domain-errors.js";
 import type { ContainerExercise, Exercise } from "../grading/exercise.js";
@@ -25,7 +25,7 @@ import { type Submission, SubmissionSchema } from "./submission-schema.js";
 import { asStored, recordSubmission } from "./submission-store.js";
 
 interface SubmitExerciseDeps {
-  sql: SqlPool;
+  storage: Storage;
   course: { exercises: ReadonlyMap<string, Exercise>; lessons: readonly LessonShape[] };
   /** The engine that grades this learner: their lab's, or the shared one when the caller holds the grant. */
   engineFor(caller: { clientId: string; mayUseSharedEngine: boolean }, learnerId: string): Promise<DockerEngine>;
@@ -118,7 +118,7 @@ async function gradeAndRecord(
   // Without a key, the answer is kept under one the service makes: see recordAnswerUnderServiceKey.
   const retryKey = key ?? `attempt-${randomUUID()}`;
   if (key) {
-    const claim = await claimIdempotencyKey(deps.sql, clientId, key, fingerprint);
+    const claim = await claimIdempotencyKey(deps.storage.sql, clientId, key, fingerprint);
     if (claim.kind === "replay") {
       return { submission: SubmissionSchema.parse(claim.body), replayed: true, enqueued: 0 };
     }
@@ -130,7 +130,7 @@ async function gradeAndRecord(
     const durationMs = Math.round(performance.now() - started);
     const lesson = deps.course.lessons.find((candidate) => candidate.exercises.includes(exercise.id));
 
-    const recorded = await deps.sql.transaction(async (tx) => {
+    const recorded = await deps.storage.sql.transaction(async (tx) => {
       const newSubmission = {
         id: randomUUID(),
         clientId,
@@ -162,7 +162,7 @@ async function gradeAndRecord(
   } catch (error) {
     // The attempt may be stored: the key stays, and the answer names it (the caller's or the service's).
     if (error instanceof CommitOutcomeUnknown) throw error.retryWith(retryKey);
-    if (key) await releaseIdempotencyKey(deps.sql, clientId, key);
+    if (key) await releaseIdempotencyKey(deps.storage.sql, clientId, key);
     throw error;
   }
 }

@@ -22,7 +22,9 @@ afterEach(async () => {
 async function canaries(url: string): Promise<number> {
   const app = await buildApp(testConfig(url), { logger: false });
   try {
-    const [row] = await app.prisma.$queryRaw<{ count: bigint }[]>`SELECT count(*) AS count FROM secrets_key_canary`;
+    const [row] = await app.storage.prisma.$queryRaw<
+      { count: bigint }[]
+    >`SELECT count(*) AS count FROM secrets_key_canary`;
     return Number(row?.count);
   } finally {
     await app.close();

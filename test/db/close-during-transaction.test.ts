@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_DEADLINES } from "../../src/db/sql.js";
-import { prismaPlugin } from "../../src/plugins/prisma.js";
+import { storagePlugin } from "../../src/plugins/storage.js";
 import { createTestDatabase, type TestDatabase } from "../helper.js";
 
 /**
@@ -51,11 +51,11 @@ function holdNextBegin(pool: pg.Pool): { requested: Promise<void>; release: () =
 describe("closing the app while a transaction gets its connection", () => {
   it("lets the transaction finish on its connection, then the close ends", { timeout: 60_000 }, async () => {
     const app: FastifyInstance = Fastify();
-    await app.register(prismaPlugin, { databaseUrl: database.url, deadlines: DEFAULT_DEADLINES });
+    await app.register(storagePlugin, { databaseUrl: database.url, deadlines: DEFAULT_DEADLINES });
     await app.ready();
-    const begin = holdNextBegin(app.sql.pool);
+    const begin = holdNextBegin(app.storage.sql.pool);
 
-    const transaction = app.prisma
+    const transaction = app.storage.prisma
       .$transaction(async (tx) => tx.apiClient.count())
       .then(
         (count) => ({ count }),
@@ -64,7 +64,7 @@ describe("closing the app while a transaction gets its connection", () => {
     await begin.requested;
     const closed = app.close();
     // The close has reached the database once the pool refuses new work; only then may BEGIN go on.
-    await expect.poll(() => app.sql.pool.ending, { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => app.storage.sql.pool.ending, { timeout: 30_000 }).toBe(true);
     begin.release();
 
     const outcome = await Promise.race([
@@ -74,6 +74,6 @@ describe("closing the app while a transaction gets its connection", () => {
     ]);
     expect(outcome).toBe("closed");
     expect(await transaction).toEqual({ count: 0 });
-    expect(app.sql.pool.totalCount, "no connection is left open").toBe(0);
+    expect(app.storage.sql.pool.totalCount, "no connection is left open").toBe(0);
   });
 });

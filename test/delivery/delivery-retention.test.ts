@@ -108,7 +108,7 @@ describe("pruning the outboxes", () => {
 
     expect(
       await pruneDeliveries(
-        t.prisma,
+        t.app.storage,
         [
           webhookChannel,
           lrsChannel,

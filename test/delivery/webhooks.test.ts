@@ -68,7 +68,7 @@ describe("webhook registrations", () => {
     const hookB = await registerWebhook(t, b.auth, "http://127.0.0.1:9/b", ["lesson.completed"]);
     await emit(t, a.id);
     await expect(
-      t.app.sql.transaction(async (tx) => {
+      t.app.storage.sql.transaction(async (tx) => {
         await enqueueWebhookEvent(tx, a.id, "submission.graded", { submissionId: "rolled-back" });
         throw new Error("the grade failed to store");
       }),
@@ -241,7 +241,7 @@ describe("delivery", () => {
       const lms = await createTestClient(first.prisma, ["webhooks:manage"]);
       await registerWebhook(first, lms.auth, receiver.url);
       // 40 events committed at once, so both workers race for the same due rows.
-      await first.app.sql.transaction(async (tx) => {
+      await first.app.storage.sql.transaction(async (tx) => {
         for (let i = 0; i < 40; i++) await enqueueWebhookEvent(tx, lms.id, "submission.graded", { n: i });
       });
       await receiver.waitFor(40);

@@ -103,7 +103,7 @@ describe("Idempotency-Key retention", () => {
       where: { clientId_key: { clientId: lms.id, key: "old-key" } },
       data: { createdAt: new Date(Date.now() - 25 * 3600_000) },
     });
-    expect(await pruneIdempotencyKeys(t.prisma)).toBe(1);
+    expect(await pruneIdempotencyKeys(t.app.storage)).toBe(1);
     const left = await t.prisma.idempotencyKey.findMany({
       where: { clientId: lms.id, key: { in: ["old-key", "new-key"] } },
     });

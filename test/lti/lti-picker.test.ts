@@ -77,7 +77,7 @@ async function contextSignedAt(picker: { text: string }, issuedAt: Date) {
   const { deep_linking } = decodeJwt(pickerFormOf(picker.text).context) as {
     deep_linking: Parameters<typeof signPickerContext>[1];
   };
-  return signPickerContext({ db: t.prisma, secretsKey }, deep_linking, issuedAt);
+  return signPickerContext({ storage: t.app.storage, secretsKey }, deep_linking, issuedAt);
 }
 
 const expectProblem = (response: request.Response, status: number) => {

@@ -62,7 +62,8 @@ describe("self-study across start-ups", () => {
     const t = await buildTestApp();
     try {
       const links: string[] = [];
-      for (let start = 1; start <= 4; start++) links.push(await signInSelfStudy(t.prisma, "http://127.0.0.1:3000"));
+      for (let start = 1; start <= 4; start++)
+        links.push(await signInSelfStudy(t.app.storage, "http://127.0.0.1:3000"));
       const live = await t.prisma.learnerSession.count({
         where: { learnerId: SELF_STUDY_LEARNER, revokedAt: null, expiresAt: { gt: new Date() } },
       });

@@ -50,7 +50,12 @@ export const classRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const language = negotiateLanguage(request, reply, request.query.lang);
       reply.header("cache-control", "no-store");
-      return readClassSummary(app.sql, app.curriculum, { clientId: clientOf(request).id, ...request.params }, language);
+      return readClassSummary(
+        app.storage,
+        app.curriculum,
+        { clientId: clientOf(request).id, ...request.params },
+        language,
+      );
     },
   );
 
@@ -69,7 +74,7 @@ export const classRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       reply.header("cache-control", "no-store");
       const ref = { clientId: clientOf(request).id, ...request.params };
-      return listClassLearners(app.sql, app.curriculum, ref, request.query);
+      return listClassLearners(app.storage, app.curriculum, ref, request.query);
     },
   );
 
@@ -95,7 +100,7 @@ export const classRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const ref = { clientId: clientOf(request).id, ...request.params };
-      const { learners } = await readWholeClass(app.sql, app.curriculum, ref);
+      const { learners } = await readWholeClass(app.storage, app.curriculum, ref);
       return sendClassCsv(reply, ref.contextId, classCsv(learners));
     },
   );

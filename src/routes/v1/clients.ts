@@ -29,7 +29,7 @@ export const clientRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { client, key } = await createApiClient(app.prisma, request.body);
+      const { client, key } = await createApiClient(app.storage, request.body);
       reply.header("cache-control", "no-store");
       return reply
         .code(201)
@@ -48,7 +48,7 @@ export const clientRoutes: FastifyPluginAsyncZod = async (app) => {
         ...pagedList(ApiClientSchema, "ApiClientPage", { note: "Keys are never shown again." }),
       },
     },
-    async (request) => listApiClients(app.prisma, request.query),
+    async (request) => listApiClients(app.storage, request.query),
   );
 
   app.delete(
@@ -64,7 +64,7 @@ export const clientRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await deleteApiClient(app.prisma, request.params.id);
+      await deleteApiClient(app.storage, request.params.id);
       app.apiKeys.forget(request.params.id);
       return reply.code(204).send(null);
     },
@@ -88,7 +88,7 @@ export const clientRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { client, key } = await replaceApiKey(app.prisma, request.params.id);
+      const { client, key } = await replaceApiKey(app.storage, request.params.id);
       app.apiKeys.forget(client.id);
       reply.header("cache-control", "no-store");
       return { ...client, key };

@@ -107,7 +107,7 @@ export const exerciseRoutes: FastifyPluginAsyncZod = async (app) => {
       const client = clientOf(request);
       const { submission, replayed, enqueued } = await submitExercise(
         {
-          sql: app.sql,
+          storage: app.storage,
           course: app.curriculum,
           engineFor: app.engineForLearner,
           admission: app.gradingAdmission,

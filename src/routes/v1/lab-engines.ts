@@ -36,7 +36,7 @@ export const labEngineRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const engine = await registerLabEngine(app.prisma, app.config.labEngineAllowlist, request.body);
+      const engine = await registerLabEngine(app.storage, app.config.labEngineAllowlist, request.body);
       return reply.code(201).header("location", `/v1/lab-engines/${engine.id}`).send(engine);
     },
   );
@@ -51,7 +51,7 @@ export const labEngineRoutes: FastifyPluginAsyncZod = async (app) => {
         ...pagedList(LabEngineSchema, "LabEnginePage"),
       },
     },
-    async (request) => listLabEngines(app.prisma, clientOf(request).id, request.query),
+    async (request) => listLabEngines(app.storage, clientOf(request).id, request.query),
   );
 
   app.delete(
@@ -66,7 +66,7 @@ export const labEngineRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await deleteLabEngine(app.prisma, request.params.id);
+      await deleteLabEngine(app.storage, request.params.id);
       return reply.code(204).send(null);
     },
   );

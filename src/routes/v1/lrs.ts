@@ -46,7 +46,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) =>
-      putLrs(app.prisma, clientOf(request).id, request.body, {
+      putLrs(app.storage, clientOf(request).id, request.body, {
         allowPrivateUrls: app.config.delivery.allowPrivateUrls,
         secretsKey: app.config.secretsKey,
       }),
@@ -71,7 +71,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) =>
-      putLrs(app.prisma, request.params.id, request.body, {
+      putLrs(app.storage, request.params.id, request.body, {
         allowPrivateUrls: app.config.delivery.allowPrivateUrls,
         secretsKey: app.config.secretsKey,
       }),
@@ -87,7 +87,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: LrsSchema, 404: ProblemSchema, ...authErrorResponses },
       },
     },
-    async (request) => getLrs(app.prisma, clientOf(request).id),
+    async (request) => getLrs(app.storage, clientOf(request).id),
   );
 
   app.delete(
@@ -101,7 +101,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await deleteLrs(app.prisma, clientOf(request).id);
+      await deleteLrs(app.storage, clientOf(request).id);
       return reply.code(204).send(null);
     },
   );
@@ -116,7 +116,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
         ...pagedList(LrsDeliverySchema, "LrsDeliveryPage"),
       },
     },
-    async (request) => listLrsDeliveries(app.prisma, clientOf(request).id, request.query),
+    async (request) => listLrsDeliveries(app.storage, clientOf(request).id, request.query),
   );
 
   app.get(
@@ -135,7 +135,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const found = await listFrozenStatements(app.prisma, clientOf(request).id, request.query);
+      const found = await listFrozenStatements(app.storage, clientOf(request).id, request.query);
       const more = found.nextCursor
         ? `/v1/xapi/statements?${new URLSearchParams({ limit: String(request.query.limit), cursor: found.nextCursor })}`
         : "";

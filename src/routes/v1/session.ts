@@ -42,7 +42,7 @@ export const currentSessionRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const session = sessionOf(request);
-      await revokeLearnerSession(app.prisma, {
+      await revokeLearnerSession(app.storage, {
         clientId: clientOf(request).id,
         learnerId: session.learnerId,
         sessionId: session.id,

@@ -1,14 +1,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { NotFound } from "../../errors/domain-errors.js";
 import { authErrorResponses } from "../../http/auth-responses.js";
 import { clientOf } from "../../plugins/auth.js";
 import { ProblemSchema } from "../../schemas/problem.js";
 import { exportSubmission } from "../../submissions/export-submission.js";
 import { EXPORT_FORMATS, GRADE_EXPORTS } from "../../submissions/exports/grade-exports.js";
-import { presentSubmissionDetail } from "../../submissions/present-submission.js";
+import { readSubmission } from "../../submissions/read-submissions.js";
 import { SubmissionDetailSchema } from "../../submissions/submission-schema.js";
-import { findSubmission } from "../../submissions/submission-store.js";
 
 const ExportFormatSchema = z
   .enum(EXPORT_FORMATS)
@@ -33,12 +31,7 @@ const ExportQuerySchema = z.object({
 });
 
 export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
-  const exportDeps = {
-    db: app.prisma,
-    sql: app.sql,
-    curriculum: app.curriculum,
-    xapiHomePage: app.config.xapiHomePage,
-  };
+  const submissionDeps = { storage: app.storage, curriculum: app.curriculum, xapiHomePage: app.config.xapiHomePage };
 
   app.get(
     "/v1/submissions/:id",
@@ -51,11 +44,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: SubmissionDetailSchema, 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
       },
     },
-    async (request) => {
-      const stored = await findSubmission(app.prisma, clientOf(request).id, request.params.id);
-      if (!stored) throw new NotFound(`There is no submission ${request.params.id}.`);
-      return presentSubmissionDetail(stored, app.curriculum.exercises.get(stored.exerciseId));
-    },
+    async (request) => readSubmission(submissionDeps, clientOf(request).id, request.params.id),
   );
 
   app.get(
@@ -79,7 +68,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { mediaType, document } = await exportSubmission(exportDeps, clientOf(request), {
+      const { mediaType, document } = await exportSubmission(submissionDeps, clientOf(request), {
         submissionId: request.params.id,
         format: request.params.format,
         maxPoints: request.query.maxPoints,

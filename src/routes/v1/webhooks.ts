@@ -49,7 +49,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const webhook = await createWebhook(app.prisma, clientOf(request).id, request.body, {
+      const webhook = await createWebhook(app.storage, clientOf(request).id, request.body, {
         allowPrivateUrls: app.config.delivery.allowPrivateUrls,
         secretsKey: app.config.secretsKey,
       });
@@ -68,7 +68,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         ...pagedList(WebhookSchema, "WebhookPage"),
       },
     },
-    async (request) => listWebhooks(app.prisma, clientOf(request).id, request.query),
+    async (request) => listWebhooks(app.storage, clientOf(request).id, request.query),
   );
 
   app.delete(
@@ -83,7 +83,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await deleteWebhook(app.prisma, clientOf(request).id, request.params.id);
+      await deleteWebhook(app.storage, clientOf(request).id, request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -99,6 +99,6 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         ...pagedList(WebhookDeliverySchema, "WebhookDeliveryPage", { notFound: "No such webhook for this client" }),
       },
     },
-    async (request) => listDeliveries(app.prisma, clientOf(request).id, request.params.id, request.query),
+    async (request) => listDeliveries(app.storage, clientOf(request).id, request.params.id, request.query),
   );
 };

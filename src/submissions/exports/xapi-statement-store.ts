@@ -1,5 +1,5 @@
 import { keysetArgs, toPage } from "../../db/keyset.js";
-import type { Database } from "../../db/prisma.js";
+import type { Storage } from "../../db/storage.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import type { Page, PageQuery } from "../../schemas/page.js";
 import { type XapiStatement, XapiStatementSchema } from "./xapi.js";
@@ -11,16 +11,14 @@ import { type XapiStatement, XapiStatementSchema } from "./xapi.js";
  * the client since.
  */
 
-type Writer = Prisma.TransactionClient | Database;
-
 /** Stores the statement unless one is already frozen for its submission (then that one wins). */
 export async function freezeStatement(
-  tx: Writer,
+  { prisma: db }: Storage,
   owner: { clientId: string; learnerId: string },
   statement: XapiStatement,
 ): Promise<void> {
   if (!statement.id) throw new Error("a frozen statement needs its submission's id");
-  await tx.xapiStatement.createMany({
+  await db.xapiStatement.createMany({
     data: [
       {
         id: statement.id,
@@ -36,7 +34,7 @@ export async function freezeStatement(
 
 /** The statements frozen for these submissions of a client, by submission id; a submission without one is absent. */
 export async function findFrozenStatements(
-  db: Database,
+  { prisma: db }: Storage,
   clientId: string,
   submissionIds: readonly string[],
 ): Promise<Map<string, XapiStatement>> {
@@ -46,7 +44,7 @@ export async function findFrozenStatements(
 
 /** A client's frozen statements in the order they were stored, as an LRS reads a statement stream. */
 export async function listFrozenStatements(
-  db: Database,
+  { prisma: db }: Storage,
   clientId: string,
   page: PageQuery,
 ): Promise<Page<XapiStatement>> {

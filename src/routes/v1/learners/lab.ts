@@ -27,7 +27,7 @@ export const labRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const clientId = clientOf(request).id;
-      const lab = await setLab(app.prisma, settings, {
+      const lab = await setLab(app.storage, settings, {
         clientId,
         learnerId: request.params.learnerId,
         ...request.body,
@@ -48,7 +48,7 @@ export const labRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: LabSchema, 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
       },
     },
-    async (request) => getLab(app.prisma, clientOf(request).id, request.params.learnerId),
+    async (request) => getLab(app.storage, clientOf(request).id, request.params.learnerId),
   );
 
   app.delete(
@@ -63,7 +63,7 @@ export const labRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await deleteLab(app.prisma, clientOf(request).id, request.params.learnerId);
+      await deleteLab(app.storage, clientOf(request).id, request.params.learnerId);
       return reply.code(204).send(null);
     },
   );

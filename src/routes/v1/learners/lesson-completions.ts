@@ -41,7 +41,7 @@ export const lessonCompletionRoutes: FastifyPluginAsyncZod = async (app) => {
       const { learnerId, slug } = request.params;
       const lesson = app.curriculum.lessons.find((l) => l.slug === slug);
       if (!lesson) throw new NotFound(`There is no lesson "${slug}". GET /v1/lessons lists them.`);
-      const { completedAt, firstTime } = await completeReadingLesson(app.sql, {
+      const { completedAt, firstTime } = await completeReadingLesson(app.storage, {
         clientId: clientOf(request).id,
         learnerId,
         lesson,

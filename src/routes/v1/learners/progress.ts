@@ -32,7 +32,7 @@ export const progressRoutes: FastifyPluginAsyncZod = async (app) => {
       const clientId = clientOf(request).id;
       const { lessons, exercises } = app.curriculum;
       return readLearnerProgress(
-        app.sql,
+        app.storage,
         {
           lessons,
           maxScoreOf: (id) => {

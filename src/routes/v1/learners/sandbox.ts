@@ -43,7 +43,7 @@ export const sandboxRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const owner = ownerOf(request, clientOf(request).id);
-      const { sandbox, created } = await acquireLearnerSandbox(app.prisma, app.sandboxes, owner);
+      const { sandbox, created } = await acquireLearnerSandbox(app.storage, app.sandboxes, owner);
       return reply.code(created ? 201 : 200).send(sandbox);
     },
   );
@@ -59,7 +59,7 @@ export const sandboxRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: SandboxSchema, 400: ProblemSchema, 404: ProblemSchema, ...authErrorResponses },
       },
     },
-    async (request) => getLearnerSandbox(app.prisma, app.sandboxes, ownerOf(request, clientOf(request).id)),
+    async (request) => getLearnerSandbox(app.storage, app.sandboxes, ownerOf(request, clientOf(request).id)),
   );
 
   app.delete(
@@ -74,7 +74,7 @@ export const sandboxRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await releaseLearnerSandbox(app.prisma, app.sandboxes, ownerOf(request, clientOf(request).id));
+      await releaseLearnerSandbox(app.storage, app.sandboxes, ownerOf(request, clientOf(request).id));
       return reply.code(204).send(null);
     },
   );

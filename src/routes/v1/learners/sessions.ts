@@ -36,7 +36,7 @@ export const learnerSessionRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const clientId = clientOf(request).id;
       await app.sessionMints.take(request, clientId);
-      const session = await mintLearnerSession(app.prisma, {
+      const session = await mintLearnerSession(app.storage, {
         clientId,
         learnerId: request.params.learnerId,
         ttlSeconds: request.body.ttlSeconds,
@@ -63,7 +63,7 @@ export const learnerSessionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await revokeLearnerSession(app.prisma, { clientId: clientOf(request).id, ...request.params });
+      await revokeLearnerSession(app.storage, { clientId: clientOf(request).id, ...request.params });
       return reply.code(204).send(null);
     },
   );

@@ -1,24 +1,17 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { compiledSerializerCompiler } from "../../../http/compiled-serializer.js";
 import { pagedList } from "../../../http/paged-list.js";
-import { requireKnownLearner } from "../../../learners/learners.js";
 import { clientOf } from "../../../plugins/auth.js";
 import { ExerciseIdSchema } from "../../../schemas/ids.js";
 import { PageQuerySchema } from "../../../schemas/page.js";
 import { learnerStatements } from "../../../submissions/export-submission.js";
 import { XapiStatementSchema } from "../../../submissions/exports/xapi.js";
-import { presentSubmission } from "../../../submissions/present-submission.js";
+import { learnerSubmissions } from "../../../submissions/read-submissions.js";
 import { SubmissionSchema } from "../../../submissions/submission-schema.js";
-import { listSubmissions } from "../../../submissions/submission-store.js";
 import { LearnerParamsSchema } from "./learner-params.js";
 
 export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
-  const exportDeps = {
-    db: app.prisma,
-    sql: app.sql,
-    curriculum: app.curriculum,
-    xapiHomePage: app.config.xapiHomePage,
-  };
+  const submissionDeps = { storage: app.storage, curriculum: app.curriculum, xapiHomePage: app.config.xapiHomePage };
   app.get(
     "/v1/learners/:learnerId/submissions",
     {
@@ -40,13 +33,7 @@ export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
       const clientId = clientOf(request).id;
       const { learnerId } = request.params;
       const { exerciseId, ...page } = request.query;
-      const found = await listSubmissions(app.sql, { clientId, learnerId, exerciseId, order: "newest" }, page);
-      // A submission belongs to a learner of this client, so only an empty page needs the learner check.
-      if (found.items.length === 0) await requireKnownLearner(app.prisma, clientId, learnerId);
-      return {
-        items: found.items.map((stored) => presentSubmission(stored, app.curriculum.exercises.get(stored.exerciseId))),
-        nextCursor: found.nextCursor,
-      };
+      return learnerSubmissions(submissionDeps, { clientId, learnerId, exerciseId }, page);
     },
   );
 
@@ -64,6 +51,6 @@ export const learnerSubmissionRoutes: FastifyPluginAsyncZod = async (app) => {
         }),
       },
     },
-    async (request) => learnerStatements(exportDeps, clientOf(request), request.params.learnerId, request.query),
+    async (request) => learnerStatements(submissionDeps, clientOf(request), request.params.learnerId, request.query),
   );
 };
