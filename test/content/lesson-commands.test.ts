@@ -95,6 +95,32 @@ const AWAIT_PUBLISHED_PORT = `await_published_port() {
   done
 }`;
 
+/**
+ * `await_exposed_ports`, in bash: returns once every running container listens on the TCP ports its
+ * image exposes (nginx on 80, redis on 6379), or has stopped. A step right after a detached start
+ * (`wget http://servidor`, `docker compose run redis-cli`) reaches a server that may still be starting,
+ * where a learner reading the output would give it a moment. Like the port wait above, it reads the
+ * containers' sockets, ends on that event only, and says what it waited for, if it had to.
+ */
+const AWAIT_EXPOSED_PORTS = `await_exposed_ports() {
+  local pid ports port since="" waiting
+  while :; do
+    waiting=""
+    while read -r pid ports; do
+      for port in $ports; do
+        [ -n "$(nsenter --net="/proc/$pid/ns/net" ss -Hltn "sport = :\${port%/tcp}" 2>/dev/null)" ] || waiting="$waiting \${port%/tcp}"
+      done
+    done < <(docker inspect -f '{{.State.Pid}}{{range $p, $_ := .Config.ExposedPorts}} {{$p}}{{end}}' $(docker ps -q --filter status=running) 2>/dev/null |
+      awk '{ printf "%s", $1; for (i = 2; i <= NF; i++) if ($i ~ "/tcp$") printf " %s", $i; print "" }')
+    if [ -z "$waiting" ]; then
+      [ -z "$since" ] || echo "listening after $(($(date +%s%3N) - since)) ms"
+      return 0
+    fi
+    [ -n "$since" ] || { since=$(date +%s%3N); echo "waiting for port(s)$waiting to listen in the running containers"; }
+    sleep 0.2
+  done
+}`;
+
 /** The host ports a command reaches, as `localhost:8080` or `127.0.0.1:5000`: a curl, a push to a local registry. */
 const hostPorts = (command: string) => [
   ...new Set(Array.from(command.matchAll(/\b(?:localhost|127\.0\.0\.1):(\d+)/g), (match) => match[1])),
@@ -102,13 +128,15 @@ const hostPorts = (command: string) => [
 
 /** One bash script per lesson: each step records its exit code and output, and `cd` carries over. */
 function scriptFor(steps: LessonStep[], dir: string): string {
-  const lines = ["set +e", AWAIT_PUBLISHED_PORT, `S=${quote(dir)}`];
+  const lines = ["set +e", AWAIT_PUBLISHED_PORT, AWAIT_EXPOSED_PORTS, `S=${quote(dir)}`];
   steps.forEach((step, index) => {
     const out = `>"$S/${index}.out" 2>&1`;
     if (step.kind === "skip") return;
     // A learner runs the next command once the service answers; here that wait is on the event.
     const ports = step.kind === "run" ? hostPorts(step.command) : [];
     for (const port of ports) lines.push(`await_published_port ${port} >>"$S/${index}.wait"`);
+    if (step.kind === "run" && startsInBackground(steps[index - 1]))
+      lines.push(`await_exposed_ports >>"$S/${index}.wait"`);
     if (step.kind === "file") {
       lines.push(
         `mkdir -p "$(dirname ${quote(step.path)})" && cat >${quote(step.path)} <<'__LESSON_FILE__'`,
@@ -121,13 +149,6 @@ function scriptFor(steps: LessonStep[], dir: string): string {
       lines.push(`timeout -s INT 3 sh -c ${quote(step.command)} </dev/null ${out}`);
     } else if (step.answer !== undefined) {
       lines.push(`printf '%s\\n' ${quote(step.answer)} | { ${step.command}\n} ${out}`);
-    } else if (step.expect === "success" && ports.length === 0 && startsInBackground(steps[index - 1])) {
-      // A service reached from another container (`wget http://servidor`), not through a host port:
-      // a learner reading the output gives it a moment. Tried again until it answers (10 s at most);
-      // its last exit status is the step's.
-      lines.push(
-        `_s=1; _n=0; while [ $_s -ne 0 ] && [ $_n -lt 20 ]; do [ $_n -gt 0 ] && sleep 0.5; _n=$((_n + 1)); { ${step.command}\n} </dev/null ${out}; _s=$?; done; (exit $_s)`,
-      );
     } else {
       lines.push(`{ ${step.command}\n} </dev/null ${out}`);
     }
