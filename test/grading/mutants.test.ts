@@ -28,11 +28,15 @@ import { type MutantResult, renderMutationReport } from "./mutation-report.js";
  * mutant never inherits what an earlier one left, such as a volume that already holds the file.
  * A mutant's commands get SCRIPT_TIMEOUT_MS (an attached server, a health check that never turns
  * healthy), then whatever they left is graded, as a learner who gives up and submits would be.
+ * One cut off that earns full marks undeclared runs again with SLOW_MACHINE_TIMEOUT_MS, and that
+ * second run's grade counts: on a busy machine `docker compose up -d --build` alone can take the
+ * first limit, and a mutant cut off before its `docker stop` leaves the right answer behind.
  *
  * `WRITE_MUTATION_REPORT=1` (npm run mutants) writes docs/mutation-report.md from the run.
  */
 
 const SCRIPT_TIMEOUT_MS = 10_000;
+const SLOW_MACHINE_TIMEOUT_MS = 6 * SCRIPT_TIMEOUT_MS;
 const LANES = 3;
 /** What the attempts start from; copied into each lane's engine. */
 const IMAGES = [
@@ -223,7 +227,7 @@ async function wipe(lane: Lane) {
   await mkdir(path.join(lane.registryDir, "data"), { recursive: true });
 }
 
-async function runMutant(lane: Lane, exercise: ContainerExercise, mutant: Mutant) {
+async function runMutant(lane: Lane, exercise: ContainerExercise, mutant: Mutant, timeoutMs: number) {
   const dir = await learnerFolder(exercise);
   const began = performance.now();
   let typedAt = began;
@@ -232,7 +236,7 @@ async function runMutant(lane: Lane, exercise: ContainerExercise, mutant: Mutant
     const argv = needsTerminal(mutant.run)
       ? ["script", "-qec", "sh -e commands.sh", "/dev/null"]
       : ["sh", "-e", "commands.sh"];
-    const typed = await shellRun(lane, argv, SCRIPT_TIMEOUT_MS, dir, "exit\n");
+    const typed = await shellRun(lane, argv, timeoutMs, dir, "exit\n");
     typedAt = performance.now();
     const grade = gradeSubmission(exercise, await observeContainer(lane.engine, exercise, undefined));
     return {
@@ -260,7 +264,19 @@ describe.concurrent("every mutant of every accepted attempt, on the real engine"
       const declared = new Set(exercise.equivalent.map((entry) => entry.mutant));
       const outcomes: MutantResult[] = [];
       for (const mutant of deriveMutants(exercise)) {
-        const outcome = { ...(await runMutant(lane, exercise, mutant)), declared: declared.has(mutant.id) };
+        let outcome = {
+          ...(await runMutant(lane, exercise, mutant, SCRIPT_TIMEOUT_MS)),
+          declared: declared.has(mutant.id),
+        };
+        if (outcome.survived && !outcome.declared && outcome.typed === "timed out") {
+          const again = await runMutant(lane, exercise, mutant, SLOW_MACHINE_TIMEOUT_MS);
+          console.log(
+            `mutants: ${id} "${mutant.id}" was cut off at ${SCRIPT_TIMEOUT_MS} ms with full marks; ` +
+              `given ${SLOW_MACHINE_TIMEOUT_MS} ms, its commands ${again.typed} in ${again.typedMs} ms and it ` +
+              `${again.survived ? "survived" : "was killed"}`,
+          );
+          outcome = { ...again, declared: outcome.declared };
+        }
         outcomes.push(outcome);
         if (outcome.survived && !outcome.declared) {
           expect
