@@ -69,56 +69,42 @@ async function withEngine<T>(
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /**
- * `await_published_port PORT`, in bash: returns once the server behind host port PORT listens inside
- * the running container that publishes it, or at once when no running container publishes it (the
- * step then shows what a learner would see). Until that server listens, docker-proxy takes each
- * connection and drops it: curl reads "connection reset", `docker push` reads "EOF". The wait reads
- * the container's sockets instead of sending a request: a `curl localhost:3000` would count a visit.
- * It ends on that event only; the caller's timeout bounds it. It says what it waited for, if it had
- * to: the lesson's log line shows it, and so does a step that the lesson's timeout kept from running.
+ * A learner runs the next command once the server it reaches answers; here that wait is on the event,
+ * in bash. `await_listening PROBE [ARG]` polls PROBE, which prints the ports that do not listen yet
+ * (nothing once all do), and returns when it prints nothing. It reads the containers' sockets instead
+ * of sending a request (a `curl localhost:3000` would count a visit), ends on that event only (the
+ * lesson's timeout bounds it), and says what it waited for, if it had to: the lesson's log line shows
+ * it, and so does a step that the lesson's timeout kept from running. Its probes:
+ * - `published_port_pending PORT`: the server behind host port PORT, inside the running container
+ *   that publishes it (none: nothing to wait for; the step then shows what a learner would see).
+ *   Until it listens, docker-proxy takes each connection and drops it: curl reads "connection reset",
+ *   `docker push` reads "EOF".
+ * - `exposed_ports_pending`: every running container's server on the TCP ports its image exposes
+ *   (nginx on 80, redis on 6379), for a step right after a detached start (`wget http://servidor`,
+ *   `docker compose run redis-cli`).
  */
-const AWAIT_PUBLISHED_PORT = `await_published_port() {
-  local port=$1 pid target since=""
-  while :; do
-    read -r pid target < <(docker inspect -f '{{.State.Pid}}{{range $p, $b := .NetworkSettings.Ports}}{{range $b}} {{.HostPort}}={{$p}}{{end}}{{end}}' $(docker ps -q --filter status=running) 2>/dev/null |
-      awk -v port="$port" '{ for (i = 2; i <= NF; i++) if ($i ~ "^" port "=[0-9]+/tcp$") { split($i, p, "[=/]"); print $1, p[2]; exit } }')
-    if [ -z "$pid" ]; then
-      [ -z "$since" ] || echo "its container stopped after $(($(date +%s%3N) - since)) ms"
-      return 0
-    fi
-    if [ -n "$(nsenter --net="/proc/$pid/ns/net" ss -Hltn "sport = :$target")" ]; then
-      [ -z "$since" ] || echo "listening after $(($(date +%s%3N) - since)) ms"
-      return 0
-    fi
-    [ -n "$since" ] || { since=$(date +%s%3N); echo "host port $port: waiting for port $target in its container to listen"; }
+const AWAIT_LISTENING = `listens_in() { [ -n "$(nsenter --net="/proc/$1/ns/net" ss -Hltn "sport = :$2" 2>/dev/null)" ]; }
+running_containers() { docker inspect -f "$1" $(docker ps -q --filter status=running) 2>/dev/null; }
+published_port_pending() {
+  local pid target
+  read -r pid target < <(running_containers '{{.State.Pid}}{{range $p, $b := .NetworkSettings.Ports}}{{range $b}} {{.HostPort}}={{$p}}{{end}}{{end}}' |
+    awk -v port="$1" '{ for (i = 2; i <= NF; i++) if ($i ~ "^" port "=[0-9]+/tcp$") { split($i, p, "[=/]"); print $1, p[2]; exit } }')
+  [ -z "$pid" ] || listens_in "$pid" "$target" || echo "port $target behind host port $1"
+}
+exposed_ports_pending() {
+  local pid ports port
+  while read -r pid ports; do
+    for port in $ports; do listens_in "$pid" "\${port%/tcp}" || echo "port \${port%/tcp}"; done
+  done < <(running_containers '{{.State.Pid}}{{range $p, $_ := .Config.ExposedPorts}} {{$p}}{{end}}' |
+    awk '{ printf "%s", $1; for (i = 2; i <= NF; i++) if ($i ~ "/tcp$") printf " %s", $i; print "" }')
+}
+await_listening() {
+  local pending since=""
+  while pending=$("$@" | paste -sd, -); [ -n "$pending" ]; do
+    [ -n "$since" ] || { since=$(date +%s%3N); echo "waiting for $pending to listen in its container"; }
     sleep 0.2
   done
-}`;
-
-/**
- * `await_exposed_ports`, in bash: returns once every running container listens on the TCP ports its
- * image exposes (nginx on 80, redis on 6379), or has stopped. A step right after a detached start
- * (`wget http://servidor`, `docker compose run redis-cli`) reaches a server that may still be starting,
- * where a learner reading the output would give it a moment. Like the port wait above, it reads the
- * containers' sockets, ends on that event only, and says what it waited for, if it had to.
- */
-const AWAIT_EXPOSED_PORTS = `await_exposed_ports() {
-  local pid ports port since="" waiting
-  while :; do
-    waiting=""
-    while read -r pid ports; do
-      for port in $ports; do
-        [ -n "$(nsenter --net="/proc/$pid/ns/net" ss -Hltn "sport = :\${port%/tcp}" 2>/dev/null)" ] || waiting="$waiting \${port%/tcp}"
-      done
-    done < <(docker inspect -f '{{.State.Pid}}{{range $p, $_ := .Config.ExposedPorts}} {{$p}}{{end}}' $(docker ps -q --filter status=running) 2>/dev/null |
-      awk '{ printf "%s", $1; for (i = 2; i <= NF; i++) if ($i ~ "/tcp$") printf " %s", $i; print "" }')
-    if [ -z "$waiting" ]; then
-      [ -z "$since" ] || echo "listening after $(($(date +%s%3N) - since)) ms"
-      return 0
-    fi
-    [ -n "$since" ] || { since=$(date +%s%3N); echo "waiting for port(s)$waiting to listen in the running containers"; }
-    sleep 0.2
-  done
+  [ -z "$since" ] || echo "done waiting after $(($(date +%s%3N) - since)) ms"
 }`;
 
 /** The host ports a command reaches, as `localhost:8080` or `127.0.0.1:5000`: a curl, a push to a local registry. */
@@ -128,15 +114,14 @@ const hostPorts = (command: string) => [
 
 /** One bash script per lesson: each step records its exit code and output, and `cd` carries over. */
 function scriptFor(steps: LessonStep[], dir: string): string {
-  const lines = ["set +e", AWAIT_PUBLISHED_PORT, AWAIT_EXPOSED_PORTS, `S=${quote(dir)}`];
+  const lines = ["set +e", AWAIT_LISTENING, `S=${quote(dir)}`];
   steps.forEach((step, index) => {
     const out = `>"$S/${index}.out" 2>&1`;
     if (step.kind === "skip") return;
-    // A learner runs the next command once the service answers; here that wait is on the event.
     const ports = step.kind === "run" ? hostPorts(step.command) : [];
-    for (const port of ports) lines.push(`await_published_port ${port} >>"$S/${index}.wait"`);
+    for (const port of ports) lines.push(`await_listening published_port_pending ${port} >>"$S/${index}.wait"`);
     if (step.kind === "run" && startsInBackground(steps[index - 1]))
-      lines.push(`await_exposed_ports >>"$S/${index}.wait"`);
+      lines.push(`await_listening exposed_ports_pending >>"$S/${index}.wait"`);
     if (step.kind === "file") {
       lines.push(
         `mkdir -p "$(dirname ${quote(step.path)})" && cat >${quote(step.path)} <<'__LESSON_FILE__'`,
@@ -266,9 +251,13 @@ describe.concurrent("every lesson's commands run as written", () => {
           env,
         });
         // The solutions push to it at once; a learner's registry has had the lesson's time to start.
-        await run("nsenter", [`--net=${netns}`, "bash", "-c", `${AWAIT_PUBLISHED_PORT}\nawait_published_port 5000`], {
-          env,
-        });
+        await run(
+          "nsenter",
+          [`--net=${netns}`, "bash", "-c", `${AWAIT_LISTENING}\nawait_listening published_port_pending 5000`],
+          {
+            env,
+          },
+        );
         for (const exercise of curriculum.exercises.values()) {
           // Questions have no solution to run: test/routes/questions.test.ts grades them.
           if (exercise.kind !== "container") continue;
