@@ -127,6 +127,8 @@ describe("the lesson's terminal, in a sandbox of the learner's own", () => {
       await expect.poll(() => screen(ana.terminal), { timeout: 15_000 }).toMatch(/^size=\d+ \d+$/m);
       const sizes = (await screen(ana.terminal)).match(/^size=(\d+) (\d+)$/gm) ?? [];
       await typeInTerminal(ana.page, ana.terminal, "clear");
+      // Until the shell prompts again, it may discard what is typed ahead: a paste would lose its start.
+      await expect.poll(async () => (await screen(ana.terminal)).trim(), { timeout: 15_000 }).toMatch(/^\S* #$/);
       return (sizes.at(-1) ?? "").replace("size=", "").split(" ").map(Number);
     };
     const [, wideCols] = await size();
