@@ -16,7 +16,10 @@
 #     (scripts/node-base-image.sh) in those engines, kept between runs in TEST_LAB_DIR
 #     (default /var/lib/aprendiendo-docker-test; remove it to reclaim the space);
 #   - TEST_LAB_EGRESS_PROXY: a proxy, inside the lab, that reaches the npm registry only, for the
-#     test that builds the service's image (its `npm ci`).
+#     test that builds the service's image (its `npm ci`);
+#   - TEST_LAB_BROWSER_NETNS: a network namespace with nothing but its loopback, for the test
+#     browser, which reaches the lab's loopback through TEST_LAB_BROWSER_PROXY (SOCKS5,
+#     scripts/loopback-socks.mjs): no network an engine makes there cancels a page's requests.
 # The developer's default engine, images, ports and processes are never touched: before and after the
 # run this script compares them, and a difference fails the run.
 set -euo pipefail
@@ -154,6 +157,17 @@ inside() {
     >>"$RUN/egress.log" 2>&1 </dev/null &
   wait_for "egress proxy" "$RUN/egress.log" "$READY_TIMEOUT_SECONDS" nsenter --net="$classic_net" curl -s -o /dev/null http://127.0.0.1:3128/
   export TEST_LAB_EGRESS_PROXY=http://127.0.0.1:3128 CONTAINERD_STORE_NETNS=$containerd_net
+
+  # The test browser's namespace, which holds only its loopback, and its way to the lab's loopback.
+  local browser_net
+  new_netns
+  browser_net=$NETNS
+  nsenter --net="$classic_net" node scripts/loopback-socks.mjs "$RUN/browser.sock" >"$RUN/browser-proxy.log" 2>&1 </dev/null &
+  nsenter --net="$browser_net" node scripts/egress-proxy.mjs forward 127.0.0.1:1080 "$RUN/browser.sock" \
+    >>"$RUN/browser-proxy.log" 2>&1 </dev/null &
+  wait_for "browser proxy" "$RUN/browser-proxy.log" "$READY_TIMEOUT_SECONDS" \
+    nsenter --net="$browser_net" bash -c 'exec 3<>/dev/tcp/127.0.0.1/1080'
+  export TEST_LAB_BROWSER_NETNS=$browser_net TEST_LAB_BROWSER_PROXY=socks5://127.0.0.1:1080
   say "lab ready in $((SECONDS - started)) s; running: $*"
 
   # In the background and waited for, so that a TERM or INT reaches the traps at once.

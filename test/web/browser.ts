@@ -22,6 +22,27 @@ export interface BrowserOptions {
   blockThirdPartyCookies?: boolean;
 }
 
+/**
+ * In the test lab, chromium starts in the network namespace the lab keeps for it, which holds only
+ * its loopback: in the lab's own namespace every network an engine makes or removes changes an
+ * address, and chromium then cancels what it has in flight (net::ERR_NETWORK_CHANGED, a page's
+ * module script mid-load, while another test file's Compose project came up). It reaches the
+ * servers on the lab's loopback through the lab's SOCKS5 proxy (scripts/loopback-socks.mjs).
+ */
+async function ownNetwork(profile: string): Promise<{ executablePath: string }> {
+  const netns = process.env.TEST_LAB_BROWSER_NETNS;
+  if (!netns) return { executablePath: CHROMIUM };
+  const launcher = path.join(profile, "chromium-in-own-network");
+  await writeFile(launcher, `#!/bin/sh\nexec nsenter --net=${netns} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
+  return { executablePath: launcher };
+}
+
+/** Every request through the lab's proxy, loopback too, which chromium would otherwise never proxy. */
+const proxyFlags = () => {
+  const proxy = process.env.TEST_LAB_BROWSER_PROXY;
+  return proxy ? [`--proxy-server=${proxy}`, "--proxy-bypass-list=<-loopback>"] : [];
+};
+
 /** A chromium with a fresh profile (--user-data-dir), so no test sees another's cookies or storage. */
 export async function launchBrowser(options: BrowserOptions = {}): Promise<Browser> {
   const profile = await mkdtemp(path.join(os.tmpdir(), "chromium-profile-"));
@@ -34,8 +55,8 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<Brows
     );
   }
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: [...CHROMIUM_FLAGS, ...(options.args ?? [])],
+    ...(await ownNetwork(profile)),
+    args: [...CHROMIUM_FLAGS, ...(options.args ?? []), ...proxyFlags()],
     viewport: { width: 1280, height: 900 },
     permissions: ["clipboard-read", "clipboard-write"],
     ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
