@@ -5,6 +5,7 @@ import { DestinationRefused, NotFound } from "../errors/domain-errors.js";
 import type { PageQuery } from "../schemas/page.js";
 import { DeliveryAttemptSchema, lastAttemptOf, pageOfDeliveries } from "./attempt-log.js";
 import { LRS_DELIVERY_STATUS_VALUES } from "./delivery-status.js";
+import type { DestinationSettings } from "./destination-settings.js";
 import { isRefusedAtRegistration } from "./outbound.js";
 
 export const NewLrsSchema = z
@@ -57,7 +58,7 @@ export async function putLrs(
   { prisma: db }: Storage,
   clientId: string,
   input: z.infer<typeof NewLrsSchema>,
-  options: { allowPrivateUrls: boolean; secretsKey: Buffer | undefined },
+  options: DestinationSettings,
 ) {
   if (!options.secretsKey) {
     throw new DestinationRefused(

@@ -6,6 +6,7 @@ import { NotFound, WebhookUrlRefused } from "../errors/domain-errors.js";
 import { WebhookDeliveryStatus } from "../generated/prisma/enums.js";
 import type { PageQuery } from "../schemas/page.js";
 import { DeliveryAttemptSchema, pageOfDeliveries } from "./attempt-log.js";
+import type { DestinationSettings } from "./destination-settings.js";
 import { WebhookEventSchema } from "./events.js";
 import { isRefusedAtRegistration } from "./outbound.js";
 import { generateWebhookSecret } from "./signature.js";
@@ -64,7 +65,7 @@ export async function createWebhook(
   { prisma: db }: Storage,
   clientId: string,
   input: z.infer<typeof NewWebhookSchema>,
-  options: { allowPrivateUrls: boolean; secretsKey: Buffer | undefined },
+  options: DestinationSettings,
 ) {
   if (isRefusedAtRegistration(input.url, options.allowPrivateUrls)) {
     throw new WebhookUrlRefused(

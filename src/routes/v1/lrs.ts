@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { destinationSettings } from "../../delivery/destination-settings.js";
 import { XAPI_VERSION } from "../../delivery/lrs-channel.js";
 import {
   deleteLrs,
@@ -45,11 +46,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) =>
-      putLrs(app.storage, clientOf(request).id, request.body, {
-        allowPrivateUrls: app.config.delivery.allowPrivateUrls,
-        secretsKey: app.config.secretsKey,
-      }),
+    async (request) => putLrs(app.storage, clientOf(request).id, request.body, destinationSettings(app.config)),
   );
 
   app.put(
@@ -70,11 +67,7 @@ export const lrsRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) =>
-      putLrs(app.storage, request.params.id, request.body, {
-        allowPrivateUrls: app.config.delivery.allowPrivateUrls,
-        secretsKey: app.config.secretsKey,
-      }),
+    async (request) => putLrs(app.storage, request.params.id, request.body, destinationSettings(app.config)),
   );
 
   app.get(

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { destinationSettings } from "../../delivery/destination-settings.js";
 import { SIGNATURE_HEADER } from "../../delivery/signature.js";
 import {
   createWebhook,
@@ -49,10 +50,12 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const webhook = await createWebhook(app.storage, clientOf(request).id, request.body, {
-        allowPrivateUrls: app.config.delivery.allowPrivateUrls,
-        secretsKey: app.config.secretsKey,
-      });
+      const webhook = await createWebhook(
+        app.storage,
+        clientOf(request).id,
+        request.body,
+        destinationSettings(app.config),
+      );
       reply.header("cache-control", "no-store");
       return reply.code(201).header("location", `/v1/webhooks/${webhook.id}`).send(webhook);
     },
