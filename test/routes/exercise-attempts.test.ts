@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from "vitest";
 import { loadCurriculum } from "../../src/content/load-curriculum.js";
 import type { ContainerExercise } from "../../src/grading/exercise.js";
@@ -138,8 +140,34 @@ function theEngineForgot(
 }
 
 /**
+ * When a container exits, Engine 26 waits at most 2 s for its output to be copied (daemon/monitor.go,
+ * handleContainerExit: StreamConfig.Wait), then closes its streams: on two cores busy with two suites,
+ * what was not copied by then never reaches `docker logs`. The grader, reading the logs, then rightly
+ * finds no line. Only when the suite's own `docker logs`, read beside the grader, lacks every text a
+ * failed logs check expected does the attempt count as one whose output the engine lost; a grader that
+ * misses a line the engine holds still fails the test.
+ */
+function theEngineLostTheOutput(
+  exercise: ContainerExercise,
+  checks: { id: string; passed: boolean }[],
+  expectedToFail: readonly string[],
+  engineLogs: string | undefined,
+): boolean {
+  const logsChecks = new Map(
+    exercise.checks.flatMap((check) => (check.type === "logsContain" ? [[check.id, check.text] as const] : [])),
+  );
+  const unexpected = checks.filter((check) => !check.passed && !expectedToFail.includes(check.id));
+  return (
+    engineLogs !== undefined &&
+    unexpected.length > 0 &&
+    unexpected.every((check) => logsChecks.has(check.id) && !engineLogs.includes(logsChecks.get(check.id) ?? ""))
+  );
+}
+
+/**
  * An attempt typed and graded, typed again (up to twice) while the engine lost its OOM kill
- * (onlyTheOomKillWasLost) or forgot the attempt's events (theEngineForgot).
+ * (onlyTheOomKillWasLost), forgot the attempt's events (theEngineForgot) or lost the container's
+ * output (theEngineLostTheOutput).
  */
 async function tryAttemptMindingTheEngine(
   store: string,
@@ -150,12 +178,26 @@ async function tryAttemptMindingTheEngine(
   let tried = await tryAttempt(store, exercise, attempt.run, language);
   for (let retry = 1; retry <= OOM_RETRIES; retry++) {
     const lostOom = onlyTheOomKillWasLost(exercise, tried.body.checks, attempt.fails ?? []);
-    if (!lostOom && !theEngineForgot(tried.body.checks, attempt.fails ?? [])) break;
-    const why = lostOom ? "lost the OOM kill" : "forgot the attempt's events";
+    const lostOutput = theEngineLostTheOutput(exercise, tried.body.checks, attempt.fails ?? [], tried.engineLogs);
+    if (!lostOom && !lostOutput && !theEngineForgot(tried.body.checks, attempt.fails ?? [])) break;
+    const why = lostOom
+      ? "lost the OOM kill"
+      : lostOutput
+        ? "lost the container's output (its own docker logs lack it too)"
+        : "forgot the attempt's events";
     console.log(`${exercise.id} (${store}) "${attempt.title}": the engine ${why}; typed again (${retry})`);
     tried = await tryAttempt(store, exercise, attempt.run, language);
   }
   return tried;
+}
+
+/** The container's output as `docker logs` shows it, both streams; undefined when it cannot be read. */
+async function logsOf(containerName: string, engine: LearnerEngine): Promise<string | undefined> {
+  const env = engine.host ? { ...process.env, DOCKER_HOST: engine.host } : process.env;
+  const read = await promisify(execFile)("docker", ["logs", containerName], { env, timeout: 60_000 }).catch(
+    () => undefined,
+  );
+  return read ? `${read.stdout}${read.stderr}` : undefined;
 }
 
 async function tryAttempt(store: string, exercise: ContainerExercise, run: readonly string[], language: "es" | "en") {
@@ -177,7 +219,11 @@ async function tryAttempt(store: string, exercise: ContainerExercise, run: reado
       language,
     });
     const stored = await t.prisma.submission.findUniqueOrThrow({ where: { id: body.id }, select: { hints: true } });
-    return { body, firedHints: (stored.hints as HintRef[]).map(hintKey).sort() };
+    const missedLogs = body.checks.some(
+      (check) => !check.passed && exercise.checks.some((c) => c.id === check.id && c.type === "logsContain"),
+    );
+    const engineLogs = missedLogs ? await logsOf(body.containerName, engine) : undefined;
+    return { body, firedHints: (stored.hints as HintRef[]).map(hintKey).sort(), engineLogs };
   } finally {
     await cleanUp(exercise, name ?? exercise.containerName, engine);
     await rm(folder, { recursive: true, force: true });
