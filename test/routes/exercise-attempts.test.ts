@@ -165,9 +165,32 @@ function theEngineLostTheOutput(
 }
 
 /**
+ * Once in eight side-by-side runs, a `docker cp` that had exited 0 left no extract-to-dir event the
+ * grader could read, while the engine still remembered the container's creation. Only when the suite's
+ * own read of the engine's log (its whole ring, with no `since` bound), beside the grader's, finds no
+ * extract-to-dir for the container either does the attempt count as one whose copy the engine did not
+ * log; a grader that misses a copy the engine holds still fails the test.
+ */
+function theEngineLostTheCopy(
+  exercise: ContainerExercise,
+  checks: { id: string; passed: boolean }[],
+  expectedToFail: readonly string[],
+  engineActions: readonly string[] | undefined,
+): boolean {
+  const copyChecks = new Set(exercise.checks.filter((check) => check.type === "copiedIn").map((check) => check.id));
+  const unexpected = checks.filter((check) => !check.passed && !expectedToFail.includes(check.id));
+  return (
+    engineActions !== undefined &&
+    !engineActions.includes("extract-to-dir") &&
+    unexpected.length > 0 &&
+    unexpected.every((check) => copyChecks.has(check.id))
+  );
+}
+
+/**
  * An attempt typed and graded, typed again (up to twice) while the engine lost its OOM kill
- * (onlyTheOomKillWasLost), forgot the attempt's events (theEngineForgot) or lost the container's
- * output (theEngineLostTheOutput).
+ * (onlyTheOomKillWasLost), forgot the attempt's events (theEngineForgot), lost the container's
+ * output (theEngineLostTheOutput) or did not log its copy (theEngineLostTheCopy).
  */
 async function tryAttemptMindingTheEngine(
   store: string,
@@ -179,16 +202,34 @@ async function tryAttemptMindingTheEngine(
   for (let retry = 1; retry <= OOM_RETRIES; retry++) {
     const lostOom = onlyTheOomKillWasLost(exercise, tried.body.checks, attempt.fails ?? []);
     const lostOutput = theEngineLostTheOutput(exercise, tried.body.checks, attempt.fails ?? [], tried.engineLogs);
-    if (!lostOom && !lostOutput && !theEngineForgot(tried.body.checks, attempt.fails ?? [])) break;
+    const lostCopy = theEngineLostTheCopy(exercise, tried.body.checks, attempt.fails ?? [], tried.engineActions);
+    if (!lostOom && !lostOutput && !lostCopy && !theEngineForgot(tried.body.checks, attempt.fails ?? [])) break;
     const why = lostOom
       ? "lost the OOM kill"
       : lostOutput
         ? "lost the container's output (its own docker logs lack it too)"
-        : "forgot the attempt's events";
+        : lostCopy
+          ? `logged no docker cp into the container (its own log of it: ${tried.engineActions?.join(", ")})`
+          : "forgot the attempt's events";
     console.log(`${exercise.id} (${store}) "${attempt.title}": the engine ${why}; typed again (${retry})`);
     tried = await tryAttempt(store, exercise, attempt.run, language);
   }
   return tried;
+}
+
+/**
+ * What the engine's event log remembers doing to one container, oldest first: its whole ring, read
+ * with the CLI (`since` 0, `until` now); undefined when it cannot be read.
+ */
+async function actionsOn(containerName: string, engine: LearnerEngine): Promise<string[] | undefined> {
+  const env = engine.host ? { ...process.env, DOCKER_HOST: engine.host } : process.env;
+  const until = String(Math.ceil(Date.now() / 1000) + 1);
+  const args = ["events", "--since", "0", "--until", until, "--filter", `container=${containerName}`];
+  const read = await promisify(execFile)("docker", [...args, "--format", "{{.Action}}"], {
+    env,
+    timeout: 60_000,
+  }).catch(() => undefined);
+  return read?.stdout.split("\n").filter((line) => line !== "");
 }
 
 /** The container's output as `docker logs` shows it, both streams; undefined when it cannot be read. */
@@ -223,7 +264,11 @@ async function tryAttempt(store: string, exercise: ContainerExercise, run: reado
       (check) => !check.passed && exercise.checks.some((c) => c.id === check.id && c.type === "logsContain"),
     );
     const engineLogs = missedLogs ? await logsOf(body.containerName, engine) : undefined;
-    return { body, firedHints: (stored.hints as HintRef[]).map(hintKey).sort(), engineLogs };
+    const missedCopy = body.checks.some(
+      (check) => !check.passed && exercise.checks.some((c) => c.id === check.id && c.type === "copiedIn"),
+    );
+    const engineActions = missedCopy ? await actionsOn(body.containerName, engine) : undefined;
+    return { body, firedHints: (stored.hints as HintRef[]).map(hintKey).sort(), engineLogs, engineActions };
   } finally {
     await cleanUp(exercise, name ?? exercise.containerName, engine);
     await rm(folder, { recursive: true, force: true });
@@ -260,7 +305,12 @@ async function tryEveryAttempt(id: string, store: string, expect: ExpectStatic) 
 
   for (const [index, attempt] of exercise.reject.entries()) {
     const { body, firedHints } = await tryAttemptMindingTheEngine(store, exercise, attempt, index % 2 ? "en" : "es");
-    const where = `${id} (${store} store) reject "${attempt.title}"`;
+    // What each failed check saw, so a failure names the grader's evidence, not only the check.
+    const saw = body.checks
+      .filter((check) => !check.passed)
+      .map((check) => `${check.id}: ${String(check.actual)}`)
+      .join("; ");
+    const where = `${id} (${store} store) reject "${attempt.title}" (failed: ${saw})`;
     if (store === "containerd" && attempt.passesOnContainerdStore) {
       expect.soft(body, `${where}, declared to pass there`).toMatchObject({ status: "passed" });
       continue;
