@@ -2,7 +2,9 @@ import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from "vitest";
+import { z } from "zod";
 import { loadCurriculum } from "../../src/content/load-curriculum.js";
+import type { ContainerEvent } from "../../src/docker/container-facts.js";
 import type { ContainerExercise } from "../../src/grading/exercise.js";
 import type { HintRef } from "../../src/grading/grade.js";
 import { GRADER_MESSAGES } from "../../src/grading/messages.js";
@@ -165,32 +167,46 @@ function theEngineLostTheOutput(
 }
 
 /**
- * Once in eight side-by-side runs, a `docker cp` that had exited 0 left no extract-to-dir event the
- * grader could read, while the engine still remembered the container's creation. Only when the suite's
- * own read of the engine's log (its whole ring, with no `since` bound), beside the grader's, finds no
- * extract-to-dir for the container either does the attempt count as one whose copy the engine did not
- * log; a grader that misses a copy the engine holds still fails the test.
+ * Twice in ten side-by-side runs an event check failed while the engine still remembered the graded
+ * container's creation: nota-en-el-reloj's `docker cp`, which had exited 0, and limpieza-selectiva's
+ * prune, which had too. So, beside the grader, the suite reads the engine's whole event log itself
+ * (engineRecord) and judges the check's question on it: was there an extract-to-dir for the container;
+ * did each name's removal have a container prune within withinMs after it. Only when that record says
+ * no too does the attempt count as one the engine failed; a grader that misses what the engine holds
+ * still fails the test, and either way the suite prints the record.
  */
-function theEngineLostTheCopy(
+function theEngineRecordSaysNoToo(
   exercise: ContainerExercise,
   checks: { id: string; passed: boolean }[],
   expectedToFail: readonly string[],
-  engineActions: readonly string[] | undefined,
+  record: EngineRecord | undefined,
 ): boolean {
-  const copyChecks = new Set(exercise.checks.filter((check) => check.type === "copiedIn").map((check) => check.id));
   const unexpected = checks.filter((check) => !check.passed && !expectedToFail.includes(check.id));
-  return (
-    engineActions !== undefined &&
-    !engineActions.includes("extract-to-dir") &&
-    unexpected.length > 0 &&
-    unexpected.every((check) => copyChecks.has(check.id))
-  );
+  if (record === undefined || unexpected.length === 0) return false;
+  return unexpected.every((failed) => {
+    const check = exercise.checks.find((c) => c.id === failed.id);
+    if (check?.type === "copiedIn") {
+      return !record.events.some((e) => e.action === "extract-to-dir" && e.containerId === record.containerId);
+    }
+    if (check?.type === "removedByPrune") {
+      const prunes = record.events.filter((e) => e.action === "prune" && e.name === "");
+      return !check.names.every((name) =>
+        record.events.some(
+          (removal) =>
+            removal.action === "destroy" &&
+            removal.name === name &&
+            prunes.some((prune) => prune.atMs >= removal.atMs && prune.atMs - removal.atMs <= check.withinMs),
+        ),
+      );
+    }
+    return false;
+  });
 }
 
 /**
  * An attempt typed and graded, typed again (up to twice) while the engine lost its OOM kill
  * (onlyTheOomKillWasLost), forgot the attempt's events (theEngineForgot), lost the container's
- * output (theEngineLostTheOutput) or did not log its copy (theEngineLostTheCopy).
+ * output (theEngineLostTheOutput) or logged no copy or prune the check looked for (theEngineRecordSaysNoToo).
  */
 async function tryAttemptMindingTheEngine(
   store: string,
@@ -198,38 +214,84 @@ async function tryAttemptMindingTheEngine(
   attempt: { title: string; run: readonly string[]; fails?: readonly string[] },
   language: "es" | "en",
 ) {
-  let tried = await tryAttempt(store, exercise, attempt.run, language);
+  let tried = await tryAttempt(store, exercise, attempt, language);
   for (let retry = 1; retry <= OOM_RETRIES; retry++) {
     const lostOom = onlyTheOomKillWasLost(exercise, tried.body.checks, attempt.fails ?? []);
     const lostOutput = theEngineLostTheOutput(exercise, tried.body.checks, attempt.fails ?? [], tried.engineLogs);
-    const lostCopy = theEngineLostTheCopy(exercise, tried.body.checks, attempt.fails ?? [], tried.engineActions);
-    if (!lostOom && !lostOutput && !lostCopy && !theEngineForgot(tried.body.checks, attempt.fails ?? [])) break;
+    const lostEvent = theEngineRecordSaysNoToo(exercise, tried.body.checks, attempt.fails ?? [], tried.engineRecord);
+    if (tried.engineRecord) {
+      console.log(`${exercise.id} (${store}) "${attempt.title}": ${describeRecord(tried.engineRecord)}`);
+    }
+    if (!lostOom && !lostOutput && !lostEvent && !theEngineForgot(tried.body.checks, attempt.fails ?? [])) break;
     const why = lostOom
       ? "lost the OOM kill"
       : lostOutput
         ? "lost the container's output (its own docker logs lack it too)"
-        : lostCopy
-          ? `logged no docker cp into the container (its own log of it: ${tried.engineActions?.join(", ")})`
+        : lostEvent
+          ? "logged no copy or prune the check looked for (its own whole log lacks it too)"
           : "forgot the attempt's events";
     console.log(`${exercise.id} (${store}) "${attempt.title}": the engine ${why}; typed again (${retry})`);
-    tried = await tryAttempt(store, exercise, attempt.run, language);
+    tried = await tryAttempt(store, exercise, attempt, language);
   }
   return tried;
 }
 
+/** The engine's container events since the graded container's creation, as the suite read them. */
+interface EngineRecord {
+  containerId: string;
+  createdAtMs: number;
+  events: ContainerEvent[];
+}
+
+/** One line of `docker events --format '{{json .}}'`: the part the record reads. */
+const EventLineSchema = z.object({
+  Action: z.string(),
+  timeNano: z.number(),
+  Actor: z.object({ ID: z.string(), Attributes: z.object({ name: z.string().optional() }).nullish() }),
+});
+
 /**
- * What the engine's event log remembers doing to one container, oldest first: its whole ring, read
- * with the CLI (`since` 0, `until` now); undefined when it cannot be read.
+ * The engine's whole log of container events (`since` 0, `until` now, read by the CLI), from the
+ * graded container's own create event on: filtered here, not by the engine, whose `since` stops at
+ * the first older event it meets. Undefined when it cannot be read or no longer holds the creation.
  */
-async function actionsOn(containerName: string, engine: LearnerEngine): Promise<string[] | undefined> {
+async function engineRecord(containerName: string, engine: LearnerEngine): Promise<EngineRecord | undefined> {
   const env = engine.host ? { ...process.env, DOCKER_HOST: engine.host } : process.env;
+  const docker = (args: string[]) =>
+    promisify(execFile)("docker", args, { env, timeout: 60_000 }).then(
+      (read) => read.stdout,
+      () => undefined,
+    );
   const until = String(Math.ceil(Date.now() / 1000) + 1);
-  const args = ["events", "--since", "0", "--until", until, "--filter", `container=${containerName}`];
-  const read = await promisify(execFile)("docker", [...args, "--format", "{{.Action}}"], {
-    env,
-    timeout: 60_000,
-  }).catch(() => undefined);
-  return read?.stdout.split("\n").filter((line) => line !== "");
+  const [id, log] = await Promise.all([
+    docker(["inspect", "--format", "{{.Id}}", containerName]),
+    docker(["events", "--since", "0", "--until", until, "--filter", "type=container", "--format", "{{json .}}"]),
+  ]);
+  if (id === undefined || log === undefined) return undefined;
+  const containerId = id.trim();
+  const events = log
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => {
+      const event = EventLineSchema.parse(JSON.parse(line));
+      return {
+        action: event.Action,
+        containerId: event.Actor.ID,
+        name: event.Actor.Attributes?.name ?? "",
+        atMs: event.timeNano / 1e6,
+      };
+    });
+  const created = events.find((e) => e.action === "create" && e.containerId === containerId);
+  return created && { containerId, createdAtMs: created.atMs, events: events.filter((e) => e.atMs >= created.atMs) };
+}
+
+/** The record's copies, removals and prunes, in ms after the graded container's creation. */
+function describeRecord(record: EngineRecord): string {
+  const shown = record.events.filter(
+    (e) => e.action === "prune" || e.action === "destroy" || e.containerId === record.containerId,
+  );
+  const lines = shown.map((e) => `${e.action.split(":")[0]} ${e.name} +${Math.round(e.atMs - record.createdAtMs)} ms`);
+  return `the engine's own log since the creation: ${lines.join(", ") || "nothing"}`;
 }
 
 /** The container's output as `docker logs` shows it, both streams; undefined when it cannot be read. */
@@ -241,7 +303,12 @@ async function logsOf(containerName: string, engine: LearnerEngine): Promise<str
   return read ? `${read.stdout}${read.stderr}` : undefined;
 }
 
-async function tryAttempt(store: string, exercise: ContainerExercise, run: readonly string[], language: "es" | "en") {
+async function tryAttempt(
+  store: string,
+  exercise: ContainerExercise,
+  { run, fails = [] }: { run: readonly string[]; fails?: readonly string[] },
+  language: "es" | "en",
+) {
   const engine = stores.find((s) => s.store === store)?.engine ?? {};
   const t = apps.get(store);
   if (!t) throw new Error(`no app for the ${store} store`);
@@ -264,11 +331,19 @@ async function tryAttempt(store: string, exercise: ContainerExercise, run: reado
       (check) => !check.passed && exercise.checks.some((c) => c.id === check.id && c.type === "logsContain"),
     );
     const engineLogs = missedLogs ? await logsOf(body.containerName, engine) : undefined;
-    const missedCopy = body.checks.some(
-      (check) => !check.passed && exercise.checks.some((c) => c.id === check.id && c.type === "copiedIn"),
+    const missedEvent = body.checks.some(
+      (check) =>
+        !check.passed &&
+        !fails.includes(check.id) &&
+        exercise.checks.some((c) => c.id === check.id && (c.type === "copiedIn" || c.type === "removedByPrune")),
     );
-    const engineActions = missedCopy ? await actionsOn(body.containerName, engine) : undefined;
-    return { body, firedHints: (stored.hints as HintRef[]).map(hintKey).sort(), engineLogs, engineActions };
+    const engineRecordRead = missedEvent ? await engineRecord(body.containerName, engine) : undefined;
+    return {
+      body,
+      firedHints: (stored.hints as HintRef[]).map(hintKey).sort(),
+      engineLogs,
+      engineRecord: engineRecordRead,
+    };
   } finally {
     await cleanUp(exercise, name ?? exercise.containerName, engine);
     await rm(folder, { recursive: true, force: true });
