@@ -149,7 +149,7 @@ export async function openClassPage(
   });
   const whole = summary ? await readWholeClass(deps.storage, deps.curriculum, ref) : undefined;
   const words = WORDS[language];
-  const title = words.title(launch.contextId);
+  const title = words.title(launch.contextTitle ?? launch.contextId);
   const body = [
     `<style>${PAGE_STYLE}</style>`,
     `<main>`,

@@ -61,7 +61,14 @@ const LaunchClaimsSchema = z.object({
   [`${LTI}version`]: z.literal("1.3.0"),
   [`${LTI}deployment_id`]: z.string().min(1).max(255),
   [`${LTI}resource_link`]: z.object({ id: z.string().min(1).max(255) }).optional(),
-  [`${LTI}context`]: z.object({ id: z.string().min(1).max(255) }).optional(),
+  // The course's names are only shown: one a platform sends malformed is dropped, not the launch.
+  [`${LTI}context`]: z
+    .object({
+      id: z.string().min(1).max(255),
+      title: z.string().optional().catch(undefined),
+      label: z.string().optional().catch(undefined),
+    })
+    .optional(),
   [`${LTI}roles`]: z.array(z.string()).optional(),
   [`${LTI}custom`]: z.record(z.string(), z.unknown()).optional(),
   // The user's language on the platform, e.g. "es", "en-GB" (Moodle sends "es_mx").
@@ -114,6 +121,8 @@ interface LaunchClaims {
   sub: string;
   /** The course (LTI context) launched from, when the platform names one. */
   contextId: string | undefined;
+  /** The course's name for people: its context title (Moodle: the full name), else its label; undefined when neither is given. */
+  contextTitle: string | undefined;
   /** The exercise the placement names in its custom parameters (set by our deep linking). */
   exerciseId: string | undefined;
   /** The lesson a reading placement names instead (custom lesson_slug). */
@@ -405,6 +414,7 @@ export async function verifyLaunch(
     platform,
     isLearner,
     contextId: contextId ?? undefined,
+    contextTitle: courseTitle(claims[`${LTI}context`]),
     messageType: claims[`${LTI}message_type`],
     deploymentId,
     sub: claims.sub,
@@ -471,4 +481,10 @@ function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "its signature does not verify";
   if (error instanceof joseErrors.JOSEError) return error.code;
   return "it could not be verified";
+}
+
+/** The first of the context's title and label that says something, cut to what a heading holds. */
+function courseTitle(context: { title?: string | undefined; label?: string | undefined } | undefined) {
+  const named = [context?.title, context?.label].map((name) => name?.trim()).find((name) => name);
+  return named?.slice(0, 200);
 }

@@ -148,6 +148,33 @@ describe("an instructor's launch", () => {
     }
     expect(await t.prisma.learner.count({ where: { clientId: lms.id } })).toBe(0);
   });
+  it("is headed by the course's title as the platform gives it, else its label, else its id", async () => {
+    const item = placed.get(QUESTIONS);
+    if (!item) throw new Error(`${QUESTIONS} is not placed`);
+    const withContext = (context: Record<string, unknown>) =>
+      launchThrough(t.app.server, platform, {
+        sub: "teacher",
+        roles: [INSTRUCTOR],
+        custom: { exercise_id: QUESTIONS },
+        placement: { resourceLinkId: `link-${item.id}`, lineItemId: item.id },
+        claims: { "https://purl.imsglobal.org/spec/lti/claim/context": { id: COURSE, ...context } },
+      });
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { title: "Docker <desde cero> & grupo B", label: "DCK-B" },
+        "Tu clase: Docker &#60;desde cero&#62; &#38; grupo B",
+      ],
+      [{ label: "DCK-B" }, "Tu clase: DCK-B"],
+      [{ title: "   ", label: 42 }, `Tu clase: ${COURSE}`],
+    ];
+    for (const [context, heading] of cases) {
+      const landed = await withContext(context);
+      expect(landed.status, landed.text).toBe(200);
+      expect(landed.text).toContain(`<h1>${heading}</h1>`);
+      expect(landed.text).toContain(`<title>${heading}`);
+    }
+  });
+
   it("names its course, or is refused: without a context there is no class to show", async () => {
     const landed = await launchThrough(t.app.server, platform, { sub: "teacher", roles: [INSTRUCTOR] });
     expect(landed.status).toBe(401);
