@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { escapeHtml } from "../../web/html.js";
 import type { SubmissionInWords } from "../submission-schema.js";
 import { type ExportedExercise, scaledScore } from "./graded-submission.js";
 
@@ -44,8 +45,4 @@ export function toXqueueReply(
 /** An exercise worth no points still needs a positive maximum in edX: it counts as 1 point. */
 function pointsOf(submission: SubmissionInWords): number {
   return submission.maxScore > 0 ? submission.maxScore : 1;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
