@@ -4,13 +4,15 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from "vitest";
 import { z } from "zod";
 import { loadCurriculum } from "../../src/content/load-curriculum.js";
-import type { ContainerEvent } from "../../src/docker/container-facts.js";
+import type { ContainerEvent, ContainerFacts } from "../../src/docker/container-facts.js";
+import { evaluateCheck } from "../../src/grading/checks.js";
 import type { ContainerExercise } from "../../src/grading/exercise.js";
 import type { HintRef } from "../../src/grading/grade.js";
 import { GRADER_MESSAGES } from "../../src/grading/messages.js";
 import {
   cleanUp,
   containerdStoreEngine,
+  docker,
   type LearnerEngine,
   learnerFolder,
   runAsLearner,
@@ -109,13 +111,31 @@ const PRUNES_BUILD_CACHE = /\bdocker (system|builder|buildx) prune\b/;
  * failures are oomKilled checks is typed again, up to twice, and the suite says so.
  */
 const OOM_RETRIES = 2;
+
+/** The checks an attempt failed that its file does not expect to fail. */
+function unexpectedFailures<T extends { id: string; passed: boolean }>(checks: T[], expectedToFail: readonly string[]) {
+  return checks.filter((check) => !check.passed && !expectedToFail.includes(check.id));
+}
+
+/** Whether one of those checks is of one of these types in the exercise. */
+function failedUnexpectedly(
+  exercise: ContainerExercise,
+  checks: { id: string; passed: boolean }[],
+  expectedToFail: readonly string[],
+  types: readonly string[],
+): boolean {
+  return unexpectedFailures(checks, expectedToFail).some((failed) =>
+    exercise.checks.some((check) => check.id === failed.id && types.includes(check.type)),
+  );
+}
+
 function onlyTheOomKillWasLost(
   exercise: ContainerExercise,
   checks: { id: string; passed: boolean }[],
   expectedToFail: readonly string[],
 ): boolean {
   const oomChecks = new Set(exercise.checks.filter((check) => check.type === "oomKilled").map((check) => check.id));
-  const unexpected = checks.filter((check) => !check.passed && !expectedToFail.includes(check.id));
+  const unexpected = unexpectedFailures(checks, expectedToFail);
   return unexpected.length > 0 && unexpected.every((check) => oomChecks.has(check.id));
 }
 
@@ -133,11 +153,8 @@ function theEngineForgot(
   checks: { id: string; passed: boolean; actual: unknown }[],
   expectedToFail: readonly string[],
 ) {
-  return checks.some(
-    (check) =>
-      !check.passed &&
-      !expectedToFail.includes(check.id) &&
-      FORGOTTEN.some((words) => String(check.actual).startsWith(words)),
+  return unexpectedFailures(checks, expectedToFail).some((check) =>
+    FORGOTTEN.some((words) => String(check.actual).startsWith(words)),
   );
 }
 
@@ -158,7 +175,7 @@ function theEngineLostTheOutput(
   const logsChecks = new Map(
     exercise.checks.flatMap((check) => (check.type === "logsContain" ? [[check.id, check.text] as const] : [])),
   );
-  const unexpected = checks.filter((check) => !check.passed && !expectedToFail.includes(check.id));
+  const unexpected = unexpectedFailures(checks, expectedToFail);
   return (
     engineLogs !== undefined &&
     unexpected.length > 0 &&
@@ -170,36 +187,27 @@ function theEngineLostTheOutput(
  * Twice in ten side-by-side runs an event check failed while the engine still remembered the graded
  * container's creation: nota-en-el-reloj's `docker cp`, which had exited 0, and limpieza-selectiva's
  * prune, which had too. So, beside the grader, the suite reads the engine's whole event log itself
- * (engineRecord) and judges the check's question on it: was there an extract-to-dir for the container;
- * did each name's removal have a container prune within withinMs after it. Only when that record says
- * no too does the attempt count as one the engine failed; a grader that misses what the engine holds
- * still fails the test, and either way the suite prints the record.
+ * (engineRecord) and has the grader's own check judge that record. Only when it fails there too does
+ * the attempt count as one the engine failed; a grader that misses what the engine holds still fails
+ * the test, and either way the suite prints the record.
  */
+const EVENT_CHECKS = ["copiedIn", "removedByPrune"] as const;
 function theEngineRecordSaysNoToo(
   exercise: ContainerExercise,
   checks: { id: string; passed: boolean }[],
   expectedToFail: readonly string[],
   record: EngineRecord | undefined,
 ): boolean {
-  const unexpected = checks.filter((check) => !check.passed && !expectedToFail.includes(check.id));
+  const unexpected = unexpectedFailures(checks, expectedToFail);
   if (record === undefined || unexpected.length === 0) return false;
+  const observations = { containerName: record.facts.name, facts: record.facts, events: record.events };
   return unexpected.every((failed) => {
     const check = exercise.checks.find((c) => c.id === failed.id);
-    if (check?.type === "copiedIn") {
-      return !record.events.some((e) => e.action === "extract-to-dir" && e.containerId === record.containerId);
-    }
-    if (check?.type === "removedByPrune") {
-      const prunes = record.events.filter((e) => e.action === "prune" && e.name === "");
-      return !check.names.every((name) =>
-        record.events.some(
-          (removal) =>
-            removal.action === "destroy" &&
-            removal.name === name &&
-            prunes.some((prune) => prune.atMs >= removal.atMs && prune.atMs - removal.atMs <= check.withinMs),
-        ),
-      );
-    }
-    return false;
+    return (
+      check !== undefined &&
+      (EVENT_CHECKS as readonly string[]).includes(check.type) &&
+      !evaluateCheck(check, { facts: record.facts, observations }).passed
+    );
   });
 }
 
@@ -238,7 +246,7 @@ async function tryAttemptMindingTheEngine(
 
 /** The engine's container events since the graded container's creation, as the suite read them. */
 interface EngineRecord {
-  containerId: string;
+  facts: ContainerFacts;
   createdAtMs: number;
   events: ContainerEvent[];
 }
@@ -251,24 +259,20 @@ const EventLineSchema = z.object({
 });
 
 /**
- * The engine's whole log of container events (`since` 0, `until` now, read by the CLI), from the
- * graded container's own create event on: filtered here, not by the engine, whose `since` stops at
- * the first older event it meets. Undefined when it cannot be read or no longer holds the creation.
+ * The graded container as the service's engine client inspects it, and the engine's whole log of
+ * container events (`since` 0, `until` now, read by the CLI) from the container's own create event on:
+ * filtered here, not by the engine, whose `since` stops at the first older event it meets. Undefined
+ * when either cannot be read, or the log no longer holds the creation.
  */
-async function engineRecord(containerName: string, engine: LearnerEngine): Promise<EngineRecord | undefined> {
-  const env = engine.host ? { ...process.env, DOCKER_HOST: engine.host } : process.env;
-  const docker = (args: string[]) =>
-    promisify(execFile)("docker", args, { env, timeout: 60_000 }).then(
-      (read) => read.stdout,
-      () => undefined,
-    );
+async function engineRecord(t: TestApp, containerName: string, engine: LearnerEngine) {
   const until = String(Math.ceil(Date.now() / 1000) + 1);
-  const [id, log] = await Promise.all([
-    docker(["inspect", "--format", "{{.Id}}", containerName]),
-    docker(["events", "--since", "0", "--until", until, "--filter", "type=container", "--format", "{{json .}}"]),
+  const [facts, log] = await Promise.all([
+    t.app.docker.inspectContainer(containerName),
+    docker(["events", "--since", "0", "--until", until, "--filter", "type=container", "--format", "{{json .}}"], {
+      host: engine.host,
+    }).catch(() => undefined),
   ]);
-  if (id === undefined || log === undefined) return undefined;
-  const containerId = id.trim();
+  if (facts === undefined || log === undefined) return undefined;
   const events = log
     .split("\n")
     .filter((line) => line !== "")
@@ -281,14 +285,14 @@ async function engineRecord(containerName: string, engine: LearnerEngine): Promi
         atMs: event.timeNano / 1e6,
       };
     });
-  const created = events.find((e) => e.action === "create" && e.containerId === containerId);
-  return created && { containerId, createdAtMs: created.atMs, events: events.filter((e) => e.atMs >= created.atMs) };
+  const created = events.find((e) => e.action === "create" && e.containerId === facts.id);
+  return created && { facts, createdAtMs: created.atMs, events: events.filter((e) => e.atMs >= created.atMs) };
 }
 
 /** The record's copies, removals and prunes, in ms after the graded container's creation. */
 function describeRecord(record: EngineRecord): string {
   const shown = record.events.filter(
-    (e) => e.action === "prune" || e.action === "destroy" || e.containerId === record.containerId,
+    (e) => e.action === "prune" || e.action === "destroy" || e.containerId === record.facts.id,
   );
   const lines = shown.map((e) => `${e.action.split(":")[0]} ${e.name} +${Math.round(e.atMs - record.createdAtMs)} ms`);
   return `the engine's own log since the creation: ${lines.join(", ") || "nothing"}`;
@@ -327,17 +331,12 @@ async function tryAttempt(
       language,
     });
     const stored = await t.prisma.submission.findUniqueOrThrow({ where: { id: body.id }, select: { hints: true } });
-    const missedLogs = body.checks.some(
-      (check) => !check.passed && exercise.checks.some((c) => c.id === check.id && c.type === "logsContain"),
-    );
-    const engineLogs = missedLogs ? await logsOf(body.containerName, engine) : undefined;
-    const missedEvent = body.checks.some(
-      (check) =>
-        !check.passed &&
-        !fails.includes(check.id) &&
-        exercise.checks.some((c) => c.id === check.id && (c.type === "copiedIn" || c.type === "removedByPrune")),
-    );
-    const engineRecordRead = missedEvent ? await engineRecord(body.containerName, engine) : undefined;
+    const engineLogs = failedUnexpectedly(exercise, body.checks, fails, ["logsContain"])
+      ? await logsOf(body.containerName, engine)
+      : undefined;
+    const engineRecordRead = failedUnexpectedly(exercise, body.checks, fails, EVENT_CHECKS)
+      ? await engineRecord(t, body.containerName, engine)
+      : undefined;
     return {
       body,
       firedHints: (stored.hints as HintRef[]).map(hintKey).sort(),
